@@ -1,0 +1,1 @@
+"""Agents that decide what to submit to a testbed chain (filled in by the agents issue)."""
