@@ -1,0 +1,151 @@
+"""The ``testbed`` command line.
+
+Each subcommand is a pair of functions, ``_add_<name>(subparsers)`` to declare its arguments
+and ``_run_<name>(args) -> int`` to execute it, registered in ``_COMMANDS``. Adding a
+subcommand (``demo`` is next) means writing that pair and one line in ``_COMMANDS``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from chain.compiler import (
+    EIP170_RUNTIME_LIMIT,
+    CompilerConfig,
+    CompileResult,
+    SourcePathError,
+    compile_files,
+    find_project_root,
+)
+from chain.errors import CompilationError, ToolchainError
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+# ---------------------------------------------------------------------------------------------
+# compile
+# ---------------------------------------------------------------------------------------------
+
+
+def _add_compile(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "compile",
+        help="compile Solidity sources and print contract sizes",
+        description="Compile Solidity sources (solc-js via py-solc-x, cached) and print a table "
+        "of contracts with creation/runtime sizes; flags runtime code over the EIP-170 limit.",
+    )
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="files or directories (default: contracts/)"
+    )
+    parser.add_argument(
+        "--json", dest="json_out", type=Path, metavar="OUT", help="write artifacts as JSON"
+    )
+    parser.add_argument("--solc-version", metavar="V", help="exact solc version (default: pinned)")
+    parser.add_argument(
+        "--optimizer-runs", type=int, metavar="N", help="optimizer runs (default 200)"
+    )
+
+
+def _size_table(result: CompileResult) -> list[str]:
+    """One row per deployable contract; interfaces and abstract contracts are counted only."""
+    deployable = [a for a in result.artifacts if a.creation_bytecode]
+    width = max([len("contract"), *(len(a.qualified_name) for a in deployable)])
+    lines = [f"{'contract':<{width}}  {'creation':>9}  {'runtime':>9}"]
+    for artifact in deployable:
+        runtime = len(artifact.runtime_bytecode)
+        flag = (
+            f"  over EIP-170 limit ({EIP170_RUNTIME_LIMIT})"
+            if runtime > EIP170_RUNTIME_LIMIT
+            else ""
+        )
+        creation = len(artifact.creation_bytecode)
+        lines.append(f"{artifact.qualified_name:<{width}}  {creation:>9}  {runtime:>9}{flag}")
+    skipped = len(result.artifacts) - len(deployable)
+    source = "cache" if result.from_cache else "compiled"
+    lines.append(
+        f"{len(deployable)} deployable, {skipped} interfaces/abstract; "
+        f"solc {result.compiler_version} ({source})"
+    )
+    return lines
+
+
+def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    paths: list[Path] = list(args.paths)
+    if not paths:
+        root = find_project_root()
+        paths = [root / "contracts" if root is not None else Path("contracts")]
+    if args.optimizer_runs is not None and args.optimizer_runs < 0:
+        print("testbed compile: --optimizer-runs must be >= 0", file=err)
+        return EXIT_USAGE
+    config = CompilerConfig.from_env(
+        solc_version=args.solc_version, optimizer_runs=args.optimizer_runs
+    )
+    try:
+        result = compile_files(paths, config)
+    except SourcePathError as exc:
+        print(f"testbed compile: {exc}", file=err)
+        return EXIT_USAGE
+    except CompilationError as exc:
+        print("\n".join(exc.errors), file=err)
+        return EXIT_FAILED
+    except ToolchainError as exc:
+        print(f"testbed compile: {exc}", file=err)
+        return EXIT_FAILED
+    for warning in result.warnings:
+        print(warning, file=err)
+    print("\n".join(_size_table(result)), file=out)
+    if args.json_out is not None:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json_out}", file=out)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry: (name, add arguments, run). Add `demo` here: ("demo", _add_demo, _run_demo).
+# ---------------------------------------------------------------------------------------------
+
+Runner = Callable[[argparse.Namespace, TextIO, TextIO], int]
+Adder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+_COMMANDS: tuple[tuple[str, Adder, Runner], ...] = (("compile", _add_compile, _run_compile),)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the ``testbed`` argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="testbed", description="agent-testbed: a local blockchain testbed for agent economies"
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for _name, add, _run in _COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``testbed`` command line.
+
+    Args:
+        argv: Arguments without the program name; ``sys.argv[1:]`` when ``None``.
+
+    Returns:
+        The process exit code: 0 success, 1 failure (e.g. compile errors), 2 usage errors.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits on --help and on usage errors
+        return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    runners = {name: run for name, _add, run in _COMMANDS}
+    return runners[args.command](args, sys.stdout, sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

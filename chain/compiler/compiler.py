@@ -1,0 +1,266 @@
+"""The ``Compiler``: inputs -> import closure -> version -> cache or solc -> artifacts.
+
+A warm compile (same sources, settings and compiler version) is answered from the artifact
+cache without starting any process: the cache key is computed from the Python-side import
+closure, and solc-js versions are identified by their exact npm version, so not even
+``--version`` runs. With ``TESTBED_SOLC`` (a native binary) the key includes that binary's
+reported version, which costs one cheap ``--version`` call.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, TextIO
+
+import solcx
+from solcx.exceptions import SolcError
+from solcx.wrapper import get_version_str_from_solc_binary
+
+from chain.compiler.artifacts import CompileResult, artifacts_from_output, split_diagnostics
+from chain.compiler.cache import ArtifactCache, cache_key
+from chain.compiler.config import CompilerConfig, evm_version_for, find_project_root
+from chain.compiler.imports import ImportResolver, Remapping, SourceUnit
+from chain.compiler.solcjs import SolcJsInstaller, require_tools
+from chain.compiler.versions import select_version
+from chain.errors import CompilationError, TestbedError, ToolchainError
+
+OUTPUT_SELECTION = (
+    "abi",
+    "metadata",
+    "storageLayout",
+    "evm.bytecode.object",
+    "evm.bytecode.sourceMap",
+    "evm.bytecode.linkReferences",
+    "evm.deployedBytecode.object",
+    "evm.deployedBytecode.sourceMap",
+    "evm.deployedBytecode.linkReferences",
+    "evm.methodIdentifiers",
+)
+
+
+class SourcePathError(TestbedError, FileNotFoundError):
+    """An input path does not exist or holds no Solidity sources."""
+
+
+def collect_sources(paths: Iterable[Path]) -> tuple[Path, ...]:
+    """Expand inputs into ``.sol`` files: directories recursively, files as given.
+
+    Args:
+        paths: Files and directories.
+
+    Returns:
+        Resolved file paths, without duplicates, in a stable order.
+
+    Raises:
+        SourcePathError: If a path does not exist or nothing was found.
+    """
+    found: dict[Path, None] = {}
+    given = list(paths)
+    for path in given:
+        if path.is_dir():
+            for file in sorted(path.rglob("*.sol")):
+                if file.is_file():
+                    found.setdefault(file.resolve(), None)
+        elif path.is_file():
+            found.setdefault(path.resolve(), None)
+        else:
+            raise SourcePathError(f"no such file or directory: {path}")
+    if not found:
+        shown = ", ".join(str(p) for p in given) or "(no paths)"
+        raise SourcePathError(f"no Solidity sources (*.sol) found in {shown}")
+    return tuple(found)
+
+
+def _common_dir(files: Sequence[Path]) -> Path:
+    parents = [f.parent for f in files]
+    common = parents[0]
+    while not all(p.is_relative_to(common) for p in parents):
+        common = common.parent
+    return common
+
+
+class Compiler:
+    """Compiles Solidity sources with solc-js (or a native solc) and caches the artifacts.
+
+    Args:
+        config: Settings; ``CompilerConfig.from_env()`` when ``None``.
+        progress: Stream for install progress messages (``sys.stderr`` when ``None``).
+    """
+
+    def __init__(
+        self, config: CompilerConfig | None = None, progress: TextIO | None = None
+    ) -> None:
+        self.config = config if config is not None else CompilerConfig.from_env()
+        self._progress = progress if progress is not None else sys.stderr
+        solc_dir = self.config.solc_cache_dir
+        artifact_dir = self.config.artifact_cache_dir
+        if solc_dir is None or artifact_dir is None:
+            defaults = CompilerConfig.from_env()
+            solc_dir = solc_dir or defaults.solc_cache_dir or Path("solc")
+            artifact_dir = artifact_dir or defaults.artifact_cache_dir or Path("artifacts")
+        self.installer = SolcJsInstaller(solc_dir, progress=self._progress)
+        self.cache = ArtifactCache(artifact_dir)
+
+    def compile(self, paths: Iterable[Path | str]) -> CompileResult:
+        """Compile files and directories (all ``*.sol`` below them) with their imports.
+
+        Args:
+            paths: Input files and directories.
+
+        Returns:
+            Artifacts of every contract in the import closure, plus warnings.
+
+        Raises:
+            SourcePathError: If an input is missing or holds no sources.
+            CompilationError: If the sources do not compile (``file:line:col: message`` each).
+            ToolchainError: If node/npm or the solc binary are missing or broken.
+        """
+        files = collect_sources(Path(p) for p in paths)
+        root = self._base_path(files)
+        resolver = ImportResolver(
+            root,
+            include_paths=[root / p for p in self.config.include_paths],
+            remappings=[Remapping.parse(r) for r in self.config.effective_remappings],
+        )
+        units = resolver.closure(files)
+        binary, compiler_id, version = self._pick_compiler(units)
+        settings = self._settings(version)
+        standard_input: dict[str, Any] = {
+            "language": "Solidity",
+            "sources": {name: {"content": unit.content} for name, unit in units.items()},
+            "settings": settings,
+        }
+        key = cache_key(compiler_id, standard_input)
+        if self.config.use_cache:
+            cached = self.cache.load(key)
+            if cached is not None:
+                return cached
+        output = self._run_solc(binary or self.installer.ensure(version), standard_input, resolver)
+        contents = {name: unit.content for name, unit in units.items()}
+        errors, warnings = split_diagnostics(output, contents)
+        if errors:
+            raise CompilationError(errors)
+        artifacts = artifacts_from_output(output, settings)
+        full_version = next((a.compiler_version for a in artifacts if a.compiler_version), version)
+        result = CompileResult(
+            artifacts=artifacts,
+            warnings=warnings,
+            compiler_version=full_version,
+            cache_key=key,
+        )
+        if self.config.use_cache:
+            self.cache.store(result)
+        return result
+
+    def _base_path(self, files: Sequence[Path]) -> Path:
+        if self.config.root is not None:
+            return self.config.root.resolve()
+        return find_project_root(files[0]) or _common_dir(files)
+
+    def _pick_compiler(self, units: Mapping[str, SourceUnit]) -> tuple[Path | None, str, str]:
+        """Return ``(native binary or None, compiler id for the key, version)``."""
+        native = self.config.solc_binary
+        if native is not None:
+            try:
+                full = get_version_str_from_solc_binary(native)
+            except (OSError, subprocess.CalledProcessError, SolcError) as err:
+                raise ToolchainError(f"TESTBED_SOLC={native} is not a working solc: {err}") from err
+            return native, f"native:{full}", full
+        if self.config.solc_version is not None:
+            version = self.config.solc_version
+        else:
+            pragmas = [(name, pragma) for name, unit in units.items() for pragma in unit.pragmas]
+            version = select_version(
+                pragmas, self.config.default_solc_version, self.installer.published_versions
+            )
+        return None, f"solcjs:{version}", version
+
+    def _settings(self, version: str) -> dict[str, Any]:
+        config = self.config
+        settings: dict[str, Any] = {
+            "optimizer": {"enabled": config.optimizer, "runs": config.optimizer_runs},
+            "remappings": list(config.effective_remappings),
+            "outputSelection": {"*": {"*": list(OUTPUT_SELECTION)}},
+        }
+        evm_version = config.evm_version or evm_version_for(version)
+        if evm_version is not None:
+            settings["evmVersion"] = evm_version
+        if config.via_ir:
+            settings["viaIR"] = True
+        return settings
+
+    def _run_solc(
+        self, binary: Path, standard_input: dict[str, Any], resolver: ImportResolver
+    ) -> dict[str, Any]:
+        if self.config.solc_binary is None:
+            require_tools("node")
+        allow = [resolver.base_path, *resolver.include_paths]
+        try:
+            output: dict[str, Any] = solcx.compile_standard(
+                standard_input,
+                solc_binary=binary,
+                base_path=resolver.base_path,
+                allow_paths=allow,
+            )
+        except SolcError as err:
+            if err.error_dict:
+                # py-solc-x raises on compile errors; keep the structured list for formatting.
+                return {"errors": err.error_dict}
+            detail = (err.stderr_data or err.message or "").strip()
+            raise ToolchainError(f"solc at {binary} failed: {detail}") from err
+        except (OSError, ValueError) as err:
+            raise ToolchainError(f"solc at {binary} failed: {err}") from err
+        return output
+
+
+def compile_files(
+    paths: Iterable[Path | str], config: CompilerConfig | None = None, **options: Any
+) -> CompileResult:
+    """Compile files and/or directories with a fresh ``Compiler``.
+
+    Args:
+        paths: Input files and directories.
+        config: Base settings; ``CompilerConfig.from_env()`` when ``None``.
+        **options: ``CompilerConfig`` fields to override (e.g. ``solc_version="0.8.26"``,
+            ``optimizer_runs=1000``, ``root=Path(...)``).
+
+    Returns:
+        The compile result.
+    """
+    base = config if config is not None else CompilerConfig.from_env()
+    if options:
+        base = replace(base, **options)
+    return Compiler(base).compile(paths)
+
+
+def compile_project(
+    root: Path | str | None = None, config: CompilerConfig | None = None, **options: Any
+) -> CompileResult:
+    """Compile ``contracts/`` of the project.
+
+    Args:
+        root: Project root (directory with ``pyproject.toml`` and ``contracts/``); found from
+            the current directory upwards when ``None``, else from this package's location
+            (an editable install inside the repository).
+        config: Base settings; ``CompilerConfig.from_env()`` when ``None``.
+        **options: ``CompilerConfig`` fields to override.
+
+    Returns:
+        The compile result.
+
+    Raises:
+        SourcePathError: If no project root is found.
+    """
+    if root is not None:
+        project: Path | None = Path(root).resolve()
+    else:
+        project = find_project_root() or find_project_root(Path(__file__).resolve())
+    if project is None:
+        raise SourcePathError(
+            f"no project root (a directory with pyproject.toml and contracts/) above {Path.cwd()}"
+        )
+    return compile_files([project / "contracts"], config, root=project, **options)

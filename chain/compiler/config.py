@@ -1,0 +1,160 @@
+"""Compiler settings and where things live on disk.
+
+``CompilerConfig`` is a frozen record of everything that decides a compile (compiler version,
+optimizer, EVM target, remappings, cache locations). Environment variables are read once, by
+``CompilerConfig.from_env``, never at import time, so tests can pass their own mapping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+DEFAULT_SOLC_VERSION = "0.8.28"
+"""The pinned compiler version; sources whose pragma excludes it get a matching one."""
+
+DEFAULT_OPTIMIZER_RUNS = 200
+
+DEFAULT_REMAPPINGS: tuple[str, ...] = ("@openzeppelin/=node_modules/@openzeppelin/",)
+"""Remappings applied when none are given; targets are relative to the project root."""
+
+EIP170_RUNTIME_LIMIT = 24_576
+"""Maximum runtime bytecode size a deployment may have (EIP-170)."""
+
+ENV_SOLC_BINARY = "TESTBED_SOLC"
+ENV_SOLC_CACHE = "TESTBED_SOLC_CACHE"
+ENV_CACHE = "TESTBED_CACHE"
+
+# Oldest compiler release that accepts each EVM target, newest target first. py-evm runs
+# Prague, so Prague is used whenever the compiler knows it.
+_EVM_TARGETS: tuple[tuple[tuple[int, int, int], str], ...] = (
+    ((0, 8, 27), "prague"),
+    ((0, 8, 24), "cancun"),
+    ((0, 8, 20), "shanghai"),
+    ((0, 8, 18), "paris"),
+)
+
+
+def default_cache_root(env: Mapping[str, str]) -> Path:
+    """Return the per-user cache directory of agent-testbed.
+
+    Args:
+        env: Environment to read ``HOME`` from (via ``Path.home`` when absent).
+
+    Returns:
+        ``~/.cache/agent-testbed``.
+    """
+    home = env.get("HOME")
+    return (Path(home) if home else Path.home()) / ".cache" / "agent-testbed"
+
+
+def evm_version_for(solc_version: str) -> str | None:
+    """Return the newest EVM target, up to Prague, that ``solc_version`` accepts.
+
+    Args:
+        solc_version: A ``major.minor.patch`` compiler version (a ``+commit`` suffix is ignored).
+
+    Returns:
+        The ``evmVersion`` setting, or ``None`` to leave the compiler's own default.
+    """
+    core = solc_version.split("+", 1)[0].split("-", 1)[0]
+    try:
+        parsed = tuple(int(part) for part in core.split("."))
+    except ValueError:
+        return None
+    for oldest, target in _EVM_TARGETS:
+        if parsed >= oldest:
+            return target
+    return None
+
+
+def find_project_root(start: Path | None = None) -> Path | None:
+    """Find the project root: the nearest directory holding ``pyproject.toml`` and ``contracts/``.
+
+    Args:
+        start: File or directory to search upwards from; the current directory when ``None``.
+
+    Returns:
+        The root directory, or ``None`` when no ancestor qualifies.
+    """
+    here = (start or Path.cwd()).resolve()
+    if here.is_file():
+        here = here.parent
+    for candidate in (here, *here.parents):
+        if (candidate / "pyproject.toml").is_file() and (candidate / "contracts").is_dir():
+            return candidate
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CompilerConfig:
+    """Everything that decides how sources are compiled and where results are kept.
+
+    Attributes:
+        root: Base path: source unit names are relative to it, remapping targets too. ``None``
+            means the project root found from the inputs (or their common directory).
+        solc_version: Exact compiler version to use; ``None`` means ``default_solc_version``
+            unless a pragma excludes it, in which case the newest matching release is used.
+        default_solc_version: The pinned default version.
+        optimizer: Whether the optimizer is enabled.
+        optimizer_runs: The optimizer's ``runs`` parameter.
+        evm_version: EVM target; ``None`` means Prague, or the newest target the compiler knows.
+        via_ir: Compile through the IR pipeline.
+        remappings: ``[context:]prefix=target`` remappings; ``None`` means the default
+            OpenZeppelin remapping.
+        include_paths: Extra directories imports are looked up in (after ``root``).
+        artifact_cache_dir: Directory of the content-addressed artifact cache.
+        solc_cache_dir: Directory holding one installed solc-js version per subdirectory.
+        solc_binary: A native ``solc`` to use instead of solc-js.
+        use_cache: Read and write the artifact cache.
+    """
+
+    root: Path | None = None
+    solc_version: str | None = None
+    default_solc_version: str = DEFAULT_SOLC_VERSION
+    optimizer: bool = True
+    optimizer_runs: int = DEFAULT_OPTIMIZER_RUNS
+    evm_version: str | None = None
+    via_ir: bool = False
+    remappings: tuple[str, ...] | None = None
+    include_paths: tuple[Path, ...] = field(default=())
+    artifact_cache_dir: Path | None = None
+    solc_cache_dir: Path | None = None
+    solc_binary: Path | None = None
+    use_cache: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> CompilerConfig:
+        """Build a config whose cache dirs and native binary come from the environment.
+
+        ``TESTBED_CACHE`` replaces ``~/.cache/agent-testbed`` as the parent of ``artifacts/``;
+        ``TESTBED_SOLC_CACHE`` is the solc-js install directory (default
+        ``~/.cache/agent-testbed/solc``); ``TESTBED_SOLC`` names a native ``solc`` binary.
+        Keyword overrides win over the environment.
+
+        Args:
+            env: Environment mapping; ``os.environ`` when ``None``.
+            **overrides: Field values to set explicitly.
+
+        Returns:
+            The config.
+        """
+        env = os.environ if env is None else env
+        base = default_cache_root(env)
+        cache_parent = Path(env[ENV_CACHE]) if env.get(ENV_CACHE) else base
+        values: dict[str, object] = {
+            "artifact_cache_dir": cache_parent / "artifacts",
+            "solc_cache_dir": Path(env[ENV_SOLC_CACHE])
+            if env.get(ENV_SOLC_CACHE)
+            else base / "solc",
+            "solc_binary": Path(env[ENV_SOLC_BINARY]) if env.get(ENV_SOLC_BINARY) else None,
+        }
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return replace(cls(), **values)  # type: ignore[arg-type]
+
+    @property
+    def effective_remappings(self) -> tuple[str, ...]:
+        """The remappings in force (the defaults when none were given)."""
+        return DEFAULT_REMAPPINGS if self.remappings is None else self.remappings
