@@ -1,0 +1,314 @@
+"""Mempool ordering policies: the experimental variable of the testbed.
+
+Each policy implements :class:`chain.interfaces.OrderingPolicy`: given the executable pool
+transactions, the base fee of the block being built and the policy's own seeded RNG, it returns
+the order in which the builder should try them. All built-in policies go through
+:func:`merge_by_key`, which is what guarantees the one rule every order must keep: a sender's
+transactions come out in nonce order (the builder skips a tx whose nonce is not next).
+
+A user's own policy is any object with a ``name`` and an ``order`` method; it may call
+:func:`merge_by_key` with its own key to get nonce order for free.
+
+Policies hold no state between blocks and use no randomness but the ``rng`` they are handed, so
+the same pool, base fee and RNG state always give the same order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+
+from chain.interfaces import OrderingPolicy
+from chain.types import PoolTx
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRichComparison
+
+__all__ = [
+    "BundlesFirstPolicy",
+    "FifoPolicy",
+    "FrequentBatchPolicy",
+    "PriorityFeePolicy",
+    "RandomPolicy",
+    "merge_by_key",
+    "policy_from_name",
+    "rank_bundles",
+]
+
+
+def merge_by_key(
+    pending: Sequence[PoolTx], key: Callable[[PoolTx], SupportsRichComparison]
+) -> list[PoolTx]:
+    """Merge per-sender nonce-ordered queues, always emitting the best head next.
+
+    Like geth's ``TransactionsByPriceAndNonce``: transactions are grouped by sender and each
+    group sorted by nonce; a heap holds one head per sender, and the head with the smallest
+    ``key`` is emitted, after which that sender's next transaction becomes its head. Only heads
+    compete, so a sender's later nonce is never emitted before its earlier one even when its key
+    is better (a high-tip nonce 1 waits behind a low-tip nonce 0, as in geth).
+
+    Args:
+        pending: Executable pool transactions, in any order.
+        key: Sort key per transaction; smaller comes first. Equal keys are broken by
+            ``PoolTx.seq`` so that the result never depends on the input order.
+
+    Returns:
+        A permutation of ``pending`` in which each sender's transactions are in nonce order.
+    """
+    by_sender: dict[str, list[PoolTx]] = {}
+    for ptx in pending:
+        by_sender.setdefault(ptx.sender, []).append(ptx)
+
+    queues: list[list[PoolTx]] = []
+    # Entry: (key, seq, queue index, position). The queue index is unique per entry, so the
+    # heap never falls through to comparing the PoolTx records themselves.
+    heap: list[tuple[Any, int, int, int]] = []
+    for txs in by_sender.values():
+        # seq only matters for a malformed pool holding two txs with one nonce; it keeps the
+        # result independent of input order even then.
+        txs.sort(key=lambda p: (p.nonce, p.seq))
+        index = len(queues)
+        queues.append(txs)
+        head = txs[0]
+        heap.append((key(head), head.seq, index, 0))
+    heapq.heapify(heap)
+
+    ordered: list[PoolTx] = []
+    while heap:
+        _, _, index, position = heap[0]
+        queue = queues[index]
+        ordered.append(queue[position])
+        position += 1
+        if position < len(queue):
+            nxt = queue[position]
+            heapq.heapreplace(heap, (key(nxt), nxt.seq, index, position))
+        else:
+            heapq.heappop(heap)
+    return ordered
+
+
+def _random_keys(pending: Sequence[PoolTx], rng: random.Random) -> dict[bytes, float]:
+    """Draw one random key per tx, iterating in seq order so the draws do not depend on the
+    order in which the caller happened to list the pool."""
+    return {ptx.hash: rng.random() for ptx in sorted(pending, key=lambda p: (p.seq, p.hash))}
+
+
+class FifoPolicy:
+    """First come, first served: by arrival time, ties by arrival counter."""
+
+    name: str = "fifo"
+    bundles_first: bool = False
+
+    def order(self, pending: Sequence[PoolTx], base_fee: int, rng: random.Random) -> list[PoolTx]:
+        """Order ``pending`` by ``(arrival_ms, seq)``, keeping per-sender nonce order."""
+        return merge_by_key(pending, lambda p: (p.arrival_ms, p.seq))
+
+    def __repr__(self) -> str:
+        return "FifoPolicy()"
+
+
+class PriorityFeePolicy:
+    """Highest effective tip first (what geth's miner does), ties by arrival."""
+
+    name: str = "priority_fee"
+    bundles_first: bool = False
+
+    def order(self, pending: Sequence[PoolTx], base_fee: int, rng: random.Random) -> list[PoolTx]:
+        """Order by ``tx.effective_tip(base_fee)`` descending, then ``(arrival_ms, seq)``.
+
+        A tx whose fee cap is below ``base_fee`` has a negative tip and sorts last; the builder
+        skips it.
+        """
+        return merge_by_key(pending, lambda p: (-p.tx.effective_tip(base_fee), p.arrival_ms, p.seq))
+
+    def __repr__(self) -> str:
+        return "PriorityFeePolicy()"
+
+
+class RandomPolicy:
+    """Seeded random order: each tx gets a random key from ``rng``; nonce order is kept."""
+
+    name: str = "random"
+    bundles_first: bool = False
+
+    def order(self, pending: Sequence[PoolTx], base_fee: int, rng: random.Random) -> list[PoolTx]:
+        """Order by a random key per tx drawn from ``rng`` (deterministic given its state)."""
+        keys = _random_keys(pending, rng)
+        return merge_by_key(pending, lambda p: keys[p.hash])
+
+    def __repr__(self) -> str:
+        return "RandomPolicy()"
+
+
+class FrequentBatchPolicy:
+    """Frequent batch ordering: arrival windows in time order, no priority inside a window.
+
+    Transactions are bucketed by ``arrival_ms // window_ms``; earlier windows come first. Within
+    a window, ``within="shuffle"`` (default) orders at random, so arriving a little earlier or
+    paying more buys nothing inside the batch — the point of batching (Budish et al.). With a
+    uniform clearing price the order inside a batch is immaterial, so a shuffle also stands in
+    for uniform-price batches. ``within="tip"`` orders by effective tip inside each window
+    instead (ties by arrival), for comparing batching with and without a fee auction.
+
+    Because only each sender's next-nonce tx competes, a later nonce that arrived in an earlier
+    window still waits for its predecessor.
+
+    Args:
+        window_ms: Window length in milliseconds (> 0).
+        within: ``"shuffle"`` or ``"tip"``.
+    """
+
+    bundles_first: bool = False
+
+    def __init__(
+        self, window_ms: int = 1_000, within: Literal["shuffle", "tip"] = "shuffle"
+    ) -> None:
+        if window_ms <= 0:
+            raise ValueError(f"window_ms must be positive, got {window_ms}")
+        if within not in ("shuffle", "tip"):
+            raise ValueError(f"within must be 'shuffle' or 'tip', got {within!r}")
+        self.window_ms = window_ms
+        self.within = within
+        self.name: str = "frequent_batch" if within == "shuffle" else "frequent_batch_tip"
+
+    def order(self, pending: Sequence[PoolTx], base_fee: int, rng: random.Random) -> list[PoolTx]:
+        """Order by arrival window, then at random (or by tip) within the window."""
+        window = self.window_ms
+        if self.within == "tip":
+            return merge_by_key(
+                pending,
+                lambda p: (p.arrival_ms // window, -p.tx.effective_tip(base_fee), p.arrival_ms),
+            )
+        keys = _random_keys(pending, rng)
+        return merge_by_key(pending, lambda p: (p.arrival_ms // window, keys[p.hash]))
+
+    def __repr__(self) -> str:
+        return f"FrequentBatchPolicy(window_ms={self.window_ms}, within={self.within!r})"
+
+
+class BundlesFirstPolicy:
+    """Private bundles first (mev-geth style), then the public pool in ``inner``'s order.
+
+    The policy itself only marks the block as bundles-first (``bundles_first = True``): the
+    builder simulates the bundles for the target block, ranks them with :func:`rank_bundles`
+    by payment to the coinbase per gas, includes them atomically, and then fills the rest of
+    the block with ``order``'s result, which is ``inner``'s.
+
+    Args:
+        inner: Policy for the public transactions after the bundles.
+    """
+
+    bundles_first: bool = True
+
+    def __init__(self, inner: OrderingPolicy | None = None) -> None:
+        # Not a default argument instance: a shared default object would be module-level state.
+        self.inner: OrderingPolicy = inner if inner is not None else PriorityFeePolicy()
+        self.name: str = f"bundles_first+{self.inner.name}"
+
+    def order(self, pending: Sequence[PoolTx], base_fee: int, rng: random.Random) -> list[PoolTx]:
+        """Order the public transactions with the inner policy."""
+        return self.inner.order(pending, base_fee, rng)
+
+    def __repr__(self) -> str:
+        return f"BundlesFirstPolicy(inner={self.inner!r})"
+
+
+class _Arrived(Protocol):
+    """Anything with an arrival time and counter, e.g. :class:`chain.types.Bundle`."""
+
+    @property
+    def arrival_ms(self) -> int: ...
+
+    @property
+    def seq(self) -> int: ...
+
+
+B = TypeVar("B", bound=_Arrived)
+
+
+def rank_bundles(scored: Sequence[tuple[B, int, int]]) -> list[tuple[B, int, int]]:
+    """Rank simulated bundles by payment to the coinbase per unit of gas, best first.
+
+    Ties (exactly equal payment per gas, compared as fractions, not floats) go to the earlier
+    bundle by ``(arrival_ms, seq)``.
+
+    Args:
+        scored: ``(bundle, payment_wei, gas_used)`` per bundle, as the builder's simulation
+            measured them; ``payment_wei`` counts tips plus direct transfers to the coinbase.
+
+    Returns:
+        The same triples, best first.
+
+    Raises:
+        ValueError: If a bundle's ``gas_used`` is not positive.
+    """
+    for bundle, _, gas_used in scored:
+        if gas_used <= 0:
+            raise ValueError(f"gas_used must be positive, got {gas_used} for {bundle!r}")
+    return sorted(
+        scored,
+        key=lambda item: (-Fraction(item[1], item[2]), item[0].arrival_ms, item[0].seq),
+    )
+
+
+def _fifo(**kwargs: Any) -> OrderingPolicy:
+    return FifoPolicy(**kwargs)
+
+
+def _priority(**kwargs: Any) -> OrderingPolicy:
+    return PriorityFeePolicy(**kwargs)
+
+
+def _random(**kwargs: Any) -> OrderingPolicy:
+    return RandomPolicy(**kwargs)
+
+
+def _batch(**kwargs: Any) -> OrderingPolicy:
+    return FrequentBatchPolicy(**kwargs)
+
+
+def _bundles(**kwargs: Any) -> OrderingPolicy:
+    inner = kwargs.pop("inner", None)
+    if isinstance(inner, str):
+        inner = policy_from_name(inner)
+    return BundlesFirstPolicy(inner, **kwargs)
+
+
+def _factories() -> dict[str, Callable[..., OrderingPolicy]]:
+    # Built per call rather than held in a module-level dict (no module-level mutable state).
+    return {
+        "fifo": _fifo,
+        "priority": _priority,
+        "priority_fee": _priority,
+        "random": _random,
+        "batch": _batch,
+        "frequent_batch": _batch,
+        "bundles": _bundles,
+        "bundles_first": _bundles,
+    }
+
+
+def policy_from_name(name: str, **kwargs: Any) -> OrderingPolicy:
+    """Build a built-in policy from its short name (e.g. from a scenario file).
+
+    Args:
+        name: ``"fifo"``, ``"priority"``, ``"random"``, ``"batch"`` or ``"bundles"`` (the
+            long names ``"priority_fee"``, ``"frequent_batch"``, ``"bundles_first"`` also work).
+        **kwargs: Passed to the policy's constructor, e.g. ``window_ms=500`` for ``"batch"`` or
+            ``inner="fifo"`` (a name or a policy) for ``"bundles"``.
+
+    Returns:
+        A new policy instance.
+
+    Raises:
+        ValueError: If ``name`` is not a known policy.
+    """
+    factories = _factories()
+    factory = factories.get(name.strip().lower())
+    if factory is None:
+        valid = ", ".join(repr(n) for n in factories)
+        raise ValueError(f"unknown ordering policy {name!r}; valid names: {valid}")
+    return factory(**kwargs)
