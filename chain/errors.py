@@ -142,6 +142,15 @@ class ExecutionReverted(TestbedError):
         super().__init__(f"execution reverted: {reason}" if reason else "execution reverted")
 
 
+class InvalidCall(TestbedError):
+    """A call or gas estimate could not be executed at all (as opposed to reverting), e.g. gas
+    below the intrinsic cost or a value above the sender's balance."""
+
+
+class GasEstimationFailed(TestbedError):
+    """The call fails even with the whole block gas limit (and did not revert)."""
+
+
 class BundleRejected(TestbedError):
     """A bundle was malformed (empty, wrong target, undecodable or invalid member)."""
 
@@ -160,3 +169,18 @@ class UnknownSnapshot(TestbedError):
 
 class UnknownContract(TestbedError):
     """``deploy`` or a lookup named a contract no compiled artifact provides."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Added for mempool admission (Prague)
+# ---------------------------------------------------------------------------------------------
+
+
+class FloorDataGasTooLow(IntrinsicGasTooLow):
+    """EIP-7623: the gas limit covers intrinsic gas but not the calldata floor.
+
+    A subclass of :class:`IntrinsicGasTooLow` (callers catching that still see it) that
+    carries geth's own wording for this case (``core.ErrFloorDataGas``).
+    """
+
+    message = "insufficient gas for floor data gas cost"
