@@ -1,1 +1,1 @@
-"""agent-testbed's chain: compiler, in-process EVM backend, mempool, ordering, builder, front object."""
+"""agent-testbed chain: compiler, EVM backend, mempool, ordering, builder, front object."""

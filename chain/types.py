@@ -198,11 +198,11 @@ class Block:
     tx_hashes: tuple[bytes, ...]
     policy: str
     priority_fees: int
-    """Σ effective tip × gas used paid to the coinbase."""
+    """Sum of effective tip * gas used paid to the coinbase."""
     coinbase_transfers: int
     """Direct value paid to the coinbase by transactions (bundle payments), beyond tips."""
     burned: int
-    """Base fee × gas used."""
+    """Base fee * gas used."""
     bundles: tuple[bytes, ...] = field(default=())
 
     @property

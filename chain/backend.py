@@ -1,0 +1,412 @@
+"""The EVM backend: the only module that imports py-evm (``eth.*``).
+
+Everything above this module speaks in the project's own records. The interface is small so a
+second, faster EVM (e.g. revm) can be added behind it later:
+
+- account reads at the head (``nonce``, ``balance``, ``code``, ``storage_at``);
+- ``open_block(...)`` returns a :class:`BlockSession` that applies transactions one at a time
+  (the builder decides which and in what order), can checkpoint and roll back (bundles are
+  atomic) and finally seals the block;
+- ``call`` / ``estimate_gas`` against the head state without changing anything;
+- ``snapshot`` / ``revert`` of the canonical head.
+
+Determinism: the genesis timestamp, every block timestamp and every ``mix_hash`` (prevrandao)
+are supplied by the caller (the simulated clock and the root seed). Nothing here reads the wall
+clock or ``os.urandom``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+import rlp
+from eth.abc import ComputationAPI, SignedTransactionAPI, StateAPI
+from eth.chains.base import MiningChain
+from eth.consensus import ConsensusApplier, NoProofConsensus
+from eth.constants import BLANK_ROOT_HASH, GENESIS_PARENT_HASH, ZERO_ADDRESS
+from eth.db.atomic import AtomicDB
+from eth.db.trie import _make_trie_root_and_nodes
+from eth.exceptions import HeaderNotFound, Revert
+from eth.vm.forks.prague import PragueVM
+from eth.vm.spoof import SpoofTransaction
+from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
+
+from chain.errors import InvalidCall, UnknownBlock
+from chain.types import Address, Transaction
+
+DEFAULT_GAS_LIMIT = 30_000_000
+INITIAL_BASE_FEE = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RawLog:
+    address: Address
+    topics: tuple[bytes, ...]
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionResult:
+    """What applying one transaction inside a block produced (before block-level records)."""
+
+    status: int
+    gas_used: int
+    """Gas used by this tx alone (what the sender paid for)."""
+    cumulative_gas_used: int
+    logs: tuple[RawLog, ...]
+    output: bytes
+    """Return data, or the revert data when ``status == 0``."""
+    contract_address: Address | None
+    coinbase_balance_delta: int
+    """Change of the coinbase balance caused by this tx (tip + any direct transfer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SealedBlock:
+    number: int
+    hash: bytes
+    parent_hash: bytes
+    timestamp: int
+    base_fee: int
+    gas_limit: int
+    gas_used: int
+    coinbase: Address
+    prev_randao: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    success: bool
+    output: bytes
+    gas_used: int
+    reverted: bool = False
+    """True when the failure was a REVERT (output holds its data), not e.g. out of gas."""
+
+
+class TxNotApplicable(Exception):
+    """The backend refused a tx at block-building time (nonce, funds, gas); state unchanged."""
+
+
+def contract_address_for(sender: Address, nonce: int) -> Address:
+    """CREATE address: ``keccak(rlp([sender, nonce]))[12:]``."""
+    return to_checksum_address(keccak(rlp.encode([to_canonical_address(sender), nonce]))[12:])
+
+
+def _make_chain_class(chain_id: int) -> type[MiningChain]:
+    vm_config = ConsensusApplier(NoProofConsensus).amend_vm_configuration(((0, PragueVM),))
+
+    class TestbedChain(MiningChain):
+        vm_configuration = vm_config
+
+        def create_header_from_parent(self, parent_header: Any, **header_params: Any) -> Any:
+            # A constant gas limit keeps congestion experiments controlled: the limit is a
+            # scenario parameter, not something the block producer votes on.
+            header_params["gas_limit"] = parent_header.gas_limit
+            return super().create_header_from_parent(parent_header, **header_params)
+
+    TestbedChain.chain_id = chain_id
+    return TestbedChain
+
+
+class PyEVMBackend:
+    """py-evm (Prague) chain driven block by block by the project's own builder."""
+
+    name = "py-evm"
+
+    def __init__(
+        self,
+        *,
+        chain_id: int,
+        alloc: Mapping[Address, int],
+        genesis_timestamp: int,
+        gas_limit: int = DEFAULT_GAS_LIMIT,
+        base_fee: int = INITIAL_BASE_FEE,
+        genesis_mix_hash: bytes = b"\x00" * 32,
+    ) -> None:
+        self.chain_id = chain_id
+        genesis_params = {
+            "coinbase": ZERO_ADDRESS,
+            "difficulty": 0,
+            "extra_data": b"agent-testbed",
+            "gas_limit": gas_limit,
+            "mix_hash": genesis_mix_hash,
+            "nonce": b"\x00" * 8,
+            "receipt_root": BLANK_ROOT_HASH,
+            "timestamp": genesis_timestamp,
+            "transaction_root": BLANK_ROOT_HASH,
+            "base_fee_per_gas": base_fee,
+        }
+        genesis_state = {
+            to_canonical_address(addr): {"balance": bal, "nonce": 0, "code": b"", "storage": {}}
+            for addr, bal in alloc.items()
+        }
+        # py-evm's abstract API types do not cover the MiningChain/VM internals this module
+        # drives (header, persist_block, the VM's state slot), so the handles are Any here.
+        self._chain: Any = _make_chain_class(chain_id).from_genesis(
+            AtomicDB(), cast(Any, genesis_params), cast(Any, genesis_state)
+        )
+        self._head_vm: Any = None
+
+    # -- head reads ------------------------------------------------------------------------
+
+    @property
+    def _head_state(self) -> StateAPI:
+        if self._head_vm is None:
+            self._head_vm = self._chain.get_vm(self._chain.get_canonical_head())
+        return self._head_vm.state
+
+    def nonce(self, address: Address) -> int:
+        return self._head_state.get_nonce(to_canonical_address(address))
+
+    def balance(self, address: Address) -> int:
+        return self._head_state.get_balance(to_canonical_address(address))
+
+    def code(self, address: Address) -> bytes:
+        return bytes(self._head_state.get_code(to_canonical_address(address)))
+
+    def storage_at(self, address: Address, slot: int) -> int:
+        return self._head_state.get_storage(to_canonical_address(address), slot)
+
+    @property
+    def head_number(self) -> int:
+        return self._chain.get_canonical_head().block_number
+
+    def head(self) -> SealedBlock:
+        return self._sealed(self._chain.get_canonical_head())
+
+    def header_by_number(self, number: int) -> SealedBlock:
+        try:
+            return self._sealed(self._chain.get_canonical_block_header_by_number(number))
+        except HeaderNotFound as err:
+            raise UnknownBlock(f"no block {number}") from err
+
+    def next_base_fee(self) -> int:
+        """Base fee of the block that would be built on the current head."""
+        return self._chain.header.base_fee_per_gas
+
+    @staticmethod
+    def _sealed(header: Any) -> SealedBlock:
+        return SealedBlock(
+            number=header.block_number,
+            hash=bytes(header.hash),
+            parent_hash=bytes(header.parent_hash),
+            timestamp=header.timestamp,
+            base_fee=header.base_fee_per_gas,
+            gas_limit=header.gas_limit,
+            gas_used=header.gas_used,
+            coinbase=to_checksum_address(header.coinbase),
+            prev_randao=bytes(header.mix_hash),
+        )
+
+    # -- block building --------------------------------------------------------------------
+
+    def open_block(self, *, timestamp: int, coinbase: Address) -> BlockSession:
+        """Start building the next block on the canonical head."""
+        return BlockSession(self, timestamp=timestamp, coinbase=coinbase)
+
+    def _decode(self, raw: bytes) -> SignedTransactionAPI:
+        return self._chain.get_vm().get_transaction_builder().decode(raw)
+
+    # -- calls -----------------------------------------------------------------------------
+
+    def _spoof(
+        self, sender: Address, to: Address | None, data: bytes, value: int, gas: int
+    ) -> SpoofTransaction:
+        state = self._head_state
+        sender_b = to_canonical_address(sender)
+        unsigned = self._chain.get_vm().create_unsigned_transaction(
+            nonce=state.get_nonce(sender_b),
+            gas_price=0,
+            gas=gas,
+            to=to_canonical_address(to) if to else b"",
+            value=value,
+            data=data,
+        )
+        return SpoofTransaction(unsigned, from_=sender_b)
+
+    def call(
+        self, *, sender: Address, to: Address | None, data: bytes, value: int = 0, gas: int = 0
+    ) -> CallResult:
+        """Execute against the head state and throw the changes away."""
+        head = self._chain.get_canonical_head()
+        spoof = self._spoof(sender, to, data, value, gas or head.gas_limit)
+        if spoof.gas < spoof.intrinsic_gas:
+            raise InvalidCall(f"intrinsic gas too low: gas {spoof.gas}, need {spoof.intrinsic_gas}")
+        if self._head_state.get_balance(to_canonical_address(sender)) < value:
+            raise InvalidCall("insufficient funds for transfer")
+        with self._chain.get_vm(head).in_costless_state() as state:
+            try:
+                computation = state.costless_execute_transaction(spoof)
+            except ValidationError as err:
+                raise InvalidCall(str(err)) from err
+        return CallResult(
+            success=not computation.is_error,
+            output=bytes(computation.output),
+            gas_used=computation.get_gas_used(),
+            reverted=computation.is_error and isinstance(computation.error, Revert),
+        )
+
+    def estimate_gas(
+        self, *, sender: Address, to: Address | None, data: bytes, value: int = 0
+    ) -> CallResult:
+        """Smallest gas limit at which the call succeeds (binary search), or the failing call."""
+        head = self._chain.get_canonical_head()
+        cap = head.gas_limit
+        first = self.call(sender=sender, to=to, data=data, value=value, gas=cap)
+        if not first.success:
+            return first
+        # Gas used (which excludes intrinsic gas) is not a safe lower bound: refunds and the
+        # 63/64 rule can make the needed limit larger. Search from the intrinsic gas up.
+        intrinsic = self._spoof(sender, to, data, value, cap).intrinsic_gas
+        low, high = intrinsic - 1, cap
+        while high - low > 1:
+            mid = (low + high) // 2
+            if self.call(sender=sender, to=to, data=data, value=value, gas=mid).success:
+                high = mid
+            else:
+                low = mid
+        return CallResult(success=True, output=first.output, gas_used=high)
+
+    # -- snapshots -------------------------------------------------------------------------
+
+    def snapshot(self) -> bytes:
+        return bytes(self._chain.get_canonical_head().hash)
+
+    def revert(self, head_hash: bytes) -> None:
+        header = self._chain.get_block_header_by_hash(head_hash)
+        chaindb = self._chain.chaindb
+        # Same move eth-tester makes: point the canonical head back at the snapshot's block.
+        chaindb._set_as_canonical_chain_head(chaindb.db, header, GENESIS_PARENT_HASH)
+        self._chain.header = self._chain.create_header_from_parent(header)
+        self._head_vm = None
+
+
+class BlockSession:
+    """One block under construction: apply, checkpoint/rollback, seal."""
+
+    def __init__(self, backend: PyEVMBackend, *, timestamp: int, coinbase: Address) -> None:
+        chain = backend._chain
+        self._backend = backend
+        self._coinbase_b = to_canonical_address(coinbase)
+        self.coinbase = to_checksum_address(coinbase)
+        self._header = chain.header.copy(timestamp=timestamp, coinbase=self._coinbase_b)
+        self._vm: Any = chain.get_vm(self._header)
+        self._txs: list[SignedTransactionAPI] = []
+        self._receipts: list[Any] = []
+        self.number: int = self._header.block_number
+        self.base_fee: int = self._header.base_fee_per_gas
+        self.gas_limit: int = self._header.gas_limit
+
+    @property
+    def gas_used(self) -> int:
+        return self._header.gas_used
+
+    @property
+    def gas_remaining(self) -> int:
+        return self.gas_limit - self._header.gas_used
+
+    @property
+    def tx_count(self) -> int:
+        return len(self._txs)
+
+    def nonce(self, address: Address) -> int:
+        return self._vm.state.get_nonce(to_canonical_address(address))
+
+    def balance(self, address: Address) -> int:
+        return self._vm.state.get_balance(to_canonical_address(address))
+
+    def apply(self, tx: Transaction) -> ExecutionResult:
+        """Apply ``tx`` on top of the block so far.
+
+        Raises:
+            TxNotApplicable: wrong nonce, too little balance, gas beyond the block's remaining
+                gas or a fee cap below the base fee. Nothing changed.
+        """
+        state = self._vm.state
+        sender_b = to_canonical_address(tx.sender)
+        if tx.gas > self.gas_remaining:
+            raise TxNotApplicable("gas limit reached")
+        if tx.max_fee_per_gas < self.base_fee:
+            raise TxNotApplicable("max fee per gas less than block base fee")
+        if state.get_nonce(sender_b) != tx.nonce:
+            raise TxNotApplicable("nonce mismatch")
+        if state.get_balance(sender_b) < tx.max_cost():
+            raise TxNotApplicable("insufficient funds for gas * price + value")
+        evm_tx = self._backend._decode(tx.raw)
+        coinbase_before = state.get_balance(self._coinbase_b)
+        receipt, computation = self._vm.apply_transaction(self._header, evm_tx)
+        prev_cumulative = self._header.gas_used
+        self._header = self._vm.add_receipt_to_header(self._header, receipt)
+        self._txs.append(evm_tx)
+        self._receipts.append(receipt)
+        return self._result(tx, receipt, computation, prev_cumulative, coinbase_before)
+
+    def _result(
+        self,
+        tx: Transaction,
+        receipt: Any,
+        computation: ComputationAPI,
+        prev_cumulative: int,
+        coinbase_before: int,
+    ) -> ExecutionResult:
+        logs = tuple(
+            RawLog(
+                address=to_checksum_address(log.address),
+                topics=tuple(t.to_bytes(32, "big") for t in log.topics),
+                data=bytes(log.data),
+            )
+            for log in receipt.logs
+        )
+        status = 0 if computation.is_error else 1
+        created = None
+        if tx.to is None and status == 1:
+            created = contract_address_for(tx.sender, tx.nonce)
+        return ExecutionResult(
+            status=status,
+            gas_used=receipt.gas_used - prev_cumulative,
+            cumulative_gas_used=receipt.gas_used,
+            logs=logs,
+            output=bytes(computation.output),
+            contract_address=created,
+            coinbase_balance_delta=self._vm.state.get_balance(self._coinbase_b) - coinbase_before,
+        )
+
+    # Checkpoints: py-evm's journal cannot roll back across transactions (each tx locks the
+    # storage journal), so a checkpoint persists the state trie and a rollback rebuilds the
+    # state from that root. Trie nodes are content-addressed: persisting is harmless.
+    def checkpoint(self) -> tuple[bytes, Any, int, int]:
+        self._vm.state.persist()
+        return (self._vm.state.state_root, self._header, len(self._txs), len(self._receipts))
+
+    def rollback(self, checkpoint: tuple[bytes, Any, int, int]) -> None:
+        root, header, n_txs, n_receipts = checkpoint
+        del self._txs[n_txs:]
+        del self._receipts[n_receipts:]
+        self._header = header
+        vm = self._vm
+        vm._state = vm.build_state(
+            vm.chaindb.db,
+            self._header.copy(state_root=root),
+            vm.chain_context,
+            vm.previous_hashes,
+        )
+
+    def seal(self, *, mix_hash: bytes) -> SealedBlock:
+        """Finish the block: persist it as the new canonical head."""
+        vm = self._vm
+        vm.state.persist()
+        header = self._header.copy(state_root=vm.state.state_root)
+        block = vm.set_block_transactions_and_withdrawals(
+            vm.get_block(), header, self._txs, self._receipts
+        )
+        mined = vm.mine_block(block, mix_hash=mix_hash).block
+        chain = self._backend._chain
+        chain.persist_block(mined)
+        chain.header = chain.create_header_from_parent(mined.header)
+        # py-evm memoises the trie root of the last 128 blocks' tx and receipt tuples, which
+        # keeps every decoded tx of those blocks alive; we never ask for them again.
+        _make_trie_root_and_nodes.cache_clear()
+        self._backend._head_vm = None
+        return self._backend._sealed(mined.header)

@@ -1,0 +1,136 @@
+"""The block builder: turns an ordering of pool transactions (and bundles) into a block.
+
+The ordering policy says in which order transactions are *offered*; the builder enforces what
+any block producer must: a tx whose nonce is not its sender's next, whose fee cap is below the
+base fee, that its sender can no longer pay for, or whose gas does not fit the block is skipped,
+and so are that sender's later transactions in this block (as geth's miner pops the account).
+
+Bundles (policies with ``bundles_first``) go first: each bundle for this block is simulated at
+the top of the block, ranked by payment to the coinbase per gas, then applied atomically — if a
+member is not applicable or reverts without being listed in ``allowed_to_revert``, the whole
+bundle is rolled back and dropped.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chain.backend import BlockSession, ExecutionResult, TxNotApplicable
+from chain.interfaces import OrderingPolicy
+from chain.ordering import rank_bundles
+from chain.types import Address, Bundle, PoolTx, Transaction
+
+MIN_TX_GAS = 21_000
+
+
+@dataclass(frozen=True, slots=True)
+class IncludedTx:
+    tx: Transaction
+    result: ExecutionResult
+    arrival_ms: int | None
+    bundle: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    included: tuple[IncludedTx, ...]
+    bundles: tuple[bytes, ...]
+    """Ids of bundles included, in block order."""
+    dropped_bundles: tuple[tuple[bytes, str], ...]
+    """(bundle id, reason) for bundles of this block that were not included."""
+    skipped: tuple[tuple[bytes, str], ...]
+    """(tx hash, reason) for offered pool txs that did not make it into this block."""
+
+
+class BlockBuilder:
+    """Fills a :class:`BlockSession` from bundles and an ordered list of pool transactions."""
+
+    def build(
+        self,
+        session: BlockSession,
+        *,
+        pending: Sequence[PoolTx],
+        bundles: Sequence[Bundle],
+        policy: OrderingPolicy,
+        rng: random.Random,
+    ) -> BuildResult:
+        included: list[IncludedTx] = []
+        bundle_ids: list[bytes] = []
+        dropped: list[tuple[bytes, str]] = []
+        if getattr(policy, "bundles_first", False) and bundles:
+            self._apply_bundles(session, bundles, included, bundle_ids, dropped)
+        elif bundles:
+            dropped.extend((b.id, "policy does not include bundles") for b in bundles)
+
+        skipped: list[tuple[bytes, str]] = []
+        blocked: set[Address] = set()
+        for ptx in policy.order(pending, session.base_fee, rng):
+            tx = ptx.tx
+            if tx.sender in blocked:
+                skipped.append((tx.hash, "earlier nonce of sender not included"))
+                continue
+            if session.gas_remaining < MIN_TX_GAS:
+                skipped.append((tx.hash, "block full"))
+                continue
+            try:
+                result = session.apply(tx)
+            except TxNotApplicable as err:
+                blocked.add(tx.sender)
+                skipped.append((tx.hash, str(err)))
+                continue
+            included.append(IncludedTx(tx, result, ptx.arrival_ms, None))
+        return BuildResult(tuple(included), tuple(bundle_ids), tuple(dropped), tuple(skipped))
+
+    def simulate_bundle(
+        self, session: BlockSession, bundle: Bundle
+    ) -> tuple[list[IncludedTx], str | None]:
+        """Apply ``bundle`` and roll it back; return its results and why it would fail, if so."""
+        checkpoint = session.checkpoint()
+        try:
+            return self._apply_one(session, bundle)
+        finally:
+            session.rollback(checkpoint)
+
+    def _apply_one(
+        self, session: BlockSession, bundle: Bundle
+    ) -> tuple[list[IncludedTx], str | None]:
+        results: list[IncludedTx] = []
+        for tx in bundle.txs:
+            try:
+                result = session.apply(tx)
+            except TxNotApplicable as err:
+                return results, f"tx 0x{tx.hash.hex()} not applicable: {err}"
+            results.append(IncludedTx(tx, result, bundle.arrival_ms, bundle.id))
+            if result.status == 0 and tx.hash not in bundle.allowed_to_revert:
+                return results, f"tx 0x{tx.hash.hex()} reverted"
+        return results, None
+
+    def _apply_bundles(
+        self,
+        session: BlockSession,
+        bundles: Sequence[Bundle],
+        included: list[IncludedTx],
+        bundle_ids: list[bytes],
+        dropped: list[tuple[bytes, str]],
+    ) -> None:
+        scored: list[tuple[Bundle, int, int]] = []
+        for bundle in bundles:
+            results, failure = self.simulate_bundle(session, bundle)
+            if failure is not None:
+                dropped.append((bundle.id, failure))
+                continue
+            payment = sum(r.result.coinbase_balance_delta for r in results)
+            gas = sum(r.result.gas_used for r in results)
+            scored.append((bundle, payment, gas))
+        for bundle, _payment, _gas in rank_bundles(scored):
+            # Re-check on the state left by higher-ranked bundles: they may conflict.
+            checkpoint = session.checkpoint()
+            results, failure = self._apply_one(session, bundle)
+            if failure is not None:
+                session.rollback(checkpoint)
+                dropped.append((bundle.id, failure))
+                continue
+            included.extend(results)
+            bundle_ids.append(bundle.id)

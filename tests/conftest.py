@@ -1,0 +1,16 @@
+"""Shared test configuration.
+
+Hypothesis: under CI (``CI`` set, as ``.ci/run`` is run) examples are derandomized so a run is
+reproducible from the commit alone, and no per-example deadline applies on a loaded 2-core
+machine. Locally the default profile keeps exploring new examples on every run.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import settings
+
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
