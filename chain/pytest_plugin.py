@@ -1,0 +1,245 @@
+"""pytest plugin: fixtures for testing contracts on the agent-testbed chain.
+
+Registered through the ``pytest11`` entry point ``agent_testbed``, so installing the package
+is enough. Nothing is compiled and no chain is created until a test asks for a fixture.
+
+Fixtures:
+
+* ``chain`` -- a :class:`chain.node.Chain` (automine on), fresh for every test. One base
+  chain is built per session; each test runs on a snapshot of it that is reverted afterwards,
+  so state a test changes (blocks, balances, the mempool, the clock) is gone in the next test.
+* ``accounts`` -- ``chain.accounts``: funded local accounts (``LocalAccount``).
+* ``contracts`` -- the project's compiled artifacts (``contracts/``, compiled once per session
+  and cached on disk); ``contracts.get("MockERC20")``.
+* ``deploy`` -- ``deploy("MockERC20", "Agent", "AGT", sender=accounts[1])`` deploys through the
+  mempool and returns a web3 contract bound to the chain.
+* ``w3`` -- ``chain.w3``, a ``Web3`` over the chain's provider.
+
+Options: ``--testbed-seed N`` (or the ini option ``testbed_seed``; default 0) seeds the chain
+(account keys, prevrandao, ordering); the ini option ``testbed_project_root`` says where
+``contracts/`` lives when it is not found from the current directory upwards. Override the
+session-scoped fixture ``testbed_chain_options`` (a dict of ``Chain`` keyword arguments) in a
+``conftest.py`` to change anything else about the base chain.
+
+Running one behaviour suite over several contract variants::
+
+    from chain.pytest_plugin import variant_fixture
+
+    def _preminted(deploy):
+        token = deploy("MockERC20", "Credit", "CRED")
+        token.functions.mint(token.address, 1_000).transact({"from": token.w3.eth.accounts[0]})
+        return token
+
+    token = variant_fixture(
+        "token",
+        {"mock": ("MockERC20", "Agent", "AGT"), "preminted": _preminted},
+    )
+
+    def test_transfer_moves_balance(token, accounts): ...  # runs once per variant
+
+Each variant is either ``(artifact_name, *constructor_args)`` or a callable that receives the
+``deploy`` fixture and returns the contract. The test ids carry the variant names
+(``test_transfer_moves_balance[mock]``). The same effect can be had by hand with
+``@pytest.fixture(params=[...])`` and ``request.param`` passed to ``deploy``.
+
+Note for ``pytester`` users: pytester points ``HOME`` at a temporary directory, which moves the
+compiler's caches; set ``TESTBED_CACHE`` / ``TESTBED_SOLC_CACHE`` to the real ones in inner
+sessions (see ``tests/test_pytest_plugin.py``), or each inner run installs solc-js afresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import pytest
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from web3 import Web3
+    from web3.contract import Contract
+
+    from chain.node import Chain
+
+SEED_OPTION = "--testbed-seed"
+SEED_INI = "testbed_seed"
+ROOT_INI = "testbed_project_root"
+
+
+class Deployer(Protocol):
+    """The ``deploy`` fixture's call signature (``Chain.deploy``)."""
+
+    def __call__(
+        self,
+        artifact: Any,
+        *args: Any,
+        sender: LocalAccount | str | None = None,
+        value: int = 0,
+        gas: int | None = None,
+    ) -> Contract: ...
+
+
+VariantSpec = Sequence[Any] | Callable[[Deployer], Any]
+"""``(artifact_name, *constructor_args)`` or ``lambda deploy: ...`` returning the contract."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Options
+# ---------------------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Add ``--testbed-seed`` and the ini options ``testbed_seed``/``testbed_project_root``."""
+    group = parser.getgroup("agent-testbed", "agent-testbed chain fixtures")
+    group.addoption(
+        SEED_OPTION,
+        action="store",
+        type=int,
+        default=None,
+        dest="testbed_seed",
+        help="root seed of the test chain (accounts, prevrandao, ordering); default 0 "
+        f"or the ini value {SEED_INI}",
+    )
+    parser.addini(SEED_INI, "root seed of the agent-testbed test chain", default="0")
+    parser.addini(
+        ROOT_INI,
+        "project root holding contracts/ (relative to the rootdir); default: discovered",
+        default="",
+    )
+
+
+def _seed(config: pytest.Config) -> int:
+    cli = config.getoption("testbed_seed")
+    if cli is not None:
+        return int(cli)
+    raw = str(config.getini(SEED_INI)).strip() or "0"
+    try:
+        return int(raw, 0)
+    except ValueError:
+        raise pytest.UsageError(f"{SEED_INI} must be an integer, got {raw!r}") from None
+
+
+def _project_root(config: pytest.Config) -> str | None:
+    raw = str(config.getini(ROOT_INI)).strip()
+    if not raw:
+        return None
+    return str((Path(str(config.rootpath)) / raw).resolve())
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixtures
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def testbed_chain_options() -> dict[str, Any]:
+    """Extra ``Chain`` keyword arguments for the session's base chain (override to change).
+
+    ``seed`` and ``project_root`` come from the command line / ini options unless given here.
+    """
+    return {}
+
+
+@pytest.fixture(scope="session")
+def testbed_base_chain(
+    request: pytest.FixtureRequest, testbed_chain_options: dict[str, Any]
+) -> Chain:
+    """The session's base chain; tests get it through ``chain``, on a reverted snapshot."""
+    from chain.node import Chain
+
+    options: dict[str, Any] = {
+        "seed": _seed(request.config),
+        "project_root": _project_root(request.config),
+    }
+    options.update(testbed_chain_options)
+    return Chain(**options)
+
+
+@pytest.fixture
+def chain(testbed_base_chain: Chain) -> Iterator[Chain]:
+    """A chain that is fresh for this test (snapshot before, revert after).
+
+    Automine is on unless ``testbed_chain_options`` turns it off.
+    """
+    base = testbed_base_chain
+    # Chain.snapshot does not cover these public knobs; restore them so a test that changes
+    # them cannot leak into the next one.
+    latency, coinbase = base.latency, base.coinbase
+    snapshot_id = base.snapshot()
+    try:
+        yield base
+    finally:
+        base.revert(snapshot_id)
+        base.latency, base.coinbase = latency, coinbase
+
+
+@pytest.fixture
+def accounts(chain: Chain) -> tuple[LocalAccount, ...]:
+    """The chain's funded local accounts."""
+    return chain.accounts
+
+
+@pytest.fixture
+def w3(chain: Chain) -> Web3:
+    """A ``Web3`` over the chain's in-process provider."""
+    return chain.w3
+
+
+@pytest.fixture(scope="session")
+def contracts(testbed_base_chain: Chain) -> Any:
+    """The project's compiled contracts (compiled once per session; cached on disk)."""
+    return testbed_base_chain.artifacts
+
+
+@pytest.fixture
+def deploy(chain: Chain) -> Deployer:
+    """Deploy a compiled contract by name: ``deploy("MockERC20", "Agent", "AGT")``.
+
+    Keyword arguments ``sender``, ``value`` and ``gas`` are passed to ``Chain.deploy``.
+    """
+    return chain.deploy
+
+
+def variant_fixture(
+    name: str,
+    variants: Mapping[str, VariantSpec],
+    *,
+    scope: str = "function",
+) -> Any:
+    """A parametrized fixture deploying one contract per variant.
+
+    Assign the result to a module or conftest attribute (any name; the fixture is named
+    ``name``). Tests that request ``name`` run once per variant, with the variant's name in
+    the test id.
+
+    Args:
+        name: The fixture name tests request.
+        variants: Variant name -> ``(artifact_name, *constructor_args)`` or a callable that
+            takes the ``deploy`` fixture and returns the deployed contract (or anything).
+        scope: pytest scope; only ``"function"`` is supported, because ``chain`` is reverted
+            after every test.
+
+    Returns:
+        The fixture function.
+    """
+    if scope != "function":
+        raise ValueError("variant fixtures must be function-scoped (chain is reset per test)")
+    if not variants:
+        raise ValueError(f"variant_fixture {name!r} needs at least one variant")
+    for variant, spec in variants.items():
+        if not callable(spec) and (isinstance(spec, str) or not spec):
+            raise TypeError(
+                f"variant {variant!r}: give (artifact_name, *args) or a callable, got {spec!r}"
+            )
+    ids = list(variants)
+
+    def _fixture(request: pytest.FixtureRequest, deploy: Deployer) -> Any:
+        spec = variants[request.param]
+        if callable(spec):
+            return spec(deploy)
+        artifact, *args = spec
+        return deploy(artifact, *args)
+
+    _fixture.__doc__ = f"Fixture {name!r}: one deployment per variant ({', '.join(ids)})."
+    return pytest.fixture(params=ids, ids=ids, name=name)(_fixture)
