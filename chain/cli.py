@@ -1,8 +1,10 @@
 """The ``testbed`` command line.
 
 Each subcommand is a pair of functions, ``_add_<name>(subparsers)`` to declare its arguments
-and ``_run_<name>(args) -> int`` to execute it, registered in ``_COMMANDS``. Adding a
-subcommand (``demo`` is next) means writing that pair and one line in ``_COMMANDS``.
+and ``_run_<name>(args) -> int`` to execute it, registered in ``_COMMANDS``.
+
+    testbed demo [--seed N] [--json OUT]     the main job (README quick start)
+    testbed compile [PATHS] [--json OUT]     compile and print contract sizes
 """
 
 from __future__ import annotations
@@ -109,13 +111,48 @@ def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Registry: (name, add arguments, run). Add `demo` here: ("demo", _add_demo, _run_demo).
+# demo
+# ---------------------------------------------------------------------------------------------
+
+
+def _add_demo(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        help="compile and deploy the project, then show ordering, bundles and congestion",
+        description="The main job: compile all contracts, deploy them on a fresh chain, build "
+        "the same transactions under each ordering policy, land a private bundle, and drive "
+        "the EIP-1559 base fee with a demand shock. Deterministic per --seed.",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    parser.add_argument(
+        "--json", dest="json_out", type=Path, metavar="OUT", help="write a JSON summary"
+    )
+
+
+def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from chain.demo import run_demo
+
+    try:
+        return run_demo(seed=args.seed, json_out=args.json_out, out=out)
+    except CompilationError as exc:
+        print("\n".join(exc.errors), file=err)
+        return EXIT_FAILED
+    except ToolchainError as exc:
+        print(f"testbed demo: {exc}", file=err)
+        return EXIT_FAILED
+
+
+# ---------------------------------------------------------------------------------------------
+# Registry: (name, add arguments, run).
 # ---------------------------------------------------------------------------------------------
 
 Runner = Callable[[argparse.Namespace, TextIO, TextIO], int]
 Adder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-_COMMANDS: tuple[tuple[str, Adder, Runner], ...] = (("compile", _add_compile, _run_compile),)
+_COMMANDS: tuple[tuple[str, Adder, Runner], ...] = (
+    ("demo", _add_demo, _run_demo),
+    ("compile", _add_compile, _run_compile),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
