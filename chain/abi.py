@@ -19,8 +19,9 @@ from typing import Any
 from eth_abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_abi.grammar import ABIType, BasicType, TupleType, parse
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
+from chain.addresses import checksum
 from chain.types import DecodedEvent
 
 __all__ = ["PANIC_CODES", "AbiRegistry", "event_topic", "selector"]
@@ -80,7 +81,7 @@ def _type_string(param: Mapping[str, Any]) -> str:
 
 
 def _checksum(value: Any) -> str:
-    return to_checksum_address(value)
+    return checksum(value)
 
 
 def _converter(param: Mapping[str, Any]) -> _Converter | None:
@@ -202,7 +203,7 @@ def _render(typ: ABIType, value: Any) -> str:
         return "(" + ", ".join(parts) + ")"
     base = typ.base if isinstance(typ, BasicType) else ""
     if base == "address":
-        return to_checksum_address(value)
+        return checksum(value)
     if base == "bool":
         return "true" if value else "false"
     if base == "string":

@@ -33,6 +33,7 @@ from eth.vm.forks.prague import PragueVM
 from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
 
+from chain.addresses import checksum
 from chain.errors import InvalidCall, UnknownBlock
 from chain.types import Address, Transaction
 
@@ -91,7 +92,7 @@ class TxNotApplicable(Exception):
 
 def contract_address_for(sender: Address, nonce: int) -> Address:
     """CREATE address: ``keccak(rlp([sender, nonce]))[12:]``."""
-    return to_checksum_address(keccak(rlp.encode([to_canonical_address(sender), nonce]))[12:])
+    return checksum(keccak(rlp.encode([to_canonical_address(sender), nonce]))[12:])
 
 
 def _make_chain_class(chain_id: int) -> type[MiningChain]:
@@ -181,6 +182,11 @@ class PyEVMBackend:
             return self._sealed(self._chain.get_canonical_block_header_by_number(number))
         except HeaderNotFound as err:
             raise UnknownBlock(f"no block {number}") from err
+
+    def raw_transaction(self, number: int, index: int) -> bytes:
+        """Encoded bytes of the ``index``-th transaction of canonical block ``number``."""
+        block = self._chain.get_canonical_block_by_number(number)
+        return bytes(block.transactions[index].encode())
 
     def next_base_fee(self) -> int:
         """Base fee of the block that would be built on the current head."""
@@ -353,7 +359,7 @@ class BlockSession:
     ) -> ExecutionResult:
         logs = tuple(
             RawLog(
-                address=to_checksum_address(log.address),
+                address=checksum(log.address),
                 topics=tuple(t.to_bytes(32, "big") for t in log.topics),
                 data=bytes(log.data),
             )

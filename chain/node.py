@@ -175,7 +175,6 @@ class Chain:
         ]
         self._block_receipts: list[tuple[Receipt, ...]] = [()]
         self._tx_index: dict[bytes, tuple[int, int]] = {}
-        self._mined_txs: dict[bytes, Transaction] = {}
         self._last_build: BuildResult | None = None
 
     # -----------------------------------------------------------------------------------------
@@ -466,7 +465,6 @@ class Chain:
         self._block_receipts.append(receipts)
         for i, inc in enumerate(build.included):
             self._tx_index[inc.tx.hash] = (number, i)
-            self._mined_txs[inc.tx.hash] = inc.tx
         self._bundles = [b for b in self._bundles if b.target_block > number]
         # Bundle txs never passed through the pool; naming every sender the block touched lets
         # the pool evict pooled txs whose nonces a bundle consumed.
@@ -566,8 +564,9 @@ class Chain:
     def transaction(self, tx_hash: bytes | str) -> Transaction:
         """A mined or pooled transaction."""
         key = _as_bytes(tx_hash)
-        if key in self._mined_txs:
-            return self._mined_txs[key]
+        if key in self._tx_index:
+            # Mined txs are not kept as records (memory over long runs); py-evm has the bytes.
+            return self.decode(self.backend.raw_transaction(*self._tx_index[key]))
         pooled = self.mempool.get(key)
         if pooled is not None:
             return pooled.tx
@@ -801,7 +800,6 @@ class Chain:
         for number in range(snap.n_blocks, len(self._blocks)):
             for rec in self._block_receipts[number]:
                 self._tx_index.pop(rec.tx_hash, None)
-                self._mined_txs.pop(rec.tx_hash, None)
         del self._blocks[snap.n_blocks :]
         del self._block_receipts[snap.n_blocks :]
         self.mempool = snap.mempool.copy()

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import coincurve
 import rlp
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
+from chain.addresses import checksum
 from chain.errors import (
     InvalidChainId,
     InvalidSender,
@@ -60,7 +61,7 @@ def _to(item: _Item) -> str | None:
         return None
     if len(raw) != 20:
         raise MalformedTransaction(f"to: expected 20 bytes, got {len(raw)}")
-    return to_checksum_address(raw)
+    return checksum(raw)
 
 
 def _access_list(item: _Item) -> tuple[AccessListEntry, ...]:
@@ -77,7 +78,7 @@ def _access_list(item: _Item) -> tuple[AccessListEntry, ...]:
             not isinstance(k, bytes) or len(k) != 32 for k in keys
         ):
             raise MalformedTransaction("access list: storage keys must be 32 bytes each")
-        entries.append(AccessListEntry(to_checksum_address(address), tuple(keys)))
+        entries.append(AccessListEntry(checksum(address), tuple(keys)))
     return tuple(entries)
 
 
@@ -95,7 +96,7 @@ def _recover_sender(msg_hash: bytes, recovery_id: int, r: int, s: int) -> str:
         )
     except Exception as err:  # coincurve raises plain ValueError/Exception subclasses
         raise InvalidSender("signature does not recover a public key") from err
-    return to_checksum_address(keccak(public_key.format(compressed=False)[1:])[-20:])
+    return checksum(keccak(public_key.format(compressed=False)[1:])[-20:])
 
 
 def decode_transaction(

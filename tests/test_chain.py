@@ -486,3 +486,14 @@ def test_pooled_tx_whose_nonce_a_bundle_used_is_evicted(bundle_chain):
     assert block.bundles and public not in block.tx_hashes
     fate = chain.fate(public)
     assert fate.status is TxStatus.EVICTED and fate.reason == "nonce too low"
+
+
+def test_mined_transaction_is_read_back_from_the_chain():
+    chain = Chain(accounts=2, automine=False)
+    raw = transfer(chain, chain.accounts[0], value=7)
+    h = chain.submit(raw)
+    pooled = chain.transaction(h)
+    chain.mine()
+    assert chain.transaction(h) == pooled == chain.decode(raw)
+    with pytest.raises(UnknownTransaction):
+        chain.transaction(b"\x01" * 32)

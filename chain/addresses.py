@@ -1,0 +1,19 @@
+"""EIP-55 address formatting, memoised.
+
+Every log, sender and decoded address argument is shown in checksummed form. Computing it costs
+a keccak per call, and a fresh ``str`` per record costs ~90 bytes that long runs keep forever.
+Memoising returns one shared ``str`` per distinct address: faster and smaller. The cache is a
+pure function's memo (same input, same output), so it cannot affect determinism.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from eth_utils import to_checksum_address
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def checksum(address: bytes | str) -> str:
+    """EIP-55 checksummed form of a 20-byte address or hex string."""
+    return to_checksum_address(address)
