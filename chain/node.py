@@ -26,7 +26,7 @@ from eth_utils import keccak, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 
 from chain.abi import AbiRegistry
-from chain.backend import PyEVMBackend
+from chain.backend import PyEVMBackend, SealedBlock
 from chain.builder import BlockBuilder, BuildResult, IncludedTx
 from chain.clock import SimClock
 from chain.errors import (
@@ -153,26 +153,8 @@ class Chain:
         self._snapshots: dict[int, _Snapshot] = {}
         self._next_snapshot = 1
         self._w3: Web3 | None = None
-        head = self.backend.head()
-        self._blocks: list[Block] = [
-            Block(
-                number=0,
-                hash=head.hash,
-                parent_hash=head.parent_hash,
-                timestamp=head.timestamp,
-                timestamp_ms=genesis_ms,
-                base_fee=head.base_fee,
-                gas_limit=head.gas_limit,
-                gas_used=0,
-                coinbase=head.coinbase,
-                prev_randao=head.prev_randao,
-                tx_hashes=(),
-                policy="genesis",
-                priority_fees=0,
-                coinbase_transfers=0,
-                burned=0,
-            )
-        ]
+        genesis_block = _block_record(self.backend.head(), genesis_ms, (), "genesis")
+        self._blocks: list[Block] = [genesis_block]
         self._block_receipts: list[tuple[Receipt, ...]] = [()]
         self._tx_index: dict[bytes, tuple[int, int]] = {}
         self._last_build: BuildResult | None = None
@@ -439,28 +421,7 @@ class Chain:
         receipts = self._receipts_for(
             build.included, number, sealed.hash, block_ms, sealed.base_fee
         )
-        priority = sum(
-            inc.tx.effective_tip(sealed.base_fee) * inc.result.gas_used for inc in build.included
-        )
-        transfers = sum(inc.result.coinbase_balance_delta for inc in build.included) - priority
-        block = Block(
-            number=number,
-            hash=sealed.hash,
-            parent_hash=sealed.parent_hash,
-            timestamp=sealed.timestamp,
-            timestamp_ms=block_ms,
-            base_fee=sealed.base_fee,
-            gas_limit=sealed.gas_limit,
-            gas_used=sealed.gas_used,
-            coinbase=sealed.coinbase,
-            prev_randao=sealed.prev_randao,
-            tx_hashes=tuple(inc.tx.hash for inc in build.included),
-            policy=policy.name,
-            priority_fees=priority,
-            coinbase_transfers=transfers,
-            burned=sealed.base_fee * sealed.gas_used,
-            bundles=build.bundles,
-        )
+        block = _block_record(sealed, block_ms, build.included, policy.name, build.bundles)
         self._blocks.append(block)
         self._block_receipts.append(receipts)
         for i, inc in enumerate(build.included):
@@ -816,6 +777,36 @@ class Chain:
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
+
+
+def _block_record(
+    sealed: SealedBlock,
+    timestamp_ms: int,
+    included: Sequence[IncludedTx],
+    policy: str,
+    bundles: tuple[bytes, ...] = (),
+) -> Block:
+    """The block record, with what the coinbase was paid and what was burned."""
+    priority = sum(inc.tx.effective_tip(sealed.base_fee) * inc.result.gas_used for inc in included)
+    transfers = sum(inc.result.coinbase_balance_delta for inc in included) - priority
+    return Block(
+        number=sealed.number,
+        hash=sealed.hash,
+        parent_hash=sealed.parent_hash,
+        timestamp=sealed.timestamp,
+        timestamp_ms=timestamp_ms,
+        base_fee=sealed.base_fee,
+        gas_limit=sealed.gas_limit,
+        gas_used=sealed.gas_used,
+        coinbase=sealed.coinbase,
+        prev_randao=sealed.prev_randao,
+        tx_hashes=tuple(inc.tx.hash for inc in included),
+        policy=policy,
+        priority_fees=priority,
+        coinbase_transfers=transfers,
+        burned=sealed.base_fee * sealed.gas_used,
+        bundles=bundles,
+    )
 
 
 def _derive_accounts(seed: int, n: int, mnemonic: str | None) -> tuple[LocalAccount, ...]:
