@@ -73,6 +73,7 @@ class _Snapshot:
     policy: OrderingPolicy
     latency: LatencyModel
     coinbase: Address
+    next_block_time_ms: int | None
     deployments: tuple[tuple[Address, str], ...]
 
 
@@ -158,6 +159,7 @@ class Chain:
         self._block_receipts: list[tuple[Receipt, ...]] = [()]
         self._tx_index: dict[bytes, tuple[int, int]] = {}
         self._last_build: BuildResult | None = None
+        self._next_block_time_ms: int | None = None
 
     # -----------------------------------------------------------------------------------------
     # Time, head, fees
@@ -387,7 +389,30 @@ class Chain:
     # -----------------------------------------------------------------------------------------
 
     def _next_block_ms(self) -> int:
+        if self._next_block_time_ms is not None:
+            return self._next_block_time_ms
         return max(self.clock.now_ms, self.head.timestamp_ms + self.clock.block_interval_ms)
+
+    def set_next_block_time(self, timestamp_ms: int) -> None:
+        """Seal the next block at exactly ``timestamp_ms`` (for deadline tests at T-1, T, T+1).
+
+        The header timestamp is ``timestamp_ms // 1000``. Later blocks follow the block interval
+        from there.
+
+        Raises:
+            ValueError: the time is before the clock's now or its second is not after the head
+                block's timestamp (header timestamps must increase).
+        """
+        if timestamp_ms < self.clock.now_ms:
+            raise ValueError(
+                f"next block time {timestamp_ms} ms is before the clock ({self.clock.now_ms} ms)"
+            )
+        if timestamp_ms // 1000 <= self.head.timestamp:
+            raise ValueError(
+                f"next block timestamp {timestamp_ms // 1000} s must be after the head block's"
+                f" {self.head.timestamp} s"
+            )
+        self._next_block_time_ms = timestamp_ms
 
     def _next_timestamp(self, block_ms: int) -> int:
         # Header timestamps are whole seconds and must increase; with sub-second block
@@ -402,6 +427,7 @@ class Chain:
 
     def _mine_one(self) -> Block:
         block_ms = self._next_block_ms()
+        self._next_block_time_ms = None
         self.clock.advance_to(block_ms)
         session = self.backend.open_block(
             timestamp=self._next_timestamp(block_ms), coinbase=self.coinbase
@@ -746,6 +772,7 @@ class Chain:
             policy=self.policy,
             latency=self.latency,
             coinbase=self.coinbase,
+            next_block_time_ms=self._next_block_time_ms,
             deployments=tuple(self._deployments),
         )
         return sid
@@ -771,6 +798,7 @@ class Chain:
         self.policy = snap.policy
         self.latency = snap.latency
         self.coinbase = snap.coinbase
+        self._next_block_time_ms = snap.next_block_time_ms
         self._deployments = list(snap.deployments)
 
 

@@ -497,3 +497,17 @@ def test_mined_transaction_is_read_back_from_the_chain():
     assert chain.transaction(h) == pooled == chain.decode(raw)
     with pytest.raises(UnknownTransaction):
         chain.transaction(b"\x01" * 32)
+
+
+def test_next_block_time_can_be_set_exactly():
+    chain = Chain(accounts=1)
+    target = (chain.head.timestamp + 100) * 1000
+    chain.set_next_block_time(target)
+    h = chain.submit(transfer(chain, chain.accounts[0]))
+    assert chain.block(chain.receipt(h).block_number).timestamp == target // 1000
+    (after,) = chain.mine()
+    assert after.timestamp == target // 1000 + 12  # back to the block interval
+    with pytest.raises(ValueError, match="must be after the head"):
+        chain.set_next_block_time(after.timestamp * 1000)
+    with pytest.raises(ValueError, match="before the clock"):
+        chain.set_next_block_time(chain.now_ms - 1)
