@@ -5,6 +5,7 @@ and ``_run_<name>(args) -> int`` to execute it, registered in ``_COMMANDS``.
 
     testbed demo [--seed N] [--json OUT]     the main job (README quick start)
     testbed compile [PATHS] [--json OUT]     compile and print contract sizes
+    testbed gas [PATHS] [-- PYTEST ARGS]     gas per contract operation from the test suites
 """
 
 from __future__ import annotations
@@ -143,6 +144,41 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# gas
+# ---------------------------------------------------------------------------------------------
+
+
+def _add_gas(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "gas",
+        help="print gas per contract operation, measured by running the contract test suites",
+        description="Run pytest with the chain fixtures' --gas-report on the given test paths "
+        "(default: tests/contracts/) and print gas per contract and operation: calls, min, "
+        "mean, max and reverted calls. Arguments after -- go to pytest unchanged.",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="test files or directories")
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def _run_gas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import subprocess
+
+    paths: list[Path] = list(args.paths)
+    if not paths:
+        root = find_project_root() or Path.cwd()
+        paths = [root / "tests" / "contracts"]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"testbed gas: no such test path: {missing[0]}", file=err)
+        return EXIT_USAGE
+    extra = [a for a in args.pytest_args if a != "--"]
+    command = [sys.executable, "-m", "pytest", "-q", "--gas-report", *map(str, paths), *extra]
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out.write(done.stdout)
+    return EXIT_OK if done.returncode == 0 else EXIT_FAILED
+
+
+# ---------------------------------------------------------------------------------------------
 # Registry: (name, add arguments, run).
 # ---------------------------------------------------------------------------------------------
 
@@ -152,6 +188,7 @@ Adder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 _COMMANDS: tuple[tuple[str, Adder, Runner], ...] = (
     ("demo", _add_demo, _run_demo),
     ("compile", _add_compile, _run_compile),
+    ("gas", _add_gas, _run_gas),
 )
 
 

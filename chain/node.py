@@ -15,7 +15,7 @@ timestamps, prevrandao and the ordering policy's random choices.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from web3.contract import Contract
 
     from chain.compiler import Artifact
+
+BlockListener = Callable[[Block, tuple[Receipt, ...], tuple[Transaction, ...]], None]
 
 DEFAULT_BALANCE = 10_000 * 10**18
 BUILDER = "builder"
@@ -160,6 +162,7 @@ class Chain:
         self._tx_index: dict[bytes, tuple[int, int]] = {}
         self._last_build: BuildResult | None = None
         self._next_block_time_ms: int | None = None
+        self._block_listeners: list[BlockListener] = []
 
     # -----------------------------------------------------------------------------------------
     # Time, head, fees
@@ -463,7 +466,18 @@ class Chain:
             touched={inc.tx.sender for inc in build.included},
         )
         self._last_build = build
+        if self._block_listeners:
+            txs = tuple(inc.tx for inc in build.included)
+            for listener in self._block_listeners:
+                listener(block, receipts, txs)
         return block
+
+    def add_block_listener(self, listener: BlockListener) -> None:
+        """Call ``listener(block, receipts, transactions)`` after every block this chain seals.
+
+        Listeners observe; they are not part of snapshots and survive ``revert``.
+        """
+        self._block_listeners.append(listener)
 
     @property
     def last_build(self) -> BuildResult | None:

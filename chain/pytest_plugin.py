@@ -15,6 +15,10 @@ Fixtures:
   mempool and returns a web3 contract bound to the chain.
 * ``w3`` -- ``chain.w3``, a ``Web3`` over the chain's provider.
 
+Gas report: ``--gas-report`` records every transaction the fixtures' chain mines and prints gas
+per contract operation (calls, min / mean / max, reverted) after the run; ``testbed gas`` runs
+the project's contract suites with it.
+
 Options: ``--testbed-seed N`` (or the ini option ``testbed_seed``; default 0) seeds the chain
 (account keys, prevrandao, ordering); the ini option ``testbed_project_root`` says where
 ``contracts/`` lives when it is not found from the current directory upwards. Override the
@@ -65,6 +69,8 @@ if TYPE_CHECKING:
 SEED_OPTION = "--testbed-seed"
 SEED_INI = "testbed_seed"
 ROOT_INI = "testbed_project_root"
+GAS_OPTION = "--gas-report"
+_GAS_KEY = pytest.StashKey[tuple[Any, Any]]()  # (GasReport, AbiRegistry of the base chain)
 
 
 class Deployer(Protocol):
@@ -100,6 +106,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="testbed_seed",
         help="root seed of the test chain (accounts, prevrandao, ordering); default 0 "
         f"or the ini value {SEED_INI}",
+    )
+    group.addoption(
+        GAS_OPTION,
+        action="store_true",
+        default=False,
+        dest="testbed_gas_report",
+        help="print gas used per contract operation by transactions the chain fixture mined",
     )
     parser.addini(SEED_INI, "root seed of the agent-testbed test chain", default="0")
     parser.addini(
@@ -153,7 +166,29 @@ def testbed_base_chain(
         "project_root": _project_root(request.config),
     }
     options.update(testbed_chain_options)
-    return Chain(**options)
+    base = Chain(**options)
+    if request.config.getoption("testbed_gas_report"):
+        from chain.gas import GasReport
+
+        report = GasReport()
+        base.add_block_listener(report)
+        request.config.stash[_GAS_KEY] = (report, base.abi)
+    return base
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Print the gas report when ``--gas-report`` was given and a chain was used."""
+    if not config.getoption("testbed_gas_report", default=False):
+        return
+    terminalreporter.section("gas report (agent-testbed)")
+    collected = config.stash.get(_GAS_KEY, None)
+    if collected is None:
+        terminalreporter.write_line("no test used the chain fixture; nothing was recorded")
+        return
+    from chain.gas import render
+
+    report, registry = collected
+    terminalreporter.write_line(render(report.rows(registry)))
 
 
 @pytest.fixture

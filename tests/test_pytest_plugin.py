@@ -201,3 +201,29 @@ def test_plugin_loads_nothing_heavy_for_tests_that_do_not_use_it(
         """
     )
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_gas_report_option_prints_gas_per_operation(inner: pytest.Pytester) -> None:
+    inner.makepyfile(
+        """
+        def test_mint_twice(deploy, accounts):
+            token = deploy("MockERC20", "Agent", "AGT")
+            for _ in range(2):
+                token.functions.mint(accounts[1].address, 5).transact(
+                    {"from": accounts[0].address}
+                )
+        """
+    )
+    result = inner.runpytest_inprocess("--gas-report")
+    result.assert_outcomes(passed=1)
+    result.stdout.re_match_lines(
+        [r".*gas report \(agent-testbed\).*", r"contract\s+operation\s+calls\s+min\s+mean\s+max.*"]
+    )
+    result.stdout.re_match_lines([r"MockERC20\s+\(deploy\)\s+1\s.*", r"MockERC20\s+mint\s+2\s.*"])
+
+
+def test_without_gas_report_option_nothing_is_printed(inner: pytest.Pytester) -> None:
+    inner.makepyfile("def test_noop(chain):\n    assert chain.block_number == 0\n")
+    result = inner.runpytest_inprocess()
+    result.assert_outcomes(passed=1)
+    assert "gas report" not in result.stdout.str()
