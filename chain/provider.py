@@ -149,6 +149,7 @@ class TestbedProvider(BaseProvider):
             "evm_snapshot": lambda p: _hex(self.chain.snapshot()),
             "evm_revert": self._evm_revert,
             "evm_setAutomine": self._evm_set_automine,
+            "evm_setNextBlockTimestamp": self._evm_set_next_block_timestamp,
         }
 
     # -----------------------------------------------------------------------------------------
@@ -586,6 +587,14 @@ class TestbedProvider(BaseProvider):
             raise InvalidParams(f"automine flag must be a boolean, got {enabled!r}")
         self.chain.automine = enabled
         return True
+
+    def _evm_set_next_block_timestamp(self, params: list[Any]) -> None:
+        """``evm_setNextBlockTimestamp([seconds])``: the next block is sealed at that second."""
+        (timestamp,) = _args(params, 1, 1)
+        try:
+            self.chain.set_next_block_time(_quantity(timestamp, "timestamp") * 1000)
+        except ValueError as err:
+            raise InvalidParams(str(err)) from err
 
     # -----------------------------------------------------------------------------------------
     # Records -> JSON

@@ -300,6 +300,15 @@ def test_evm_mine_mines_several_blocks(w3):
     assert w3.eth.get_block(b3.hash).number == 3
 
 
+def test_evm_set_next_block_timestamp_sets_the_next_block_only(w3):
+    target = w3.eth.get_block("latest").timestamp + 1_000
+    assert rpc(w3, "evm_setNextBlockTimestamp", target)["result"] is None
+    rpc(w3, "evm_mine")
+    assert w3.eth.get_block("latest").timestamp == target
+    error = rpc(w3, "evm_setNextBlockTimestamp", target)["error"]
+    assert error["code"] == -32602 and "must be after the head" in error["message"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Fees
 # ---------------------------------------------------------------------------------------------
