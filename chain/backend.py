@@ -242,16 +242,34 @@ class PyEVMBackend:
             raise InvalidCall(f"intrinsic gas too low: gas {spoof.gas}, need {spoof.intrinsic_gas}")
         if self._head_state.get_balance(to_canonical_address(sender)) < value:
             raise InvalidCall("insufficient funds for transfer")
-        with self._chain.get_vm(head).in_costless_state() as state:
-            try:
-                computation = state.costless_execute_transaction(spoof)
-            except ValidationError as err:
-                raise InvalidCall(str(err)) from err
+        state = self._call_state(head)
+        snapshot = state.snapshot()
+        try:
+            # SpoofTransaction stands in for a signed tx; py-evm types do not say so
+            computation = state.costless_execute_transaction(cast(SignedTransactionAPI, spoof))
+        except ValidationError as err:
+            raise InvalidCall(str(err)) from err
+        finally:
+            state.revert(snapshot)
         return CallResult(
             success=not computation.is_error,
             output=bytes(computation.output),
             gas_used=computation.get_gas_used(),
             reverted=computation.is_error and isinstance(computation.error, Revert),
+        )
+
+    def _call_state(self, head: Any) -> StateAPI:
+        """Head post-state in the head block's own context, base fee zeroed (geth's "latest").
+
+        py-evm's ``in_costless_state`` builds a child header stamped with the wall clock, which
+        would make views of ``block.timestamp`` depend on when the code runs.
+        """
+        vm = self._chain.get_vm(head)
+        return vm.build_state(
+            self._chain.chaindb.db,
+            head.copy(base_fee_per_gas=0),
+            vm.chain_context,
+            vm.previous_hashes,
         )
 
     def estimate_gas(

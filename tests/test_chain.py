@@ -511,3 +511,11 @@ def test_next_block_time_can_be_set_exactly():
         chain.set_next_block_time(after.timestamp * 1000)
     with pytest.raises(ValueError, match="before the clock"):
         chain.set_next_block_time(chain.now_ms - 1)
+
+
+def test_calls_see_the_head_block_not_the_wall_clock(probe_artifacts):
+    chain = Chain(accounts=1, genesis_ms=1_000_000_000)  # 1970: far from any wall clock
+    chain.use_artifacts(probe_artifacts)
+    probe = chain.deploy("Probe")
+    timestamp, number = probe.functions.context().call()
+    assert (timestamp, number) == (chain.head.timestamp, chain.head.number)
