@@ -173,9 +173,16 @@ def _run_gas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     extra = [a for a in args.pytest_args if a != "--"]
     command = [sys.executable, "-m", "pytest", "-q", "--gas-report", *map(str, paths), *extra]
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    out.write(done.stdout)
-    return EXIT_OK if done.returncode == 0 else EXIT_FAILED
+    print(f"testbed gas: running {' '.join(command[1:])}", file=err)
+    # Stream pytest's output line by line: a full contract suite takes minutes.
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.write(line)
+            out.flush()
+    return EXIT_OK if proc.returncode == 0 else EXIT_FAILED
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,8 @@
 """Gas per operation, collected from every block a chain seals (a gas reporter).
 
-``GasReport`` listens to a :class:`chain.node.Chain` and keeps, for each transaction, the
-target, the 4-byte selector and the gas used. Names are resolved when the report is rendered,
-from the ABIs the chain has registered by then (a deployment's ABI is registered only after the
-block that created it), so deployments and calls are both attributed to their contract.
+``GasReport`` listens to a :class:`chain.node.Chain` and aggregates, per contract and
+operation (function name, or ``(deploy)``), the gas used, the number of calls and how many
+reverted.
 
 Used by the pytest plugin's ``--gas-report`` option and by ``testbed gas``.
 """
@@ -25,15 +24,6 @@ DEPLOYMENT = "(deploy)"
 
 
 @dataclass(frozen=True, slots=True)
-class _Sample:
-    to: str | None
-    created: str | None
-    selector: bytes
-    gas_used: int
-    status: int
-
-
-@dataclass(frozen=True, slots=True)
 class GasRow:
     contract: str
     operation: str
@@ -45,63 +35,78 @@ class GasRow:
 
 
 class GasReport:
-    """Collects gas used per (contract, operation) from the blocks a chain seals."""
+    """Collects gas used per (contract, operation) from the blocks a chain seals.
 
-    def __init__(self) -> None:
-        self._samples: list[_Sample] = []
+    Names are resolved when each tx is recorded, from the chain's ABI registry at that moment:
+    snapshots and reverts reuse addresses, so resolving at the end would credit a call to
+    whichever contract last lived there. A deployment's ABI is registered only after the block
+    that created it, so deployments are resolved when the next block arrives (or at the end).
+
+    Args:
+        registry: The ABI registry of the chain being listened to (``chain.abi``).
+    """
+
+    def __init__(self, registry: AbiRegistry) -> None:
+        self._registry = registry
+        self._gas: dict[tuple[str, str], list[int]] = defaultdict(list)
+        self._reverted: dict[tuple[str, str], int] = defaultdict(int)
+        self._pending_deploys: list[tuple[str, int, int]] = []
+        self._selectors: dict[str, dict[bytes, str]] = {}
+        self._count = 0
 
     def __call__(
         self, block: Block, receipts: tuple[Receipt, ...], txs: tuple[Transaction, ...]
     ) -> None:
+        self._resolve_deploys()
         for receipt, tx in zip(receipts, txs, strict=True):
-            self._samples.append(
-                _Sample(
-                    to=tx.to,
-                    created=receipt.contract_address,
-                    selector=bytes(tx.data[:4]),
-                    gas_used=receipt.gas_used,
-                    status=receipt.status,
-                )
-            )
+            self._count += 1
+            if tx.to is None:
+                created = receipt.contract_address or ""
+                self._pending_deploys.append((created, receipt.gas_used, receipt.status))
+                continue
+            name = self._registry.contract_at(tx.to)
+            if name is None:
+                if tx.data:
+                    continue  # a call into a contract the chain has no ABI for
+                key = ("(plain transfer)", "transfer")
+            else:
+                key = (name, self._operation(name, bytes(tx.data[:4])))
+            self._add(key, receipt.gas_used, receipt.status)
+
+    def _operation(self, name: str, selector: bytes) -> str:
+        if name not in self._selectors:
+            self._selectors[name] = _function_selectors(self._registry.abi(name))
+        return self._selectors[name].get(selector, f"0x{selector.hex()}")
+
+    def _resolve_deploys(self) -> None:
+        for created, gas_used, status in self._pending_deploys:
+            name = self._registry.contract_at(created) if created else None
+            self._add((name or "(unknown contract)", DEPLOYMENT), gas_used, status)
+        self._pending_deploys.clear()
+
+    def _add(self, key: tuple[str, str], gas_used: int, status: int) -> None:
+        self._gas[key].append(gas_used)
+        if status == 0:
+            self._reverted[key] += 1
 
     def __len__(self) -> int:
-        return len(self._samples)
+        return self._count
 
-    def rows(self, registry: AbiRegistry) -> tuple[GasRow, ...]:
-        """Aggregate the samples into rows, sorted by contract then operation."""
-        selectors: dict[str, dict[bytes, str]] = {}
-        groups: dict[tuple[str, str], list[_Sample]] = defaultdict(list)
-        for sample in self._samples:
-            if sample.to is None:
-                name = registry.contract_at(sample.created) if sample.created else None
-                key = (name or "(unknown contract)", DEPLOYMENT)
-            else:
-                name = registry.contract_at(sample.to)
-                if name is None:
-                    if sample.selector:
-                        continue  # calls to contracts the chain has no ABI for
-                    key = ("(plain transfer)", "transfer")
-                else:
-                    if name not in selectors:
-                        selectors[name] = _function_selectors(registry.abi(name))
-                    op = selectors[name].get(sample.selector, f"0x{sample.selector.hex()}")
-                    key = (name, op)
-            groups[key].append(sample)
-        rows = []
-        for (contract, op), samples in sorted(groups.items()):
-            gas = [s.gas_used for s in samples]
-            rows.append(
-                GasRow(
-                    contract=contract,
-                    operation=op,
-                    calls=len(gas),
-                    min=min(gas),
-                    mean=round(statistics.fmean(gas)),
-                    max=max(gas),
-                    reverted=sum(1 for s in samples if s.status == 0),
-                )
+    def rows(self) -> tuple[GasRow, ...]:
+        """Aggregate what was recorded into rows, sorted by contract then operation."""
+        self._resolve_deploys()
+        return tuple(
+            GasRow(
+                contract=contract,
+                operation=op,
+                calls=len(gas),
+                min=min(gas),
+                mean=round(statistics.fmean(gas)),
+                max=max(gas),
+                reverted=self._reverted[(contract, op)],
             )
-        return tuple(rows)
+            for (contract, op), gas in sorted(self._gas.items())
+        )
 
 
 def _function_selectors(abi: Sequence[Mapping[str, Any]]) -> dict[bytes, str]:

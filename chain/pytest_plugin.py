@@ -70,7 +70,7 @@ SEED_OPTION = "--testbed-seed"
 SEED_INI = "testbed_seed"
 ROOT_INI = "testbed_project_root"
 GAS_OPTION = "--gas-report"
-_GAS_KEY = pytest.StashKey[tuple[Any, Any]]()  # (GasReport, AbiRegistry of the base chain)
+_GAS_KEY = pytest.StashKey[Any]()  # the GasReport listening to the base chain
 
 
 class Deployer(Protocol):
@@ -170,9 +170,9 @@ def testbed_base_chain(
     if request.config.getoption("testbed_gas_report"):
         from chain.gas import GasReport
 
-        report = GasReport()
+        report = GasReport(base.abi)
         base.add_block_listener(report)
-        request.config.stash[_GAS_KEY] = (report, base.abi)
+        request.config.stash[_GAS_KEY] = report
     return base
 
 
@@ -181,14 +181,13 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if not config.getoption("testbed_gas_report", default=False):
         return
     terminalreporter.section("gas report (agent-testbed)")
-    collected = config.stash.get(_GAS_KEY, None)
-    if collected is None:
+    report = config.stash.get(_GAS_KEY, None)
+    if report is None:
         terminalreporter.write_line("no test used the chain fixture; nothing was recorded")
         return
     from chain.gas import render
 
-    report, registry = collected
-    terminalreporter.write_line(render(report.rows(registry)))
+    terminalreporter.write_line(render(report.rows()))
 
 
 @pytest.fixture

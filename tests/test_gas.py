@@ -21,7 +21,7 @@ def probe_artifacts():
 
 def test_report_attributes_deploys_calls_and_reverts(probe_artifacts):
     chain = Chain(accounts=2)
-    report = GasReport()
+    report = GasReport(chain.abi)
     chain.add_block_listener(report)
     chain.use_artifacts(probe_artifacts)
     probe = chain.deploy("Probe")
@@ -30,7 +30,7 @@ def test_report_attributes_deploys_calls_and_reverts(probe_artifacts):
     data = bytes.fromhex(probe.functions.reject(1)._encode_transaction_data()[2:])
     chain.submit(chain.sign(chain.accounts[0], {"to": probe.address, "data": data, "gas": 50_000}))
     chain.transact(chain.accounts[0], to=chain.accounts[1].address, value=1)
-    rows = {(r.contract, r.operation): r for r in report.rows(chain.abi)}
+    rows = {(r.contract, r.operation): r for r in report.rows()}
     assert set(rows) == {
         ("Probe", DEPLOYMENT),
         ("Probe", "poke"),
@@ -41,7 +41,7 @@ def test_report_attributes_deploys_calls_and_reverts(probe_artifacts):
     gas = sorted([chain.receipt(first).gas_used, chain.receipt(second).gas_used])
     assert (poke.calls, poke.min, poke.max, poke.reverted) == (2, gas[0], gas[1], 0)
     assert rows[("Probe", "reject")].reverted == 1
-    table = render(report.rows(chain.abi))
+    table = render(report.rows())
     assert table.splitlines()[0].split() == [
         "contract",
         "operation",
@@ -57,7 +57,7 @@ def test_report_attributes_deploys_calls_and_reverts(probe_artifacts):
 
 def test_snapshot_revert_keeps_what_was_recorded(probe_artifacts):
     chain = Chain(accounts=1)
-    report = GasReport()
+    report = GasReport(chain.abi)
     chain.add_block_listener(report)
     sid = chain.snapshot()
     chain.transact(chain.accounts[0], to=chain.accounts[0].address, value=1)
@@ -79,3 +79,27 @@ def test_testbed_gas_rejects_a_missing_path(capsys):
 
     assert main(["gas", "no/such/dir"]) == 2
     assert "no such test path: no/such/dir" in capsys.readouterr().err
+
+
+def test_calls_are_credited_to_the_contract_at_the_time_despite_address_reuse(probe_artifacts):
+    from chain.compiler import compile_project
+
+    chain = Chain(accounts=1)
+    report = GasReport(chain.abi)
+    chain.add_block_listener(report)
+    sid = chain.snapshot()
+    chain.use_artifacts(probe_artifacts)
+    probe = chain.deploy("Probe")
+    chain.transact(chain.accounts[0], probe.functions.poke())
+    chain.revert(sid)
+    chain.use_artifacts(compile_project())
+    token = chain.deploy("MockERC20", "Agent", "AGT")
+    assert token.address == probe.address  # same deployer nonce after the revert
+    chain.transact(chain.accounts[0], token.functions.mint(chain.accounts[0].address, 1))
+    ops = {(r.contract, r.operation) for r in report.rows()}
+    assert ops == {
+        ("Probe", DEPLOYMENT),
+        ("Probe", "poke"),
+        ("MockERC20", DEPLOYMENT),
+        ("MockERC20", "mint"),
+    }

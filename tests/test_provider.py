@@ -52,6 +52,10 @@ def rpc(w3: Web3, method: str, *params: Any) -> dict[str, Any]:
 @pytest.fixture
 def token(w3: Web3, contracts: Any) -> Any:
     """MockERC20 deployed through web3 (constructor transact), not through Chain.deploy."""
+    return _web3_token(w3, contracts)
+
+
+def _web3_token(w3: Web3, contracts: Any) -> Any:
     art = contracts.get("MockERC20")
     factory = w3.eth.contract(abi=list(art.abi), bytecode=art.creation_bytecode)
     tx_hash = factory.constructor("Agent", "AGT").transact({"from": w3.eth.accounts[0]})
@@ -157,7 +161,12 @@ def test_log_index_counts_across_the_block(w3, token, chain):
     assert [log.logIndex for log in w3.eth.get_logs({"fromBlock": r1.blockNumber})] == [0, 1]
 
 
-def test_custom_error_surfaces_as_contract_custom_error(w3, token, chain):
+def test_custom_error_surfaces_as_contract_custom_error(contracts):
+    # A chain of its own: the session chain's ABI registry is additive and other tests'
+    # contracts (which declare the same OpenZeppelin errors) would already decode this one.
+    chain = Chain(accounts=2)
+    w3 = chain.w3
+    token = _web3_token(w3, contracts)
     a0, a1 = w3.eth.accounts[:2]
     error_abi = next(item for item in token.abi if item.get("name") == "ERC20InsufficientBalance")
     selector = "0x" + function_abi_to_4byte_selector(error_abi).hex()
