@@ -5,8 +5,8 @@ can show today, deterministically from one seed:
 
 1. compile every contract under ``contracts/`` and print their sizes;
 2. deploy each deployable project contract (not test mocks) on a fresh chain (constructor
-   arguments are filled in from their ABI types: strings get the contract name, addresses the
-   deployer, numbers zero);
+   arguments are filled in from their ABI types: strings get the contract name, addresses
+   successive accounts, numbers zero);
 3. submit the same token transfers, with different tips and arrival times, and build the
    block under each ordering policy from the same snapshot: the printed orders differ;
 4. send a private bundle that pays the builder directly and show it lands first under the
@@ -57,22 +57,27 @@ def _default_arg(abi_type: str, artifact: Artifact, deployer: str) -> Any:
     raise ValueError(f"no default for constructor argument of type {abi_type}")
 
 
-def _constructor_args(artifact: Artifact, deployer: str) -> list[Any]:
+def _constructor_args(artifact: Artifact, addresses: Sequence[str]) -> list[Any]:
     ctor = next((i for i in artifact.abi if i.get("type") == "constructor"), None)
     inputs: Sequence[Mapping[str, Any]] = ctor.get("inputs", []) if ctor else []
-    return [_default_arg(i["type"], artifact, deployer) for i in inputs]
+    # Distinct address arguments get distinct accounts (e.g. the two tokens of a pool).
+    spare = iter(addresses)
+    return [
+        next(spare) if i["type"] == "address" else _default_arg(i["type"], artifact, addresses[0])
+        for i in inputs
+    ]
 
 
 def _deploy_all(chain: Chain, result: CompileResult, out: TextIO) -> dict[str, str]:
     deployed: dict[str, str] = {}
-    deployer = chain.accounts[0].address
+    addresses = [a.address for a in chain.accounts]
     for art in result.artifacts:
         if not art.creation_bytecode or art.source.startswith(
             ("node_modules/", "contracts/mocks/")
         ):
             continue  # libraries and test doubles are not the project's contracts
         try:
-            contract = chain.deploy(art, *_constructor_args(art, deployer))
+            contract = chain.deploy(art, *_constructor_args(art, addresses))
         except (ExecutionReverted, GasEstimationFailed, ValueError) as err:
             print(f"  {art.name:<24} not deployed: {err}", file=out)
             continue

@@ -729,6 +729,7 @@ class Chain:
         """
         art = self._artifact(artifact)
         data = art.bytecode + _encode_constructor(art.abi, args)
+        self.abi.register(art.name, art.abi)  # so a reverting constructor's error is decoded
         acct = self.accounts[0] if sender is None else sender
         fields: dict[str, Any] = {"data": data, "value": value}
         if gas is not None:

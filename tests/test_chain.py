@@ -519,3 +519,11 @@ def test_calls_see_the_head_block_not_the_wall_clock(probe_artifacts):
     probe = chain.deploy("Probe")
     timestamp, number = probe.functions.context().call()
     assert (timestamp, number) == (chain.head.timestamp, chain.head.number)
+
+
+def test_reverting_constructor_error_is_decoded():
+    chain = Chain(accounts=1)
+    token = chain.accounts[0].address
+    with pytest.raises(ExecutionReverted) as err:
+        chain.deploy("ConstantProductPool", token, token, 30)
+    assert err.value.reason == f"PoolIdenticalTokens({token})"
