@@ -195,6 +195,13 @@ class Mempool:
             out.extend(self._queued_of(self._accounts[sender]))
         return out
 
+    def pending_nonce(self, sender: Address, state_nonce: int) -> int:
+        """Next nonce for ``sender`` counting its executable txs from ``state_nonce`` on."""
+        acct = self._accounts.get(sender)
+        if acct is not None and acct.base <= state_nonce < acct.base + acct.run:
+            return acct.base + acct.run
+        return state_nonce
+
     def content(self) -> dict[str, dict[Address, dict[int, PoolTx]]]:
         """``{"pending": {sender: {nonce: PoolTx}}, "queued": {...}}`` (``txpool_content``)."""
         pending: dict[Address, dict[int, PoolTx]] = {}

@@ -216,11 +216,7 @@ class Chain:
     def pending_nonce(self, address: Address) -> int:
         """Next nonce counting the sender's executable pool transactions."""
         address = to_checksum_address(address)
-        nonce = self.backend.nonce(address)
-        by_nonce = self.mempool.content()["pending"].get(address, {})
-        while nonce in by_nonce:
-            nonce += 1
-        return nonce
+        return self.mempool.pending_nonce(address, self.backend.nonce(address))
 
     def code(self, address: Address) -> bytes:
         return self.backend.code(to_checksum_address(address))

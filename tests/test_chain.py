@@ -527,3 +527,14 @@ def test_reverting_constructor_error_is_decoded():
     with pytest.raises(ExecutionReverted) as err:
         chain.deploy("ConstantProductPool", token, token, 30)
     assert err.value.reason == f"PoolIdenticalTokens({token})"
+
+
+def test_pending_nonce_counts_executable_txs_only():
+    chain = Chain(accounts=1, automine=False)
+    sender = chain.accounts[0]
+    for _ in range(3):
+        chain.submit(transfer(chain, sender))
+    chain.submit(transfer(chain, sender, nonce=5))  # gapped: queued, not counted
+    assert chain.pending_nonce(sender.address) == 3
+    chain.mine()
+    assert chain.pending_nonce(sender.address) == 3  # now from state
