@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
+from txhelpers import events, tx_helpers
 
 from chain.node import Chain
 from chain.types import Receipt
@@ -34,31 +35,7 @@ REENTRANT = "ReentrancyGuardReentrantCall()"
 # ---------------------------------------------------------------------------------------------
 
 
-def send(chain: Chain, sender: LocalAccount, call: Any) -> Receipt:
-    """Sign, submit and mine ``call`` from ``sender`` with a fixed gas limit."""
-    return chain.receipt(chain.transact(sender, call, gas=GAS))
-
-
-def ok(chain: Chain, sender: LocalAccount, call: Any) -> Receipt:
-    rec = send(chain, sender, call)
-    assert rec.status == 1, rec.revert_reason
-    return rec
-
-
-def reverts(chain: Chain, sender: LocalAccount, call: Any, reason: str) -> Receipt:
-    rec = send(chain, sender, call)
-    assert rec.status == 0
-    assert rec.revert_reason == reason
-    return rec
-
-
-def events(rec: Receipt, contract: Any) -> list[tuple[str, dict[str, Any]]]:
-    """``(name, args)`` of the decoded events ``contract`` emitted in ``rec``."""
-    return [
-        (log.event.name, log.event.args)
-        for log in rec.logs
-        if log.event is not None and log.address == contract.address
-    ]
+send, ok, reverts = tx_helpers(GAS)
 
 
 def block_time(chain: Chain, rec: Receipt) -> int:
