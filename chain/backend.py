@@ -218,9 +218,15 @@ class PyEVMBackend:
     # -- calls -----------------------------------------------------------------------------
 
     def _spoof(
-        self, sender: Address, to: Address | None, data: bytes, value: int, gas: int
+        self,
+        sender: Address,
+        to: Address | None,
+        data: bytes,
+        value: int,
+        gas: int,
+        state: StateAPI | None = None,
     ) -> SpoofTransaction:
-        state = self._head_state
+        state = state or self._head_state
         sender_b = to_canonical_address(sender)
         unsigned = self._chain.get_vm().create_unsigned_transaction(
             nonce=state.get_nonce(sender_b),
@@ -233,16 +239,29 @@ class PyEVMBackend:
         return SpoofTransaction(unsigned, from_=sender_b)
 
     def call(
-        self, *, sender: Address, to: Address | None, data: bytes, value: int = 0, gas: int = 0
+        self,
+        *,
+        sender: Address,
+        to: Address | None,
+        data: bytes,
+        value: int = 0,
+        gas: int = 0,
+        block_number: int | None = None,
     ) -> CallResult:
-        """Execute against the head state and throw the changes away."""
-        head = self._chain.get_canonical_head()
-        spoof = self._spoof(sender, to, data, value, gas or head.gas_limit)
+        """Execute against the head state (or canonical block ``block_number``'s post-state)
+        and throw the changes away."""
+        if block_number is None:
+            head = self._chain.get_canonical_head()
+        else:
+            if not 0 <= block_number <= self.head_number:
+                raise UnknownBlock(f"no block {block_number}")
+            head = self._chain.get_canonical_block_header_by_number(block_number)
+        state = self._call_state(head)
+        spoof = self._spoof(sender, to, data, value, gas or head.gas_limit, state)
         if spoof.gas < spoof.intrinsic_gas:
             raise InvalidCall(f"intrinsic gas too low: gas {spoof.gas}, need {spoof.intrinsic_gas}")
-        if self._head_state.get_balance(to_canonical_address(sender)) < value:
+        if state.get_balance(to_canonical_address(sender)) < value:
             raise InvalidCall("insufficient funds for transfer")
-        state = self._call_state(head)
         snapshot = state.snapshot()
         try:
             # SpoofTransaction stands in for a signed tx; py-evm types do not say so

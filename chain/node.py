@@ -630,10 +630,24 @@ class Chain:
         sender: Address | None = None,
         value: int = 0,
         gas: int = 0,
+        block_number: int | None = None,
     ) -> bytes:
-        """Execute against the head state; return the output or raise ExecutionReverted."""
+        """Execute against the head state; return the output or raise ExecutionReverted.
+
+        ``block_number`` runs the call on that block's post-state instead (geth's eth_call at a
+        block number), e.g. the state just before block N for a counterfactual: ``N - 1``.
+
+        Raises:
+            ExecutionReverted: the call reverted (reason decoded when the ABI is known).
+            UnknownBlock: no block ``block_number``.
+        """
         result = self.backend.call(
-            sender=self._default_sender(sender), to=to, data=bytes(data), value=value, gas=gas
+            sender=self._default_sender(sender),
+            to=to,
+            data=bytes(data),
+            value=value,
+            gas=gas,
+            block_number=block_number,
         )
         if not result.success:
             raise ExecutionReverted(self.abi.decode_revert(result.output), result.output)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from eth_abi import decode
 from eth_account.signers.local import LocalAccount
 
 from chain.errors import (
@@ -14,6 +15,7 @@ from chain.errors import (
     InvalidCall,
     InvalidChainId,
     NonceTooLow,
+    UnknownBlock,
     UnknownSnapshot,
     UnknownTransaction,
 )
@@ -538,3 +540,31 @@ def test_pending_nonce_counts_executable_txs_only():
     assert chain.pending_nonce(sender.address) == 3
     chain.mine()
     assert chain.pending_nonce(sender.address) == 3  # now from state
+
+
+def test_call_at_block_number_runs_on_that_blocks_state(probe_artifacts):
+    chain = Chain(accounts=2)
+    chain.use_artifacts(probe_artifacts)
+    probe = chain.deploy("Probe")
+    chain.mine(2)
+    data = bytes.fromhex(probe.functions.context()._encode_transaction_data()[2:])
+    deployed_at = chain.receipt(chain.block(chain.block_number - 2).tx_hashes[0]).block_number
+    head_view = decode(["uint256", "uint256"], chain.call(probe.address, data))
+    past_view = decode(
+        ["uint256", "uint256"], chain.call(probe.address, data, block_number=deployed_at)
+    )
+    assert head_view[1] == chain.block_number
+    assert past_view == (chain.block(deployed_at).timestamp, deployed_at)
+    # before the deployment there is no code: the call succeeds and returns nothing
+    assert chain.call(probe.address, data, block_number=deployed_at - 1) == b""
+    # the balance check of a value call uses that block's balance too
+    poor = chain.accounts[1]
+    chain.transact(poor, to=chain.accounts[0].address, value=chain.balance(poor.address) // 2)
+    with pytest.raises(InvalidCall):
+        chain.call(probe.address, sender=poor.address, value=chain.balance(poor.address) + 1)
+    chain.call(
+        poor.address, sender=poor.address, value=chain.balance(poor.address) + 1, block_number=0
+    )
+    for bad in (chain.block_number + 1, -1):
+        with pytest.raises(UnknownBlock):
+            chain.call(probe.address, data, block_number=bad)
