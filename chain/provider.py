@@ -314,10 +314,18 @@ class TestbedProvider(BaseProvider):
         tx_param, block, overrides = _args(params, 1, 3)
         if overrides is not None:
             raise InvalidParams("state overrides are not supported")
-        self._require_head(block)
+        # Calls (unlike balance and storage reads) can run on any past block's state.
+        number = self._block_number(block, allow_pending=True)
+        if number is not None and number > self.chain.block_number:
+            raise RpcError(SERVER_ERROR, "header not found")
         call = _call_fields(_object(tx_param, "call"))
         output = self.chain.call(
-            call["to"], call["data"], sender=call["from"], value=call["value"], gas=call["gas"]
+            call["to"],
+            call["data"],
+            sender=call["from"],
+            value=call["value"],
+            gas=call["gas"],
+            block_number=None if number == self.chain.block_number else number,
         )
         return _hexdata(output)
 

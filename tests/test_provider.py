@@ -445,3 +445,15 @@ def test_bad_params_are_invalid_params(chain, method, params, needle):
     response = TestbedProvider(chain).make_request(method, params)  # type: ignore[arg-type]
     assert response["error"]["code"] == -32602
     assert needle in response["error"]["message"]
+
+
+def test_call_runs_on_a_past_blocks_state(w3, token):
+    before = w3.eth.block_number
+    token.functions.mint(w3.eth.accounts[1], 42).transact({"from": w3.eth.accounts[0]})
+    assert token.functions.totalSupply().call() == 42
+    assert token.functions.totalSupply().call(block_identifier=before) == 0
+    call = {"to": token.address, "data": token.encode_abi("totalSupply")}
+    assert rpc(w3, "eth_call", call, "earliest")["result"] == "0x"  # no code at genesis
+    assert rpc(w3, "eth_call", call, hex(w3.eth.block_number + 1))["error"]["message"] == (
+        "header not found"
+    )
