@@ -133,6 +133,10 @@ class AgentView:
 class Schedule(Protocol):
     """When an agent wakes on its own, independently of events."""
 
+    def first_wake(self, start_ms: int, rng: random.Random) -> int | None:
+        """The first wake time at or after the run's start, or None for never."""
+        ...
+
     def next_wake(self, now_ms: int, rng: random.Random) -> int | None:
         """The next wake time after ``now_ms``, or None for never."""
         ...
@@ -148,6 +152,9 @@ class PoissonSchedule:
         if not self.rate_per_s > 0:
             raise ValueError(f"rate_per_s must be > 0, got {self.rate_per_s}")
 
+    def first_wake(self, start_ms: int, rng: random.Random) -> int | None:
+        return self.next_wake(start_ms, rng)
+
     def next_wake(self, now_ms: int, rng: random.Random) -> int | None:
         # At least 1 ms later, so a schedule can never stall the clock.
         return now_ms + max(1, round(rng.expovariate(self.rate_per_s) * 1000))
@@ -155,7 +162,7 @@ class PoissonSchedule:
 
 @dataclass(frozen=True, slots=True)
 class PeriodicSchedule:
-    """Wakes every ``period_ms``, first at ``offset_ms`` after the start."""
+    """Wakes every ``period_ms``, first at ``offset_ms`` after the start (0: at the start)."""
 
     period_ms: int
     offset_ms: int = 0
@@ -163,6 +170,11 @@ class PeriodicSchedule:
     def __post_init__(self) -> None:
         if self.period_ms <= 0:
             raise ValueError(f"period_ms must be > 0, got {self.period_ms}")
+        if self.offset_ms < 0:
+            raise ValueError(f"offset_ms must be >= 0, got {self.offset_ms}")
+
+    def first_wake(self, start_ms: int, rng: random.Random) -> int | None:
+        return start_ms + self.offset_ms
 
     def next_wake(self, now_ms: int, rng: random.Random) -> int | None:
         return now_ms + self.period_ms
@@ -171,6 +183,9 @@ class PeriodicSchedule:
 @dataclass(frozen=True, slots=True)
 class NoSchedule:
     """Never wakes on its own; only events wake the agent."""
+
+    def first_wake(self, start_ms: int, rng: random.Random) -> int | None:
+        return None
 
     def next_wake(self, now_ms: int, rng: random.Random) -> int | None:
         return None

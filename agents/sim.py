@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 # Same-millisecond order: agents act before the block at that instant is built, so a tx sent
 # at the block's time can still make it in (if the builder's latency allows).
 _WAKE, _BLOCK = 0, 1
+_MAX_SETUP_BLOCKS = 100
+"""Most blocks the set-up may take (it stops early once the pool is empty)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +139,7 @@ class Simulation:
                 self._seen_block[agent.name] = self.chain.block_number
                 rng = random.Random(derive_seed(self.seed, "schedule", agent.name))
                 self._schedule_rngs[agent.name] = rng
-                nxt = agent.schedule.next_wake(now, rng)
+                nxt = agent.schedule.first_wake(now, rng)
                 if nxt is not None:
                     self._push(nxt, _WAKE, self._waker(agent, "schedule"))
             self._push(self._next_block_ms(), _BLOCK, self._build_block)
@@ -155,11 +157,21 @@ class Simulation:
         return self.metrics
 
     def _setup(self) -> None:
-        """Send every agent's set-up actions and mine them in one block (not measured)."""
+        """Send every agent's set-up actions and mine them (not measured).
+
+        As many blocks as the set-up needs: many agents' approvals can exceed one block's gas
+        limit, and what spilled over would otherwise be mined, and counted, in the run.
+        """
         now = self.chain.clock.now_ms
         for agent in self.agents:
             self._apply(agent, agent.setup(self.market), now)
-        self.chain.mine()
+        for _ in range(_MAX_SETUP_BLOCKS):
+            (block,) = self.chain.mine()
+            # Set-up may move pools (a liquidity provider's deposit): the market must see it.
+            if self.market is not None and hasattr(self.market, "on_block"):
+                self.market.on_block(block, self.chain.receipts(block.number))
+            if not len(self.chain.mempool) or not block.tx_hashes:
+                break
         if self.log is not None:
             self.log.flush()
 

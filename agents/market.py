@@ -1,0 +1,277 @@
+"""The trading venue of a simulation: tokens, constant-product pools and a reference price.
+
+``Market.deploy`` puts mock ERC-20 tokens, a ``PoolFactory`` and seeded pools on a chain. During
+the run the market keeps each pool's reserves current from the ``Sync`` logs of every block (no
+extra EVM calls) and moves each pool's external reference price by a seeded random walk, which
+arbitrageurs trade toward. Agents read the market; only transactions change the pools.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from eth_abi import decode, encode
+from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+
+from agents.agent import TxIntent, derive_seed
+from agents.amm_math import amount_out
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from chain.node import Chain
+    from chain.types import Block, Receipt
+
+MAX_UINT = 2**256 - 1
+SWAP_SELECTOR = function_signature_to_4byte_selector(
+    "swapExactIn(address,uint256,uint256,address,uint256)"
+)
+_SWAP_ARGS = ("address", "uint256", "uint256", "address", "uint256")
+_APPROVE = function_signature_to_4byte_selector("approve(address,uint256)")
+_MINT = function_signature_to_4byte_selector("mint(address,uint256)")
+_SYNC_TOPIC = keccak(text="Sync(uint256,uint256)")
+SWAP_GAS = 120_000
+APPROVE_GAS = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSpec:
+    """A pool to create: its two token symbols, initial reserves and fee."""
+
+    token0: str
+    token1: str
+    reserve0: int
+    reserve1: int
+    fee_bps: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """A deployed pool. ``token0``/``token1`` follow the pool's own (address) order."""
+
+    address: str
+    token0: str
+    token1: str
+    symbol0: str
+    symbol1: str
+    fee_bps: int
+
+    def other(self, token: str) -> str:
+        """The pool's other token."""
+        return self.token1 if token == self.token0 else self.token0
+
+
+@dataclass(frozen=True, slots=True)
+class SwapCall:
+    """A decoded ``swapExactIn`` call."""
+
+    pool: str
+    token_in: str
+    amount_in: int
+    min_amount_out: int
+    to: str
+    deadline: int
+
+
+def swap_calldata(token_in: str, amount_in: int, min_out: int, to: str, deadline: int) -> bytes:
+    """Calldata of ``swapExactIn(tokenIn, amountIn, minAmountOut, to, deadline)``."""
+    return SWAP_SELECTOR + encode(_SWAP_ARGS, (token_in, amount_in, min_out, to, deadline))
+
+
+def decode_swap(to: str | None, data: bytes) -> SwapCall | None:
+    """The swap a transaction makes, or None when it is not a well-formed ``swapExactIn``."""
+    if to is None or data[:4] != SWAP_SELECTOR:
+        return None
+    try:
+        token_in, amount_in, min_out, recipient, deadline = decode(_SWAP_ARGS, data[4:])
+    except Exception:  # eth_abi raises several types for malformed data; all mean "not a swap"
+        return None
+    return SwapCall(
+        to_checksum_address(to),
+        to_checksum_address(token_in),
+        amount_in,
+        min_out,
+        to_checksum_address(recipient),
+        deadline,
+    )
+
+
+class Market:
+    """Tokens, pools, live reserves and reference prices for one simulation.
+
+    Build it with ``Market.deploy``. Reference prices are token1 per token0 (the pool's
+    ``reserve1 / reserve0`` orientation) and follow a geometric random walk with per-block
+    volatility ``volatility``, seeded from the root seed.
+    """
+
+    def __init__(
+        self,
+        chain: Chain,
+        tokens: Mapping[str, str],
+        pools: Sequence[Pool],
+        *,
+        seed: int,
+        volatility: float,
+    ) -> None:
+        self.chain = chain
+        self.tokens = dict(tokens)
+        self.symbols = {address: symbol for symbol, address in tokens.items()}
+        self.pools = tuple(pools)
+        self.by_address = {p.address: p for p in self.pools}
+        self.volatility = volatility
+        self.reserves: dict[str, tuple[int, int]] = {}
+        for pool in self.pools:
+            raw = chain.call(pool.address, function_signature_to_4byte_selector("getReserves()"))
+            r0, r1 = decode(("uint256", "uint256"), raw)
+            self.reserves[pool.address] = (r0, r1)
+        self.reference: dict[str, float] = {
+            p.address: self.reserves[p.address][1] / self.reserves[p.address][0] for p in self.pools
+        }
+        self._walk = random.Random(derive_seed(seed, "reference-price"))
+
+    @classmethod
+    def deploy(
+        cls,
+        chain: Chain,
+        specs: Sequence[PoolSpec],
+        *,
+        seed: int = 0,
+        volatility: float = 0.0,
+        deployer: LocalAccount | None = None,
+    ) -> Market:
+        """Deploy a mock token per symbol, a factory and the pools with their liquidity."""
+        owner = deployer or chain.accounts[0]
+        symbols = sorted({s for spec in specs for s in (spec.token0, spec.token1)})
+        tokens = {
+            sym: str(chain.deploy("MockERC20", sym, sym, sender=owner).address) for sym in symbols
+        }
+        factory = chain.deploy("PoolFactory", sender=owner)
+        pools = []
+        for spec in specs:
+            if spec.token0 == spec.token1:
+                raise ValueError(f"pool {spec.token0}/{spec.token1}: the two tokens must differ")
+            chain.transact(
+                owner,
+                factory.functions.createPool(
+                    tokens[spec.token0], tokens[spec.token1], spec.fee_bps
+                ),
+                gas=min(4_000_000, chain.gas_limit),  # createPool uses ~1.5M
+            )
+            chain.mine()
+            address = factory.functions.getPool(
+                tokens[spec.token0], tokens[spec.token1], spec.fee_bps
+            ).call()
+            pool = chain.contract(address, "ConstantProductPool")
+            t0 = pool.functions.token0().call()
+            flip = t0 != tokens[spec.token0]
+            amount0, amount1 = (
+                (spec.reserve1, spec.reserve0) if flip else (spec.reserve0, spec.reserve1)
+            )
+            sym0, sym1 = (spec.token1, spec.token0) if flip else (spec.token0, spec.token1)
+            for sym, amount in ((sym0, amount0), (sym1, amount1)):
+                chain.transact(
+                    owner,
+                    to=tokens[sym],
+                    data=_MINT + encode(("address", "uint256"), (owner.address, amount)),
+                    gas=APPROVE_GAS * 2,
+                )
+                chain.transact(
+                    owner,
+                    to=tokens[sym],
+                    data=_APPROVE + encode(("address", "uint256"), (address, amount)),
+                    gas=APPROVE_GAS,
+                )
+            chain.transact(
+                owner,
+                pool.functions.addLiquidity(amount0, amount1, 0, owner.address, MAX_UINT),
+                gas=400_000,
+            )
+            chain.mine()
+            pools.append(Pool(str(address), tokens[sym0], tokens[sym1], sym0, sym1, spec.fee_bps))
+        return cls(chain, tokens, pools, seed=seed, volatility=volatility)
+
+    # -- funding and approvals ------------------------------------------------------------------
+
+    def fund(
+        self, holders: Mapping[str, Mapping[str, int]], *, minter: LocalAccount | None = None
+    ) -> None:
+        """Mint tokens to agents before the run: ``{address: {symbol: amount}}``; mined at once."""
+        owner = minter or self.chain.accounts[0]
+        for holder, amounts in holders.items():
+            for symbol, amount in amounts.items():
+                if amount > 0:
+                    data = _MINT + encode(("address", "uint256"), (holder, amount))
+                    self.chain.transact(
+                        owner, to=self.tokens[symbol], data=data, gas=APPROVE_GAS * 2
+                    )
+        self.chain.mine()
+
+    def approvals(self, spenders: Sequence[str] | None = None) -> tuple[TxIntent, ...]:
+        """Unlimited approvals of every token to each spender (default: every pool)."""
+        targets = list(spenders) if spenders is not None else [p.address for p in self.pools]
+        return tuple(
+            TxIntent(
+                to=token,
+                data=_APPROVE + encode(("address", "uint256"), (spender, MAX_UINT)),
+                gas=APPROVE_GAS,
+                label="approve",
+            )
+            for spender in targets
+            for token in self.tokens.values()
+        )
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def reserves_for(self, pool: Pool, token_in: str) -> tuple[int, int]:
+        """(reserve of ``token_in``, reserve of the other token) as of the last block."""
+        r0, r1 = self.reserves[pool.address]
+        return (r0, r1) if token_in == pool.token0 else (r1, r0)
+
+    def quote(self, pool: Pool, token_in: str, amount_in: int) -> int:
+        """Output of swapping ``amount_in`` at the last block's reserves (exact pool math)."""
+        r_in, r_out = self.reserves_for(pool, token_in)
+        return amount_out(amount_in, r_in, r_out, pool.fee_bps)
+
+    def price(self, pool: Pool) -> float:
+        """The pool's marginal price, token1 per token0."""
+        r0, r1 = self.reserves[pool.address]
+        return r1 / r0
+
+    def swap(
+        self,
+        pool: Pool,
+        token_in: str,
+        amount_in: int,
+        min_out: int,
+        to: str,
+        *,
+        tip: int,
+        label: str = "trade",
+        deadline: int = MAX_UINT,
+        **meta: object,
+    ) -> TxIntent:
+        """A ``swapExactIn`` transaction intent on ``pool``."""
+        return TxIntent(
+            to=pool.address,
+            data=swap_calldata(token_in, amount_in, min_out, to, deadline),
+            gas=SWAP_GAS,
+            tip=tip,
+            label=label,
+            meta=meta,
+        )
+
+    # -- updating --------------------------------------------------------------------------------
+
+    def on_block(self, block: Block, receipts: Sequence[Receipt]) -> None:
+        """Take the reserves from the block's ``Sync`` logs and step the reference prices."""
+        for receipt in receipts:
+            for log in receipt.logs:
+                if log.address in self.by_address and log.topics and log.topics[0] == _SYNC_TOPIC:
+                    self.reserves[log.address] = decode(("uint256", "uint256"), log.data)
+        if self.volatility > 0:
+            for pool in self.pools:
+                self.reference[pool.address] *= math.exp(self._walk.gauss(0.0, self.volatility))

@@ -1,0 +1,34 @@
+"""Trading strategies: each a small configurable ``Agent`` subclass.
+
+Traders and liquidity providers make the order flow; searchers (arbitrageurs, frontrunners,
+sandwichers) read the mempool and extract value from it; spammers make congestion.
+``STRATEGIES`` maps the names scenario files use to the classes.
+"""
+
+from agents.agent import Agent
+from agents.strategies.arbitrage import Arbitrageur
+from agents.strategies.frontrun import Frontrunner
+from agents.strategies.liquidity import LiquidityProvider
+from agents.strategies.retail import RetailTrader
+from agents.strategies.sandwich import Sandwicher
+from agents.strategies.spam import Spammer
+
+STRATEGIES: dict[str, type[Agent]] = {
+    "retail": RetailTrader,
+    "lp": LiquidityProvider,
+    "arbitrageur": Arbitrageur,
+    "frontrunner": Frontrunner,
+    "sandwicher": Sandwicher,
+    "spammer": Spammer,
+}
+"""Scenario-file name of each strategy."""
+
+__all__ = [
+    "STRATEGIES",
+    "Arbitrageur",
+    "Frontrunner",
+    "LiquidityProvider",
+    "RetailTrader",
+    "Sandwicher",
+    "Spammer",
+]
