@@ -14,7 +14,7 @@ bundle is rolled back and dropped.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from chain.backend import BlockSession, ExecutionResult, TxNotApplicable
@@ -60,7 +60,10 @@ class BlockBuilder:
         bundle_ids: list[bytes] = []
         dropped: list[tuple[bytes, str]] = []
         if getattr(policy, "bundles_first", False) and bundles:
-            self._apply_bundles(session, bundles, included, bundle_ids, dropped)
+            # A bundle may carry someone's public tx (a sandwich victim); its arrival is when
+            # it reached the pool, not when the bundle did.
+            public = {ptx.tx.hash: ptx.arrival_ms for ptx in pending}
+            self._apply_bundles(session, bundles, included, bundle_ids, dropped, public)
         elif bundles:
             dropped.extend((b.id, "policy does not include bundles") for b in bundles)
 
@@ -94,7 +97,7 @@ class BlockBuilder:
             session.rollback(checkpoint)
 
     def _apply_one(
-        self, session: BlockSession, bundle: Bundle
+        self, session: BlockSession, bundle: Bundle, public: Mapping[bytes, int] | None = None
     ) -> tuple[list[IncludedTx], str | None]:
         results: list[IncludedTx] = []
         for tx in bundle.txs:
@@ -102,7 +105,8 @@ class BlockBuilder:
                 result = session.apply(tx)
             except TxNotApplicable as err:
                 return results, f"tx 0x{tx.hash.hex()} not applicable: {err}"
-            results.append(IncludedTx(tx, result, bundle.arrival_ms, bundle.id))
+            arrival = public.get(tx.hash, bundle.arrival_ms) if public else bundle.arrival_ms
+            results.append(IncludedTx(tx, result, arrival, bundle.id))
             if result.status == 0 and tx.hash not in bundle.allowed_to_revert:
                 return results, f"tx 0x{tx.hash.hex()} reverted"
         return results, None
@@ -114,6 +118,7 @@ class BlockBuilder:
         included: list[IncludedTx],
         bundle_ids: list[bytes],
         dropped: list[tuple[bytes, str]],
+        public: Mapping[bytes, int],
     ) -> None:
         scored: list[tuple[Bundle, int, int]] = []
         for bundle in bundles:
@@ -127,7 +132,7 @@ class BlockBuilder:
         for bundle, _payment, _gas in rank_bundles(scored):
             # Re-check on the state left by higher-ranked bundles: they may conflict.
             checkpoint = session.checkpoint()
-            results, failure = self._apply_one(session, bundle)
+            results, failure = self._apply_one(session, bundle, public)
             if failure is not None:
                 session.rollback(checkpoint)
                 dropped.append((bundle.id, failure))

@@ -340,6 +340,19 @@ def test_bundle_is_private_and_lands_first(bundle_chain):
     assert block.coinbase_transfers == 10**15
 
 
+def test_public_tx_carried_in_a_bundle_keeps_its_pool_arrival(bundle_chain):
+    chain, probe = bundle_chain
+    start = chain.clock.now_ms
+    victim_raw = transfer(chain, chain.accounts[0])
+    victim = chain.submit(victim_raw, at_ms=start + 100)
+    own = _call_raw(chain, chain.accounts[1], probe.functions.poke())
+    bid = chain.submit_bundle([victim_raw, own], at_ms=start + 900)
+    (block,) = chain.mine()
+    assert block.bundles == (bid,)
+    assert chain.receipt(victim).arrival_ms == start + 100
+    assert chain.receipt(chain.decode(own).hash).arrival_ms == start + 900
+
+
 def test_bundle_is_atomic_unless_revert_allowed(bundle_chain):
     chain, probe = bundle_chain
     a, b = chain.accounts[1], chain.accounts[2]
