@@ -23,7 +23,7 @@ $(NPM_STAMP): package.json package-lock.json
 	@touch $@
 
 demo: setup
-	$(BIN)/testbed demo
+	$(BIN)/testbed compare scenarios/mev.toml --out runs/demo
 
 lint: setup
 	$(BIN)/ruff check .

@@ -12,7 +12,10 @@ Heuristics (all within one block and one pool, in execution order):
   actors in the same direction (the victims; swaps in the other direction and A's own swaps in
   between are ignored); then the first swap by A in the reverse direction after a victim, the
   back. A swap serves as a front or back of one sandwich at most. Profit is
-  ``back.amount_out - front.amount_in`` in the front's input token.
+  ``back.amount_out - front.amount_in`` in the front's input token. One refinement over
+  mev-inspect (``size_match``, on by default): the back must sell between 90% and 100% of what
+  the front bought, as a sandwicher closing its position does; an ordinary trader who happens
+  to trade both ways around someone else in one block rarely matches sizes like that.
 * **Backrun**: a swap by A that is the next swap in the pool after a swap by B != A in the
   opposite direction (the victim), neither being part of a sandwich, and that leaves the pool's
   price closer to its level before the victim's run than the run left it. The run is the
@@ -162,28 +165,42 @@ def _by_block_and_pool(swaps: Iterable[SwapEvent]) -> list[list[SwapEvent]]:
     return [list(group) for _, group in groupby(ordered, key=lambda s: (s.block, s.pool))]
 
 
-def _sandwich_from(front: int, group: list[SwapEvent], used: set[int]) -> tuple[int, list[int]]:
+SIZE_MATCH = Fraction(9, 10)
+"""Default least share of the front's output a back must sell (see the module docstring)."""
+
+
+def _sandwich_from(
+    front: int, group: list[SwapEvent], used: set[int], size_match: Fraction | None
+) -> tuple[int, list[int]]:
     """(index of the back, indices of the victims) for the front at ``front``; back -1 if none."""
     attacker, token = group[front].actor, group[front].token_in
+    bought = group[front].amount_out
     victims: list[int] = []
     for j in range(front + 1, len(group)):
         swap = group[j]
         if swap.actor != attacker and swap.token_in == token:
             victims.append(j)
         elif swap.actor == attacker and swap.token_in != token and victims and j not in used:
+            if size_match is not None and not size_match * bought <= swap.amount_in <= bought:
+                continue
             return j, victims
     return -1, []
 
 
-def detect_sandwiches(swaps: Iterable[SwapEvent]) -> tuple[DetectedSandwich, ...]:
-    """Sandwiches in ``swaps`` (see the module docstring), by block, pool, then front position."""
+def detect_sandwiches(
+    swaps: Iterable[SwapEvent], *, size_match: Fraction | None = SIZE_MATCH
+) -> tuple[DetectedSandwich, ...]:
+    """Sandwiches in ``swaps`` (see the module docstring), by block, pool, then front position.
+
+    ``size_match=None`` applies mev-inspect's rule alone, without the size check.
+    """
     found = []
     for group in _by_block_and_pool(swaps):
         used: set[int] = set()
         for i, front in enumerate(group):
             if i in used:
                 continue
-            back, victims = _sandwich_from(i, group, used)
+            back, victims = _sandwich_from(i, group, used, size_match)
             if back < 0:
                 continue
             used.update((i, back))

@@ -6,6 +6,10 @@ and ``_run_<name>(args) -> int`` to execute it, registered in ``_COMMANDS``.
     testbed demo [--seed N] [--json OUT]     the main job (README quick start)
     testbed compile [PATHS] [--json OUT]     compile and print contract sizes
     testbed gas [PATHS] [-- PYTEST ARGS]     gas per contract operation from the test suites
+    testbed run SCENARIO [--seed N] [--out DIR] [--policy P]
+                                             run a scenario file and write its report
+    testbed compare SCENARIO [--policies P,P] [--seed N] [--out DIR] [--jobs J]
+                                             the same scenario under several policies
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from chain.compiler import (
     EIP170_RUNTIME_LIMIT,
@@ -186,6 +190,172 @@ def _run_gas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# run / compare (scenario files)
+# ---------------------------------------------------------------------------------------------
+
+
+def _add_scenario_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", type=Path, help="scenario file (TOML; see docs/scenarios.md)")
+    parser.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="output directory")
+
+
+def _add_run(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run a scenario file and write its report",
+        description="Run a scenario under one ordering policy and write blocks.csv, agents.csv, "
+        "victims.csv, summary.json, events.jsonl, plots and report.md into DIR (default: "
+        "runs/<scenario>-<policy>-seed<N>). Deterministic per seed.",
+    )
+    _add_scenario_args(parser)
+    parser.add_argument("--policy", metavar="P", help="ordering policy (default: the scenario's)")
+
+
+def _add_compare(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="run a scenario under several ordering policies and compare them",
+        description="Run the same scenario and seed under each policy (each into DIR/<policy>/) "
+        "and write the comparison (tables with a policy column, summary.json, plots, "
+        "report.md) into DIR (default: runs/<scenario>-compare-seed<N>).",
+    )
+    _add_scenario_args(parser)
+    parser.add_argument(
+        "--policies",
+        default="fifo,priority,random,batch,bundles",
+        metavar="P,P,...",
+        help="comma-separated policies (default: all five)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="J",
+        help="parallel processes (default: min(2, CPU count)); results do not depend on it",
+    )
+
+
+def _scenario_setup(command: str, args: argparse.Namespace, err: TextIO) -> tuple[Any, int] | None:
+    """Load the scenario and resolve the seed; print the error and return None on failure."""
+    from agents.scenario import ScenarioError, load_scenario
+
+    if args.seed is not None and args.seed < 0:
+        print(f"testbed {command}: --seed must be >= 0, got {args.seed}", file=err)
+        return None
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        print(f"testbed {command}: --out {args.out} exists and is not a directory", file=err)
+        return None
+    try:
+        scenario = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        print(f"testbed {command}: {exc}", file=err)
+        return None
+    return scenario, scenario.run.seed if args.seed is None else args.seed
+
+
+def _interrupted(command: str, logs: Sequence[Path], err: TextIO) -> int:
+    from agents.eventlog import read_events
+
+    for log in logs:
+        if not log.exists():
+            continue
+        events = read_events(log)
+        last = next((e for e in reversed(events) if e.get("event") == "interrupted"), None)
+        where = f" up to block {last['last_block']}" if last else ""
+        print(f"testbed {command}: interrupted; {log} keeps the run{where}", file=err)
+    return 130
+
+
+def _run_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import time
+
+    from agents.runner import run_scenario
+    from agents.scenario import canonical_policy
+    from agents.sim import default_progress
+
+    setup = _scenario_setup("run", args, err)
+    if setup is None:
+        return EXIT_USAGE
+    scenario, seed = setup
+    try:
+        policy = canonical_policy(args.policy or scenario.run.policy)
+    except ValueError as exc:
+        print(f"testbed run: {exc}", file=err)
+        return EXIT_USAGE
+    target = args.out or Path("runs") / f"{Path(scenario.path).stem}-{policy}-seed{seed}"
+    start = time.perf_counter()
+    try:
+        outcome = run_scenario(
+            scenario, target, policy=policy, seed=seed, progress=default_progress()
+        )
+    except KeyboardInterrupt:
+        return _interrupted("run", [target / "events.jsonl"], err)
+    except Exception as exc:
+        print(f"testbed run: failed: {type(exc).__name__}: {exc}", file=err)
+        return EXIT_FAILED
+    from agents.runner import describe
+
+    print(describe(outcome), file=out)
+    print(f"report: {outcome.report_path} ({time.perf_counter() - start:.1f}s)", file=out)
+    return EXIT_OK
+
+
+def _run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import os
+    import time
+
+    from agents.runner import compare
+    from agents.scenario import canonical_policy
+    from agents.sim import default_progress
+
+    setup = _scenario_setup("compare", args, err)
+    if setup is None:
+        return EXIT_USAGE
+    scenario, seed = setup
+    names = [p.strip() for p in args.policies.split(",")]
+    try:
+        if not all(names):
+            raise ValueError(f"--policies has an empty name: {args.policies!r}")
+        policies = [canonical_policy(p) for p in names]
+    except ValueError as exc:
+        print(f"testbed compare: {exc}", file=err)
+        return EXIT_USAGE
+    repeated = sorted({p for p in policies if policies.count(p) > 1})
+    if repeated:
+        print(f"testbed compare: policy listed twice: {', '.join(repeated)}", file=err)
+        return EXIT_USAGE
+    jobs = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
+    if jobs < 1:
+        print(f"testbed compare: --jobs must be >= 1, got {jobs}", file=err)
+        return EXIT_USAGE
+    target = args.out or Path("runs") / f"{Path(scenario.path).stem}-compare-seed{seed}"
+    start = time.perf_counter()
+
+    def echo(line: str) -> None:
+        print(line, file=err, flush=True)
+
+    try:
+        _, report = compare(
+            scenario,
+            policies,
+            target,
+            seed=seed,
+            jobs=jobs,
+            echo=echo,
+            progress=default_progress() if jobs == 1 else None,
+        )
+    except KeyboardInterrupt:
+        return _interrupted("compare", [target / p / "events.jsonl" for p in policies], err)
+    except Exception as exc:
+        print(f"testbed compare: failed: {type(exc).__name__}: {exc}", file=err)
+        return EXIT_FAILED
+    elapsed = time.perf_counter() - start
+    print(f"compared {len(policies)} policies in {elapsed:.1f}s (--jobs {jobs})", file=out)
+    print(f"report: {report}", file=out)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
 # Registry: (name, add arguments, run).
 # ---------------------------------------------------------------------------------------------
 
@@ -196,6 +366,8 @@ _COMMANDS: tuple[tuple[str, Adder, Runner], ...] = (
     ("demo", _add_demo, _run_demo),
     ("compile", _add_compile, _run_compile),
     ("gas", _add_gas, _run_gas),
+    ("run", _add_run, _run_run),
+    ("compare", _add_compare, _run_compare),
 )
 
 

@@ -360,7 +360,7 @@ def sw(
     pool: str = P,
     block: int = 1,
     amount_in: int = 100,
-    amount_out: int = 90,
+    amount_out: int = 100,
     reserves: tuple[int, int] | None = None,
 ) -> SwapEvent:
     """Swap ``n`` of a block (tx index and log index ``n``, tx hash ``h(n)``)."""
@@ -579,3 +579,13 @@ def test_fuzz_detections_satisfy_their_definitions(trades):
         assert not {b.victim_tx, b.backrun_tx} & in_sandwich
         pool_swaps = [x for x in swaps if x.pool == victim.pool]
         assert pool_swaps[pool_swaps.index(victim) + 1] is follower
+
+
+def test_back_must_sell_most_of_what_the_front_bought() -> None:
+    front = sw(1, A, T0, amount_in=100, amount_out=200)
+    victim = sw(2, B, T0)
+    for sold, sandwich in ((200, True), (180, True), (179, False), (201, False), (20, False)):
+        swaps = [front, victim, sw(3, A, T1, amount_in=sold)]
+        assert bool(detect_sandwiches(swaps)) is sandwich, sold
+        # mev-inspect's rule alone does not look at sizes
+        assert shape(detect_sandwiches(swaps, size_match=None)) == [("S", 1, (2,), 3)]

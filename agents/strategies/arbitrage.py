@@ -21,6 +21,7 @@ from agents.strategies.common import (
     check_mode,
     check_non_negative,
     effective_tip,
+    fraction_of,
     hash_hex,
     oriented,
     pool_of,
@@ -173,7 +174,7 @@ class Arbitrageur(Agent):
             balances = {}
         if token_in not in balances:
             balances[token_in] = token_balance(view.reader, token_in, self.address)
-        available = int(balances[token_in] * self.max_trade_fraction)
+        available = fraction_of(balances[token_in], self.max_trade_fraction)
         if amount > available:
             amount = available
             profit = amount_out(amount, r_in, r_out, pool.fee_bps) - amount * price

@@ -55,6 +55,15 @@ def check_fraction(name: str, value: float, *, allow_zero: bool = False) -> None
         raise ValueError(f"{name} must be in {interval}, got {value}")
 
 
+def fraction_of(amount: int, fraction: float) -> int:
+    """``floor(amount * fraction)`` for a fraction in [0, 1], never above ``amount``.
+
+    The float product can round above a large integer (above 2**53), which would plan a trade
+    bigger than the balance; the exact rational of the float does not.
+    """
+    return min(amount, int(Fraction(fraction) * amount))
+
+
 def check_non_negative(name: str, value: int) -> None:
     """Raise ValueError when ``value`` is negative."""
     if value < 0:

@@ -10,7 +10,12 @@ from eth_utils import function_signature_to_4byte_selector
 
 from agents.agent import GWEI, Action, Agent, AgentView, TxIntent
 from agents.market import MAX_UINT, Pool
-from agents.strategies.common import check_fraction, check_non_negative, token_balance
+from agents.strategies.common import (
+    check_fraction,
+    check_non_negative,
+    fraction_of,
+    token_balance,
+)
 
 _ADD = function_signature_to_4byte_selector("addLiquidity(uint256,uint256,uint256,address,uint256)")
 _REMOVE = function_signature_to_4byte_selector(
@@ -94,7 +99,9 @@ class LiquidityProvider(Agent):
             if amount0 <= 0 or amount1 <= 0:
                 return ()
             return (self.add(pool, amount0, amount1),)
-        shares = int(token_balance(view.reader, pool.address, self.address) * self.remove_fraction)
+        shares = fraction_of(
+            token_balance(view.reader, pool.address, self.address), self.remove_fraction
+        )
         if shares <= 0:
             return ()
         return (self.remove(pool, shares),)

@@ -15,6 +15,7 @@ from agents.strategies.common import (
     check_mode,
     check_non_negative,
     effective_tip,
+    fraction_of,
     hash_hex,
     oriented,
     pool_of,
@@ -168,7 +169,9 @@ class Sandwicher(Agent):
     def plan(self, view: AgentView, pool: Pool, swap: SwapCall) -> SandwichPlan | None:
         """The most profitable sandwich of ``swap`` at the last block's reserves, or None."""
         reserve_in, reserve_out = oriented(view.market.reserves[pool.address], pool, swap.token_in)
-        cap = int(token_balance(view.reader, swap.token_in, self.address) * self.max_front_fraction)
+        cap = fraction_of(
+            token_balance(view.reader, swap.token_in, self.address), self.max_front_fraction
+        )
         if self.max_front_in is not None:
             cap = min(cap, self.max_front_in)
         if cap <= 0:

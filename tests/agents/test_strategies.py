@@ -390,3 +390,14 @@ def test_wei_valuation_follows_the_reference(world: World, market: Market) -> No
     )
     with pytest.raises(ValueError, match="numeraire"):
         WeiPricer("DAI").wei(market, usdc, 1)
+
+
+def test_fraction_of_never_exceeds_the_amount() -> None:
+    from agents.strategies.common import fraction_of
+
+    big = 2**60 - 1
+    assert int(big * 1.0) > big  # the float product rounds up: the bug this guards against
+    assert fraction_of(big, 1.0) == big
+    assert fraction_of(big, 0.5) == big // 2
+    assert fraction_of(10, 0.0) == 0
+    assert fraction_of(3, 0.34) == 1

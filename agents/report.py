@@ -1,0 +1,631 @@
+"""Reports of simulation runs: CSV tables, a JSON summary, PNG plots and a Markdown report.
+
+One run's directory holds ``blocks.csv`` (per-block metrics), ``agents.csv`` (per agent),
+``victims.csv`` (each victim's loss against its counterfactual), ``summary.json``, the
+``events.jsonl`` the run wrote as it went, the plots and ``report.md``. A comparison directory
+holds the same tables with a ``policy`` column, one ``summary.json`` keyed by policy, the
+comparison plots and a ``report.md`` whose table answers "who pays for ordering", with each
+run's own directory beside them.
+
+Every file is written atomically (a temporary file in the same directory, then a rename), so
+an interrupted report never leaves a half-written file; files with other names in the output
+directory are never touched. Nothing here reads the wall clock: the same runs give
+byte-identical CSV, JSON and Markdown.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import statistics
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agents.mev import DetectedSandwich
+
+if TYPE_CHECKING:
+    from agents.accounting import RunAccount
+    from agents.scenario import Scenario
+    from agents.sim import Simulation
+
+BLOCK_COLUMNS = (
+    "block",
+    "timestamp_ms",
+    "base_fee",
+    "gas_used",
+    "gas_limit",
+    "fullness",
+    "txs",
+    "reverted",
+    "priority_fees",
+    "coinbase_transfers",
+    "burned",
+    "pending_after",
+    "mean_wait_ms",
+    "victim_loss",
+    "searcher_profit",
+)
+AGENT_COLUMNS = (
+    "name",
+    "kind",
+    "searcher",
+    "sent",
+    "included",
+    "failed",
+    "rejected",
+    "gas_spent_wei",
+    "tips_paid_wei",
+    "coinbase_paid_wei",
+    "profit",
+    "holdings",
+)
+VICTIM_COLUMNS = (
+    "tx",
+    "agent",
+    "block",
+    "pool",
+    "token_out",
+    "actual_out",
+    "alone_out",
+    "loss",
+    "value",
+    "attack",
+    "attackers",
+)
+PLOTS = {
+    "victim_loss.png": "Cumulative victim loss",
+    "searcher_profit.png": "Cumulative searcher profit",
+    "base_fee_fullness.png": "Base fee and block fullness",
+    "inclusion_delay.png": "Inclusion delay",
+}
+"""Plot files and their captions."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """Everything one run contributes to reports; plain data, so it crosses processes.
+
+    Attributes:
+        policy: The policy's short name (``fifo``, ``priority``, ...).
+        summary: The run's ``summary.json`` content.
+        blocks: Rows of ``blocks.csv``.
+        agents: Rows of ``agents.csv``.
+        victims: Rows of ``victims.csv``.
+        waits_ms: Inclusion delay of every mined tx.
+    """
+
+    policy: str
+    summary: dict[str, Any]
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    agents: list[dict[str, Any]] = field(default_factory=list)
+    victims: list[dict[str, Any]] = field(default_factory=list)
+    waits_ms: list[int] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Summaries
+# ---------------------------------------------------------------------------------------------
+
+
+def _quantile(values: Sequence[int], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
+
+
+def summarize(
+    sim: Simulation, account: RunAccount, scenario: Scenario, policy: str, seed: int
+) -> RunReport:
+    """Collect one finished run's report data.
+
+    Args:
+        sim: The finished simulation.
+        account: Its accounting.
+        scenario: The scenario it ran.
+        policy: The policy's short name.
+        seed: The root seed it ran with.
+    """
+    valuation = account.valuation
+    metrics = sim.metrics
+    series = {b.number: b for b in account.blocks}
+    blocks = [
+        {
+            "block": m.number,
+            "timestamp_ms": m.timestamp_ms,
+            "base_fee": m.base_fee,
+            "gas_used": m.gas_used,
+            "gas_limit": m.gas_limit,
+            "fullness": round(m.fullness, 6),
+            "txs": m.txs,
+            "reverted": m.reverted,
+            "priority_fees": m.priority_fees,
+            "coinbase_transfers": m.coinbase_transfers,
+            "burned": m.burned,
+            "pending_after": m.pending_after,
+            "mean_wait_ms": round(m.mean_wait_ms, 3),
+            "victim_loss": series[m.number].victim_loss,
+            "searcher_profit": series[m.number].searcher_profit,
+        }
+        for m in metrics
+    ]
+    agents = [
+        {
+            "name": a.name,
+            "kind": a.kind,
+            "searcher": a.searcher,
+            "sent": a.sent,
+            "included": a.included,
+            "failed": a.failed,
+            "rejected": a.rejected,
+            "gas_spent_wei": a.gas_spent,
+            "tips_paid_wei": a.tips_paid,
+            "coinbase_paid_wei": a.coinbase_paid,
+            "profit": a.profit,
+            "holdings": ";".join(f"{k}:{v:+d}" for k, v in a.holdings.items()),
+        }
+        for a in account.agents
+    ]
+    victims = [
+        {
+            "tx": "0x" + v.tx.hex(),
+            "agent": v.agent,
+            "block": v.block,
+            "pool": v.pool,
+            "token_out": valuation.symbols.get(v.token_out, v.token_out),
+            "actual_out": v.actual_out,
+            "alone_out": v.alone_out,
+            "loss": v.loss,
+            "value": v.value,
+            "attack": v.attack,
+            "attackers": " ".join(v.attackers),
+        }
+        for v in account.victims
+    ]
+    by_kind: dict[str, dict[str, Any]] = {}
+    for a in account.agents:
+        row = by_kind.setdefault(
+            a.kind,
+            {
+                "agents": 0,
+                "searcher": a.searcher,
+                "sent": 0,
+                "included": 0,
+                "failed": 0,
+                "rejected": 0,
+                "gas_spent_wei": 0,
+                "tips_paid_wei": 0,
+                "coinbase_paid_wei": 0,
+                "profit": 0.0,
+            },
+        )
+        row["agents"] += 1
+        for key in ("sent", "included", "failed", "rejected"):
+            row[key] += getattr(a, key)
+        row["gas_spent_wei"] += a.gas_spent
+        row["tips_paid_wei"] += a.tips_paid
+        row["coinbase_paid_wei"] += a.coinbase_paid
+        row["profit"] += a.profit
+    loss_wei: dict[str, int] = defaultdict(int)
+    for v in account.victims:
+        loss_wei[valuation.symbols.get(v.token_out, v.token_out)] += v.loss
+    tips = sum(m.priority_fees for m in metrics)
+    direct = sum(m.coinbase_transfers for m in metrics)
+    burned = sum(m.burned for m in metrics)
+    waits = account.waits_ms
+    truth = account.truth
+    detected_sandwiches = sum(1 for d in account.detected if isinstance(d, DetectedSandwich))
+    summary: dict[str, Any] = {
+        "scenario": scenario.run.name,
+        "seed": seed,
+        "policy": policy,
+        "policy_name": account.policy,
+        "blocks": len(metrics),
+        "agents": len(sim.agents),
+        "numeraire": valuation.numeraire,
+        "eth_price": valuation.eth_price,
+        "unpriced_tokens": list(valuation.unpriced),
+        "sent": sum(a.sent for a in account.agents),
+        "txs": sum(m.txs for m in metrics),
+        "reverted": sum(m.reverted for m in metrics),
+        "rejected": sum(a.rejected for a in account.agents),
+        "victim_loss": account.victim_loss,
+        "victims": len(account.victims),
+        "victim_loss_wei": dict(sorted(loss_wei.items())),
+        "searcher_profit": account.searcher_profit,
+        "builder": {
+            "priority_fees_wei": tips,
+            "coinbase_transfers_wei": direct,
+            "revenue": valuation.value_eth(tips + direct),
+        },
+        "burned_wei": burned,
+        "burned": valuation.value_eth(burned),
+        "sandwiches": {
+            "attempted": truth.sandwich_attempts,
+            "true": truth.count("sandwich"),
+            "detected": detected_sandwiches,
+            "precision": account.sandwich_score.precision,
+            "recall": account.sandwich_score.recall,
+        },
+        "backruns": {
+            "true": truth.count("backrun"),
+            "detected": len(account.detected) - detected_sandwiches,
+            "precision": account.backrun_score.precision,
+            "recall": account.backrun_score.recall,
+        },
+        "frontruns": {"attempted": truth.frontrun_attempts, "landed": len(truth.frontruns)},
+        "victims_reverted": truth.reverted_victims,
+        "detection": {
+            "precision": account.overall_score.precision,
+            "recall": account.overall_score.recall,
+            "true_positives": account.overall_score.true_positives,
+            "false_positives": account.overall_score.false_positives,
+            "false_negatives": account.overall_score.false_negatives,
+        },
+        "inclusion_delay_ms": {
+            "mean": statistics.fmean(waits) if waits else 0.0,
+            "median": _quantile(waits, 0.5),
+            "p90": _quantile(waits, 0.9),
+            "max": max(waits, default=0),
+        },
+        "base_fee": {
+            "first": metrics[0].base_fee if metrics else 0,
+            "last": metrics[-1].base_fee if metrics else 0,
+            "mean": statistics.fmean(m.base_fee for m in metrics) if metrics else 0.0,
+        },
+        "fullness_mean": statistics.fmean(m.fullness for m in metrics) if metrics else 0.0,
+        "by_kind": by_kind,
+    }
+    return RunReport(policy, summary, blocks, agents, victims, list(waits))
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic files
+# ---------------------------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Produce ``path`` through ``write(tmp)`` and a rename: all of it or nothing.
+
+    The temporary file lives in the same directory (so the rename is atomic) and is removed if
+    ``write`` fails.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically (UTF-8, ``\\n`` line ends)."""
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
+
+
+def _csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: row.get(k, "") for k in columns})
+    return buffer.getvalue()
+
+
+def _json_text(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Plots
+# ---------------------------------------------------------------------------------------------
+
+
+def _figure(rows: int = 1) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, axes = plt.subplots(rows, 1, figsize=(8, 3.2 * rows), squeeze=False)
+    return fig, [ax for (ax,) in axes]
+
+
+def _save(fig: Any, path: Path) -> None:
+    from matplotlib import pyplot as plt
+
+    fig.tight_layout()
+    # No Software/date metadata: the same data gives the same bytes.
+    write_atomic(
+        path, lambda tmp: fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
+    )
+    plt.close(fig)
+
+
+def _cumulative(values: Iterable[float]) -> list[float]:
+    out, total = [], 0.0
+    for value in values:
+        total += value
+        out.append(total)
+    return out
+
+
+def write_plots(out: Path, runs: Sequence[RunReport], numeraire: str) -> list[str]:
+    """Write the four plots for ``runs`` (one line per policy); return their file names."""
+    fig, (ax,) = _figure()
+    for run in runs:
+        xs = [row["block"] for row in run.blocks]
+        ax.plot(xs, _cumulative(row["victim_loss"] for row in run.blocks), label=run.policy)
+    ax.set(xlabel="block", ylabel=numeraire, title=PLOTS["victim_loss.png"])
+    ax.legend()
+    _save(fig, out / "victim_loss.png")
+
+    fig, (ax,) = _figure()
+    for run in runs:
+        xs = [row["block"] for row in run.blocks]
+        ax.plot(xs, _cumulative(row["searcher_profit"] for row in run.blocks), label=run.policy)
+    ax.axhline(0, color="grey", linewidth=0.5)
+    ax.set(xlabel="block", ylabel=numeraire, title=PLOTS["searcher_profit.png"])
+    ax.legend()
+    _save(fig, out / "searcher_profit.png")
+
+    fig, (fee_ax, full_ax) = _figure(2)
+    for run in runs:
+        xs = [row["block"] for row in run.blocks]
+        fee_ax.plot(xs, [row["base_fee"] / 1e9 for row in run.blocks], label=run.policy)
+        full_ax.plot(xs, [row["fullness"] for row in run.blocks], label=run.policy)
+    fee_ax.set(xlabel="block", ylabel="gwei", title="Base fee")
+    full_ax.set(xlabel="block", ylabel="gas used / limit", title="Block fullness", ylim=(0, 1.05))
+    fee_ax.legend()
+    _save(fig, out / "base_fee_fullness.png")
+
+    fig, (ax,) = _figure()
+    for run in runs:
+        waits = sorted(w / 1000 for w in run.waits_ms)
+        if waits:
+            ys = [(i + 1) / len(waits) for i in range(len(waits))]
+            ax.step(waits, ys, where="post", label=run.policy)
+    ax.set(
+        xlabel="seconds from arrival to inclusion",
+        ylabel="share of mined txs",
+        title="Inclusion delay (cumulative distribution)",
+        ylim=(0, 1.02),
+    )
+    ax.legend()
+    _save(fig, out / "inclusion_delay.png")
+    return list(PLOTS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+# ---------------------------------------------------------------------------------------------
+
+
+def _num(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def comparison_table(runs: Sequence[RunReport]) -> list[str]:
+    """The comparison table, one row per policy, as Markdown lines."""
+    numeraire = runs[0].summary["numeraire"] if runs else ""
+    lines = [
+        f"| policy | victim loss ({numeraire}) | searcher profit ({numeraire}) "
+        f"| tips + coinbase ({numeraire}) | burned ({numeraire}) | sandwiches true / detected "
+        "| sandwich precision | sandwich recall | mean inclusion delay (s) | reverted |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in runs:
+        s = run.summary
+        sandwiches = s["sandwiches"]
+        lines.append(
+            f"| {run.policy} | {_num(s['victim_loss'])} | {_num(s['searcher_profit'])} "
+            f"| {_num(s['builder']['revenue'])} | {_num(s['burned'])} "
+            f"| {sandwiches['true']} / {sandwiches['detected']} "
+            f"| {_pct(sandwiches['precision'])} | {_pct(sandwiches['recall'])} "
+            f"| {s['inclusion_delay_ms']['mean'] / 1000:.2f} | {s['reverted']} |"
+        )
+    return lines
+
+
+def kind_table(runs: Sequence[RunReport]) -> list[str]:
+    """Profit per agent kind (rows) under each policy (columns), as Markdown lines."""
+    kinds = sorted({k for run in runs for k in run.summary["by_kind"]})
+    lines = [
+        "| kind | agents | " + " | ".join(run.policy for run in runs) + " |",
+        "| --- | ---: |" + " ---: |" * len(runs),
+    ]
+    for kind in kinds:
+        counts = {run.summary["by_kind"].get(kind, {}).get("agents", 0) for run in runs}
+        cells = [_num(run.summary["by_kind"].get(kind, {}).get("profit", 0.0)) for run in runs]
+        lines.append(f"| {kind} | {max(counts)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def kind_changes(runs: Sequence[RunReport]) -> list[str]:
+    """For each searcher kind, its profit under each policy against the priority-fee run."""
+    base = next((r for r in runs if r.policy == "priority"), runs[0] if runs else None)
+    if base is None or len(runs) < 2:
+        return []
+    lines = []
+    for kind, row in sorted(base.summary["by_kind"].items()):
+        if not row["searcher"]:
+            continue
+        reference = row["profit"]
+        parts = []
+        for run in runs:
+            if run is base:
+                continue
+            profit = run.summary["by_kind"].get(kind, {}).get("profit", 0.0)
+            change = f" ({(profit - reference) / abs(reference):+.0%})" if reference else ""
+            parts.append(f"{run.policy} {_num(profit)}{change}")
+        lines.append(
+            f"- **{kind}** profit: {_num(reference)} under {base.policy}; " + ", ".join(parts) + "."
+        )
+    return lines
+
+
+def detector_table(runs: Sequence[RunReport]) -> list[str]:
+    """The detector's scores per policy and kind, as Markdown lines."""
+    lines = [
+        "| policy | sandwiches true / detected | precision | recall "
+        "| backruns true / detected | precision | recall |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for run in runs:
+        sw, br = run.summary["sandwiches"], run.summary["backruns"]
+        lines.append(
+            f"| {run.policy} | {sw['true']} / {sw['detected']} | {_pct(sw['precision'])} "
+            f"| {_pct(sw['recall'])} | {br['true']} / {br['detected']} "
+            f"| {_pct(br['precision'])} | {_pct(br['recall'])} |"
+        )
+    return lines
+
+
+def who_pays(runs: Sequence[RunReport]) -> list[str]:
+    """Sentences on who pays under each policy, against the priority-fee (or first) policy."""
+    if not runs:
+        return []
+    base = next((r for r in runs if r.policy == "priority"), runs[0])
+    b = base.summary
+    unit = b["numeraire"]
+    lines = []
+    for run in runs:
+        s = run.summary
+        extracted = s["victim_loss"]
+        builder = s["builder"]["revenue"]
+        traders = sum(v["profit"] for v in s["by_kind"].values() if not v["searcher"])
+        line = (
+            f"- **{run.policy}**: victims lost {_num(extracted)} {unit}; searchers netted "
+            f"{_num(s['searcher_profit'])} {unit} after paying the builder "
+            f"{_num(builder)} {unit} (tips and direct payments) and burning "
+            f"{_num(s['burned'])} {unit} of base fee; non-searchers' net result "
+            f"{_num(traders)} {unit}."
+        )
+        if run is not base and b["searcher_profit"] != 0:
+            change = (s["searcher_profit"] - b["searcher_profit"]) / abs(b["searcher_profit"])
+            line += f" Searcher profit {change:+.0%} against {base.policy}."
+        lines.append(line)
+    return lines
+
+
+def _report_text(
+    title: str, intro: Sequence[str], runs: Sequence[RunReport], plots: Sequence[str]
+) -> str:
+    lines = [f"# {title}", "", *intro, "", "## Comparison", "", *comparison_table(runs), ""]
+    lines += [
+        "Victim loss: each victim's output against the same transaction run alone on the "
+        "pre-block state. Searcher profit: holdings change valued at the final reference "
+        "prices, net of gas and direct payments. Precision and recall: the receipt-only "
+        "sandwich detector against the simulation's ground truth.",
+        "",
+        "## Who pays for ordering",
+        "",
+        *who_pays(runs),
+        "",
+        "## Detection from receipts alone",
+        "",
+        *detector_table(runs),
+        "",
+        "A detection counts as true only when it names exactly the transactions of a true case. "
+        "The backrun heuristic also flags ordinary trades that happen to move a pool back after "
+        "another swap (plain arbitrage toward the reference price included), which is why its "
+        "precision is low.",
+        "",
+        "## Profit by agent kind",
+        "",
+        *kind_table(runs),
+        "",
+        *kind_changes(runs),
+        "",
+        "## Plots",
+        "",
+    ]
+    for name in plots:
+        lines += [f"![{PLOTS.get(name, name)}]({name})", ""]
+    return "\n".join(lines)
+
+
+def _intro(scenario: Scenario, seed: int) -> list[str]:
+    run = scenario.run
+    kinds = ", ".join(
+        f"{g.count} {g.kind}" if g.name == g.kind else f"{g.count} {g.kind} ({g.name})"
+        for g in scenario.agents
+        if g.count
+    )
+    intro = [
+        f"Scenario `{scenario.path}` ({run.name}), seed {seed}: {run.blocks} blocks of "
+        f"{run.block_time_ms / 1000:g} s, gas limit {run.gas_limit:,}, "
+        f"{len(scenario.pools)} pool(s); agents: {kinds}.",
+    ]
+    if run.description:
+        intro = [run.description, "", *intro]
+    return intro
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing directories
+# ---------------------------------------------------------------------------------------------
+
+
+def write_run(out: Path, run: RunReport, scenario: Scenario, seed: int) -> Path:
+    """Write one run's tables, summary, plots and report into ``out``; return the report."""
+    write_text(out / "blocks.csv", _csv_text(BLOCK_COLUMNS, run.blocks))
+    write_text(out / "agents.csv", _csv_text(AGENT_COLUMNS, run.agents))
+    write_text(out / "victims.csv", _csv_text(VICTIM_COLUMNS, run.victims))
+    write_text(out / "summary.json", _json_text(run.summary))
+    plots = write_plots(out, [run], run.summary["numeraire"])
+    report = out / "report.md"
+    title = f"{scenario.run.name} ({run.policy} ordering)"
+    write_text(report, _report_text(title, _intro(scenario, seed), [run], plots))
+    return report
+
+
+def write_comparison(out: Path, runs: Sequence[RunReport], scenario: Scenario, seed: int) -> Path:
+    """Write the comparison of ``runs`` (same scenario and seed) into ``out``; return the
+    report. Each run's own files are expected in ``out/<policy>/``."""
+    with_policy = [("policy", *BLOCK_COLUMNS), ("policy", *AGENT_COLUMNS)]
+    write_text(
+        out / "blocks.csv",
+        _csv_text(with_policy[0], [{"policy": r.policy, **row} for r in runs for row in r.blocks]),
+    )
+    write_text(
+        out / "agents.csv",
+        _csv_text(with_policy[1], [{"policy": r.policy, **row} for r in runs for row in r.agents]),
+    )
+    write_text(
+        out / "victims.csv",
+        _csv_text(
+            ("policy", *VICTIM_COLUMNS),
+            [{"policy": r.policy, **row} for r in runs for row in r.victims],
+        ),
+    )
+    summary = {
+        "scenario": scenario.run.name,
+        "seed": seed,
+        "policies": [r.policy for r in runs],
+        "runs": {r.policy: r.summary for r in runs},
+    }
+    write_text(out / "summary.json", _json_text(summary))
+    numeraire = runs[0].summary["numeraire"] if runs else ""
+    plots = write_plots(out, runs, numeraire)
+    intro = [
+        *_intro(scenario, seed),
+        "",
+        "The same scenario and seed under each ordering policy; each run's own tables, "
+        "event log and plots are in the directory named after its policy.",
+    ]
+    report = out / "report.md"
+    title = f"{scenario.run.name} (ordering policies compared)"
+    write_text(report, _report_text(title, intro, runs, plots))
+    return report
