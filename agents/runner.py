@@ -73,10 +73,27 @@ def run_scenario(
     events.unlink(missing_ok=True)  # the log appends; a stale one would mix two runs
     log = EventLog(events)
     try:
-        sim, market = build(scenario, policy=name, seed=root, log=log, progress=progress)
-        sim.run()
+        report = simulate(scenario, policy=name, seed=root, log=log, progress=progress)
     finally:
         log.close()
+    path = write_run(out, report, scenario, root)
+    return RunOutcome(report, out, path, time.perf_counter() - start)
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    policy: str,
+    seed: int,
+    log: EventLog | None = None,
+    progress: IO[str] | None = None,
+) -> RunReport:
+    """Build and run ``scenario`` under ``policy`` with root ``seed``; return its report data.
+
+    Writes no files apart from the event log, when one is given.
+    """
+    sim, market = build(scenario, policy=policy, seed=seed, log=log, progress=progress)
+    sim.run()
     kinds = {agent: group.kind for group in scenario.agents for agent in group.agent_names()}
     account = account_run(
         sim,
@@ -85,9 +102,7 @@ def run_scenario(
         eth_price=scenario.market.eth_price,
         kinds=kinds,
     )
-    report = summarize(sim, account, scenario, name, root)
-    path = write_run(out, report, scenario, root)
-    return RunOutcome(report, out, path, time.perf_counter() - start)
+    return summarize(sim, account, scenario, policy, seed)
 
 
 def _job(scenario: Scenario, policy: str, seed: int, out: Path) -> RunOutcome:

@@ -10,6 +10,8 @@ and ``_run_<name>(args) -> int`` to execute it, registered in ``_COMMANDS``.
                                              run a scenario file and write its report
     testbed compare SCENARIO [--policies P,P] [--seed N] [--out DIR] [--jobs J]
                                              the same scenario under several policies
+    testbed sweep SCENARIO --param KEY=V,V --seeds N [--seed N] [--out DIR] [--jobs J]
+                  [--metric NAME ...]        a grid of scenario values over several seeds
 """
 
 from __future__ import annotations
@@ -356,6 +358,110 @@ def _run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# sweep
+# ---------------------------------------------------------------------------------------------
+
+
+def _add_sweep(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "sweep",
+        help="run a scenario over a grid of values and seeds; mean and 95%% interval per cell",
+        description="Run the scenario for every combination of the --param values (the grid) "
+        "and each of --seeds seeds, in parallel processes, and write a table of the mean and "
+        "95% t-interval per cell and metric to DIR/sweep.csv and DIR/sweep.md (default DIR: "
+        "runs/<scenario>-sweep). Each run's summary goes to DIR/runs/<cell>/seed<N>/; runs "
+        "found there are reused, so an interrupted sweep resumes where it stopped.",
+    )
+    _add_scenario_args(parser)
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        help="a scenario value by key path (run.policy, agents[1].params.slippage_bps, "
+        "market.volatility) and its values as TOML scalars; repeat for more dimensions",
+    )
+    parser.add_argument(
+        "--seeds", type=int, required=True, metavar="N", help="seeds per cell: root .. root+N-1"
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="J",
+        help="parallel processes (default: min(2, CPU count)); results do not depend on it",
+    )
+    parser.add_argument(
+        "--metric",
+        action="extend",
+        nargs="+",
+        metavar="NAME",
+        help="key paths into summary.json for the table (default: victim_loss, "
+        "searcher_profit, txs, reverted, inclusion_delay_ms.mean, fullness_mean)",
+    )
+
+
+def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import os
+
+    from agents.scenario import ScenarioError
+    from agents.sim import default_progress
+    from agents.sweep import DEFAULT_METRICS, SweepError, parse_param, plan_sweep, run_sweep
+
+    if args.seeds < 1:
+        print(f"testbed sweep: --seeds must be >= 1, got {args.seeds}", file=err)
+        return EXIT_USAGE
+    jobs = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
+    if jobs < 1:
+        print(f"testbed sweep: --jobs must be >= 1, got {jobs}", file=err)
+        return EXIT_USAGE
+    setup = _scenario_setup("sweep", args, err)
+    if setup is None:
+        return EXIT_USAGE
+    scenario, seed = setup
+    target = args.out or Path("runs") / f"{Path(scenario.path).stem}-sweep"
+    try:
+        params = [parse_param(text) for text in args.param]
+        plan = plan_sweep(args.scenario, params, seeds=args.seeds, out=target, root=seed)
+    except (SweepError, ScenarioError) as exc:
+        print(f"testbed sweep: {exc}", file=err)
+        return EXIT_USAGE
+
+    def echo(line: str) -> None:
+        print(line, file=err, flush=True)
+
+    try:
+        result = run_sweep(
+            plan,
+            metrics=args.metric or DEFAULT_METRICS,
+            jobs=jobs,
+            echo=echo,
+            progress=default_progress() if jobs == 1 else None,
+        )
+    except KeyboardInterrupt:
+        print(
+            f"testbed sweep: interrupted; {plan.done()} of {plan.total} runs done in "
+            f"{target / 'runs'}; run the same command again to resume",
+            file=err,
+        )
+        return 130
+    except SweepError as exc:
+        print(f"testbed sweep: {exc}", file=err)
+        return EXIT_USAGE
+    except Exception as exc:
+        print(f"testbed sweep: failed: {type(exc).__name__}: {exc}", file=err)
+        return EXIT_FAILED
+    from agents.sweep import table_lines
+
+    print("\n".join(table_lines(plan, result.metrics, result.stats)), file=out)
+    print(
+        f"{plan.total} runs (ran {result.ran}, reused {result.reused}) in {result.wall_s:.1f}s "
+        f"(--jobs {jobs}); table: {result.csv_path}, {result.md_path}",
+        file=out,
+    )
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
 # Registry: (name, add arguments, run).
 # ---------------------------------------------------------------------------------------------
 
@@ -368,6 +474,7 @@ _COMMANDS: tuple[tuple[str, Adder, Runner], ...] = (
     ("gas", _add_gas, _run_gas),
     ("run", _add_run, _run_run),
     ("compare", _add_compare, _run_compare),
+    ("sweep", _add_sweep, _run_sweep),
 )
 
 
