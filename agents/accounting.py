@@ -107,19 +107,7 @@ class Valuation:
         """
         if numeraire not in market.tokens:
             raise ValueError(f"numeraire {numeraire!r} is not a market token")
-        prices: dict[str, float] = {market.tokens[numeraire]: 1.0}
-        # Walk the pool graph from the numeraire; reference = token1 per token0.
-        changed = True
-        while changed:
-            changed = False
-            for pool in market.pools:
-                ref = market.reference[pool.address]
-                if pool.token1 in prices and pool.token0 not in prices:
-                    prices[pool.token0] = ref * prices[pool.token1]
-                    changed = True
-                elif pool.token0 in prices and pool.token1 not in prices:
-                    prices[pool.token1] = prices[pool.token0] / ref
-                    changed = True
+        prices = market.reference_prices(market.tokens[numeraire])
         symbols: dict[str, str] = dict(market.symbols)
         for pool in market.pools:
             symbols[pool.address] = f"LP:{pool.symbol0}/{pool.symbol1}"

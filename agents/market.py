@@ -4,6 +4,9 @@
 the run the market keeps each pool's reserves current from the ``Sync`` logs of every block (no
 extra EVM calls) and moves each pool's external reference price by a seeded random walk, which
 arbitrageurs trade toward. Agents read the market; only transactions change the pools.
+An ``IntentBook`` variant can be deployed on the market's factory
+(``deploy_intent_book``); its off-chain ``IntentBoard`` is where intent makers post signed
+intents for solvers.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 
 from agents.agent import TxIntent, derive_seed
 from agents.amm_math import amount_out
+from agents.intents import Intent, OnUnmetCondition, Pricing, intent_digest
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -116,8 +120,11 @@ class Market:
         *,
         seed: int,
         volatility: float,
+        factory: str | None = None,
     ) -> None:
         self.chain = chain
+        self.factory = factory
+        self.intent_board: IntentBoard | None = None
         self.tokens = dict(tokens)
         self.symbols = {address: symbol for symbol, address in tokens.items()}
         self.pools = tuple(pools)
@@ -192,7 +199,9 @@ class Market:
             )
             chain.mine()
             pools.append(Pool(str(address), tokens[sym0], tokens[sym1], sym0, sym1, spec.fee_bps))
-        return cls(chain, tokens, pools, seed=seed, volatility=volatility)
+        return cls(
+            chain, tokens, pools, seed=seed, volatility=volatility, factory=str(factory.address)
+        )
 
     # -- funding and approvals ------------------------------------------------------------------
 
@@ -224,6 +233,32 @@ class Market:
             for token in self.tokens.values()
         )
 
+    def deploy_intent_book(
+        self,
+        pricing: Pricing = Pricing.PAY_AS_FILLED,
+        on_unmet: OnUnmetCondition = OnUnmetCondition.SKIP,
+        share_bps: int = 0,
+        *,
+        deployer: LocalAccount | None = None,
+    ) -> str:
+        """Deploy an ``IntentBook`` variant on the market's factory; open its ``intent_board``.
+
+        Mined at once (before a run). Makers approve the book with
+        ``approvals([market.intent_board.book])``.
+
+        Raises:
+            ValueError: the market does not know its pool factory (built without ``factory``).
+        """
+        if self.factory is None:
+            raise ValueError("the market has no pool factory: build it with Market.deploy")
+        owner = deployer or self.chain.accounts[0]
+        book = self.chain.deploy(
+            "IntentBook", self.factory, int(pricing), int(on_unmet), share_bps, sender=owner
+        )
+        address = str(book.address)
+        self.intent_board = IntentBoard(address, self.chain.chain_id, pricing, on_unmet, share_bps)
+        return address
+
     # -- reading ---------------------------------------------------------------------------------
 
     def reserves_for(self, pool: Pool, token_in: str) -> tuple[int, int]:
@@ -235,6 +270,23 @@ class Market:
         """Output of swapping ``amount_in`` at the last block's reserves (exact pool math)."""
         r_in, r_out = self.reserves_for(pool, token_in)
         return amount_out(amount_in, r_in, r_out, pool.fee_bps)
+
+    def reference_prices(self, numeraire: str) -> dict[str, float]:
+        """Reference price, in units of token ``numeraire`` (an address), of every token
+        reachable from it through the pools (walking each pool's reference price)."""
+        prices: dict[str, float] = {numeraire: 1.0}
+        changed = True
+        while changed:
+            changed = False
+            for pool in self.pools:
+                ref = self.reference[pool.address]  # token1 per token0
+                if pool.token1 in prices and pool.token0 not in prices:
+                    prices[pool.token0] = ref * prices[pool.token1]
+                    changed = True
+                elif pool.token0 in prices and pool.token1 not in prices:
+                    prices[pool.token1] = prices[pool.token0] / ref
+                    changed = True
+        return prices
 
     def price(self, pool: Pool) -> float:
         """The pool's marginal price, token1 per token0."""
@@ -272,6 +324,118 @@ class Market:
             for log in receipt.logs:
                 if log.address in self.by_address and log.topics and log.topics[0] == _SYNC_TOPIC:
                     self.reserves[log.address] = decode(("uint256", "uint256"), log.data)
+        if self.intent_board is not None:
+            self.intent_board.on_block(receipts)
         if self.volatility > 0:
             for pool in self.pools:
                 self.reference[pool.address] *= math.exp(self._walk.gauss(0.0, self.volatility))
+
+
+# -- the off-chain order board of an intent book ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostedIntent:
+    """A signed intent on the board.
+
+    Attributes:
+        intent: What the maker signed.
+        signature: The maker's 65-byte EIP-712 signature.
+        digest: The intent's EIP-712 digest (its id in the book's events).
+        posted_ms: Simulated time it was posted.
+    """
+
+    intent: Intent
+    signature: bytes
+    digest: bytes
+    posted_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class IntentFill:
+    """An ``IntentFilled`` event of the board's book."""
+
+    digest: bytes
+    maker: str
+    solver: str
+    sell_token: str
+    buy_token: str
+    sell_amount: int
+    buy_amount: int
+    solver_reward: int
+    block_number: int
+    tx_hash: bytes
+
+
+class IntentBoard:
+    """Where makers publish signed intents for one ``IntentBook`` and solvers read them.
+
+    Off-chain and public: anything posted is visible to every solver. The board learns which
+    intents are gone from the book's ``IntentFilled`` and ``IntentCancelled`` logs (the market
+    forwards each block's receipts), and ``open`` leaves out those and the expired ones.
+
+    Args:
+        book: The book's address (the EIP-712 verifying contract).
+        chain_id: The chain's id (part of the EIP-712 domain).
+        pricing: The book's pricing variant (solvers plan for it).
+        on_unmet: What the book does with an unmet condition.
+        share_bps: The solver's share of makers' surplus.
+    """
+
+    def __init__(
+        self,
+        book: str,
+        chain_id: int,
+        pricing: Pricing,
+        on_unmet: OnUnmetCondition,
+        share_bps: int,
+    ) -> None:
+        self.book = book
+        self.chain_id = chain_id
+        self.pricing = pricing
+        self.on_unmet = on_unmet
+        self.share_bps = share_bps
+        self.posted: dict[bytes, PostedIntent] = {}
+        self.fills: dict[bytes, IntentFill] = {}
+        self._used: set[tuple[str, int]] = set()
+
+    def post(self, intent: Intent, signature: bytes, *, now_ms: int = 0) -> bytes:
+        """Publish a signed intent; return its digest."""
+        digest = intent_digest(intent, chain_id=self.chain_id, verifying_contract=self.book)
+        self.posted.setdefault(digest, PostedIntent(intent, signature, digest, now_ms))
+        return digest
+
+    def open(self, now: int) -> tuple[PostedIntent, ...]:
+        """Intents still settleable at block timestamp ``now`` (seconds), in posting order."""
+        return tuple(
+            p
+            for p in self.posted.values()
+            if p.intent.deadline >= now and (p.intent.maker, p.intent.nonce) not in self._used
+        )
+
+    def on_block(self, receipts: Sequence[Receipt]) -> None:
+        """Record the fills and cancellations of the book in one block's receipts."""
+        for receipt in receipts:
+            for log in receipt.logs:
+                if log.address != self.book or log.event is None:
+                    continue
+                args = log.event.args
+                if log.event.name == "IntentFilled":
+                    digest = bytes(args["intentHash"])
+                    posted = self.posted.get(digest)
+                    if posted is not None:
+                        self._used.add((posted.intent.maker, posted.intent.nonce))
+                    self.fills[digest] = IntentFill(
+                        digest,
+                        str(args["maker"]),
+                        str(args["solver"]),
+                        str(args["sellToken"]),
+                        str(args["buyToken"]),
+                        int(args["sellAmount"]),
+                        int(args["buyAmount"]),
+                        int(args["solverReward"]),
+                        log.block_number,
+                        log.tx_hash,
+                    )
+                elif log.event.name == "IntentCancelled":
+                    self._used.add((str(args["maker"]), int(args["nonce"])))

@@ -111,7 +111,7 @@ class WeiPricer:
         if symbol in self.prices_wei:
             return self.prices_wei[symbol]
         numeraire = market.tokens.get(self.numeraire)
-        price = _walk(market, numeraire).get(token) if numeraire is not None else None
+        price = market.reference_prices(numeraire).get(token) if numeraire is not None else None
         if price is None:
             raise ValueError(
                 f"cannot value {symbol} in wei: no pool path to numeraire {self.numeraire!r};"
@@ -122,23 +122,6 @@ class WeiPricer:
     def wei(self, market: Market, token: str, amount: int | Fraction) -> int:
         """``amount`` of ``token`` in wei (rounded down; negative amounts give negative wei)."""
         return int(float(amount) * self.wei_per_unit(market, token))
-
-
-def _walk(market: Market, numeraire: str) -> dict[str, float]:
-    """Numeraire per unit of every token reachable from ``numeraire`` through the pools."""
-    prices: dict[str, float] = {numeraire: 1.0}
-    changed = True
-    while changed:
-        changed = False
-        for pool in market.pools:
-            ref = market.reference[pool.address]  # token1 per token0
-            if pool.token1 in prices and pool.token0 not in prices:
-                prices[pool.token0] = ref * prices[pool.token1]
-                changed = True
-            elif pool.token0 in prices and pool.token1 not in prices:
-                prices[pool.token1] = prices[pool.token0] / ref
-                changed = True
-    return prices
 
 
 def best_arbitrage(r_in: int, r_out: int, fee_bps: int, price: Fraction) -> tuple[int, Fraction]:
