@@ -1,13 +1,15 @@
 """Trading strategies: each a small configurable ``Agent`` subclass.
 
 Traders and liquidity providers make the order flow; searchers (arbitrageurs, frontrunners,
-sandwichers) read the mempool and extract value from it; spammers make congestion.
+sandwichers) read the mempool and extract value from it; spammers make congestion; intent
+makers sign swap intents that competing solvers settle through an intent book.
 ``STRATEGIES`` maps the names scenario files use to the classes.
 """
 
 from agents.agent import Agent
 from agents.strategies.arbitrage import Arbitrageur
 from agents.strategies.frontrun import Frontrunner
+from agents.strategies.intents import IntentMaker, Solver
 from agents.strategies.liquidity import LiquidityProvider
 from agents.strategies.retail import RetailTrader
 from agents.strategies.sandwich import Sandwicher
@@ -20,6 +22,8 @@ STRATEGIES: dict[str, type[Agent]] = {
     "frontrunner": Frontrunner,
     "sandwicher": Sandwicher,
     "spammer": Spammer,
+    "intent_maker": IntentMaker,
+    "solver": Solver,
 }
 """Scenario-file name of each strategy."""
 
@@ -27,8 +31,10 @@ __all__ = [
     "STRATEGIES",
     "Arbitrageur",
     "Frontrunner",
+    "IntentMaker",
     "LiquidityProvider",
     "RetailTrader",
     "Sandwicher",
+    "Solver",
     "Spammer",
 ]

@@ -37,6 +37,7 @@ from agents.strategies import (
     Spammer,
 )
 from agents.strategies.common import WeiPricer
+from agents.strategies.intents import IntentMaker, Solver
 from chain.ordering import BundlesFirstPolicy, PriorityFeePolicy
 
 SEED = 7
@@ -341,6 +342,8 @@ def test_registry_names_every_strategy() -> None:
         "frontrunner": Frontrunner,
         "sandwicher": Sandwicher,
         "spammer": Spammer,
+        "intent_maker": IntentMaker,
+        "solver": Solver,
     }
     assert expected == STRATEGIES
     probe = Account.from_key(b"\x01" * 32)
