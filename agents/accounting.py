@@ -235,6 +235,31 @@ class MevTruth:
 
 
 @dataclass(frozen=True, slots=True)
+class IntentStats:
+    """How the intents of a run's intent book fared.
+
+    Attributes:
+        posted: Intents posted to the board.
+        filled: Intents settled (``IntentFilled`` events).
+        maker_surplus: Sum over fills of ``buyAmount - minBuyAmount - solverReward`` (what the
+            maker got above its limit), in numeraire units.
+        solver_rewards: Sum of the solvers' rewards, in numeraire units.
+        latencies_ms: Per fill, the block's time minus the time the intent was posted.
+    """
+
+    posted: int
+    filled: int
+    maker_surplus: float
+    solver_rewards: float
+    latencies_ms: tuple[int, ...] = ()
+
+    @property
+    def fill_rate(self) -> float:
+        """Filled over posted (0 without intents)."""
+        return self.filled / self.posted if self.posted else 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class RunAccount:
     """All of one run's accounting.
 
@@ -250,6 +275,7 @@ class RunAccount:
         backrun_score: Detector vs truth, backruns only.
         overall_score: Detector vs truth, both kinds.
         waits_ms: Inclusion delay of every mined tx that had an arrival time.
+        intents: Intent fills and surplus, when the market has an intent book.
     """
 
     policy: str
@@ -263,6 +289,7 @@ class RunAccount:
     backrun_score: DetectionScore
     overall_score: DetectionScore
     waits_ms: tuple[int, ...] = field(default=())
+    intents: IntentStats | None = None
 
     @property
     def victim_loss(self) -> float:
@@ -568,6 +595,27 @@ def _holding_flows(
     return flows
 
 
+def intent_stats(market: Market, valuation: Valuation) -> IntentStats | None:
+    """Fills, makers' surplus over their limits, solver rewards and fill latency of the
+    market's intent book (None without one)."""
+    board = market.intent_board
+    if board is None:
+        return None
+    surplus = rewards = 0.0
+    latencies: list[int] = []
+    for digest, fill in board.fills.items():
+        posted = board.posted.get(digest)
+        rewards += valuation.value(fill.buy_token, fill.solver_reward)
+        if posted is None:
+            continue  # filled from outside the board: no limit or posting time known
+        # buyAmount is what the book paid out for the intent, the solver's reward included.
+        above = fill.buy_amount - posted.intent.min_buy_amount - fill.solver_reward
+        surplus += valuation.value(fill.buy_token, above)
+        block_ms = market.chain.block(fill.block_number).timestamp_ms
+        latencies.append(block_ms - posted.posted_ms)
+    return IntentStats(len(board.posted), len(board.fills), surplus, rewards, tuple(latencies))
+
+
 def account_run(
     sim: Simulation,
     market: Market,
@@ -683,4 +731,5 @@ def account_run(
         backrun_score=score(detected[len(sandwiches) :], truth_backruns),
         overall_score=score(detected, truth.cases),
         waits_ms=tuple(r.waited_ms for r in receipts if r.waited_ms is not None),
+        intents=intent_stats(market, valuation),
     )

@@ -162,6 +162,27 @@ class MarketConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class IntentsConfig:
+    """The ``[intents]`` table: the ``IntentBook`` variant deployed for intent makers and solvers.
+
+    Attributes:
+        pricing: ``"pay_as_filled"`` (each intent at its own pool execution) or ``"uniform"``
+            (one clearing price per pair and batch).
+        on_unmet: ``"skip"`` (an intent whose condition does not hold is left out) or
+            ``"revert"`` (the whole settlement reverts).
+        solver_share_bps: The solver's share of makers' surplus over their limits.
+    """
+
+    pricing: Literal["pay_as_filled", "uniform"] = "pay_as_filled"
+    on_unmet: Literal["skip", "revert"] = "skip"
+    solver_share_bps: int = 0
+
+
+INTENT_KINDS = frozenset({"intent_maker", "solver"})
+"""Strategy kinds that need an intent book (and so an ``[intents]`` table)."""
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduleConfig:
     """When the agents of a group wake on their own.
 
@@ -224,6 +245,7 @@ class Scenario:
         market: The ``[market]`` table.
         agents: The ``[[agents]]`` groups.
         policy_params: ``[policies.NAME]`` tables: constructor arguments per policy name.
+        intents: The ``[intents]`` table, or None when the scenario has no intent book.
     """
 
     path: str
@@ -233,6 +255,7 @@ class Scenario:
     market: MarketConfig
     agents: tuple[AgentGroup, ...]
     policy_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    intents: IntentsConfig | None = None
 
     @property
     def agent_count(self) -> int:
@@ -422,7 +445,7 @@ def load_scenario(path: str | Path) -> Scenario:
 def parse_scenario(data: Mapping[str, Any], file: str = "<scenario>") -> Scenario:
     """Validate already-parsed TOML data (see :func:`load_scenario`)."""
     top = _Table(file, "", dict(data))
-    top.expect(("run", "latency", "pools", "market", "agents", "policies"))
+    top.expect(("run", "latency", "pools", "market", "agents", "policies", "intents"))
     pools = _parse_pools(top)
     symbols = sorted({s for p in pools for s in (p.token0, p.token1)})
     run = _parse_run(top.table("run"), Path(file).stem)
@@ -430,7 +453,8 @@ def parse_scenario(data: Mapping[str, Any], file: str = "<scenario>") -> Scenari
     latency = _parse_latency(top.table("latency"))
     market = _parse_market(top.table("market"), pools, symbols)
     agents = _parse_agents(top, symbols, latency)
-    scenario = Scenario(file, run, latency, pools, market, agents, policy_params)
+    intents = _parse_intents(top, agents)
+    scenario = Scenario(file, run, latency, pools, market, agents, policy_params, intents)
     try:
         scenario.make_policy()
     except (TypeError, ValueError) as err:
@@ -562,6 +586,30 @@ def _parse_market(table: _Table, pools: Sequence[PoolSpec], symbols: Sequence[st
     volatility = table.number("volatility", 0.0)
     assert volatility is not None
     return MarketConfig(volatility=volatility, numeraire=numeraire, eth_price=eth_price)
+
+
+def _parse_intents(top: _Table, agents: Sequence[AgentGroup]) -> IntentsConfig | None:
+    if not top.has("intents"):
+        needing = next((g for g in agents if g.kind in INTENT_KINDS), None)
+        if needing is not None:
+            raise top.error(
+                "intents",
+                f"required: agent group {needing.name!r} ({needing.kind}) needs an intent book; "
+                "add an [intents] table",
+            )
+        return None
+    table = top.table("intents")
+    table.expect(("pricing", "on_unmet", "solver_share_bps"))
+    share = table.integer("solver_share_bps", 0, minimum=0)
+    if share > 10_000:
+        raise table.error("solver_share_bps", f"expected an integer in [0, 10000], got {share}")
+    pricing = table.choice("pricing", ("pay_as_filled", "uniform"), "pay_as_filled")
+    on_unmet = table.choice("on_unmet", ("skip", "revert"), "skip")
+    return IntentsConfig(
+        pricing=pricing,  # type: ignore[arg-type]  # checked by choice()
+        on_unmet=on_unmet,  # type: ignore[arg-type]  # checked by choice()
+        solver_share_bps=share,
+    )
 
 
 def _parse_schedule(table: _Table) -> ScheduleConfig:
@@ -731,8 +779,9 @@ def build(
 ) -> tuple[Simulation, Market]:
     """Set up a scenario's chain, market and agents, ready to ``run()``.
 
-    Deploys the tokens and pools, creates the agents with their parameters, schedules and
-    random streams, and mints their funding (two set-up blocks before the simulation's own).
+    Deploys the tokens and pools (and the intent book of an ``[intents]`` table), creates the
+    agents with their parameters, schedules and random streams, and mints their funding (set-up
+    blocks before the simulation's own).
 
     Args:
         scenario: A loaded scenario.
@@ -762,6 +811,15 @@ def build(
         block_interval_ms=scenario.run.block_time_ms,
     )
     market = Market.deploy(chain, scenario.pools, seed=root, volatility=scenario.market.volatility)
+    if scenario.intents is not None:
+        from agents.intents import OnUnmetCondition, Pricing
+
+        config = scenario.intents
+        market.deploy_intent_book(
+            Pricing.UNIFORM_PRICE if config.pricing == "uniform" else Pricing.PAY_AS_FILLED,
+            OnUnmetCondition.REVERT if config.on_unmet == "revert" else OnUnmetCondition.SKIP,
+            config.solver_share_bps,
+        )
     chain.automine = False
     agents: list[Agent] = []
     funding: dict[str, dict[str, int]] = {}
