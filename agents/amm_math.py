@@ -20,7 +20,7 @@ and reports how much better any other size could at most be.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 BPS = 10_000
@@ -294,16 +294,7 @@ def optimal_sandwich(
     if profit <= 0:
         return None
     gap = max((-neg_ub - profit for neg_ub, _, _ in heap), default=0)
-    plan = _simulate(-neg_front, *args)
-    return SandwichPlan(
-        plan.front_in,
-        plan.front_out,
-        plan.victim_out,
-        plan.back_in,
-        plan.back_out,
-        plan.profit,
-        optimality_gap=max(gap, 0),
-    )
+    return replace(_simulate(-neg_front, *args), optimality_gap=max(gap, 0))
 
 
 def swap_to_price(

@@ -22,6 +22,7 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
 from agents.agent import TxIntent
+from agents.market import approve_intent
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -30,8 +31,8 @@ if TYPE_CHECKING:
     from chain.node import Chain
     from chain.types import Block, Receipt
 
-MAX_UINT: Final = 2**256 - 1
 TOKEN: Final = 10**18
+ZERO_ADDRESS: Final = "0x" + "00" * 20
 
 TimeoutPolicy = Literal["refund", "slash"]
 """What an escrow timeout does to the bonds: refund both, or slash both (``IEscrow``)."""
@@ -63,7 +64,6 @@ CONFIRM_GAS: Final = 600_000
 DISPUTE_GAS: Final = 120_000
 RULE_GAS: Final = 600_000
 TIMEOUT_GAS: Final = 600_000
-APPROVE_GAS: Final = 60_000
 STAKE_GAS: Final = 150_000
 TRANSFER_GAS: Final = 80_000
 
@@ -73,7 +73,6 @@ def _selector(signature: str) -> bytes:
 
 
 _PROPOSE = _selector("propose(address,address,uint256,uint256,uint256,uint256,uint64,uint64)")
-_APPROVE = _selector("approve(address,uint256)")
 _TRANSFER = _selector("transfer(address,uint256)")
 _STAKE = _selector("stake(uint256)")
 _STAKE_OF = _selector("stakeOf(address)")
@@ -310,15 +309,7 @@ class Economy:
     def approvals(self, *, staking: bool = False) -> tuple[TxIntent, ...]:
         """Unlimited currency approvals of the escrow (and of staking, for arbitrators)."""
         spenders = [self.escrow.address] + ([self.staking.address] if staking else [])
-        return tuple(
-            TxIntent(
-                to=self.currency.address,
-                data=_APPROVE + encode(("address", "uint256"), (spender, MAX_UINT)),
-                gas=APPROVE_GAS,
-                label="approve",
-            )
-            for spender in spenders
-        )
+        return tuple(approve_intent(self.currency.address, spender) for spender in spenders)
 
     def stake(self, amount: int) -> TxIntent:
         """Bond ``amount`` in staking (needs the staking approval)."""
@@ -407,27 +398,21 @@ class Economy:
 
     # -- reading (agents pass their view's reader) ---------------------------------------------
 
+    def _count(self, reader: ChainReader, subject: str, schema: bytes) -> int:
+        """Valid attestations of ``schema`` about ``subject`` (``Reputation.score``'s count)."""
+        raw = reader.call(
+            self.reputation.address, _SCORE + encode(("address", "bytes32"), (subject, schema))
+        )
+        return int(decode(("int256", "uint256"), raw)[1])
+
     def record(self, reader: ChainReader, subject: str) -> SellerRecord:
         """``subject``'s valid attestation counts, read on-chain from the reputation registry."""
-
-        def count(schema: bytes) -> int:
-            raw = reader.call(
-                self.reputation.address, _SCORE + encode(("address", "bytes32"), (subject, schema))
-            )
-            _, n = decode(("int256", "uint256"), raw)
-            return int(n)
-
-        return SellerRecord(
-            count(COMPLETED), count(DEFAULTED), count(DISPUTE_WON), count(DISPUTE_LOST)
-        )
+        schemas = (COMPLETED, DEFAULTED, DISPUTE_WON, DISPUTE_LOST)
+        return SellerRecord(*(self._count(reader, subject, schema) for schema in schemas))
 
     def no_shows(self, reader: ChainReader, arbitrator: str) -> int:
         """Valid ``escrow.arbitrator-no-show`` attestations about ``arbitrator``."""
-        raw = reader.call(
-            self.reputation.address,
-            _SCORE + encode(("address", "bytes32"), (arbitrator, ARBITRATOR_NO_SHOW)),
-        )
-        return int(decode(("int256", "uint256"), raw)[1])
+        return self._count(reader, arbitrator, ARBITRATOR_NO_SHOW)
 
     def stake_of(self, reader: ChainReader, account: str) -> int:
         """``account``'s bonded stake."""
@@ -467,6 +452,7 @@ class Economy:
     def on_block(self, block: Block, receipts: Sequence[Receipt]) -> None:
         """Apply the Escrow events to ``deals`` and direct transfers to ``side_payments``."""
         escrow, currency = self.escrow.address, self.currency.address
+        internal = {escrow, self.staking.address, ZERO_ADDRESS}  # not a payment between agents
         for receipt in receipts:
             for log in receipt.logs:
                 event = log.event
@@ -476,7 +462,7 @@ class Economy:
                     self._apply(event.name, event.args, block.number)
                 elif log.address == currency and event.name == "Transfer":
                     payer, payee = str(event.args["from"]), str(event.args["to"])
-                    if not {payer, payee} & {escrow, self.staking.address, "0x" + "00" * 20}:
+                    if not {payer, payee} & internal:
                         self.side_payments[(payer, payee)] += int(event.args["value"])
 
     def _apply(self, name: str, args: Mapping[str, Any], number: int) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 from eth_account.messages import encode_typed_data
 from eth_utils import is_address, keccak, to_checksum_address
 
+from agents.amm_math import BPS, amount_out
 from chain.errors import TestbedError
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ UINT256_MAX: Final = 2**256 - 1
 ALL: Final = UINT256_MAX
 """``Swap.amount_in`` meaning "all of ``token_in`` the batch holds" (for multi-hop routes)."""
 ZERO_ADDRESS: Final = "0x" + "00" * 20
-BPS: Final = 10_000
 PRICE_SCALE: Final = 10**18
 """Fixed-point scale of ``PriceWithin`` bounds (buy-token units per sell token)."""
 
@@ -277,12 +277,6 @@ def sign_intent(
 # ---------------------------------------------------------------------------------------------
 # Reference solver
 # ---------------------------------------------------------------------------------------------
-
-
-def amount_out(amount_in: int, reserve_in: int, reserve_out: int, fee_bps: int) -> int:
-    """What ``ConstantProductPool`` pays for ``amount_in`` (its ``_amountOut``, exactly)."""
-    with_fee = amount_in * (BPS - fee_bps)
-    return with_fee * reserve_out // (reserve_in * BPS + with_fee)
 
 
 def solve_pair(

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eth_abi import decode, encode
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from agents.agent import TxIntent, derive_seed
 from agents.amm_math import amount_out
 from agents.intents import Intent, OnUnmetCondition, Pricing, intent_digest
+from agents.mev import SYNC_TOPIC
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -37,7 +38,6 @@ SWAP_SELECTOR = function_signature_to_4byte_selector(
 _SWAP_ARGS = ("address", "uint256", "uint256", "address", "uint256")
 _APPROVE = function_signature_to_4byte_selector("approve(address,uint256)")
 _MINT = function_signature_to_4byte_selector("mint(address,uint256)")
-_SYNC_TOPIC = keccak(text="Sync(uint256,uint256)")
 SWAP_GAS = 120_000
 APPROVE_GAS = 60_000
 
@@ -84,6 +84,16 @@ class SwapCall:
 def swap_calldata(token_in: str, amount_in: int, min_out: int, to: str, deadline: int) -> bytes:
     """Calldata of ``swapExactIn(tokenIn, amountIn, minAmountOut, to, deadline)``."""
     return SWAP_SELECTOR + encode(_SWAP_ARGS, (token_in, amount_in, min_out, to, deadline))
+
+
+def approve_intent(token: str, spender: str) -> TxIntent:
+    """An unlimited ERC-20 ``approve`` of ``spender`` on ``token``."""
+    return TxIntent(
+        to=token,
+        data=_APPROVE + encode(("address", "uint256"), (spender, MAX_UINT)),
+        gas=APPROVE_GAS,
+        label="approve",
+    )
 
 
 def decode_swap(to: str | None, data: bytes) -> SwapCall | None:
@@ -222,16 +232,7 @@ class Market:
     def approvals(self, spenders: Sequence[str] | None = None) -> tuple[TxIntent, ...]:
         """Unlimited approvals of every token to each spender (default: every pool)."""
         targets = list(spenders) if spenders is not None else [p.address for p in self.pools]
-        return tuple(
-            TxIntent(
-                to=token,
-                data=_APPROVE + encode(("address", "uint256"), (spender, MAX_UINT)),
-                gas=APPROVE_GAS,
-                label="approve",
-            )
-            for spender in targets
-            for token in self.tokens.values()
-        )
+        return tuple(approve_intent(token, s) for s in targets for token in self.tokens.values())
 
     def deploy_intent_book(
         self,
@@ -322,7 +323,7 @@ class Market:
         """Take the reserves from the block's ``Sync`` logs and step the reference prices."""
         for receipt in receipts:
             for log in receipt.logs:
-                if log.address in self.by_address and log.topics and log.topics[0] == _SYNC_TOPIC:
+                if log.address in self.by_address and log.topics and log.topics[0] == SYNC_TOPIC:
                     self.reserves[log.address] = decode(("uint256", "uint256"), log.data)
         if self.intent_board is not None:
             self.intent_board.on_block(receipts)

@@ -168,12 +168,15 @@ class Simulation:
         for _ in range(_MAX_SETUP_BLOCKS):
             (block,) = self.chain.mine()
             # Set-up may move pools (a liquidity provider's deposit): the market must see it.
-            if self.market is not None and hasattr(self.market, "on_block"):
-                self.market.on_block(block, self.chain.receipts(block.number))
+            self._market_on_block(block, self.chain.receipts(block.number))
             if not len(self.chain.mempool) or not block.tx_hashes:
                 break
         if self.log is not None:
             self.log.flush()
+
+    def _market_on_block(self, block: Block, receipts: Sequence[Receipt]) -> None:
+        if self.market is not None and hasattr(self.market, "on_block"):
+            self.market.on_block(block, receipts)
 
     def _push(self, time_ms: int, order: int, handler: Callable[[int], None]) -> None:
         self._seq += 1
@@ -319,8 +322,7 @@ class Simulation:
         (block,) = self.chain.mine()
         receipts = self.chain.receipts(block.number)
         self._record(block, receipts)
-        if self.market is not None and hasattr(self.market, "on_block"):
-            self.market.on_block(block, receipts)
+        self._market_on_block(block, receipts)
         for agent in self._block_watchers:
             self._push(block.timestamp_ms + agent.reaction_ms, _WAKE, self._waker(agent, "block"))
         self._push(self._next_block_ms(), _BLOCK, self._build_block)
