@@ -35,10 +35,10 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 
 from chain.addresses import checksum
 from chain.errors import InvalidCall, UnknownBlock
+from chain.fees import INITIAL_BASE_FEE
 from chain.types import Address, Transaction
 
 DEFAULT_GAS_LIMIT = 30_000_000
-INITIAL_BASE_FEE = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)

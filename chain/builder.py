@@ -18,11 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from chain.backend import BlockSession, ExecutionResult, TxNotApplicable
+from chain.fees import TX_GAS
 from chain.interfaces import OrderingPolicy
 from chain.ordering import rank_bundles
 from chain.types import Address, Bundle, PoolTx, Transaction
-
-MIN_TX_GAS = 21_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +73,7 @@ class BlockBuilder:
             if tx.sender in blocked:
                 skipped.append((tx.hash, "earlier nonce of sender not included"))
                 continue
-            if session.gas_remaining < MIN_TX_GAS:
+            if session.gas_remaining < TX_GAS:
                 skipped.append((tx.hash, "block full"))
                 continue
             try:

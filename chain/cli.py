@@ -36,6 +36,16 @@ from chain.errors import CompilationError, ToolchainError
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _toolchain_failure(command: str, exc: CompilationError | ToolchainError, err: TextIO) -> int:
+    """Print a compile or toolchain failure (compiler messages as they are) and return 1."""
+    if isinstance(exc, CompilationError):
+        print("\n".join(exc.errors), file=err)
+    else:
+        print(f"testbed {command}: {exc}", file=err)
+    return EXIT_FAILED
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,12 +111,8 @@ def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except SourcePathError as exc:
         print(f"testbed compile: {exc}", file=err)
         return EXIT_USAGE
-    except CompilationError as exc:
-        print("\n".join(exc.errors), file=err)
-        return EXIT_FAILED
-    except ToolchainError as exc:
-        print(f"testbed compile: {exc}", file=err)
-        return EXIT_FAILED
+    except (CompilationError, ToolchainError) as exc:
+        return _toolchain_failure("compile", exc, err)
     for warning in result.warnings:
         print(warning, file=err)
     print("\n".join(_size_table(result)), file=out)
@@ -141,12 +147,8 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     try:
         return run_demo(seed=args.seed, json_out=args.json_out, out=out)
-    except CompilationError as exc:
-        print("\n".join(exc.errors), file=err)
-        return EXIT_FAILED
-    except ToolchainError as exc:
-        print(f"testbed demo: {exc}", file=err)
-        return EXIT_FAILED
+    except (CompilationError, ToolchainError) as exc:
+        return _toolchain_failure("demo", exc, err)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,6 +204,35 @@ def _add_scenario_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, metavar="DIR", help="output directory")
 
 
+def _add_jobs_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        metavar="J",
+        help="parallel processes (default: min(2, CPU count)); results do not depend on it",
+    )
+
+
+def _jobs(command: str, args: argparse.Namespace, err: TextIO) -> int | None:
+    """``--jobs`` or its default; print the error and return None when it is below 1."""
+    import os
+
+    jobs: int = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
+    if jobs < 1:
+        print(f"testbed {command}: --jobs must be >= 1, got {jobs}", file=err)
+        return None
+    return jobs
+
+
+def _echo_to(err: TextIO) -> Callable[[str], None]:
+    """A line printer for progress messages: to ``err``, flushed at once."""
+
+    def echo(line: str) -> None:
+        print(line, file=err, flush=True)
+
+    return echo
+
+
 def _add_run(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "run",
@@ -229,12 +260,7 @@ def _add_compare(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
         metavar="P,P,...",
         help="comma-separated policies (default: all five)",
     )
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        metavar="J",
-        help="parallel processes (default: min(2, CPU count)); results do not depend on it",
-    )
+    _add_jobs_arg(parser)
 
 
 def _scenario_setup(command: str, args: argparse.Namespace, err: TextIO) -> tuple[Any, int] | None:
@@ -265,7 +291,7 @@ def _interrupted(command: str, logs: Sequence[Path], err: TextIO) -> int:
         last = next((e for e in reversed(events) if e.get("event") == "interrupted"), None)
         where = f" up to block {last['last_block']}" if last else ""
         print(f"testbed {command}: interrupted; {log} keeps the run{where}", file=err)
-    return 130
+    return EXIT_INTERRUPTED
 
 
 def _run_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -303,7 +329,6 @@ def _run_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import os
     import time
 
     from agents.runner import compare
@@ -326,16 +351,11 @@ def _run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if repeated:
         print(f"testbed compare: policy listed twice: {', '.join(repeated)}", file=err)
         return EXIT_USAGE
-    jobs = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
-    if jobs < 1:
-        print(f"testbed compare: --jobs must be >= 1, got {jobs}", file=err)
+    jobs = _jobs("compare", args, err)
+    if jobs is None:
         return EXIT_USAGE
     target = args.out or Path("runs") / f"{Path(scenario.path).stem}-compare-seed{seed}"
     start = time.perf_counter()
-
-    def echo(line: str) -> None:
-        print(line, file=err, flush=True)
-
     try:
         _, report = compare(
             scenario,
@@ -343,7 +363,7 @@ def _run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             target,
             seed=seed,
             jobs=jobs,
-            echo=echo,
+            echo=_echo_to(err),
             progress=default_progress() if jobs == 1 else None,
         )
     except KeyboardInterrupt:
@@ -384,12 +404,7 @@ def _add_sweep(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser.add_argument(
         "--seeds", type=int, required=True, metavar="N", help="seeds per cell: root .. root+N-1"
     )
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        metavar="J",
-        help="parallel processes (default: min(2, CPU count)); results do not depend on it",
-    )
+    _add_jobs_arg(parser)
     parser.add_argument(
         "--metric",
         action="extend",
@@ -401,8 +416,6 @@ def _add_sweep(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    import os
-
     from agents.scenario import ScenarioError
     from agents.sim import default_progress
     from agents.sweep import DEFAULT_METRICS, SweepError, parse_param, plan_sweep, run_sweep
@@ -410,9 +423,8 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.seeds < 1:
         print(f"testbed sweep: --seeds must be >= 1, got {args.seeds}", file=err)
         return EXIT_USAGE
-    jobs = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
-    if jobs < 1:
-        print(f"testbed sweep: --jobs must be >= 1, got {jobs}", file=err)
+    jobs = _jobs("sweep", args, err)
+    if jobs is None:
         return EXIT_USAGE
     setup = _scenario_setup("sweep", args, err)
     if setup is None:
@@ -425,16 +437,12 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except (SweepError, ScenarioError) as exc:
         print(f"testbed sweep: {exc}", file=err)
         return EXIT_USAGE
-
-    def echo(line: str) -> None:
-        print(line, file=err, flush=True)
-
     try:
         result = run_sweep(
             plan,
             metrics=args.metric or DEFAULT_METRICS,
             jobs=jobs,
-            echo=echo,
+            echo=_echo_to(err),
             progress=default_progress() if jobs == 1 else None,
         )
     except KeyboardInterrupt:
@@ -443,7 +451,7 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             f"{target / 'runs'}; run the same command again to resume",
             file=err,
         )
-        return 130
+        return EXIT_INTERRUPTED
     except SweepError as exc:
         print(f"testbed sweep: {exc}", file=err)
         return EXIT_USAGE

@@ -26,7 +26,7 @@ from typing import Any, TextIO
 from chain.compiler import Artifact, CompileResult, compile_project
 from chain.errors import ExecutionReverted, GasEstimationFailed
 from chain.interfaces import OrderingPolicy
-from chain.node import Chain
+from chain.node import GWEI, Chain
 from chain.ordering import (
     BundlesFirstPolicy,
     FifoPolicy,
@@ -35,7 +35,6 @@ from chain.ordering import (
     RandomPolicy,
 )
 
-GWEI = 10**9
 TOKEN = "MockERC20"
 
 
@@ -277,6 +276,7 @@ def _commitment_showcase(chain: Chain, out: TextIO) -> dict[str, Any]:
     chain.transact(buyer, escrow.functions.confirm(agreement_id))
     release = chain.transact(seller, escrow.functions.confirm(agreement_id))
     events = [log.event.name for log in chain.receipt(release).logs if log.event]
+    escrow_balance = coin.functions.balanceOf(escrow.address).call()
     completed = escrow.functions.COMPLETED().call()
     total, count = reputation.functions.score(seller.address, completed).call()
     balances = {
@@ -288,8 +288,7 @@ def _commitment_showcase(chain: Chain, out: TextIO) -> dict[str, Any]:
         f"  Reputation {reputation.address}, Escrow {escrow.address}\n"
         f"  agreement {agreement_id}: buyer pays 300 AGC to seller, arbitrator (200 AGC staked)"
         f" earns a 5 AGC fee; both confirm -> {', '.join(dict.fromkeys(events))}\n"
-        f"  balances now: {balances}; escrow holds"
-        f" {coin.functions.balanceOf(escrow.address).call()} wei\n"
+        f"  balances now: {balances}; escrow holds {escrow_balance} wei\n"
         f"  seller's verifiable reputation: escrow.completed score {total} from {count}"
         f" attestation(s)",
         file=out,
@@ -298,7 +297,7 @@ def _commitment_showcase(chain: Chain, out: TextIO) -> dict[str, Any]:
         "agreement": agreement_id,
         "balances": balances,
         "seller_completed": [total, count],
-        "escrow_balance": coin.functions.balanceOf(escrow.address).call(),
+        "escrow_balance": escrow_balance,
     }
 
 
@@ -316,7 +315,8 @@ def run_demo(*, seed: int, json_out: Path | None, out: TextIO) -> int:
     print(f"\n== deploy on a fresh chain (seed {seed}, chain id {chain.chain_id}) ==", file=out)
     deployed = _deploy_all(chain, result, out)
     summary: dict[str, Any] = {"seed": seed, "deployed": deployed}
-    if TOKEN in {a.name for a in result.artifacts}:
+    names = {a.name for a in result.artifacts}
+    if TOKEN in names:
         print("\n== one mempool, four orderings (same txs, same snapshot) ==", file=out)
         token = chain.deploy(TOKEN, "Demo Token", "DMO")  # open mint: a token to move around
         summary["orders"] = _ordering_showcase(chain, token, out)
@@ -324,7 +324,7 @@ def run_demo(*, seed: int, json_out: Path | None, out: TextIO) -> int:
     summary["bundle"] = _bundle_showcase(chain, out)
     print("\n== congestion and EIP-1559 ==", file=out)
     summary["base_fees_wei"] = _congestion_showcase(chain, out)
-    if {"AgentCurrency", "Staking", "Reputation", "Escrow"} <= {a.name for a in result.artifacts}:
+    if {"AgentCurrency", "Staking", "Reputation", "Escrow"} <= names:
         print("\n== a three-party commitment: currency, staking, escrow, reputation ==", file=out)
         summary["commitment"] = _commitment_showcase(chain, out)
     summary["head"] = {"number": chain.block_number, "hash": "0x" + chain.head.hash.hex()}

@@ -33,6 +33,7 @@ from chain.errors import (
     BundleRejected,
     ExecutionReverted,
     GasEstimationFailed,
+    GasLimitExceeded,
     IntrinsicGasTooLow,
     TipAboveFeeCap,
     TxRejected,
@@ -344,11 +345,14 @@ class Chain:
         acct = account if isinstance(account, LocalAccount) else self.account(account)
         fields = dict(tx)
         fields.setdefault("chainId", self.chain_id)
-        fields.setdefault("nonce", self.pending_nonce(acct.address))
+        # Nonce and base fee are state reads: only when the caller did not give the field.
+        if "nonce" not in fields:
+            fields["nonce"] = self.pending_nonce(acct.address)
         fields.setdefault("value", 0)
         if "gasPrice" not in fields:
             fields.setdefault("maxPriorityFeePerGas", GWEI)
-            fields.setdefault("maxFeePerGas", 2 * self.base_fee + fields["maxPriorityFeePerGas"])
+            if "maxFeePerGas" not in fields:
+                fields["maxFeePerGas"] = 2 * self.base_fee + fields["maxPriorityFeePerGas"]
             fields.setdefault("type", 2)
         if "gas" not in fields:
             fields["gas"] = self.estimate_gas(
@@ -597,7 +601,7 @@ class Chain:
         self,
         *,
         address: Address | Sequence[Address] | None = None,
-        topics: Sequence[bytes | Sequence[bytes] | None] | None = None,
+        topics: Sequence[bytes | Iterable[bytes] | None] | None = None,
         from_block: int = 0,
         to_block: int | None = None,
     ) -> tuple[Log, ...]:
@@ -607,13 +611,14 @@ class Chain:
         if address is not None:
             addrs = [address] if isinstance(address, str) else list(address)
             addresses = {to_checksum_address(a) for a in addrs}
+        wanted = [_topic_set(want) for want in topics or ()]
         out = []
         for number in range(max(from_block, 0), last + 1):
             for rec in self._block_receipts[number]:
                 for log in rec.logs:
                     if addresses is not None and log.address not in addresses:
                         continue
-                    if topics and not _topics_match(log.topics, topics):
+                    if wanted and not _topics_match(log.topics, wanted):
                         continue
                     out.append(log)
         return tuple(out)
@@ -884,11 +889,10 @@ def _check_static(tx: Transaction, gas_limit: int) -> None:
     """Static checks for bundle members (the pool's checks that do not depend on state)."""
     if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
         raise TipAboveFeeCap()
-    if tx.gas < required_gas(tx):
-        raise IntrinsicGasTooLow(f"gas {tx.gas}, minimum needed {required_gas(tx)}")
+    required = required_gas(tx)
+    if tx.gas < required:
+        raise IntrinsicGasTooLow(f"gas {tx.gas}, minimum needed {required}")
     if tx.gas > gas_limit:
-        from chain.errors import GasLimitExceeded
-
         raise GasLimitExceeded(f"gas {tx.gas} > block gas limit {gas_limit}")
 
 
@@ -902,20 +906,21 @@ def _encode_constructor(abi: Sequence[Mapping[str, Any]], args: Sequence[Any]) -
     return abi_encode([collapse_if_tuple(dict(i)) for i in inputs], list(args))
 
 
-def _topics_match(
-    log_topics: Sequence[bytes], filters: Sequence[bytes | Sequence[bytes] | None]
-) -> bool:
-    if len(filters) > len(log_topics):
+def _topic_set(want: bytes | Iterable[bytes] | None) -> frozenset[bytes] | None:
+    """One positional topic filter as a set (built once per query); None matches any topic."""
+    if want is None:
+        return None
+    if isinstance(want, bytes | bytearray):
+        return frozenset({bytes(want)})
+    return frozenset(bytes(w) for w in want)
+
+
+def _topics_match(log_topics: Sequence[bytes], wanted: Sequence[frozenset[bytes] | None]) -> bool:
+    if len(wanted) > len(log_topics):
         return False
-    for actual, want in zip(log_topics, filters, strict=False):
-        if want is None:
-            continue
-        if isinstance(want, bytes | bytearray):
-            if actual != bytes(want):
-                return False
-        elif actual not in {bytes(w) for w in want}:
-            return False
-    return True
+    return all(
+        want is None or topic in want for topic, want in zip(log_topics, wanted, strict=False)
+    )
 
 
 def _as_bytes(value: bytes | str) -> bytes:

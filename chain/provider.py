@@ -41,6 +41,7 @@ from chain.errors import (
     ExecutionReverted,
     TestbedError,
     UnknownBlock,
+    UnknownContract,
     UnknownSnapshot,
     UnknownTransaction,
 )
@@ -303,12 +304,12 @@ class TestbedProvider(BaseProvider):
         tx = _object(tx_param, "transaction")
         if "from" not in tx:
             raise InvalidParams("missing value for required argument 'from'")
-        sender = _address(tx["from"], "from")
-        local: dict[str, Any] = {a.address: a for a in self.chain.accounts}
-        if sender not in local:
-            raise RpcError(SERVER_ERROR, "unknown account")
+        try:
+            account = self.chain.account(_address(tx["from"], "from"))
+        except UnknownContract:  # Chain.account's "no local key"
+            raise RpcError(SERVER_ERROR, "unknown account") from None
         fields = _tx_fields(tx)
-        return _hexdata(self.chain.submit(self.chain.sign(local[sender], fields)))
+        return _hexdata(self.chain.submit(self.chain.sign(account, fields)))
 
     def _call(self, params: list[Any]) -> str:
         tx_param, block, overrides = _args(params, 1, 3)
@@ -509,16 +510,13 @@ class TestbedProvider(BaseProvider):
             if first_n is not None and last_n is not None and first_n > last_n:
                 raise RpcError(SERVER_ERROR, "invalid block range params")
         addresses = _address_filter(flt.get("address"))
-        topics = _topic_filter(flt.get("topics"))
-        out: list[dict[str, Any]] = []
-        for number in range(first, last + 1):
-            for log, index in _block_logs(self.chain.receipts(number)):
-                if addresses is not None and log.address not in addresses:
-                    continue
-                if not _topics_match(log.topics, topics):
-                    continue
-                out.append(_log_json(log, index))
-        return out
+        logs = self.chain.logs(
+            address=None if addresses is None else sorted(addresses),
+            topics=_topic_filter(flt.get("topics")),
+            from_block=first,
+            to_block=last,
+        )
+        return [_log_json(log) for log in logs]
 
     # -----------------------------------------------------------------------------------------
     # Transaction pool
@@ -526,21 +524,18 @@ class TestbedProvider(BaseProvider):
 
     def _txpool_content(self, params: list[Any]) -> dict[str, Any]:
         _args(params, 0, 0)
-        content = self.chain.mempool.content()
-        return {
-            kind: {
-                sender: {str(nonce): self._tx_json(ptx.tx, None) for nonce, ptx in txs.items()}
-                for sender, txs in content.get(kind, {}).items()
-            }
-            for kind in ("pending", "queued")
-        }
+        return self._txpool_map(lambda ptx: self._tx_json(ptx.tx, None))
 
     def _txpool_inspect(self, params: list[Any]) -> dict[str, Any]:
         _args(params, 0, 0)
+        return self._txpool_map(_inspect_line)
+
+    def _txpool_map(self, render: Callable[[PoolTx], Any]) -> dict[str, Any]:
+        """``{"pending"|"queued": {sender: {"<nonce>": render(ptx)}}}`` (geth's txpool shape)."""
         content = self.chain.mempool.content()
         return {
             kind: {
-                sender: {str(nonce): _inspect_line(ptx) for nonce, ptx in txs.items()}
+                sender: {str(nonce): render(ptx) for nonce, ptx in txs.items()}
                 for sender, txs in content.get(kind, {}).items()
             }
             for kind in ("pending", "queued")
@@ -610,11 +605,6 @@ class TestbedProvider(BaseProvider):
 
     def _receipt_json(self, rec: Receipt) -> dict[str, Any]:
         tx = self.chain.transaction(rec.tx_hash)
-        logs = [
-            _log_json(log, index)
-            for log, index in _block_logs(self.chain.receipts(rec.block_number))
-            if log.tx_index == rec.tx_index
-        ]
         return {
             "transactionHash": _hexdata(rec.tx_hash),
             "transactionIndex": _hex(rec.tx_index),
@@ -626,7 +616,7 @@ class TestbedProvider(BaseProvider):
             "gasUsed": _hex(rec.gas_used),
             "effectiveGasPrice": _hex(rec.effective_gas_price),
             "contractAddress": rec.contract_address,
-            "logs": logs,
+            "logs": [_log_json(log) for log in rec.logs],
             "logsBloom": _bloom_hex(rec.logs),
             "status": _hex(rec.status),
             "type": _hex(tx.type),
@@ -884,12 +874,6 @@ def _topic_filter(value: Any) -> list[frozenset[bytes] | None]:
     return out
 
 
-def _topics_match(topics: Sequence[bytes], wanted: Sequence[frozenset[bytes] | None]) -> bool:
-    if len(wanted) > len(topics):
-        return False
-    return all(want is None or topic in want for topic, want in zip(topics, wanted, strict=False))
-
-
 # ---------------------------------------------------------------------------------------------
 # Encoding
 # ---------------------------------------------------------------------------------------------
@@ -912,16 +896,7 @@ def _bloom_hex(logs: Any) -> str:
     return "0x" + int(bloom).to_bytes(256, "big").hex()
 
 
-def _block_logs(receipts: Sequence[Receipt]) -> list[tuple[Log, int]]:
-    """The block's logs with their block-level ``logIndex`` (counted across receipts)."""
-    out: list[tuple[Log, int]] = []
-    for rec in receipts:
-        for log in rec.logs:
-            out.append((log, len(out)))
-    return out
-
-
-def _log_json(log: Log, index: int) -> dict[str, Any]:
+def _log_json(log: Log) -> dict[str, Any]:
     return {
         "address": log.address,
         "topics": [_hexdata(t) for t in log.topics],
@@ -930,7 +905,7 @@ def _log_json(log: Log, index: int) -> dict[str, Any]:
         "blockHash": _hexdata(log.block_hash),
         "transactionHash": _hexdata(log.tx_hash),
         "transactionIndex": _hex(log.tx_index),
-        "logIndex": _hex(index),
+        "logIndex": _hex(log.log_index),
         "removed": False,
     }
 

@@ -197,15 +197,13 @@ def chain(testbed_base_chain: Chain) -> Iterator[Chain]:
     Automine is on unless ``testbed_chain_options`` turns it off.
     """
     base = testbed_base_chain
-    # Chain.snapshot does not cover these public knobs; restore them so a test that changes
-    # them cannot leak into the next one.
-    latency, coinbase = base.latency, base.coinbase
+    # The snapshot covers policy, latency, coinbase and automine too, so no knob a test
+    # changes leaks into the next one.
     snapshot_id = base.snapshot()
     try:
         yield base
     finally:
         base.revert(snapshot_id)
-        base.latency, base.coinbase = latency, coinbase
 
 
 @pytest.fixture
