@@ -121,7 +121,7 @@ library IntentConditions {
             if (tokens[t] == token) return t;
         }
         // Callers only ask for tokens collected by `tokensOf` from the same batch.
-        revert IIntentBook.IntentBookMissingPrice(token);
+        revert IIntentBook.IntentBookUnknownToken(token);
     }
 
     /// @notice The positive uniform price the plan gives `token`.

@@ -106,6 +106,9 @@ interface IIntentBook {
     error IntentBookUnknownPool(address tokenIn, address tokenOut, uint256 fee);
     /// @notice A uniform-price plan names no positive price for `token`.
     error IntentBookMissingPrice(address token);
+    /// @notice `token` is not among the batch's tokens (an internal invariant: every plan swap's
+    ///         tokens are collected, so this cannot be reached through `settle`).
+    error IntentBookUnknownToken(address token);
     /// @notice A solver share of `shareBps` exceeds 10000 basis points.
     error IntentBookInvalidShare(uint256 shareBps);
 
