@@ -807,30 +807,46 @@ def test_zero_slash_variant_never_calls_staking(chain: Chain, escrow_artifacts: 
 OFFSETS = pytest.mark.parametrize("offset", [-1, 0, 1], ids=["T-1", "T", "T+1"])
 
 
+def check_allowed_until(
+    w: World, agreement_id: int, field: str, offset: int, account: Any, action: str, *args: Any
+) -> None:
+    """At ``offset`` seconds from the ``field`` deadline, ``action`` by ``account`` succeeds up
+    to the deadline inclusive and fails with ``EscrowDeadlinePassed`` after it."""
+    deadline = w.agreement(agreement_id)[field]
+    w.at(deadline + offset)
+    call = getattr(w.escrow.functions, action)(agreement_id, *args)
+    if offset <= 0:
+        w.ok(account, call)
+    else:
+        w.fails(account, call, f"EscrowDeadlinePassed({agreement_id}, {deadline})")
+
+
+def check_allowed_after(
+    w: World, agreement_id: int, field: str, offset: int, account: Any, action: str
+) -> None:
+    """At ``offset`` seconds from the ``field`` deadline, ``action`` by ``account`` fails with
+    ``EscrowDeadlineNotReached`` up to the deadline inclusive and succeeds after it."""
+    deadline = w.agreement(agreement_id)[field]
+    w.at(deadline + offset)
+    call = getattr(w.escrow.functions, action)(agreement_id)
+    if offset > 0:
+        w.ok(account, call)
+    else:
+        w.fails(account, call, f"EscrowDeadlineNotReached({agreement_id}, {deadline})")
+
+
 @OFFSETS
 def test_accept_is_allowed_until_accept_by_inclusive(refund_world: World, offset: int):
     w = refund_world
     agreement_id, _ = w.propose()
-    deadline = w.agreement(agreement_id)["acceptBy"]
-    w.at(deadline + offset)
-    call = w.escrow.functions.accept(agreement_id)
-    if offset <= 0:
-        w.ok(w.counterparty, call)
-    else:
-        w.fails(w.counterparty, call, f"EscrowDeadlinePassed({agreement_id}, {deadline})")
+    check_allowed_until(w, agreement_id, "acceptBy", offset, w.counterparty, "accept")
 
 
 @OFFSETS
 def test_expire_is_allowed_only_after_accept_by(refund_world: World, offset: int):
     w = refund_world
     agreement_id, _ = w.propose()
-    deadline = w.agreement(agreement_id)["acceptBy"]
-    w.at(deadline + offset)
-    call = w.escrow.functions.expire(agreement_id)
-    if offset > 0:
-        w.ok(w.stranger, call)
-    else:
-        w.fails(w.stranger, call, f"EscrowDeadlineNotReached({agreement_id}, {deadline})")
+    check_allowed_after(w, agreement_id, "acceptBy", offset, w.stranger, "expire")
 
 
 @OFFSETS
@@ -839,53 +855,25 @@ def test_confirm_and_dispute_are_allowed_until_deliver_by_inclusive(
     refund_world: World, offset: int, action: str
 ):
     w = refund_world
-    agreement_id = w.accepted()
-    deadline = w.agreement(agreement_id)["deliverBy"]
-    w.at(deadline + offset)
-    call = getattr(w.escrow.functions, action)(agreement_id)
-    if offset <= 0:
-        w.ok(w.proposer, call)
-    else:
-        w.fails(w.proposer, call, f"EscrowDeadlinePassed({agreement_id}, {deadline})")
+    check_allowed_until(w, w.accepted(), "deliverBy", offset, w.proposer, action)
 
 
 @OFFSETS
 def test_timeout_is_allowed_only_after_deliver_by(refund_world: World, offset: int):
     w = refund_world
-    agreement_id = w.accepted()
-    deadline = w.agreement(agreement_id)["deliverBy"]
-    w.at(deadline + offset)
-    call = w.escrow.functions.timeout(agreement_id)
-    if offset > 0:
-        w.ok(w.stranger, call)
-    else:
-        w.fails(w.stranger, call, f"EscrowDeadlineNotReached({agreement_id}, {deadline})")
+    check_allowed_after(w, w.accepted(), "deliverBy", offset, w.stranger, "timeout")
 
 
 @OFFSETS
 def test_rule_is_allowed_until_rule_by_inclusive(refund_world: World, offset: int):
     w = refund_world
-    agreement_id = w.disputed()
-    deadline = w.agreement(agreement_id)["ruleBy"]
-    w.at(deadline + offset)
-    call = w.escrow.functions.rule(agreement_id, 1)
-    if offset <= 0:
-        w.ok(w.arbitrator, call)
-    else:
-        w.fails(w.arbitrator, call, f"EscrowDeadlinePassed({agreement_id}, {deadline})")
+    check_allowed_until(w, w.disputed(), "ruleBy", offset, w.arbitrator, "rule", 1)
 
 
 @OFFSETS
 def test_arbitrator_timeout_is_allowed_only_after_rule_by(refund_world: World, offset: int):
     w = refund_world
-    agreement_id = w.disputed()
-    deadline = w.agreement(agreement_id)["ruleBy"]
-    w.at(deadline + offset)
-    call = w.escrow.functions.arbitratorTimeout(agreement_id)
-    if offset > 0:
-        w.ok(w.stranger, call)
-    else:
-        w.fails(w.stranger, call, f"EscrowDeadlineNotReached({agreement_id}, {deadline})")
+    check_allowed_after(w, w.disputed(), "ruleBy", offset, w.stranger, "arbitratorTimeout")
 
 
 # ---------------------------------------------------------------------------------------------
