@@ -263,6 +263,23 @@ def ledger(world: World, book: Book) -> Ledger:
     return out
 
 
+def settle_reverts(
+    world: World,
+    book: Book,
+    intents: Sequence[Intent],
+    plan: Plan,
+    reason: str,
+    *,
+    signatures: Sequence[bytes] | None = None,
+) -> Receipt:
+    """Settle and check the call reverted with ``reason`` and moved no token."""
+    before = ledger(world, book)
+    rec = settle(world, book, intents, plan, signatures=signatures)
+    assert rec.revert_reason == reason
+    assert ledger(world, book) == before
+    return rec
+
+
 def moved(before: Ledger, after: Ledger) -> dict[tuple[str, str], int]:
     """The non-zero balance changes from ``before`` to ``after``."""
     return {k: after[k] - v for k, v in before.items() if after[k] != v}
@@ -333,6 +350,20 @@ def cow_pair(world: World) -> tuple[Intent, Intent]:
         make(alice, world.x, world.y, 100 * E18, 150 * E18),
         make(bob, world.y, world.x, 200 * E18, 90 * E18),
     )
+
+
+def dependent_cow_pair(world: World) -> tuple[Intent, Intent]:
+    """``cow_pair`` with alice's intent executing only if bob's settles in the same batch."""
+    _, b = cow_pair(world)
+    a = make(
+        world.makers[0],
+        world.x,
+        world.y,
+        100 * E18,
+        150 * E18,
+        condition=Condition.intent_settles(b.maker, b.nonce),
+    )
+    return a, b
 
 
 def cow_plan(world: World, book: Book) -> Plan:
@@ -501,10 +532,9 @@ def test_revert_when_a_swap_names_no_factory_pool(world, book, pair, fee):
     buy = world.z if pair == "xz" else world.y
     intent = make(alice, world.x, buy, 100 * E18, 1)
     swap = Swap(world.x.address, buy.address, fee, 100 * E18, 0)
-    before = ledger(world, book)
-    rec = settle(world, book, (intent,), book.plan([1], {world.x: 1, buy: 1}, (swap,)))
-    assert rec.revert_reason == f"IntentBookUnknownPool({world.x.address}, {buy.address}, {fee})"
-    assert ledger(world, book) == before
+    plan = book.plan([1], {world.x: 1, buy: 1}, (swap,))
+    reason = f"IntentBookUnknownPool({world.x.address}, {buy.address}, {fee})"
+    settle_reverts(world, book, (intent,), plan, reason)
     assert nonces_used(book, (intent,)) == [False]
 
 
@@ -580,11 +610,9 @@ def test_revert_when_a_plan_leaves_sold_tokens_unbought(world, book):
         mid = (low + high) // 2
         low, high = (mid + 1, high) if amount_out(mid, RX, RY, FEE) < 150 * E18 else (low, mid)
     swap = Swap(world.x.address, world.y.address, FEE, low, 0)
-    before = ledger(world, book)
-    rec = settle(world, book, (intent,), book.plan([150 * E18], {world.x: 3, world.y: 2}, (swap,)))
-    assert rec.status == 0
-    assert rec.revert_reason == f"IntentBookUnspentToken({world.x.address}, {100 * E18 - low})"
-    assert ledger(world, book) == before
+    plan = book.plan([150 * E18], {world.x: 3, world.y: 2}, (swap,))
+    reason = f"IntentBookUnspentToken({world.x.address}, {100 * E18 - low})"
+    assert settle_reverts(world, book, (intent,), plan, reason).status == 0
 
 
 def test_donated_tokens_are_never_paid_out(world, book):
@@ -623,10 +651,7 @@ def test_revert_when_pay_as_filled_names_a_maker_less_than_its_limit(world, book
     )
     # all 200 Y are named, so no excess lifts alice's 1 wei
     plan = Plan.pay_as_filled([1, 200 * E18 - 1, 200 * E18])
-    before = ledger(world, book)
-    rec = settle(world, book, batch, plan)
-    assert rec.revert_reason == f"IntentBookLimitViolated(0, 1, {50 * E18})"
-    assert ledger(world, book) == before
+    settle_reverts(world, book, batch, plan, f"IntentBookLimitViolated(0, 1, {50 * E18})")
     assert nonces_used(book, batch) == [False] * 3
 
 
@@ -713,15 +738,7 @@ def test_revert_when_condition_holds_gets_mismatched_flags(world, book):
 
 @diagonal
 def test_condition_holds_follows_the_executed_flags(world, book):
-    a, b = cow_pair(world)
-    a = make(
-        world.makers[0],
-        world.x,
-        world.y,
-        100 * E18,
-        150 * E18,
-        condition=Condition.intent_settles(b.maker, b.nonce),
-    )
+    a, b = dependent_cow_pair(world)
     f = book.contract.functions.conditionHolds
     batch = [a.as_tuple(), b.as_tuple()]
     assert f(batch, [True, True], 0).call() is True
@@ -738,20 +755,15 @@ def test_condition_holds_follows_the_executed_flags(world, book):
 def test_revert_when_the_same_batch_is_settled_twice(world, book):
     a, b = cow_pair(world)
     assert_filled(world, book, settle(world, book, (a, b), cow_plan(world, book)), (a, b))
-    before = ledger(world, book)
-    rec = settle(world, book, (a, b), cow_plan(world, book))
-    assert rec.revert_reason == f"IntentBookNonceUsed({a.maker}, {a.nonce})"
-    assert ledger(world, book) == before
+    reason = f"IntentBookNonceUsed({a.maker}, {a.nonce})"
+    settle_reverts(world, book, (a, b), cow_plan(world, book), reason)
 
 
 @diagonal
 def test_revert_when_an_intent_appears_twice_in_one_batch(world, book):
     a, b = cow_pair(world)
-    before = ledger(world, book)
     plan = book.plan([100 * E18, 100 * E18, 100 * E18], {world.x: 2, world.y: 1})
-    rec = settle(world, book, (a, a, b), plan)
-    assert rec.revert_reason == f"IntentBookNonceUsed({a.maker}, {a.nonce})"
-    assert ledger(world, book) == before
+    settle_reverts(world, book, (a, a, b), plan, f"IntentBookNonceUsed({a.maker}, {a.nonce})")
     assert nonces_used(book, (a, b)) == [False, False]
 
 
@@ -769,10 +781,8 @@ def test_cancel_marks_the_nonce_and_emits(world, book):
 def test_revert_when_settling_a_cancelled_intent(world, book):
     a, b = cow_pair(world)
     ok(world.chain, world.makers[1], book.contract.functions.cancel(b.nonce))
-    before = ledger(world, book)
-    rec = settle(world, book, (a, b), cow_plan(world, book))
-    assert rec.revert_reason == f"IntentBookNonceUsed({b.maker}, {b.nonce})"
-    assert ledger(world, book) == before
+    reason = f"IntentBookNonceUsed({b.maker}, {b.nonce})"
+    settle_reverts(world, book, (a, b), cow_plan(world, book), reason)
 
 
 @diagonal
@@ -805,11 +815,9 @@ def test_revert_when_one_signature_is_bad_nothing_changes(world, book):
     a, b = cow_pair(world)
     c = make(world.makers[2], world.x, world.y, E18, 1)
     sigs = [sign(world, book, a), sign(world, book, b), sign(world, book, c, world.stranger)]
-    before = ledger(world, book)
     plan = book.plan([200 * E18, 100 * E18, 0], {world.x: 2, world.y: 1})
-    rec = settle(world, book, (a, b, c), plan, signatures=sigs)
-    assert rec.revert_reason == f"IntentBookBadSignature(2, {world.stranger.address})"
-    assert ledger(world, book) == before
+    reason = f"IntentBookBadSignature(2, {world.stranger.address})"
+    settle_reverts(world, book, (a, b, c), plan, reason, signatures=sigs)
     assert nonces_used(book, (a, b, c)) == [False] * 3
 
 
@@ -836,11 +844,8 @@ def test_revert_when_one_condition_fails_nothing_changes(world, book):
     a, b = cow_pair(world)
     # carol's counter would sell Y for Z: nobody does
     c = make(world.makers[2], world.z, world.y, E18, 1, condition=Condition.counter_intent())
-    before = ledger(world, book)
     plan = book.plan([200 * E18, 100 * E18, 0], {world.x: 2, world.y: 1, world.z: 1})
-    rec = settle(world, book, (a, b, c), plan)
-    assert rec.revert_reason == "IntentBookConditionFailed(2)"
-    assert ledger(world, book) == before
+    settle_reverts(world, book, (a, b, c), plan, "IntentBookConditionFailed(2)")
     assert nonces_used(book, (a, b, c)) == [False] * 3
 
 
@@ -939,15 +944,7 @@ def test_counter_intent_unmet_reverts_or_skips(world, book, counter):
 
 @pairwise
 def test_intent_settles_executes_when_the_named_intent_does(world, book):
-    a, b = cow_pair(world)
-    a = make(
-        world.makers[0],
-        world.x,
-        world.y,
-        100 * E18,
-        150 * E18,
-        condition=Condition.intent_settles(b.maker, b.nonce),
-    )
+    a, b = dependent_cow_pair(world)
     rec = settle(world, book, (a, b), cow_plan(world, book))
     assert assert_filled(world, book, rec, (a, b)) == [200 * E18, 100 * E18]
 
@@ -1161,12 +1158,14 @@ def test_revert_when_signature_is_misdirected_or_malformed(world, book, variant)
         msg = typed_data(submitted, chain_id=world.chain.chain_id, verifying_contract=book.address)
         signer = Account.recover_message(encode_typed_data(full_message=msg), signature=sig)
         assert signer not in (ZERO, a.maker)
-    before = ledger(world, book)
-    rec = settle(
-        world, book, (submitted, b), cow_plan(world, book), signatures=[sig, sign(world, book, b)]
+    settle_reverts(
+        world,
+        book,
+        (submitted, b),
+        cow_plan(world, book),
+        f"IntentBookBadSignature(0, {signer})",
+        signatures=[sig, sign(world, book, b)],
     )
-    assert rec.revert_reason == f"IntentBookBadSignature(0, {signer})"
-    assert ledger(world, book) == before
     # the maker's real signature still works
     assert_filled(world, book, settle(world, book, (a, b), cow_plan(world, book)), (a, b))
 
