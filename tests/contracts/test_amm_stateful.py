@@ -16,9 +16,7 @@ from fractions import Fraction
 from math import isqrt
 from typing import Any
 
-from eth_abi import decode
 from eth_account.signers.local import LocalAccount
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -26,8 +24,8 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
+from txhelpers import run_counted_machine, snapshot_machine, view
 
 from chain.node import Chain
 from chain.types import Receipt
@@ -77,29 +75,16 @@ class Model:
         return self.reserves[0] * self.reserves[1]
 
 
-def _view(chain: Chain, call: Any) -> Any:
-    """Call a view at the head through the chain (faster than web3's eth_call round trip)."""
-    out = chain.call(call.address, bytes.fromhex(call._encode_transaction_data()[2:]))
-    values = decode([o["type"] for o in call.abi["outputs"]], out)
-    return values[0] if len(values) == 1 else tuple(values)
-
-
 def make_machine(env: Env, steps_run: list[int]) -> type[RuleBasedStateMachine]:
     """A state machine class bound to the deployed contracts in ``env``."""
     chain, pool = env.chain, env.pool
     f = pool.functions
 
-    class PoolMachine(RuleBasedStateMachine):
+    class PoolMachine(snapshot_machine(chain, steps_run)):
         def __init__(self) -> None:
             super().__init__()
-            self.snapshot_id = chain.snapshot()
             self.model = Model()
-            self.steps = 0
             self.k_per_share: Fraction | None = None
-
-        def teardown(self) -> None:
-            steps_run.append(self.steps)
-            chain.revert(self.snapshot_id)
 
         # ---- helpers ---------------------------------------------------------------------
 
@@ -262,20 +247,20 @@ def make_machine(env: Env, steps_run: list[int]) -> type[RuleBasedStateMachine]:
 
         @invariant()
         def reserves_equal_balances_and_model(self) -> None:
-            held = tuple(_view(chain, t.functions.balanceOf(pool.address)) for t in env.tokens)
-            assert _view(chain, f.getReserves()) == held == tuple(self.model.reserves)
+            held = tuple(view(chain, t.functions.balanceOf(pool.address)) for t in env.tokens)
+            assert view(chain, f.getReserves()) == held == tuple(self.model.reserves)
 
         @invariant()
         def holdings_match_model(self) -> None:
             m = self.model
-            assert _view(chain, f.totalSupply()) == m.supply
+            assert view(chain, f.totalSupply()) == m.supply
             for acct, shares, wallet in zip(env.agents, m.shares, m.wallets, strict=True):
-                assert _view(chain, f.balanceOf(acct.address)) == shares
+                assert view(chain, f.balanceOf(acct.address)) == shares
                 assert [
-                    _view(chain, t.functions.balanceOf(acct.address)) for t in env.tokens
+                    view(chain, t.functions.balanceOf(acct.address)) for t in env.tokens
                 ] == wallet
             assert [
-                _view(chain, t.functions.balanceOf(env.donor.address)) for t in env.tokens
+                view(chain, t.functions.balanceOf(env.donor.address)) for t in env.tokens
             ] == m.donor
 
         @invariant()
@@ -308,15 +293,8 @@ def _deploy(chain: Chain, deploy: Any, accounts: tuple[LocalAccount, ...]) -> En
 
 
 def test_fuzz_pool_reserves_k_and_model(chain, deploy, accounts):
-    steps_run: list[int] = []
-    run_state_machine_as_test(
-        make_machine(_deploy(chain, deploy, accounts), steps_run),
-        settings=settings(
-            max_examples=10,
-            stateful_step_count=50,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        ),
-    )
     # The machine really ran: many transactions over the examples.
-    assert sum(steps_run) >= 500, steps_run
+    run_counted_machine(
+        lambda steps_run: make_machine(_deploy(chain, deploy, accounts), steps_run),
+        max_examples=10,
+    )

@@ -14,10 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi import decode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -25,8 +23,8 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
+from txhelpers import run_counted_machine, snapshot_machine, view
 
 from chain.node import Chain
 from chain.types import Receipt
@@ -78,13 +76,6 @@ class Model:
         return sum(a.bonded + a.unbonding for a in self.accounts)
 
 
-def _view(chain: Chain, call: Any) -> Any:
-    """Call a view at the head through the chain (faster than web3's eth_call round trip)."""
-    out = chain.call(call.address, bytes.fromhex(call._encode_transaction_data()[2:]))
-    values = decode([o["type"] for o in call.abi["outputs"]], out)
-    return values[0] if len(values) == 1 else tuple(values)
-
-
 def make_machine(env: Env, steps_run: list[int]) -> type[RuleBasedStateMachine]:
     """A state machine class bound to the deployed contracts in ``env``.
 
@@ -93,16 +84,10 @@ def make_machine(env: Env, steps_run: list[int]) -> type[RuleBasedStateMachine]:
     chain, staking, token = env.chain, env.staking, env.token
     f = staking.functions
 
-    class StakingMachine(RuleBasedStateMachine):
+    class StakingMachine(snapshot_machine(chain, steps_run)):
         def __init__(self) -> None:
             super().__init__()
-            self.snapshot_id = chain.snapshot()
             self.model = Model()
-            self.steps = 0
-
-        def teardown(self) -> None:
-            steps_run.append(self.steps)
-            chain.revert(self.snapshot_id)
 
         # ---- helpers ---------------------------------------------------------------------
 
@@ -246,17 +231,17 @@ def make_machine(env: Env, steps_run: list[int]) -> type[RuleBasedStateMachine]:
 
         @invariant()
         def balance_equals_total_staked(self) -> None:
-            held = _view(chain, token.functions.balanceOf(staking.address))
-            assert held == _view(chain, f.totalStaked()) == self.model.total
-            assert _view(chain, token.functions.balanceOf(SINK)) == self.model.sunk
+            held = view(chain, token.functions.balanceOf(staking.address))
+            assert held == view(chain, f.totalStaked()) == self.model.total
+            assert view(chain, token.functions.balanceOf(SINK)) == self.model.sunk
 
         @invariant()
         def accounts_match_model(self) -> None:
             for acct, m in zip(env.stakers, self.model.accounts, strict=True):
-                assert _view(chain, f.stakeOf(acct.address)) == m.bonded
-                assert _view(chain, f.unbondingOf(acct.address)) == (m.unbonding, m.release)
-                assert _view(chain, f.slashableOf(acct.address)) == m.bonded + m.unbonding
-                assert _view(chain, token.functions.balanceOf(acct.address)) == m.wallet
+                assert view(chain, f.stakeOf(acct.address)) == m.bonded
+                assert view(chain, f.unbondingOf(acct.address)) == (m.unbonding, m.release)
+                assert view(chain, f.slashableOf(acct.address)) == m.bonded + m.unbonding
+                assert view(chain, token.functions.balanceOf(acct.address)) == m.wallet
 
     return StakingMachine
 
@@ -276,15 +261,8 @@ def _deploy(chain: Chain, deploy: Any, accounts: tuple[LocalAccount, ...]) -> En
 
 
 def test_fuzz_staking_balance_invariant_and_model(chain, deploy, accounts):
-    steps_run: list[int] = []
-    run_state_machine_as_test(
-        make_machine(_deploy(chain, deploy, accounts), steps_run),
-        settings=settings(
-            max_examples=12,
-            stateful_step_count=50,
-            deadline=None,
-            suppress_health_check=[HealthCheck.too_slow],
-        ),
-    )
     # The machine really ran: many transactions over the examples.
-    assert sum(steps_run) >= 500, steps_run
+    run_counted_machine(
+        lambda steps_run: make_machine(_deploy(chain, deploy, accounts), steps_run),
+        max_examples=12,
+    )
