@@ -28,40 +28,6 @@ SCHEMA = schema_id("escrow.completed")
 GAS = 1_000_000
 
 
-@pytest.fixture(scope="module")
-def reputation_artifact() -> Any:
-    from chain.compiler import compile_files
-
-    return compile_files([ROOT / "contracts" / "Reputation.sol"], root=ROOT).get("Reputation")
-
-
-@pytest.fixture
-def admin(accounts: tuple[LocalAccount, ...]) -> LocalAccount:
-    return accounts[0]
-
-
-@pytest.fixture
-def issuer(accounts: tuple[LocalAccount, ...]) -> LocalAccount:
-    return accounts[1]
-
-
-@pytest.fixture
-def subject(accounts: tuple[LocalAccount, ...]) -> LocalAccount:
-    return accounts[3]
-
-
-@pytest.fixture
-def stranger(accounts: tuple[LocalAccount, ...]) -> LocalAccount:
-    return accounts[4]
-
-
-@pytest.fixture
-def reputation(chain: Chain, reputation_artifact: Any, admin: LocalAccount, issuer: LocalAccount):
-    rep = chain.deploy(reputation_artifact, admin.address, sender=admin)
-    ok(chain, admin, rep.functions.registerIssuer(issuer.address))
-    return rep
-
-
 def ok(chain: Chain, account: LocalAccount, call: Any) -> None:
     rec = chain.receipt(chain.transact(account, call, gas=GAS))
     assert rec.status == 1, rec.revert_reason

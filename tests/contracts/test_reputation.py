@@ -43,13 +43,6 @@ GAS = 1_000_000
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def reputation_artifact() -> Any:
-    from chain.compiler import compile_files
-
-    return compile_files([ROOT / "contracts" / "Reputation.sol"], root=ROOT).get("Reputation")
-
-
 PROBE_SOURCE = """// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
@@ -82,39 +75,6 @@ def probe_artifact(tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture
 def probe(chain: Chain, probe_artifact: Any) -> Any:
     return chain.deploy(probe_artifact)
-
-
-@pytest.fixture
-def admin(accounts: tuple[LocalAccount, ...]) -> LocalAccount:
-    return accounts[0]
-
-
-@pytest.fixture
-def issuer(accounts: tuple[LocalAccount, ...]) -> LocalAccount:
-    return accounts[1]
-
-
-@pytest.fixture
-def other_issuer(accounts: tuple[LocalAccount, ...]) -> LocalAccount:
-    return accounts[2]
-
-
-@pytest.fixture
-def subject(accounts: tuple[LocalAccount, ...]) -> LocalAccount:
-    return accounts[3]
-
-
-@pytest.fixture
-def stranger(accounts: tuple[LocalAccount, ...]) -> LocalAccount:
-    return accounts[4]
-
-
-@pytest.fixture
-def reputation(chain: Chain, reputation_artifact: Any, admin: LocalAccount, issuer: LocalAccount):
-    """A Reputation whose admin is accounts[0], with accounts[1] registered as issuer."""
-    rep = chain.deploy(reputation_artifact, admin.address, sender=admin)
-    send(chain, admin, rep.functions.registerIssuer(issuer.address))
-    return rep
 
 
 _uids = iter(range(1, 10**9))
