@@ -9,6 +9,8 @@ tokens all have 18 decimals, like ETH, so "numeraire per ETH" is also "numeraire
 
 from __future__ import annotations
 
+import math
+import random
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -19,7 +21,7 @@ from eth_utils import function_signature_to_4byte_selector
 from agents.amm_math import amount_out, swap_to_price
 
 if TYPE_CHECKING:
-    from agents.agent import ChainReader
+    from agents.agent import AgentView, ChainReader
     from agents.market import Market, Pool
     from chain.types import PoolTx
 
@@ -34,6 +36,28 @@ def token_balance(reader: ChainReader, token: str, owner: str) -> int:
     raw = reader.call(token, _BALANCE_OF + encode(("address",), (owner,)))
     (balance,) = decode(("uint256",), raw)
     return int(balance)
+
+
+class HeadBalances:
+    """One owner's token balances at the head, each read once per head block.
+
+    Searchers size a trade by their balance on every visible pending swap, but the head state,
+    and so the balance, only changes when a block is sealed: one ``balanceOf`` call per token
+    and block is enough.
+    """
+
+    def __init__(self) -> None:
+        self._head: bytes | None = None
+        self._balances: dict[str, int] = {}
+
+    def get(self, view: AgentView, token: str, owner: str) -> int:
+        """``owner``'s balance of ``token`` at ``view``'s head."""
+        if view.head.hash != self._head:
+            self._head = view.head.hash
+            self._balances = {}
+        if token not in self._balances:
+            self._balances[token] = token_balance(view.reader, token, owner)
+        return self._balances[token]
 
 
 def hash_hex(tx_hash: bytes) -> str:
@@ -64,10 +88,38 @@ def fraction_of(amount: int, fraction: float) -> int:
     return min(amount, int(Fraction(fraction) * amount))
 
 
+def check_positive(name: str, value: float) -> None:
+    """Raise ValueError unless ``value`` is > 0."""
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+
+
 def check_non_negative(name: str, value: int) -> None:
     """Raise ValueError when ``value`` is negative."""
     if value < 0:
         raise ValueError(f"{name} must be >= 0, got {value}")
+
+
+def check_slippage_bps(slippage_bps: int) -> None:
+    """Raise ValueError unless ``slippage_bps`` is in [0, ``BPS``)."""
+    if not 0 <= slippage_bps < BPS:
+        raise ValueError(f"slippage_bps must be in [0, {BPS}), got {slippage_bps}")
+
+
+def random_trade(
+    rng: random.Random, market: Any, mean_size: float, size_sigma: float, relative: bool
+) -> tuple[Pool, str, int]:
+    """A random pool, side and log-normal size, as the order-flow agents draw them.
+
+    Returns:
+        ``(pool, token_in, amount_in)``; the amount is a fraction of the pool's reserve of
+        ``token_in`` when ``relative``, else absolute (it may round to 0).
+    """
+    pool: Pool = market.pools[rng.randrange(len(market.pools))]
+    token_in = pool.token0 if rng.random() < 0.5 else pool.token1
+    reserve_in, _ = market.reserves_for(pool, token_in)
+    size = math.exp(rng.gauss(math.log(mean_size), size_sigma))
+    return pool, token_in, int(size * reserve_in) if relative else int(size)
 
 
 def check_mode(mode: str) -> None:

@@ -23,6 +23,7 @@ An action is not repeated for ``RETRY_BLOCKS`` blocks, long enough for it to be 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -64,14 +65,7 @@ class _EscrowAgent(Agent):
         if sent is not None and view.head.number - sent < RETRY_BLOCKS:
             return None
         self._acted[key] = view.head.number
-        return TxIntent(
-            to=intent.to,
-            data=intent.data,
-            gas=intent.gas,
-            tip=self.tip,
-            label=intent.label,
-            meta=intent.meta,
-        )
+        return dataclasses.replace(intent, tip=self.tip)
 
 
 class ServiceBuyer(_EscrowAgent):

@@ -13,16 +13,17 @@ from agents.market import SwapCall, decode_swap
 from agents.strategies.common import (
     BPS,
     SWAP_GAS_USED,
+    HeadBalances,
     WeiPricer,
     best_arbitrage,
     check_fraction,
     check_non_negative,
+    check_positive,
+    check_slippage_bps,
     effective_tip,
     hash_hex,
-    oriented,
     pool_of,
     reference_price,
-    token_balance,
 )
 from chain.types import PoolTx, Receipt
 
@@ -106,13 +107,10 @@ class Frontrunner(Agent):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        if tip_increment <= 0:
-            raise ValueError(f"tip_increment must be > 0, got {tip_increment}")
+        check_positive("tip_increment", tip_increment)
         check_fraction("max_tip_fraction", max_tip_fraction)
-        if not size_multiple > 0:
-            raise ValueError(f"size_multiple must be > 0, got {size_multiple}")
-        if not 0 <= slippage_bps < BPS:
-            raise ValueError(f"slippage_bps must be in [0, {BPS}), got {slippage_bps}")
+        check_positive("size_multiple", size_multiple)
+        check_slippage_bps(slippage_bps)
         check_non_negative("min_profit_wei", min_profit_wei)
         self.tip_increment = tip_increment
         self.max_tip_fraction = max_tip_fraction
@@ -121,6 +119,7 @@ class Frontrunner(Agent):
         self.reprice = reprice
         self.min_profit_wei = min_profit_wei
         self.pricer = WeiPricer(numeraire, eth_price, prices_wei)
+        self.balances = HeadBalances()
         self.open: OpenFront | None = None
         """Its pending front-run, if any."""
 
@@ -156,13 +155,13 @@ class Frontrunner(Agent):
             return ()
         if view.nonce > view.confirmed_nonce:
             return ()  # something of its own is still pending
-        reserve_in, reserve_out = oriented(market.reserves[pool.address], pool, swap.token_in)
+        reserve_in, reserve_out = market.reserves_for(pool, swap.token_in)
         price = reference_price(market, pool, swap.token_in)
         best, _ = best_arbitrage(reserve_in, reserve_out, pool.fee_bps, price)
         size = min(
             int(swap.amount_in * self.size_multiple),
             best,
-            token_balance(view.reader, swap.token_in, self.address),
+            self.balances.get(view, swap.token_in, self.address),
         )
         if size <= 0:
             return ()  # the victim's direction does not pay at the reference, or no funds

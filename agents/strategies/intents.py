@@ -11,7 +11,6 @@ mined wins and the others revert with ``IntentBookNonceUsed``. Both need a book 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,13 @@ from agents.intents import (
     sign_intent,
     solve_pair,
 )
-from agents.strategies.common import hash_hex, token_balance
+from agents.strategies.common import (
+    BPS,
+    check_slippage_bps,
+    hash_hex,
+    random_trade,
+    token_balance,
+)
 
 if TYPE_CHECKING:
     from agents.market import IntentBoard, Pool, PostedIntent
@@ -100,8 +105,7 @@ class IntentMaker(Agent):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        if not 0 <= slippage_bps < 10_000:
-            raise ValueError(f"slippage_bps must be in [0, 10000), got {slippage_bps}")
+        check_slippage_bps(slippage_bps)
         if mean_size <= 0:
             raise ValueError(f"mean_size must be > 0, got {mean_size}")
         if horizon_s <= 0:
@@ -123,12 +127,10 @@ class IntentMaker(Agent):
     def observe(self, view: AgentView) -> Sequence[Action]:
         market = view.market
         board = board_of(market)
-        pool: Pool = market.pools[self.rng.randrange(len(market.pools))]
-        token_in = pool.token0 if self.rng.random() < 0.5 else pool.token1
-        reserve_in, _ = market.reserves_for(pool, token_in)
-        size = math.exp(self.rng.gauss(math.log(self.mean_size), self.size_sigma))
+        pool, token_in, amount_in = random_trade(
+            self.rng, market, self.mean_size, self.size_sigma, self.relative
+        )
         conditional = self.rng.random() < self.conditional
-        amount_in = int(size * reserve_in) if self.relative else int(size)
         if amount_in <= 0:
             return ()
         committed = sum(
@@ -138,7 +140,7 @@ class IntentMaker(Agent):
         )
         if committed + amount_in > token_balance(view.reader, token_in, self.address):
             return ()  # a batch pulling more than the maker holds would revert for everyone
-        min_out = market.quote(pool, token_in, amount_in) * (10_000 - self.slippage_bps) // 10_000
+        min_out = market.quote(pool, token_in, amount_in) * (BPS - self.slippage_bps) // BPS
         if min_out <= 0:
             return ()
         intent = Intent(
@@ -207,11 +209,9 @@ class Solver(Agent):
             if not posted:
                 continue
             open_intents = tuple(p for p in open_intents if p not in posted)  # one pool per pair
-            batch = self._batch(posted, pool, market, board)
-            if not batch:
+            batch, plan = self._batch(posted, pool, market, board)
+            if plan is None:
                 continue
-            plan = self._solve(batch, pool, market, board)
-            assert plan is not None  # _batch only keeps solvable batches
             gas = (
                 SETTLE_BASE_GAS
                 + SETTLE_GAS_PER_INTENT * len(batch)
@@ -248,14 +248,21 @@ class Solver(Agent):
 
     def _batch(
         self, posted: Sequence[PostedIntent], pool: Pool, market: Any, board: IntentBoard
-    ) -> list[PostedIntent]:
-        """The largest batch, built greedily, that solves and whose conditions all hold."""
+    ) -> tuple[list[PostedIntent], Plan | None]:
+        """The largest batch, built greedily, that solves and whose conditions all hold, and
+        its plan (None for an empty batch)."""
         batch: list[PostedIntent] = []
+        plan: Plan | None = None
 
         def fits(extra: list[PostedIntent]) -> bool:
+            nonlocal plan
             if len(batch) + len(extra) > self.max_batch:
                 return False
-            return self._solve(batch + extra, pool, market, board) is not None
+            solved = self._solve(batch + extra, pool, market, board)
+            if solved is None:
+                return False
+            plan = solved  # every fit is kept, so the last one is the final batch's plan
+            return True
 
         plain = [p for p in posted if p.intent.condition.kind == ConditionKind.NONE]
         counter = [p for p in posted if p.intent.condition.kind == ConditionKind.COUNTER_INTENT]
@@ -276,4 +283,4 @@ class Solver(Agent):
                 if crosses(q.intent, p.intent) and fits([p, q]):
                     batch.extend((p, q))
                     break
-        return batch
+        return batch, plan

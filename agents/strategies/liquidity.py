@@ -13,6 +13,7 @@ from agents.market import MAX_UINT, Pool
 from agents.strategies.common import (
     check_fraction,
     check_non_negative,
+    check_positive,
     fraction_of,
     token_balance,
 )
@@ -60,8 +61,7 @@ class LiquidityProvider(Agent):
         super().__init__(*args, **kwargs)
         if not initial_fraction >= 0:
             raise ValueError(f"initial_fraction must be >= 0, got {initial_fraction}")
-        if not add_fraction > 0:
-            raise ValueError(f"add_fraction must be > 0, got {add_fraction}")
+        check_positive("add_fraction", add_fraction)
         check_fraction("remove_fraction", remove_fraction)
         check_fraction("add_probability", add_probability, allow_zero=True)
         check_non_negative("tip", tip)

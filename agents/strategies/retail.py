@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from agents.agent import GWEI, Action, Agent, AgentView
+from agents.strategies.common import BPS, check_slippage_bps, random_trade
 
 
 class RetailTrader(Agent):
@@ -37,8 +37,7 @@ class RetailTrader(Agent):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        if not 0 <= slippage_bps < 10_000:
-            raise ValueError(f"slippage_bps must be in [0, 10000), got {slippage_bps}")
+        check_slippage_bps(slippage_bps)
         if mean_size <= 0:
             raise ValueError(f"mean_size must be > 0, got {mean_size}")
         self.mean_size = mean_size
@@ -54,15 +53,13 @@ class RetailTrader(Agent):
         market = view.market
         if view.nonce - view.confirmed_nonce >= 4:
             return ()  # do not pile up unmined trades
-        pool = market.pools[self.rng.randrange(len(market.pools))]
-        token_in = pool.token0 if self.rng.random() < 0.5 else pool.token1
-        reserve_in, _ = market.reserves_for(pool, token_in)
-        size = math.exp(self.rng.gauss(math.log(self.mean_size), self.size_sigma))
-        amount_in = int(size * reserve_in) if self.relative else int(size)
+        pool, token_in, amount_in = random_trade(
+            self.rng, market, self.mean_size, self.size_sigma, self.relative
+        )
         if amount_in <= 0:
             return ()
         quote = market.quote(pool, token_in, amount_in)
-        min_out = quote * (10_000 - self.slippage_bps) // 10_000
+        min_out = quote * (BPS - self.slippage_bps) // BPS
         if min_out <= 0 or not self.can_afford(150_000, 2 * view.base_fee + self.tip):
             return ()
         return (market.swap(pool, token_in, amount_in, min_out, self.address, tip=self.tip),)

@@ -10,16 +10,16 @@ from agents.amm_math import SandwichPlan, optimal_sandwich
 from agents.market import Pool, SwapCall, decode_swap
 from agents.strategies.common import (
     SWAP_GAS_USED,
+    HeadBalances,
     WeiPricer,
     check_fraction,
     check_mode,
     check_non_negative,
+    check_positive,
     effective_tip,
     fraction_of,
     hash_hex,
-    oriented,
     pool_of,
-    token_balance,
 )
 from chain.types import PoolTx
 
@@ -93,13 +93,11 @@ class Sandwicher(Agent):
     ) -> None:
         super().__init__(*args, **kwargs)
         check_mode(mode)
-        if tip_increment <= 0:
-            raise ValueError(f"tip_increment must be > 0, got {tip_increment}")
+        check_positive("tip_increment", tip_increment)
         check_fraction("bribe_fraction", bribe_fraction, allow_zero=True)
         check_fraction("max_front_fraction", max_front_fraction)
         check_non_negative("min_profit_wei", min_profit_wei)
-        if search_budget <= 0:
-            raise ValueError(f"search_budget must be > 0, got {search_budget}")
+        check_positive("search_budget", search_budget)
         if max_front_in is not None and max_front_in <= 0:
             raise ValueError(f"max_front_in must be > 0 (or None), got {max_front_in}")
         self.mode = mode
@@ -110,6 +108,7 @@ class Sandwicher(Agent):
         self.min_profit_wei = min_profit_wei
         self.search_budget = search_budget
         self.pricer = WeiPricer(numeraire, eth_price, prices_wei)
+        self.balances = HeadBalances()
 
     def setup(self, market: Any) -> Sequence[Action]:
         return market.approvals()
@@ -168,9 +167,9 @@ class Sandwicher(Agent):
 
     def plan(self, view: AgentView, pool: Pool, swap: SwapCall) -> SandwichPlan | None:
         """The most profitable sandwich of ``swap`` at the last block's reserves, or None."""
-        reserve_in, reserve_out = oriented(view.market.reserves[pool.address], pool, swap.token_in)
+        reserve_in, reserve_out = view.market.reserves_for(pool, swap.token_in)
         cap = fraction_of(
-            token_balance(view.reader, swap.token_in, self.address), self.max_front_fraction
+            self.balances.get(view, swap.token_in, self.address), self.max_front_fraction
         )
         if self.max_front_in is not None:
             cap = min(cap, self.max_front_in)
