@@ -345,8 +345,19 @@ def _csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def _json_text(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+def summary_text(summary: Mapping[str, Any]) -> str:
+    """A summary as ``summary.json`` holds it (sorted keys, so equal runs give equal bytes)."""
+    return json.dumps(summary, indent=2, sort_keys=True) + "\n"
+
+
+def summary_line(summary: Mapping[str, Any]) -> str:
+    """One line about a run's summary (txs, reverts, victim loss, searcher profit)."""
+    unit = summary["numeraire"]
+    return (
+        f"{summary['txs']} txs ({summary['reverted']} reverted), victim loss "
+        f"{summary['victim_loss']:,.2f} {unit}, searcher profit "
+        f"{summary['searcher_profit']:,.2f} {unit}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -646,7 +657,7 @@ def write_run(out: Path, run: RunReport, scenario: Scenario, seed: int) -> Path:
     write_text(out / "blocks.csv", _csv_text(BLOCK_COLUMNS, run.blocks))
     write_text(out / "agents.csv", _csv_text(AGENT_COLUMNS, run.agents))
     write_text(out / "victims.csv", _csv_text(VICTIM_COLUMNS, run.victims))
-    write_text(out / "summary.json", _json_text(run.summary))
+    write_text(out / "summary.json", summary_text(run.summary))
     plots = write_plots(out, [run], run.summary["numeraire"])
     report = out / "report.md"
     title = f"{scenario.run.name} ({run.policy} ordering)"
@@ -679,7 +690,7 @@ def write_comparison(out: Path, runs: Sequence[RunReport], scenario: Scenario, s
         "policies": [r.policy for r in runs],
         "runs": {r.policy: r.summary for r in runs},
     }
-    write_text(out / "summary.json", _json_text(summary))
+    write_text(out / "summary.json", summary_text(summary))
     numeraire = runs[0].summary["numeraire"] if runs else ""
     plots = write_plots(out, runs, numeraire)
     intro = [

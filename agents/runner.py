@@ -17,7 +17,7 @@ from typing import IO
 
 from agents.accounting import account_run
 from agents.eventlog import EventLog
-from agents.report import RunReport, summarize, write_comparison, write_run
+from agents.report import RunReport, summarize, summary_line, write_comparison, write_run
 from agents.scenario import Scenario, build, canonical_policy
 from chain.compiler import compile_project
 
@@ -112,13 +112,8 @@ def _job(scenario: Scenario, policy: str, seed: int, out: Path) -> RunOutcome:
 
 def describe(outcome: RunOutcome) -> str:
     """One line about a finished run, for progress output."""
-    s = outcome.report.summary
-    unit = s["numeraire"]
-    return (
-        f"{outcome.report.policy}: {outcome.wall_s:.1f}s, {s['txs']} txs "
-        f"({s['reverted']} reverted), victim loss {s['victim_loss']:,.2f} {unit}, "
-        f"searcher profit {s['searcher_profit']:,.2f} {unit}"
-    )
+    report = outcome.report
+    return f"{report.policy}: {outcome.wall_s:.1f}s, {summary_line(report.summary)}"
 
 
 def compare(

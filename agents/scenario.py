@@ -54,8 +54,8 @@ _POLICY_ALIASES = {
 MIN_GAS_LIMIT = 2_500_000
 """Smallest block gas limit: deploying the pool factory (~1.9M gas) must fit in a block."""
 TOKEN_UNIT = 10**18
-_MAX_FUNDING_BLOCKS = 100
 """Amounts in scenario files are whole tokens; the mock tokens have 18 decimals."""
+_MAX_FUNDING_BLOCKS = 100
 LatencyKind = Literal["constant", "per-agent", "random"]
 ScheduleKind = Literal["poisson", "periodic", "none"]
 # Parameters of Agent.__init__ that ``build`` supplies itself; a scenario may not set them.

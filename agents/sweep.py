@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from agents.report import summary_line, summary_text, write_text
 from agents.scenario import Scenario, ScenarioError, canonical_policy, load_scenario, parse_scenario
 
 DEFAULT_METRICS: tuple[str, ...] = (
@@ -433,18 +434,11 @@ def run_summary(
     return simulate(scenario, policy=policy, seed=seed, progress=progress).summary
 
 
-def summary_text(summary: Mapping[str, Any]) -> str:
-    """A summary as ``summary.json`` holds it (sorted keys, so equal runs give equal bytes)."""
-    return json.dumps(summary, indent=2, sort_keys=True) + "\n"
-
-
 def _run_job(
     task: tuple[Scenario, int, Path], progress: IO[str] | None = None
 ) -> tuple[Path, dict[str, Any], float]:
     # Top-level so that worker processes can import it. The worker writes the file itself: a
     # run that finished is kept even if the parent is interrupted before it hears of it.
-    from agents.report import write_text
-
     scenario, seed, path = task
     start = time.perf_counter()
     summary = run_summary(scenario, seed, progress=progress)
@@ -509,15 +503,6 @@ def _manifest_text(plan: SweepPlan, metrics: Sequence[str]) -> str:
     return json.dumps(data, indent=2) + "\n"
 
 
-def _describe(summary: Mapping[str, Any]) -> str:
-    unit = summary["numeraire"]
-    return (
-        f"{summary['txs']} txs ({summary['reverted']} reverted), victim loss "
-        f"{summary['victim_loss']:,.2f} {unit}, searcher profit "
-        f"{summary['searcher_profit']:,.2f} {unit}"
-    )
-
-
 def run_sweep(
     plan: SweepPlan,
     *,
@@ -544,8 +529,6 @@ def run_sweep(
         SweepError: ``jobs < 1``, no metrics, a metric that is not a number in the summaries,
             or an output directory holding runs of another version of the scenario file.
     """
-    from agents.report import write_text
-
     if jobs < 1:
         raise SweepError(f"--jobs must be >= 1, got {jobs}")
     metrics = tuple(metrics)
@@ -571,7 +554,7 @@ def run_sweep(
         nonlocal finished, checked
         finished += 1
         count = f"[{reused + finished}/{plan.total}]"
-        say(f"{count} {labels[path]}: {wall_s:.1f}s, {_describe(summary)}")
+        say(f"{count} {labels[path]}: {wall_s:.1f}s, {summary_line(summary)}")
         if not checked:
             check_metrics(summary, metrics)
             checked = True
