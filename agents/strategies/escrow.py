@@ -73,6 +73,8 @@ class ServiceBuyer(_EscrowAgent):
 
     Args:
         price: Paid to the seller on delivery.
+        value: What a delivered service is worth to the buyer (for welfare; > price makes
+            trade worth it).
         bond: The buyer's own bond.
         seller_bond: The bond asked of the seller.
         fee: The arbitrator's fee.
@@ -92,6 +94,7 @@ class ServiceBuyer(_EscrowAgent):
         self,
         *args: Any,
         price: int = 10 * TOKEN,
+        value: int = 15 * TOKEN,
         bond: int = 2 * TOKEN,
         seller_bond: int = 10 * TOKEN,
         fee: int = TOKEN,
@@ -112,7 +115,10 @@ class ServiceBuyer(_EscrowAgent):
             raise ValueError(f"max_open must be >= 1, got {max_open}")
         if accept_window <= 0 or deliver_window <= 0:
             raise ValueError("accept_window and deliver_window must be > 0")
+        if value < 0:
+            raise ValueError(f"value must be >= 0, got {value}")
         self.price = price
+        self.value = value
         self.bond = bond
         self.seller_bond = seller_bond
         self.fee = fee
@@ -232,6 +238,7 @@ class ServiceSeller(_EscrowAgent):
         believed_dispute_prob: Opportunistic: the chance it thinks a default is disputed.
         honest_deals: Deceptive: deals delivered before it starts defaulting.
         bribe: Side payment sent to the arbitrator of a disputed deal it defaulted on (0: none).
+        cost: What delivering a deal costs the seller (for welfare); a default saves it.
         **kwargs: Passed to ``Agent`` (and ``tip``).
     """
 
@@ -244,6 +251,7 @@ class ServiceSeller(_EscrowAgent):
         believed_dispute_prob: float = 0.5,
         honest_deals: int = 2,
         bribe: int = 0,
+        cost: int = 4 * TOKEN,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -251,14 +259,17 @@ class ServiceSeller(_EscrowAgent):
             raise ValueError(f"behaviour must be one of {BEHAVIOURS}, got {behaviour!r}")
         check_fraction("temptation_prob", temptation_prob, allow_zero=True)
         check_fraction("believed_dispute_prob", believed_dispute_prob, allow_zero=True)
-        if temptation < 0 or honest_deals < 0 or bribe < 0:
-            raise ValueError("temptation, honest_deals and bribe must be >= 0")
+        if temptation < 0 or honest_deals < 0 or bribe < 0 or cost < 0:
+            raise ValueError("temptation, honest_deals, bribe and cost must be >= 0")
         self.behaviour: Behaviour = behaviour
         self.temptation_prob = temptation_prob
         self.temptation = temptation
         self.believed_dispute_prob = believed_dispute_prob
         self.honest_deals = honest_deals
         self.bribe = bribe
+        self.cost = cost
+        self.outside_gains: dict[int, int] = {}
+        """Deal id -> the outside gain an opportunistic seller defaults for (welfare)."""
         self.taken = 0
         self.caught = False
         self.plans: dict[int, bool] = {}
@@ -308,11 +319,14 @@ class ServiceSeller(_EscrowAgent):
             return not self.caught
         if self.rng.random() >= self.temptation_prob:
             return False
-        gain = self.rng.uniform(0, 2 * self.temptation)
+        gain = int(self.rng.uniform(0, 2 * self.temptation))
         p_lose = self.believed_dispute_prob
         if economy.slash_on_timeout:
             p_lose = 1.0
-        return gain > deal.counterparty_bond * p_lose
+        if gain > deal.counterparty_bond * p_lose:
+            self.outside_gains[deal.id] = gain
+            return True
+        return False
 
 
 class Arbitrator(_EscrowAgent):
