@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
-    from chain.types import Block, PoolTx, Receipt
+    from chain.types import Block, Log, PoolTx, Receipt
 
 GWEI = 10**9
 
@@ -98,6 +98,18 @@ class ChainReader(Protocol):
 
     def balance(self, address: str) -> int: ...
 
+    # What an off-chain verifier also needs (``agents.reputation.verify_attestation``): the
+    # EIP-712 domain's chain id, the head's time for expiry, and logs for recorded claims.
+    @property
+    def chain_id(self) -> int: ...
+
+    @property
+    def head(self) -> Block: ...
+
+    def logs(
+        self, *, address: str | None = None, topics: Sequence[bytes | None] | None = None
+    ) -> tuple[Log, ...]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class AgentView:
@@ -113,7 +125,8 @@ class AgentView:
         pending: The mempool as it has reached this agent (pending and queued txs).
         trigger: The pending tx that woke the agent (reason "pending"), else None.
         new_blocks: Blocks sealed since the agent last woke.
-        reader: Read-only chain calls (``call``, ``balance``) against the head state.
+        reader: Read-only chain access against the head state (``call``, ``balance``,
+            ``logs``, ``chain_id``, ``head``).
         market: Scenario-wide read-only data (pools, reserves per block, reference price).
     """
 

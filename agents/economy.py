@@ -8,7 +8,8 @@ their view's ``reader`` (reputation scores, stakes), and keeps every agreement's
 from the Escrow events of each block (``on_block``), so agents do not each scan the logs.
 
 It also keeps the off-chain *directory*: which addresses offer a service or arbitrate. A listing
-is not a claim about quality; buyers judge that from on-chain reputation.
+is not a claim about quality; buyers judge that from on-chain reputation, and optionally from the
+signed credentials on the off-chain ``credentials`` board (``agents.credentials``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
 from agents.agent import TxIntent
+from agents.credentials import CredentialBoard
 from agents.market import approve_intent
 
 if TYPE_CHECKING:
@@ -94,7 +96,8 @@ class Deal:
         counterparty_bond: The seller's bond, posted on acceptance.
         fee: The arbitrator's fee.
         accept_by: Last second to accept.
-        deliver_by: Last second to confirm or dispute.
+        deliver_by: The promised delivery deadline; confirming or disputing stays allowed
+            until ``deliver_by`` plus the escrow's grace period.
         state: Where the agreement is (``IEscrow.State`` by name).
         proposer_confirmed: The buyer confirmed delivery.
         counterparty_confirmed: The seller confirmed, i.e. delivered (the protocol's delivery).
@@ -149,9 +152,14 @@ class SellerRecord:
         """Outcomes that count against a seller."""
         return self.defaulted + self.dispute_lost
 
-    def trust(self) -> float:
-        """Posterior mean of "delivers" under a uniform prior: (good + 1) / (all + 2)."""
-        good = self.completed + self.dispute_won
+    def trust(self, credentials: int = 0) -> float:
+        """Posterior mean of "delivers" under a uniform prior: (good + 1) / (all + 2).
+
+        Args:
+            credentials: Off-chain credentials of delivery the buyer accepted (verified, or
+                taken on faith); each counts as one more good outcome.
+        """
+        good = self.completed + self.dispute_won + credentials
         return (good + 1) / (good + self.bad + 2)
 
 
@@ -174,6 +182,7 @@ class Economy:
         timeout_policy: TimeoutPolicy,
         min_arbitrator_stake: int,
         ruling_window: int,
+        grace_period: int = 0,
     ) -> None:
         self.chain = chain
         self.currency = currency
@@ -185,6 +194,8 @@ class Economy:
         self.timeout_policy: TimeoutPolicy = timeout_policy
         self.min_arbitrator_stake = min_arbitrator_stake
         self.ruling_window = ruling_window
+        self.grace_period = grace_period
+        """Seconds after ``deliver_by`` that confirm and dispute stay open and timeout does not."""
         self.sellers: list[str] = []
         self.arbitrators: list[str] = []
         self.deals: dict[int, Deal] = {}
@@ -192,6 +203,8 @@ class Economy:
         """Currency sent directly from one agent to another: ``(payer, payee) -> amount``."""
         self.slashed_bonds = 0
         self.slashed_stake = 0
+        self.credentials = CredentialBoard()
+        """Off-chain credentials each subject shows (``ReputationIssuer`` publishes here)."""
 
     @property
     def block_interval_s(self) -> int:
@@ -211,6 +224,7 @@ class Economy:
         timeout_policy: TimeoutPolicy = "slash",
         min_arbitrator_stake: int = 100 * TOKEN,
         ruling_window: int = 36,
+        grace_period: int = 0,
         arbitrator_slash: int = 50 * TOKEN,
         unbonding_period: int = 86_400,
         community: bool = False,
@@ -224,6 +238,9 @@ class Economy:
             timeout_policy: "slash" (SlashBoth) or "refund" (RefundBoth) on delivery timeouts.
             min_arbitrator_stake: Bonded stake an arbitrator needs to be chosen (0: none).
             ruling_window: Seconds an arbitrator has to rule after a dispute.
+            grace_period: Seconds after an agreement's ``deliverBy`` during which confirm and
+                dispute are still accepted and timeout is not (0: the plain deadline). The
+                deadline-grace variant, against congestion that delays confirmations.
             arbitrator_slash: Stake taken from an arbitrator who misses the window.
             unbonding_period: Staking's unbonding period in seconds.
             community: Deploy ``CommunityCurrency`` (transferable only through the approved
@@ -235,6 +252,8 @@ class Economy:
             raise ValueError(f"timeout_policy must be 'refund' or 'slash', got {timeout_policy!r}")
         if min_arbitrator_stake < 0:
             raise ValueError(f"min_arbitrator_stake must be >= 0, got {min_arbitrator_stake}")
+        if not 0 <= grace_period < 2**64:  # the contract caps it at type(uint64).max
+            raise ValueError(f"grace_period must be >= 0 and < 2**64 seconds, got {grace_period}")
         owner = admin or chain.accounts[0]
         sink = treasury or chain.accounts[1].address
         name = "CommunityCurrency" if community else "AgentCurrency"
@@ -253,6 +272,7 @@ class Economy:
             _POLICY_ID[timeout_policy],
             arbitrator_slash,
             sink,
+            grace_period,
             sender=owner,
         )
         calls = [
@@ -280,6 +300,7 @@ class Economy:
             timeout_policy=timeout_policy,
             min_arbitrator_stake=min_arbitrator_stake,
             ruling_window=ruling_window,
+            grace_period=grace_period,
         )
 
     # -- set-up (before the run) -----------------------------------------------------------------
@@ -293,6 +314,24 @@ class Economy:
                 )
         if not self.chain.automine:
             self.chain.mine()
+
+    def register_issuer(self, address: str) -> None:
+        """Have the admin register ``address`` as a reputation issuer; mined at once.
+
+        For a rating agency's ``setup``: set-up runs before the run, and registration is the
+        admin's decision, not a transaction the agency can send itself. Registering twice is a
+        no-op (the contract would revert).
+        """
+        if self.reputation.functions.isIssuer(address).call():
+            return
+        self.chain.transact(
+            self.admin, self.reputation.functions.registerIssuer(address), gas=100_000
+        )
+        if not self.chain.automine:
+            # Mid set-up this block may carry agents' set-up txs too: the economy must see them.
+            (block,) = self.chain.mine()
+            self.on_block(block, self.chain.receipts(block.number))
+        self.credentials.list_issuer(address)
 
     def list_seller(self, address: str) -> None:
         """Add a seller to the directory (agents call this from ``setup``)."""

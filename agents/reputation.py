@@ -29,7 +29,7 @@ from chain.errors import TestbedError
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
-    from chain.node import Chain
+    from agents.agent import ChainReader
 
 DOMAIN_NAME: Final = "agent-testbed Reputation"
 DOMAIN_VERSION: Final = "1"
@@ -233,7 +233,7 @@ def recover_signer(
 
 
 def verify_attestation(
-    chain: Chain, reputation_address: str, attestation: Attestation, signature: bytes
+    chain: ChainReader, reputation_address: str, attestation: Attestation, signature: bytes
 ) -> VerificationResult:
     """Check a signed credential locally and against the Reputation contract at the chain head.
 
@@ -245,7 +245,8 @@ def verify_attestation(
     at the head block's timestamp ("expired").
 
     Args:
-        chain: The chain to ask.
+        chain: The chain to ask: the ``Chain`` itself or any reader with its ``chain_id``,
+            ``head``, ``call`` and ``logs`` (an agent passes its view's ``reader``).
         reputation_address: Address of the Reputation contract.
         attestation: The credential's claim.
         signature: The issuer's 65-byte signature.
@@ -315,7 +316,7 @@ def _eip191_hash(signable: SignableMessage) -> bytes:
 
 
 def _view(
-    chain: Chain,
+    chain: ChainReader,
     contract: str,
     function: tuple[str, list[str]],
     returns: list[str],
@@ -327,7 +328,7 @@ def _view(
     return tuple(decode(returns, output))
 
 
-def _recorded(chain: Chain, contract: str, uid: bytes) -> Attestation | None:
+def _recorded(chain: ChainReader, contract: str, uid: bytes) -> Attestation | None:
     """The attestation recorded on-chain under ``uid`` (from its ``Attested`` log), if any."""
     logs = chain.logs(address=contract, topics=[ATTESTED_TOPIC, uid])
     if not logs:

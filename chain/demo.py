@@ -239,6 +239,7 @@ def _commitment_showcase(chain: Chain, out: TextIO) -> dict[str, Any]:
         1,  # TimeoutPolicy.SlashBoth
         50 * 10**18,  # arbitrator slash on a no-show
         treasury.address,
+        0,  # grace period after deliverBy (s)
     )
     chain.transact(
         admin, coin.functions.grantRole(coin.functions.MINTER_ROLE().call(), admin.address)

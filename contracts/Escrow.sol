@@ -14,7 +14,8 @@ import {IStaking} from "./interfaces/IStaking.sol";
 ///         currency, with bonds, a ruling window, permissionless timeouts and reputation records.
 /// @dev Mechanism parameters are constructor arguments so that variants can be deployed side by
 ///      side. Deadlines: an action is allowed while `block.timestamp <= deadline`, the exit it
-///      guards only when `block.timestamp > deadline` (see {IEscrow}). Every state-changing
+///      guards only when `block.timestamp > deadline` (see {IEscrow}); confirm, dispute and
+///      timeout use `deliverBy + gracePeriod` ({_deliveryDeadline}). Every state-changing
 ///      function is `nonReentrant` and follows checks-effects-interactions; the only external
 ///      calls before payouts go to the trusted, immutable `staking` and `reputation`.
 ///      Reputation records are best effort (see {_attest}): a registry that rejects them cannot
@@ -52,6 +53,9 @@ contract Escrow is IEscrow, ReentrancyGuard {
     uint256 public immutable arbitratorSlashAmount;
     /// @notice Receiver of bonds slashed under SlashBoth.
     address public immutable slashSink;
+    /// @notice Seconds after `deliverBy` during which confirm and dispute are still allowed and
+    ///         timeout is not yet (0: none), so that congestion cannot break a commitment.
+    uint256 public immutable gracePeriod;
 
     /// @notice Number of agreements proposed so far; the latest id.
     uint256 public agreementCount;
@@ -69,6 +73,7 @@ contract Escrow is IEscrow, ReentrancyGuard {
     /// @param timeoutPolicy_ RefundBoth or SlashBoth on a delivery timeout.
     /// @param arbitratorSlashAmount_ Stake slashed from an arbitrator who does not rule in time.
     /// @param slashSink_ Receiver of slashed bonds (must be non-zero under SlashBoth).
+    /// @param gracePeriod_ Seconds confirm and dispute stay open after `deliverBy` (< 2**64).
     constructor(
         IERC20 currency_,
         IStaking staking_,
@@ -77,11 +82,13 @@ contract Escrow is IEscrow, ReentrancyGuard {
         uint256 rulingWindow_,
         TimeoutPolicy timeoutPolicy_,
         uint256 arbitratorSlashAmount_,
-        address slashSink_
+        address slashSink_,
+        uint256 gracePeriod_
     ) {
         if (timeoutPolicy_ == TimeoutPolicy.SlashBoth && slashSink_ == address(0)) {
             revert EscrowInvalidSlashSink(slashSink_);
         }
+        if (gracePeriod_ > type(uint64).max) revert EscrowInvalidGracePeriod(gracePeriod_);
         currency = currency_;
         staking = staking_;
         reputation = reputation_;
@@ -90,6 +97,7 @@ contract Escrow is IEscrow, ReentrancyGuard {
         timeoutPolicy = timeoutPolicy_;
         arbitratorSlashAmount = arbitratorSlashAmount_;
         slashSink = slashSink_;
+        gracePeriod = gracePeriod_;
     }
 
     /// @inheritdoc IEscrow
@@ -141,7 +149,8 @@ contract Escrow is IEscrow, ReentrancyGuard {
     function confirm(uint256 id) external nonReentrant {
         Agreement storage a = _agreementIn(id, State.Accepted);
         bool byProposer = _requireParty(a);
-        if (block.timestamp > a.deliverBy) revert EscrowDeadlinePassed(id, a.deliverBy);
+        uint256 deadline = _deliveryDeadline(a);
+        if (block.timestamp > deadline) revert EscrowDeadlinePassed(id, deadline);
         if (byProposer ? a.proposerConfirmed : a.counterpartyConfirmed) {
             revert EscrowAlreadyConfirmed(id, msg.sender);
         }
@@ -164,7 +173,8 @@ contract Escrow is IEscrow, ReentrancyGuard {
     function dispute(uint256 id) external nonReentrant {
         Agreement storage a = _agreementIn(id, State.Accepted);
         _requireParty(a);
-        if (block.timestamp > a.deliverBy) revert EscrowDeadlinePassed(id, a.deliverBy);
+        uint256 deadline = _deliveryDeadline(a);
+        if (block.timestamp > deadline) revert EscrowDeadlinePassed(id, deadline);
         a.state = State.Disputed;
         a.ruleBy = SafeCast.toUint64(block.timestamp + rulingWindow);
         emit EscrowDisputed(id, msg.sender, a.ruleBy);
@@ -199,7 +209,8 @@ contract Escrow is IEscrow, ReentrancyGuard {
     /// @inheritdoc IEscrow
     function timeout(uint256 id) external nonReentrant {
         Agreement storage a = _agreementIn(id, State.Accepted);
-        if (block.timestamp <= a.deliverBy) revert EscrowDeadlineNotReached(id, a.deliverBy);
+        uint256 deadline = _deliveryDeadline(a);
+        if (block.timestamp <= deadline) revert EscrowDeadlineNotReached(id, deadline);
         _close(a, State.TimedOut);
         bool slash = timeoutPolicy == TimeoutPolicy.SlashBoth;
         uint256 slashed = slash ? a.proposerBond + a.counterpartyBond : 0;
@@ -242,6 +253,12 @@ contract Escrow is IEscrow, ReentrancyGuard {
     function _requireParty(Agreement storage a) private view returns (bool byProposer) {
         byProposer = msg.sender == a.proposer;
         if (!byProposer && msg.sender != a.counterparty) revert EscrowNotParty(msg.sender);
+    }
+
+    /// @dev The last second (inclusive) to confirm or dispute `a`, after which it may time out.
+    function _deliveryDeadline(Agreement storage a) private view returns (uint256) {
+        // Cannot overflow: deliverBy is a uint64 and the constructor caps gracePeriod likewise.
+        return uint256(a.deliverBy) + gracePeriod;
     }
 
     /// @dev Moves `a` to the terminal `state` and drops everything it holds from the open

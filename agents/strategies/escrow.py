@@ -4,7 +4,8 @@ The protocol, one agreement at a time, each step sent on a block wake (``wants_b
 read back from ``Economy.deals`` (kept current from the Escrow events):
 
 1. **propose** -- a buyer picks a seller and an eligible arbitrator (by on-chain reputation,
-   or at random with ``ignore_reputation``) and escrows price, bond and fee.
+   plus off-chain credentials with ``credentials``, or at random with ``ignore_reputation``)
+   and escrows price, bond and fee.
 2. **accept** -- the seller accepts before ``acceptBy`` and posts its bond; it decides then
    whether it will deliver.
 3. **deliver** -- a seller that delivers confirms the agreement (the seller's confirmation is
@@ -24,10 +25,12 @@ An action is not repeated for ``RETRY_BLOCKS`` blocks, long enough for it to be 
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from agents.agent import GWEI, Action, Agent, AgentView, TxIntent
+from agents.credentials import FORGERIES, CredentialJudge, CredentialMode, Forgery, forge_credential
 from agents.economy import TOKEN
 from agents.strategies.common import check_fraction
 
@@ -83,6 +86,11 @@ class ServiceBuyer(_EscrowAgent):
         dispute_prob: Probability a deal is watched, so that a default is disputed rather than
             left to time out.
         ignore_reputation: Choose sellers and arbitrators uniformly at random.
+        credentials: What the off-chain credentials sellers show count for: nothing
+            ("ignore"); each valid "service.delivered" one, checked with
+            ``verify_attestation`` through the view's reader, as one more good outcome in the
+            seller's trust ("verify"; rejections counted in ``rejected_credentials``); or
+            every one shown, unchecked ("naive"). See ``agents.credentials.CredentialJudge``.
         explore: With reputation, the probability of trying a random seller instead of the
             most trusted one.
         accept_window: Seconds from the head to ``acceptBy``.
@@ -102,6 +110,7 @@ class ServiceBuyer(_EscrowAgent):
         max_open: int = 1,
         dispute_prob: float = 1.0,
         ignore_reputation: bool = False,
+        credentials: CredentialMode = "ignore",
         explore: float = 0.1,
         accept_window: int = 36,
         deliver_window: int = 60,
@@ -126,6 +135,10 @@ class ServiceBuyer(_EscrowAgent):
         self.max_open = max_open
         self.dispute_prob = dispute_prob
         self.ignore_reputation = ignore_reputation
+        if credentials not in ("ignore", "verify", "naive"):
+            raise ValueError(f"credentials must be ignore, verify or naive, got {credentials!r}")
+        self.credentials: CredentialMode = credentials
+        self._judge: CredentialJudge | None = None
         self.explore = explore
         self.accept_window = accept_window
         self.deliver_window = deliver_window
@@ -171,8 +184,8 @@ class ServiceBuyer(_EscrowAgent):
             if now >= deal.rule_by:
                 return self._once(view, deal.id, economy.arbitrator_timeout(deal.id))
             return None
-        # Accepted
-        if now >= deal.deliver_by:
+        # Accepted; timeout only once the grace is over, a delayed delivery still counts in it
+        if now >= deal.deliver_by + economy.grace_period:
             return self._once(view, deal.id, economy.timeout(deal.id))
         if deal.counterparty_confirmed:
             if not deal.proposer_confirmed:
@@ -183,6 +196,19 @@ class ServiceBuyer(_EscrowAgent):
             return self._once(view, deal.id, economy.dispute(deal.id))
         return None
 
+    @property
+    def rejected_credentials(self) -> Counter[str]:
+        """Credentials found invalid, by reason (empty unless ``credentials="verify"``)."""
+        return self._judge.rejected if self._judge is not None else Counter()
+
+    def _vouched(self, view: AgentView, economy: Economy, seller: str) -> int:
+        """The credentials shown by ``seller`` that count as good outcomes (0 when ignored)."""
+        if self.credentials == "ignore":
+            return 0
+        if self._judge is None:
+            self._judge = CredentialJudge(self.credentials, economy.reputation.address)
+        return self._judge.count(view.reader, economy.credentials, seller)
+
     def _propose(self, view: AgentView, economy: Economy, now: int) -> TxIntent | None:
         sellers = [s for s in economy.sellers if s != self.address]
         if not sellers:
@@ -190,7 +216,10 @@ class ServiceBuyer(_EscrowAgent):
         if self.ignore_reputation or self.rng.random() < self.explore:
             seller = sellers[self.rng.randrange(len(sellers))]
         else:
-            trust = {s: economy.record(view.reader, s).trust() for s in sellers}
+            trust = {
+                s: economy.record(view.reader, s).trust(self._vouched(view, economy, s))
+                for s in sellers
+            }
             best = max(trust.values())
             top = [s for s in sellers if trust[s] == best]
             seller = top[self.rng.randrange(len(top))]
@@ -239,6 +268,13 @@ class ServiceSeller(_EscrowAgent):
         honest_deals: Deceptive: deals delivered before it starts defaulting.
         bribe: Side payment sent to the arbitrator of a disputed deal it defaulted on (0: none).
         cost: What delivering a deal costs the seller (for welfare); a default saves it.
+        work_s: Seconds of work between accepting (the first block it sees the agreement
+            Accepted) and delivering; 0 delivers at once.
+        forge_credentials: Fake "service.delivered" credentials about itself it shows on the
+            economy's credential board, from its first wake on (0: none).
+        forgery: Which kind of fake (``agents.credentials.Forgery``), or "mixed" to cycle
+            through all of them. One that copies a genuine credential waits until the board
+            has one about another seller; the others are all shown at the first wake.
         **kwargs: Passed to ``Agent`` (and ``tip``).
     """
 
@@ -252,9 +288,16 @@ class ServiceSeller(_EscrowAgent):
         honest_deals: int = 2,
         bribe: int = 0,
         cost: int = 4 * TOKEN,
+        work_s: int = 0,
+        forge_credentials: int = 0,
+        forgery: Forgery | Literal["mixed"] = "mixed",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if work_s < 0 or forge_credentials < 0:
+            raise ValueError("work_s and forge_credentials must be >= 0")
+        if forgery != "mixed" and forgery not in FORGERIES:
+            raise ValueError(f"forgery must be 'mixed' or one of {FORGERIES}, got {forgery!r}")
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"behaviour must be one of {BEHAVIOURS}, got {behaviour!r}")
         check_fraction("temptation_prob", temptation_prob, allow_zero=True)
@@ -274,6 +317,16 @@ class ServiceSeller(_EscrowAgent):
         self.caught = False
         self.plans: dict[int, bool] = {}
         """Deal id -> whether the seller decided to default on it."""
+        self.work_s = work_s
+        self.accepted_at: dict[int, int] = {}
+        """Deal id -> head timestamp at which the seller first saw it Accepted."""
+        self.forge_credentials = forge_credentials
+        self.forgery: Forgery | Literal["mixed"] = forgery
+        self.forged = 0
+        self._to_forge: list[Forgery] = [
+            FORGERIES[n % len(FORGERIES)] if forgery == "mixed" else forgery
+            for n in range(forge_credentials)
+        ]
 
     def setup(self, market: Any) -> Sequence[Action]:
         economy: Economy = market
@@ -283,6 +336,8 @@ class ServiceSeller(_EscrowAgent):
     def observe(self, view: AgentView) -> Sequence[Action]:
         economy: Economy = view.market
         now, step = view.head.timestamp, economy.block_interval_s
+        if self._to_forge:
+            self._forge(view, economy)
         actions: list[TxIntent | None] = []
         for deal in economy.escrows_of(self.address):
             if deal.counterparty != self.address:
@@ -295,13 +350,41 @@ class ServiceSeller(_EscrowAgent):
                     self.plans[deal.id] = self._will_default(economy, deal)
                     self.taken += 1
                 actions.append(self._once(view, deal.id, economy.accept(deal.id)))
-            elif deal.state == "Accepted" and not self.plans.get(deal.id, False):
-                if not deal.counterparty_confirmed and now + step <= deal.deliver_by:
+            elif (
+                deal.state == "Accepted"
+                and not self.plans.get(deal.id, False)
+                and now - self.accepted_at.setdefault(deal.id, now) >= self.work_s
+            ):
+                deadline = deal.deliver_by + economy.grace_period
+                if not deal.counterparty_confirmed and now + step <= deadline:
                     actions.append(self._once(view, deal.id, economy.deliver(deal.id)))
             elif deal.state == "Disputed" and self.plans.get(deal.id) and self.bribe > 0:
                 bribe = economy.side_payment(deal.arbitrator, self.bribe, deal.id)
                 actions.append(self._once(view, deal.id, bribe))
         return tuple(a for a in actions if a is not None)
+
+    def _forge(self, view: AgentView, economy: Economy) -> None:
+        """Publish fake credentials about itself until ``forge_credentials`` are out."""
+        board = economy.credentials
+        # Impersonate the rating agency if there is one, else the escrow (a registered issuer).
+        impersonate = board.issuers[0] if board.issuers else economy.escrow.address
+        waiting: list[Forgery] = []
+        for kind in self._to_forge:
+            fake = forge_credential(
+                kind,
+                self.account,
+                board=board,
+                impersonate=impersonate,
+                serial=self.forged,
+                chain_id=view.reader.chain_id,
+                reputation=economy.reputation.address,
+            )
+            if fake is None:
+                waiting.append(kind)  # nothing genuine to copy yet; try on a later wake
+                continue
+            board.publish(self.address, *fake)
+            self.forged += 1
+        self._to_forge = waiting
 
     def _lost(self, deal: Deal) -> bool:
         if deal.state == "Ruled":

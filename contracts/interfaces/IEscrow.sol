@@ -8,6 +8,10 @@ pragma solidity ^0.8.24;
 /// @dev Deadline semantics, used by every function: an action bounded by a deadline is allowed
 ///      while `block.timestamp <= deadline`; the exit that deadline opens is allowed only when
 ///      `block.timestamp > deadline`. The two never overlap in one block.
+///      Delivery deadline with grace: a deployment's `gracePeriod` (seconds, 0 = none) extends
+///      the delivery deadline of confirm, dispute and timeout to `deliverBy + gracePeriod`, so
+///      that a confirmation or dispute delayed by congestion still counts. Reverts report that
+///      effective deadline. Acceptance and ruling deadlines have no grace.
 ///      Reputation records made by terminal transitions are best effort: a record the registry
 ///      rejects is reported by {EscrowAttestationFailed} and the funds move anyway; a record
 ///      whose call runs out of gas reverts the transition with {EscrowAttestationOutOfGas}, so
@@ -27,7 +31,7 @@ interface IEscrow {
         ArbitratorTimedOut
     }
 
-    /// @notice What happens to the bonds when an accepted agreement is not settled by `deliverBy`.
+    /// @notice What happens to the bonds when an accepted agreement is not settled in time.
     /// @dev RefundBoth returns each bond to its owner; SlashBoth sends both bonds to the slash sink
     ///      (whether or not a party had confirmed). The proposer gets price and fee back either way.
     enum TimeoutPolicy {
@@ -42,7 +46,7 @@ interface IEscrow {
     /// @param proposerConfirmed Whether the proposer has confirmed delivery.
     /// @param counterpartyConfirmed Whether the counterparty has confirmed delivery.
     /// @param counterparty Who delivers and is paid the price.
-    /// @param deliverBy Last second (inclusive) to confirm or dispute.
+    /// @param deliverBy Last second (inclusive) to confirm or dispute, before the grace period.
     /// @param arbitrator Who rules on a dispute; must have been staked at proposal time.
     /// @param ruleBy Last second (inclusive) the arbitrator may rule; 0 until disputed.
     /// @param price Paid to the counterparty on release.
@@ -67,6 +71,8 @@ interface IEscrow {
 
     /// @notice The constructor was given a slash sink of the zero address for a SlashBoth variant.
     error EscrowInvalidSlashSink(address sink);
+    /// @notice The constructor was given a grace period above `type(uint64).max` seconds.
+    error EscrowInvalidGracePeriod(uint256 gracePeriod);
     /// @notice Proposer, counterparty and arbitrator must be distinct non-zero addresses.
     error EscrowInvalidParties(address proposer, address counterparty, address arbitrator);
     /// @notice Deadlines must satisfy `now < acceptBy < deliverBy`.
@@ -116,8 +122,8 @@ interface IEscrow {
     event EscrowRuled(uint256 indexed id, uint256 toProposer, uint256 toCounterparty, uint256 fee);
     /// @notice Not accepted in time; `refund` went back to the proposer.
     event EscrowExpired(uint256 indexed id, uint256 refund);
-    /// @notice Not settled by `deliverBy`; `slashed` (both bonds under SlashBoth, else 0) went to
-    ///         the slash sink.
+    /// @notice Not settled by `deliverBy + gracePeriod`; `slashed` (both bonds under SlashBoth,
+    ///         else 0) went to the slash sink.
     event EscrowTimedOut(uint256 indexed id, TimeoutPolicy policy, uint256 slashed);
     /// @notice The arbitrator missed the ruling window; both parties were refunded and `slashed`
     ///         was taken from the arbitrator's stake.
@@ -140,7 +146,7 @@ interface IEscrow {
     /// @param counterpartyBond The bond the counterparty posts on acceptance.
     /// @param arbitratorFee Paid to the arbitrator on release or ruling.
     /// @param acceptBy Last second (inclusive) to accept.
-    /// @param deliverBy Last second (inclusive) to confirm or dispute.
+    /// @param deliverBy Last second (inclusive) to confirm or dispute, before the grace period.
     /// @return id The new agreement's id (ids start at 1).
     function propose(
         address counterparty,
@@ -159,15 +165,16 @@ interface IEscrow {
     function accept(uint256 id) external;
 
     /// @notice Confirm delivery (either party). The second confirmation releases the funds.
-    /// @dev Requirements: state Accepted; `block.timestamp <= deliverBy`; not confirmed yet by
-    ///      the caller. Emits {EscrowConfirmed}, then {EscrowReleased} on the second confirmation;
-    ///      release attests `escrow.completed` for both parties.
+    /// @dev Requirements: state Accepted; `block.timestamp <= deliverBy + gracePeriod`; not
+    ///      confirmed yet by the caller. Emits {EscrowConfirmed}, then {EscrowReleased} on the
+    ///      second confirmation; release attests `escrow.completed` for both parties.
     /// @param id The agreement.
     function confirm(uint256 id) external;
 
     /// @notice Dispute agreement `id` (either party, even one that already confirmed); the
     ///         arbitrator then has `rulingWindow` seconds to rule.
-    /// @dev Requirements: state Accepted; `block.timestamp <= deliverBy`. Emits {EscrowDisputed}.
+    /// @dev Requirements: state Accepted; `block.timestamp <= deliverBy + gracePeriod`.
+    ///      Emits {EscrowDisputed}.
     /// @param id The agreement.
     function dispute(uint256 id) external;
 
@@ -187,11 +194,11 @@ interface IEscrow {
     /// @param id The agreement.
     function expire(uint256 id) external;
 
-    /// @notice Settle an accepted agreement nobody released or disputed by `deliverBy` (anyone may
-    ///         call) under the deployment's timeout policy.
-    /// @dev Requirements: state Accepted; `block.timestamp > deliverBy`. The proposer gets price
-    ///      and fee back; bonds follow the policy. Attests `escrow.defaulted` for each party that
-    ///      had not confirmed. Emits {EscrowTimedOut}.
+    /// @notice Settle an accepted agreement nobody released or disputed by `deliverBy` plus the
+    ///         grace period (anyone may call) under the deployment's timeout policy.
+    /// @dev Requirements: state Accepted; `block.timestamp > deliverBy + gracePeriod`. The
+    ///      proposer gets price and fee back; bonds follow the policy. Attests `escrow.defaulted`
+    ///      for each party that had not confirmed. Emits {EscrowTimedOut}.
     /// @param id The agreement.
     function timeout(uint256 id) external;
 

@@ -225,6 +225,7 @@ def build_world(
     slash_amount: int = SLASH,
     token_name: str = "MockERC20",
     registry: Any = None,
+    grace_period: int = 0,
 ) -> World:
     """A MockReputation with the escrow registered, or ``registry`` (deployed, used as is)."""
 
@@ -245,6 +246,7 @@ def build_world(
         policy,
         slash_amount,
         SINK,
+        grace_period,
     )
     _, proposer, counterparty, arbitrator, stranger = chain.accounts[:5]
     world = World(chain, token, staking, reputation, escrow, *chain.accounts[1:5], policy)
@@ -321,9 +323,9 @@ def test_revert_when_slash_both_has_no_sink(chain: Chain, escrow_artifacts: Any)
     zero = "0x" + "00" * 20
     args = (token.address, token.address, token.address, 0, WINDOW)
     # RefundBoth never pays the sink, so a zero sink is fine (and registers the error ABI)
-    chain.deploy(escrow_artifacts.get("Escrow"), *args, REFUND_BOTH, 0, zero)
+    chain.deploy(escrow_artifacts.get("Escrow"), *args, REFUND_BOTH, 0, zero, 0)
     with pytest.raises(ExecutionReverted) as err:
-        chain.deploy(escrow_artifacts.get("Escrow"), *args, SLASH_BOTH, 0, zero)
+        chain.deploy(escrow_artifacts.get("Escrow"), *args, SLASH_BOTH, 0, zero, 0)
     assert err.value.reason == f"EscrowInvalidSlashSink({zero})"
 
 
@@ -1086,6 +1088,7 @@ def test_integration_with_real_staking_and_reputation(chain: Chain):
         SLASH_BOTH,
         SLASH,
         sink,
+        0,  # no grace period
     )
     world = World(
         chain,
@@ -1164,7 +1167,7 @@ def build_real_world(chain: Chain, artifacts: Any, *, policy: int) -> World:
     token = deploy("MockERC20", "Agent", "AGT")
     staking = deploy("Staking", token.address, 7 * 86_400, SINK, deployer.address)
     reputation = deploy("Reputation", deployer.address)
-    args = (MIN_STAKE, WINDOW, policy, SLASH, SINK)
+    args = (MIN_STAKE, WINDOW, policy, SLASH, SINK, 0)
     escrow = deploy("Escrow", token.address, staking.address, reputation.address, *args)
     world = World(chain, token, staking, reputation, escrow, *chain.accounts[1:5], policy)
     world.ok(

@@ -125,6 +125,7 @@ def deployments(testbed_base_chain: Chain) -> Iterator[dict[int, Deployment]]:
                 policy,
                 SLASH,
                 SINK,
+                0,  # no grace period
             )
             ok(deployer, reputation.functions.registerIssuer(escrow.address))
             for i, actor in enumerate(actors):
