@@ -8,7 +8,9 @@ records mirror ``IIntentBook``'s structs and validate only what the Solidity typ
 checksummed), so a test can still build an intent the contract refuses (same token twice,
 zero amount).
 
-``solve_pair`` is a small reference solver for intents on one token pair (see its docstring).
+``solve_pair`` is a small reference solver for intents on one token pair (see its docstring);
+``crosses`` is the book's ``CounterIntent`` test, and ``decode_settle`` reads a mined
+settlement's calldata back for accounting.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final
 
+from eth_abi import decode
 from eth_account.messages import encode_typed_data
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, is_address, keccak, to_checksum_address
 
 from agents.amm_math import BPS, amount_out
 from chain.errors import TestbedError
@@ -52,6 +55,13 @@ INTENT_FIELDS: Final = _fields(
 DOMAIN_FIELDS: Final = _fields(
     "string name, string version, uint256 chainId, address verifyingContract"
 )
+
+_CONDITION_ABI: Final = "(uint8,address,uint256,uint256,uint256,uint256)"
+_INTENT_ABI: Final = f"(address,address,address,uint256,uint256,uint256,uint256,{_CONDITION_ABI})"
+_PLAN_ABI: Final = "(uint256[],address[],uint256[],(address,address,uint256,uint256,uint256)[])"
+SETTLE_ARGS: Final = (f"{_INTENT_ABI}[]", "bytes[]", _PLAN_ABI)
+"""ABI types of ``settle(intents, signatures, plan)``'s arguments."""
+SETTLE_SELECTOR: Final = function_signature_to_4byte_selector(f"settle({','.join(SETTLE_ARGS)})")
 
 
 class ConditionKind(IntEnum):
@@ -238,6 +248,36 @@ class Plan:
         """The struct as a nested tuple, for contract calls."""
         swaps = tuple(s.as_tuple() for s in self.swaps)
         return (self.buy_amounts, self.tokens, self.prices, swaps)
+
+
+def decode_settle(calldata: bytes) -> tuple[tuple[Intent, ...], tuple[bytes, ...], Plan]:
+    """The intents, signatures and plan of ``settle`` calldata (what a mined settlement did).
+
+    Raises:
+        ValueError: ``calldata`` is not a ``settle`` call.
+    """
+    if calldata[:4] != SETTLE_SELECTOR:
+        raise ValueError("not settle(...) calldata")
+    raw_intents, signatures, (buy_amounts, tokens, prices, swaps) = decode(
+        SETTLE_ARGS, calldata[4:]
+    )
+    intents = tuple(
+        Intent(
+            maker, sell, buy, amount, limit, deadline, nonce, Condition(ConditionKind(c[0]), *c[1:])
+        )
+        for maker, sell, buy, amount, limit, deadline, nonce, c in raw_intents
+    )
+    plan = Plan(buy_amounts, tokens, prices, tuple(Swap(*s) for s in swaps))
+    return intents, tuple(bytes(s) for s in signatures), plan
+
+
+def crosses(intent: Intent, other: Intent) -> bool:
+    """Whether ``other`` sells ``intent``'s buy token for its sell token at a rate ``intent``
+    accepts, so that ``intent``'s ``counter_intent`` condition holds next to it
+    (``IntentConditions.crosses``)."""
+    if other.sell_token != intent.buy_token or other.buy_token != intent.sell_token:
+        return False
+    return other.sell_amount * intent.sell_amount >= intent.min_buy_amount * other.min_buy_amount
 
 
 def typed_data(intent: Intent, *, chain_id: int, verifying_contract: str) -> dict[str, Any]:

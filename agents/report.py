@@ -24,7 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agents.mev import DetectedSandwich
 
@@ -93,6 +93,7 @@ class RunReport:
     Attributes:
         policy: The policy's short name (``fifo``, ``priority``, ...).
         summary: The run's ``summary.json`` content.
+        label: Its name in comparisons: the policy, or the scenario variant's name.
         blocks: Rows of ``blocks.csv``.
         agents: Rows of ``agents.csv``.
         victims: Rows of ``victims.csv``.
@@ -105,6 +106,11 @@ class RunReport:
     agents: list[dict[str, Any]] = field(default_factory=list)
     victims: list[dict[str, Any]] = field(default_factory=list)
     waits_ms: list[int] = field(default_factory=list)
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", self.policy)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -288,25 +294,59 @@ def summarize(
 
 def _intents_summary(account: RunAccount) -> dict[str, Any]:
     """The ``intents`` block of a run with an intent book: fills, surplus, rewards, latency,
-    and the loss of the public swaps beside them."""
+    conditional intents, price dispersion within batches, and the victim loss of each group
+    of traders (so that a variant sending the makers' trades as public swaps compares)."""
     stats = account.intents
     assert stats is not None
     latencies = stats.latencies_ms
     makers = {a.name for a in account.agents if a.kind == "intent_maker"}
+    # A scenario group's agents are built in a row and named name0, name1, ...: one scan
+    # recovers the groups (a kind would not do: a variant may make the makers retail traders).
+    group_of: dict[str, str] = {}
+    stem, following = "", -1
+    for agent in account.agents:
+        if following < 0 or agent.name != f"{stem}{following}":
+            stem, following = agent.name.removesuffix("0"), 0
+        group_of[agent.name] = stem
+        following += 1
+    # Trader groups only: a searcher's own tx can be frontrun by a rival, which is no
+    # question of how the order flow is routed.
+    by_group = {group_of[a.name]: 0.0 for a in account.agents if not a.searcher}
+    for v in account.victims:
+        if group_of.get(v.agent) in by_group:
+            by_group[group_of[v.agent]] += v.value
+    spreads = stats.price_spreads_bps
     return {
         "posted": stats.posted,
         "filled": stats.filled,
         "fill_rate": stats.fill_rate,
         "maker_surplus": stats.maker_surplus,
+        "surplus_per_fill": stats.maker_surplus / stats.filled if stats.filled else 0.0,
+        "surplus_bps": {
+            "mean": statistics.fmean(stats.surplus_bps) if stats.surplus_bps else 0.0,
+            "median": statistics.median(stats.surplus_bps) if stats.surplus_bps else 0.0,
+        },
+        "price_spread_bps": {
+            "sides": len(spreads),
+            "mean": statistics.fmean(spreads) if spreads else 0.0,
+            "max": max(spreads, default=0.0),
+        },
         "solver_rewards": stats.solver_rewards,
         "fill_latency_ms": {
             "mean": statistics.fmean(latencies) if latencies else 0.0,
             "median": _quantile(latencies, 0.5),
             "max": max(latencies, default=0),
         },
+        "conditional": {
+            "posted": stats.conditional_posted,
+            "filled": stats.conditional_filled,
+            "expired": stats.conditional_expired,
+            "filled_without_counter": stats.conditional_without_counter,
+        },
         # Makers send no swaps, so this stays 0 unless an intent maker's tx is squeezed.
         "maker_victim_loss": sum(v.value for v in account.victims if v.agent in makers),
         "public_victim_loss": sum(v.value for v in account.victims if v.agent not in makers),
+        "victim_loss_by_group": by_group,
     }
 
 
@@ -394,30 +434,29 @@ def _cumulative(values: Iterable[float]) -> list[float]:
     return out
 
 
-def write_plots(out: Path, runs: Sequence[RunReport], numeraire: str) -> list[str]:
-    """Write the four plots for ``runs`` (one line per policy); return their file names."""
-    fig, (ax,) = _figure()
-    for run in runs:
-        xs = [row["block"] for row in run.blocks]
-        ax.plot(xs, _cumulative(row["victim_loss"] for row in run.blocks), label=run.policy)
-    ax.set(xlabel="block", ylabel=numeraire, title=PLOTS["victim_loss.png"])
-    ax.legend()
-    _save(fig, out / "victim_loss.png")
+class _ChainRun(Protocol):
+    """What the chain plots need of a run's report (``RunReport``, ``EconomyReport``)."""
 
-    fig, (ax,) = _figure()
-    for run in runs:
-        xs = [row["block"] for row in run.blocks]
-        ax.plot(xs, _cumulative(row["searcher_profit"] for row in run.blocks), label=run.policy)
-    ax.axhline(0, color="grey", linewidth=0.5)
-    ax.set(xlabel="block", ylabel=numeraire, title=PLOTS["searcher_profit.png"])
-    ax.legend()
-    _save(fig, out / "searcher_profit.png")
+    @property
+    def label(self) -> str: ...
 
+    @property
+    def blocks(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def waits_ms(self) -> list[int]: ...
+
+
+def write_chain_plots(out: Path, runs: Sequence[_ChainRun]) -> None:
+    """Write ``base_fee_fullness.png`` and ``inclusion_delay.png``, one line per run.
+
+    Each run's ``blocks`` rows need ``block``, ``base_fee`` and ``fullness``.
+    """
     fig, (fee_ax, full_ax) = _figure(2)
     for run in runs:
         xs = [row["block"] for row in run.blocks]
-        fee_ax.plot(xs, [row["base_fee"] / 1e9 for row in run.blocks], label=run.policy)
-        full_ax.plot(xs, [row["fullness"] for row in run.blocks], label=run.policy)
+        fee_ax.plot(xs, [row["base_fee"] / 1e9 for row in run.blocks], label=run.label)
+        full_ax.plot(xs, [row["fullness"] for row in run.blocks], label=run.label)
     fee_ax.set(xlabel="block", ylabel="gwei", title="Base fee")
     full_ax.set(xlabel="block", ylabel="gas used / limit", title="Block fullness", ylim=(0, 1.05))
     fee_ax.legend()
@@ -428,15 +467,38 @@ def write_plots(out: Path, runs: Sequence[RunReport], numeraire: str) -> list[st
         waits = sorted(w / 1000 for w in run.waits_ms)
         if waits:
             ys = [(i + 1) / len(waits) for i in range(len(waits))]
-            ax.step(waits, ys, where="post", label=run.policy)
+            ax.step(waits, ys, where="post", label=run.label)
     ax.set(
         xlabel="seconds from arrival to inclusion",
         ylabel="share of mined txs",
         title="Inclusion delay (cumulative distribution)",
         ylim=(0, 1.02),
     )
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:  # no run mined anything: nothing to label
+        ax.legend()
     _save(fig, out / "inclusion_delay.png")
+
+
+def write_plots(out: Path, runs: Sequence[RunReport], numeraire: str) -> list[str]:
+    """Write the four plots for ``runs`` (one line per policy); return their file names."""
+    fig, (ax,) = _figure()
+    for run in runs:
+        xs = [row["block"] for row in run.blocks]
+        ax.plot(xs, _cumulative(row["victim_loss"] for row in run.blocks), label=run.label)
+    ax.set(xlabel="block", ylabel=numeraire, title=PLOTS["victim_loss.png"])
+    ax.legend()
+    _save(fig, out / "victim_loss.png")
+
+    fig, (ax,) = _figure()
+    for run in runs:
+        xs = [row["block"] for row in run.blocks]
+        ax.plot(xs, _cumulative(row["searcher_profit"] for row in run.blocks), label=run.label)
+    ax.axhline(0, color="grey", linewidth=0.5)
+    ax.set(xlabel="block", ylabel=numeraire, title=PLOTS["searcher_profit.png"])
+    ax.legend()
+    _save(fig, out / "searcher_profit.png")
+
+    write_chain_plots(out, runs)
     return list(PLOTS)
 
 
@@ -453,11 +515,11 @@ def _pct(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
-def comparison_table(runs: Sequence[RunReport]) -> list[str]:
-    """The comparison table, one row per policy, as Markdown lines."""
+def comparison_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
+    """The comparison table, one row per run (policy or variant), as Markdown lines."""
     numeraire = runs[0].summary["numeraire"] if runs else ""
     lines = [
-        f"| policy | victim loss ({numeraire}) | searcher profit ({numeraire}) "
+        f"| {column} | victim loss ({numeraire}) | searcher profit ({numeraire}) "
         f"| tips + coinbase ({numeraire}) | burned ({numeraire}) | sandwiches true / detected "
         "| sandwich precision | sandwich recall | mean inclusion delay (s) | reverted |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -466,7 +528,7 @@ def comparison_table(runs: Sequence[RunReport]) -> list[str]:
         s = run.summary
         sandwiches = s["sandwiches"]
         lines.append(
-            f"| {run.policy} | {_num(s['victim_loss'])} | {_num(s['searcher_profit'])} "
+            f"| {run.label} | {_num(s['victim_loss'])} | {_num(s['searcher_profit'])} "
             f"| {_num(s['builder']['revenue'])} | {_num(s['burned'])} "
             f"| {sandwiches['true']} / {sandwiches['detected']} "
             f"| {_pct(sandwiches['precision'])} | {_pct(sandwiches['recall'])} "
@@ -479,7 +541,7 @@ def kind_table(runs: Sequence[RunReport]) -> list[str]:
     """Profit per agent kind (rows) under each policy (columns), as Markdown lines."""
     kinds = sorted({k for run in runs for k in run.summary["by_kind"]})
     lines = [
-        "| kind | agents | " + " | ".join(run.policy for run in runs) + " |",
+        "| kind | agents | " + " | ".join(run.label for run in runs) + " |",
         "| --- | ---: |" + " ---: |" * len(runs),
     ]
     for kind in kinds:
@@ -505,24 +567,24 @@ def kind_changes(runs: Sequence[RunReport]) -> list[str]:
                 continue
             profit = run.summary["by_kind"].get(kind, {}).get("profit", 0.0)
             change = f" ({(profit - reference) / abs(reference):+.0%})" if reference else ""
-            parts.append(f"{run.policy} {_num(profit)}{change}")
+            parts.append(f"{run.label} {_num(profit)}{change}")
         lines.append(
-            f"- **{kind}** profit: {_num(reference)} under {base.policy}; " + ", ".join(parts) + "."
+            f"- **{kind}** profit: {_num(reference)} under {base.label}; " + ", ".join(parts) + "."
         )
     return lines
 
 
-def detector_table(runs: Sequence[RunReport]) -> list[str]:
-    """The detector's scores per policy and kind, as Markdown lines."""
+def detector_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
+    """The detector's scores per run and kind, as Markdown lines."""
     lines = [
-        "| policy | sandwiches true / detected | precision | recall "
+        f"| {column} | sandwiches true / detected | precision | recall "
         "| backruns true / detected | precision | recall |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for run in runs:
         sw, br = run.summary["sandwiches"], run.summary["backruns"]
         lines.append(
-            f"| {run.policy} | {sw['true']} / {sw['detected']} | {_pct(sw['precision'])} "
+            f"| {run.label} | {sw['true']} / {sw['detected']} | {_pct(sw['precision'])} "
             f"| {_pct(sw['recall'])} | {br['true']} / {br['detected']} "
             f"| {_pct(br['precision'])} | {_pct(br['recall'])} |"
         )
@@ -543,7 +605,7 @@ def who_pays(runs: Sequence[RunReport]) -> list[str]:
         builder = s["builder"]["revenue"]
         traders = sum(v["profit"] for v in s["by_kind"].values() if not v["searcher"])
         line = (
-            f"- **{run.policy}**: victims lost {_num(extracted)} {unit}; searchers netted "
+            f"- **{run.label}**: victims lost {_num(extracted)} {unit}; searchers netted "
             f"{_num(s['searcher_profit'])} {unit} after paying the builder "
             f"{_num(builder)} {unit} (tips and direct payments) and burning "
             f"{_num(s['burned'])} {unit} of base fee; non-searchers' net result "
@@ -551,36 +613,48 @@ def who_pays(runs: Sequence[RunReport]) -> list[str]:
         )
         if run is not base and b["searcher_profit"] != 0:
             change = (s["searcher_profit"] - b["searcher_profit"]) / abs(b["searcher_profit"])
-            line += f" Searcher profit {change:+.0%} against {base.policy}."
+            line += f" Searcher profit {change:+.0%} against {base.label}."
         lines.append(line)
     return lines
 
 
-def intents_table(runs: Sequence[RunReport]) -> list[str]:
-    """Intent fills, makers' surplus and latency per run (empty without an intent book)."""
+def intents_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
+    """Intent fills, conditional intents, makers' surplus, price dispersion, latency and each
+    trader group's victim loss per run (empty without an intent book)."""
     rows = [r for r in runs if "intents" in r.summary]
     if not rows:
         return []
     numeraire = rows[0].summary["numeraire"]
     lines = [
-        f"| policy | posted | filled | fill rate | makers' surplus ({numeraire}) | "
-        f"solver rewards ({numeraire}) | mean fill latency (s) | public victim loss |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {column} | posted | filled | fill rate | conditional posted / filled / expired | "
+        f"makers' surplus ({numeraire}) | per fill | price spread in a batch (bps) | "
+        f"solver rewards ({numeraire}) | mean fill latency (s) | victim loss by group |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in rows:
         i = run.summary["intents"]
+        c = i.get("conditional", {})
+        spread = i.get("price_spread_bps", {})
+        groups = ", ".join(f"{g} {_num(v)}" for g, v in i.get("victim_loss_by_group", {}).items())
         lines.append(
-            f"| {run.policy} | {i['posted']} | {i['filled']} | {_pct(i['fill_rate'])} | "
-            f"{_num(i['maker_surplus'])} | {_num(i['solver_rewards'])} | "
-            f"{i['fill_latency_ms']['mean'] / 1000:.1f} | {_num(i['public_victim_loss'])} |"
+            f"| {run.label} | {i['posted']} | {i['filled']} | {_pct(i['fill_rate'])} | "
+            f"{c.get('posted', 0)} / {c.get('filled', 0)} / {c.get('expired', 0)} | "
+            f"{_num(i['maker_surplus'])} | {_num(i.get('surplus_per_fill', 0.0))} | "
+            f"{spread.get('mean', 0.0):.1f} (max {spread.get('max', 0.0):.1f}) | "
+            f"{_num(i['solver_rewards'])} | {i['fill_latency_ms']['mean'] / 1000:.1f} | "
+            f"{groups or '-'} |"
         )
     return lines
 
 
 def _report_text(
-    title: str, intro: Sequence[str], runs: Sequence[RunReport], plots: Sequence[str]
+    title: str,
+    intro: Sequence[str],
+    runs: Sequence[RunReport],
+    plots: Sequence[str],
+    column: str = "policy",
 ) -> str:
-    lines = [f"# {title}", "", *intro, "", "## Comparison", "", *comparison_table(runs), ""]
+    lines = [f"# {title}", "", *intro, "", "## Comparison", "", *comparison_table(runs, column), ""]
     lines += [
         "Victim loss: each victim's output against the same transaction run alone on the "
         "pre-block state. Searcher profit: holdings change valued at the final reference "
@@ -593,7 +667,7 @@ def _report_text(
         "",
         "## Detection from receipts alone",
         "",
-        *detector_table(runs),
+        *detector_table(runs, column),
         "",
         "A detection counts as true only when it names exactly the transactions of a true case. "
         "The backrun heuristic also flags ordinary trades that happen to move a pool back after "
@@ -607,7 +681,7 @@ def _report_text(
         *kind_changes(runs),
         "",
     ]
-    intents = intents_table(runs)
+    intents = intents_table(runs, column)
     if intents:
         lines += [
             "## Intents",
@@ -615,10 +689,14 @@ def _report_text(
             *intents,
             "",
             "Intents are signed off-chain and settled by solvers, so no maker's order is in "
-            "the public mempool to be sandwiched. Makers' surplus: what the makers received "
-            "above their signed limits, after the solver's reward, at the final reference "
-            "prices. Fill latency: from posting to the settling block. Public victim loss: "
-            "what the public swaps of the same run lost to sandwiches and frontruns.",
+            "the public mempool to be sandwiched. Conditional intents execute only beside a "
+            "crossing reverse intent; expired: past their deadline unsettled at the last "
+            "block. Makers' surplus: what the makers received above their signed limits, "
+            "after the solver's reward, at the final reference prices (per fill: over the "
+            "filled intents). Price spread: within each batch and side, how far apart the "
+            "makers' execution rates are (uniform pricing gives every maker of a side the "
+            "same rate, so 0). Fill latency: from posting to the settling block. Victim loss "
+            "by group: what each trader group's swaps lost to sandwiches and frontruns.",
             "",
         ]
     lines += [
@@ -630,7 +708,20 @@ def _report_text(
     return "\n".join(lines)
 
 
-def _intro(scenario: Scenario, seed: int) -> list[str]:
+def _setting(scenario: Scenario) -> str:
+    economy = scenario.economy
+    if economy is None:
+        return f"{len(scenario.pools)} pool(s)"
+    stake = economy.min_arbitrator_stake / 10**18
+    return (
+        f"{'community' if economy.community else 'transferable'} currency, timeouts "
+        f"{economy.timeout_policy} the bonds, arbitrator stake {stake:g} required, deadline "
+        f"grace {economy.grace_s} s"
+    )
+
+
+def intro_lines(scenario: Scenario, seed: int) -> list[str]:
+    """The introduction of a run's report: the description and what the scenario holds."""
     run = scenario.run
     kinds = ", ".join(
         f"{g.count} {g.kind}" if g.name == g.kind else f"{g.count} {g.kind} ({g.name})"
@@ -640,8 +731,11 @@ def _intro(scenario: Scenario, seed: int) -> list[str]:
     intro = [
         f"Scenario `{scenario.path}` ({run.name}), seed {seed}: {run.blocks} blocks of "
         f"{run.block_time_ms / 1000:g} s, gas limit {run.gas_limit:,}, "
-        f"{len(scenario.pools)} pool(s); agents: {kinds}.",
+        f"{_setting(scenario)}; agents: {kinds}.",
     ]
+    if scenario.variant:
+        changes = ", ".join(f"`{k}` = {v!r}" for k, v in scenario.variant_overrides)
+        intro += ["", f"Variant **{scenario.variant}**: {changes}."]
     if run.description:
         intro = [run.description, "", *intro]
     return intro
@@ -660,46 +754,53 @@ def write_run(out: Path, run: RunReport, scenario: Scenario, seed: int) -> Path:
     write_text(out / "summary.json", summary_text(run.summary))
     plots = write_plots(out, [run], run.summary["numeraire"])
     report = out / "report.md"
-    title = f"{scenario.run.name} ({run.policy} ordering)"
-    write_text(report, _report_text(title, _intro(scenario, seed), [run], plots))
+    what = f"{run.label} variant" if scenario.variant else f"{run.policy} ordering"
+    title = f"{scenario.run.name} ({what})"
+    write_text(report, _report_text(title, intro_lines(scenario, seed), [run], plots))
     return report
 
 
-def write_comparison(out: Path, runs: Sequence[RunReport], scenario: Scenario, seed: int) -> Path:
+def write_comparison(
+    out: Path,
+    runs: Sequence[RunReport],
+    scenario: Scenario,
+    seed: int,
+    *,
+    column: str = "policy",
+) -> Path:
     """Write the comparison of ``runs`` (same scenario and seed) into ``out``; return the
-    report. Each run's own files are expected in ``out/<policy>/``."""
-    with_policy = [("policy", *BLOCK_COLUMNS), ("policy", *AGENT_COLUMNS)]
+    report. Each run's own files are expected in ``out/<label>/``; ``column`` names what the
+    runs differ in (``policy`` or ``variant``), the first column of every table."""
+
+    def labelled(rows_of: Callable[[RunReport], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        return [{column: r.label, **row} for r in runs for row in rows_of(r)]
+
     write_text(
-        out / "blocks.csv",
-        _csv_text(with_policy[0], [{"policy": r.policy, **row} for r in runs for row in r.blocks]),
+        out / "blocks.csv", _csv_text((column, *BLOCK_COLUMNS), labelled(lambda r: r.blocks))
     )
     write_text(
-        out / "agents.csv",
-        _csv_text(with_policy[1], [{"policy": r.policy, **row} for r in runs for row in r.agents]),
+        out / "agents.csv", _csv_text((column, *AGENT_COLUMNS), labelled(lambda r: r.agents))
     )
     write_text(
-        out / "victims.csv",
-        _csv_text(
-            ("policy", *VICTIM_COLUMNS),
-            [{"policy": r.policy, **row} for r in runs for row in r.victims],
-        ),
+        out / "victims.csv", _csv_text((column, *VICTIM_COLUMNS), labelled(lambda r: r.victims))
     )
     summary = {
         "scenario": scenario.run.name,
         "seed": seed,
-        "policies": [r.policy for r in runs],
-        "runs": {r.policy: r.summary for r in runs},
+        f"{column}s" if column != "policy" else "policies": [r.label for r in runs],
+        "runs": {r.label: r.summary for r in runs},
     }
     write_text(out / "summary.json", summary_text(summary))
     numeraire = runs[0].summary["numeraire"] if runs else ""
     plots = write_plots(out, runs, numeraire)
     intro = [
-        *_intro(scenario, seed),
+        *intro_lines(scenario, seed),
         "",
-        "The same scenario and seed under each ordering policy; each run's own tables, "
-        "event log and plots are in the directory named after its policy.",
+        f"The same scenario and seed under each {column}; each run's own tables, event log "
+        f"and plots are in the directory named after its {column}.",
     ]
     report = out / "report.md"
-    title = f"{scenario.run.name} (ordering policies compared)"
-    write_text(report, _report_text(title, intro, runs, plots))
+    compared = "ordering policies" if column == "policy" else f"{column}s"
+    title = f"{scenario.run.name} ({compared} compared)"
+    write_text(report, _report_text(title, intro, runs, plots, column))
     return report

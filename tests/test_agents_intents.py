@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 
 from agents.intents import (
     ALL,
+    SETTLE_ARGS,
+    SETTLE_SELECTOR,
     Condition,
     ConditionKind,
     Intent,
@@ -29,6 +31,8 @@ from agents.intents import (
     Pricing,
     Swap,
     amount_out,
+    crosses,
+    decode_settle,
     intent_digest,
     sign_intent,
     solve_pair,
@@ -174,6 +178,35 @@ def test_plan_constructors_and_layout():
 def test_plan_and_swap_reject_bad_fields(build, error):
     with pytest.raises(error):
         build()
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        Plan.pay_as_filled([5, 7], [Swap(X, Y, 30, ALL, 3)]),
+        Plan.uniform({X: 2, Y: 1}),
+    ],
+    ids=["pay_as_filled", "uniform"],
+)
+def test_decode_settle_reads_back_what_the_solver_sent(plan):
+    batch = (
+        intent(0, X, Y, 3 * E18, 5 * E18, condition=Condition.counter_intent()),
+        intent(1, Y, X, 7 * E18, 3 * E18, condition=Condition.price_within(30, 1, 2)),
+    )
+    signatures = (b"\x01" * 65, b"\x02" * 65)
+    args = ([i.as_tuple() for i in batch], list(signatures), plan.as_tuple())
+    calldata = SETTLE_SELECTOR + encode(SETTLE_ARGS, args)
+    assert decode_settle(calldata) == (batch, signatures, plan)
+    with pytest.raises(ValueError, match="not settle"):
+        decode_settle(b"\x00" * 4 + calldata[4:])
+
+
+def test_crosses_when_the_counter_offer_meets_the_limit():
+    wants_two = intent(0, X, Y, 10, 20)  # sells 10 X for at least 20 Y
+    assert crosses(wants_two, intent(1, Y, X, 20, 10))  # exactly at the limit
+    assert crosses(wants_two, intent(1, Y, X, 21, 10))
+    assert not crosses(wants_two, intent(1, Y, X, 19, 10))
+    assert not crosses(wants_two, intent(1, X, Y, 20, 10))  # the same side
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,15 +15,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from eth_abi import encode
-from eth_utils import function_signature_to_4byte_selector
 
 from agents.agent import GWEI, Action, Agent, AgentView, TxIntent
 from agents.intents import (
+    SETTLE_ARGS,
+    SETTLE_SELECTOR,
     Condition,
     ConditionKind,
     Intent,
     NoSolution,
     Plan,
+    crosses,
     sign_intent,
     solve_pair,
 )
@@ -38,11 +40,6 @@ from agents.strategies.common import (
 if TYPE_CHECKING:
     from agents.market import IntentBoard, Pool, PostedIntent
 
-_CONDITION = "(uint8,address,uint256,uint256,uint256,uint256)"
-_INTENT = f"(address,address,address,uint256,uint256,uint256,uint256,{_CONDITION})"
-_PLAN = "(uint256[],address[],uint256[],(address,address,uint256,uint256,uint256)[])"
-_SETTLE_ARGS = (f"{_INTENT}[]", "bytes[]", _PLAN)
-SETTLE_SELECTOR = function_signature_to_4byte_selector(f"settle({','.join(_SETTLE_ARGS)})")
 SETTLE_BASE_GAS = 150_000
 SETTLE_GAS_PER_INTENT = 90_000
 SETTLE_GAS_PER_SWAP = 120_000
@@ -56,14 +53,6 @@ def board_of(market: Any) -> IntentBoard:
     return board
 
 
-def crosses(intent: Intent, other: Intent) -> bool:
-    """Whether ``other`` sells ``intent``'s buy token for its sell token at a rate ``intent``
-    accepts (``IntentConditions.crosses``)."""
-    if other.sell_token != intent.buy_token or other.buy_token != intent.sell_token:
-        return False
-    return other.sell_amount * intent.sell_amount >= intent.min_buy_amount * other.min_buy_amount
-
-
 def settle_calldata(intents: Sequence[PostedIntent], plan: Plan) -> bytes:
     """Calldata of ``settle(intents, signatures, plan)``."""
     args = (
@@ -71,7 +60,7 @@ def settle_calldata(intents: Sequence[PostedIntent], plan: Plan) -> bytes:
         [p.signature for p in intents],
         plan.as_tuple(),
     )
-    return SETTLE_SELECTOR + encode(_SETTLE_ARGS, args)
+    return SETTLE_SELECTOR + encode(SETTLE_ARGS, args)
 
 
 class IntentMaker(Agent):
@@ -80,7 +69,10 @@ class IntentMaker(Agent):
     Sizes and limits follow ``RetailTrader``: log-normal around ``mean_size``, and the limit
     is the quote at the last block's reserves less ``slippage_bps``. The intent is valid for
     ``horizon_s`` seconds after the head block. A ``conditional`` share of the intents carry
-    ``Condition.counter_intent()``: they execute only next to a crossing reverse intent.
+    ``Condition.counter_intent()``: they execute only next to a crossing reverse intent. Which
+    ones is counted, not drawn (each intent adds ``conditional`` to a credit and is conditional
+    when the credit reaches 1), so the maker's random draws are exactly ``RetailTrader``'s and
+    a group switched between the two kinds on one seed trades the same sides and sizes.
 
     Args:
         mean_size: Median size: a fraction of the sold token's reserve when ``relative``,
@@ -118,6 +110,7 @@ class IntentMaker(Agent):
         self.horizon_s = horizon_s
         self.conditional = conditional
         self.relative = relative
+        self._conditional_credit = 0.0
         self.intents: list[Intent] = []
         """Every intent the maker posted, in order (its index is its nonce)."""
 
@@ -130,7 +123,6 @@ class IntentMaker(Agent):
         pool, token_in, amount_in = random_trade(
             self.rng, market, self.mean_size, self.size_sigma, self.relative
         )
-        conditional = self.rng.random() < self.conditional
         if amount_in <= 0:
             return ()
         committed = sum(
@@ -143,6 +135,10 @@ class IntentMaker(Agent):
         min_out = market.quote(pool, token_in, amount_in) * (BPS - self.slippage_bps) // BPS
         if min_out <= 0:
             return ()
+        self._conditional_credit += self.conditional
+        conditional = self._conditional_credit >= 1 - 1e-9  # ten shares of 0.1 make one
+        if conditional:
+            self._conditional_credit -= 1
         intent = Intent(
             maker=self.address,
             sell_token=token_in,

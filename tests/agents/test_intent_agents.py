@@ -346,6 +346,19 @@ def test_conditional_intent_never_fills_without_a_counter_intent(
     assert alice.address not in {f.maker for f in fills(market)}
 
 
+def test_conditional_share_is_counted_not_drawn(world: IntentWorld, market: Market) -> None:
+    # Counting keeps the maker's random draws those of RetailTrader (see IntentMaker).
+    market.deploy_intent_book(Pricing.PAY_AS_FILLED, OnUnmetCondition.SKIP, 0)
+    agents = makers(world, 2, conditional=0.3)
+    world.run(market, agents, blocks=8)
+    for maker in agents:
+        flags = [i.condition == Condition.counter_intent() for i in maker.intents]
+        assert len(flags) >= 7
+        # The credit reaches 1.2 at the 4th intent, then 0.2 + 3 * 0.3 = 1.1 at the 7th.
+        assert [k for k, flag in enumerate(flags) if flag][:2] == [3, 6]
+        assert sum(flags) == int(0.3 * len(flags) + 1e-9)
+
+
 def test_conditional_makers_fill_only_next_to_crossing_intents(
     world: IntentWorld, market: Market
 ) -> None:
