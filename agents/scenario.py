@@ -24,7 +24,7 @@ import random
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
@@ -40,9 +40,11 @@ from agents.agent import (
 from agents.market import Market, PoolSpec
 
 if TYPE_CHECKING:
+    from agents.economy import Economy
     from agents.eventlog import EventLog
     from agents.sim import Simulation
     from chain.interfaces import LatencyModel, OrderingPolicy
+    from chain.node import Chain
 
 POLICIES: tuple[str, ...] = ("fifo", "priority", "random", "batch", "bundles")
 """The ordering policies a scenario (and ``testbed compare``) can name."""
@@ -183,6 +185,54 @@ INTENT_KINDS = frozenset({"intent_maker", "solver"})
 
 
 @dataclass(frozen=True, slots=True)
+class EconomyConfig:
+    """The ``[economy]`` table: the commitment economy's contract variant (``Economy.deploy``).
+
+    Attributes:
+        timeout_policy: ``"slash"`` (both bonds slashed when a delivery times out) or
+            ``"refund"`` (both refunded).
+        min_arbitrator_stake: Bonded stake an arbitrator needs to be named, in wei (0: none).
+        community: Deploy the community currency (transferable only through the escrow and
+            staking, so side payments are impossible) instead of the transferable one.
+        ruling_window_s: Seconds an arbitrator has to rule after a dispute.
+        arbitrator_slash: Stake taken from an arbitrator who misses the window, in wei.
+        grace_s: Deadline grace: seconds after ``deliverBy`` during which a confirmation or
+            dispute still counts and no timeout is allowed.
+    """
+
+    timeout_policy: Literal["refund", "slash"] = "slash"
+    min_arbitrator_stake: int = 100 * 10**18
+    community: bool = False
+    ruling_window_s: int = 36
+    arbitrator_slash: int = 50 * 10**18
+    grace_s: int = 0
+
+
+ECONOMY_KINDS = frozenset({"buyer", "seller", "arbitrator", "issuer"})
+"""Strategy kinds that live in the commitment economy (and so need an ``[economy]`` table)."""
+POOL_FREE_KINDS = ECONOMY_KINDS | {"spammer"}
+"""Strategy kinds that need no pools: the only kinds an ``[economy]`` scenario may hold."""
+CURRENCY = "AGC"
+"""Funding symbol of the economy's currency (whole tokens, 18 decimals)."""
+_CURRENCY_PARAMS = frozenset(
+    {
+        "price",
+        "value",
+        "bond",
+        "seller_bond",
+        "fee",
+        "temptation",
+        "bribe",
+        "cost",
+        "stake",
+        "min_bribe",
+    }
+)
+"""Economy agents' parameters that are amounts of currency: whole tokens in scenario files."""
+_VARIANT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduleConfig:
     """When the agents of a group wake on their own.
 
@@ -246,6 +296,12 @@ class Scenario:
         agents: The ``[[agents]]`` groups.
         policy_params: ``[policies.NAME]`` tables: constructor arguments per policy name.
         intents: The ``[intents]`` table, or None when the scenario has no intent book.
+        economy: The ``[economy]`` table, or None for a market scenario (with pools).
+        variants: ``[variants.NAME]`` tables: each variant's overrides as ``(key path,
+            value)`` pairs, in file order.
+        variant_scenarios: Each variant validated as a whole scenario (without variants).
+        variant: The name of the variant this scenario is, or "" for the file as written.
+        variant_overrides: The overrides that made this variant (empty for the file).
     """
 
     path: str
@@ -256,6 +312,23 @@ class Scenario:
     agents: tuple[AgentGroup, ...]
     policy_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     intents: IntentsConfig | None = None
+    economy: EconomyConfig | None = None
+    variants: Mapping[str, tuple[tuple[str, Any], ...]] = field(default_factory=dict)
+    variant_scenarios: Mapping[str, Scenario] = field(default_factory=dict)
+    variant: str = ""
+    variant_overrides: tuple[tuple[str, Any], ...] = ()
+
+    def variant_named(self, name: str) -> Scenario:
+        """The scenario of variant ``name``.
+
+        Raises:
+            ValueError: no such variant; the message lists the scenario's variants.
+        """
+        found = self.variant_scenarios.get(name)
+        if found is None:
+            known = ", ".join(self.variants) or "none"
+            raise ValueError(f"no variant {name!r} in {self.path}; its variants: {known}")
+        return found
 
     @property
     def agent_count(self) -> int:
@@ -443,24 +516,152 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def parse_scenario(data: Mapping[str, Any], file: str = "<scenario>") -> Scenario:
-    """Validate already-parsed TOML data (see :func:`load_scenario`)."""
+    """Validate already-parsed TOML data (see :func:`load_scenario`).
+
+    Each ``[variants.NAME]`` table is applied to the rest of the data and validated as a whole
+    scenario too, so a broken variant is reported when the file is loaded, not halfway through
+    a comparison.
+    """
     top = _Table(file, "", dict(data))
-    top.expect(("run", "latency", "pools", "market", "agents", "policies", "intents"))
-    pools = _parse_pools(top)
-    symbols = sorted({s for p in pools for s in (p.token0, p.token1)})
+    top.expect(
+        (
+            "run",
+            "latency",
+            "pools",
+            "market",
+            "agents",
+            "policies",
+            "intents",
+            "economy",
+            "variants",
+        )
+    )
+    economy = _parse_economy(top)
+    pools = _parse_pools(top, required=economy is None)
+    if economy is not None and pools:
+        raise top.error(
+            "pools",
+            "a scenario has either [[pools]] (a market) or an [economy] table, not both",
+        )
+    symbols = sorted({s for p in pools for s in (p.token0, p.token1)}) if pools else [CURRENCY]
     run = _parse_run(top.table("run"), Path(file).stem)
     policy_params = _parse_policies(top.table("policies"))
     latency = _parse_latency(top.table("latency"))
-    market = _parse_market(top.table("market"), pools, symbols)
-    agents = _parse_agents(top, symbols, latency)
+    if pools:
+        market = _parse_market(top.table("market"), pools, symbols)
+    elif top.has("market"):
+        raise top.error("market", "only allowed with [[pools]]: an economy scenario has no market")
+    else:
+        market = MarketConfig(numeraire=CURRENCY)
+    agents = _parse_agents(top, symbols, latency, economy=economy is not None)
     intents = _parse_intents(top, agents)
-    scenario = Scenario(file, run, latency, pools, market, agents, policy_params, intents)
+    scenario = Scenario(file, run, latency, pools, market, agents, policy_params, intents, economy)
     try:
         scenario.make_policy()
     except (TypeError, ValueError) as err:
         name = canonical_policy(run.policy)
         raise ScenarioError(file, f"policies.{name}", str(err)) from None
+    if top.has("variants"):
+        base = {k: v for k, v in data.items() if k != "variants"}
+        variants = _parse_variants(top.table("variants"), base, file)
+        scenario = replace(
+            scenario,
+            variants={name: overrides for name, (overrides, _) in variants.items()},
+            variant_scenarios={name: variant for name, (_, variant) in variants.items()},
+        )
     return scenario
+
+
+def _flatten_overrides(table: _Table) -> list[tuple[str, Any]]:
+    """``(key path, value)`` pairs of a variant table.
+
+    Bare TOML keys nest (``intents.pricing = "uniform"`` is ``{"intents": {"pricing": ...}}``)
+    and are flattened back into paths; a quoted key path (``"agents[1].params" = {...}``)
+    keeps its value whole, so a table can be replaced rather than merged.
+    """
+    pairs: list[tuple[str, Any]] = []
+
+    def walk(prefix: str, node: Mapping[str, Any]) -> None:
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else key
+            if isinstance(value, dict) and re.fullmatch(r"[A-Za-z0-9_-]+", key):
+                if not value:
+                    raise table.error(path, "an empty table overrides nothing")
+                walk(path, value)
+            else:
+                pairs.append((path, value))
+
+    walk("", table.data)
+    return pairs
+
+
+def _parse_variants(
+    table: _Table, base: Mapping[str, Any], file: str
+) -> dict[str, tuple[tuple[tuple[str, Any], ...], Scenario]]:
+    from agents.sweep import SweepError, apply_overrides, split_key_path
+
+    out: dict[str, tuple[tuple[tuple[str, Any], ...], Scenario]] = {}
+    for name in table.data:
+        if not _VARIANT_NAME.fullmatch(name):
+            raise table.error(name, f"a variant name is letters, digits, '_' or '-', got {name!r}")
+        if name == "base":
+            raise table.error(name, "'base' names the file as written; pick another name")
+        body = table.table(name)
+        overrides = _flatten_overrides(body)
+        if not overrides:
+            raise body.error("", "a variant needs at least one key path = value")
+        for key, _ in overrides:
+            try:
+                split_key_path(key)
+            except SweepError as err:
+                raise body.error(key, str(err)) from None
+            if key == "run.seed" or key.split(".")[0].split("[")[0] == "variants":
+                raise body.error(key, "variants share the seed and cannot nest; not overridable")
+        try:
+            variant = parse_scenario(apply_overrides(base, overrides, file), file)
+        except ScenarioError as err:
+            raise ScenarioError(file, body.path(err.key), err.expected, line=err.line) from None
+        pairs = tuple(overrides)
+        out[name] = (pairs, replace(variant, variant=name, variant_overrides=pairs))
+    return out
+
+
+def _parse_economy(top: _Table) -> EconomyConfig | None:
+    if not top.has("economy"):
+        return None
+    table = top.table("economy")
+    table.expect(
+        (
+            "timeout_policy",
+            "min_arbitrator_stake",
+            "community",
+            "ruling_window_s",
+            "arbitrator_slash",
+            "grace_s",
+        )
+    )
+    community = table.raw("community")
+    if community is not None and not isinstance(community, bool):
+        raise table.error("community", f"expected a boolean, got {_type_name(community)}")
+    defaults = EconomyConfig()
+    return EconomyConfig(
+        timeout_policy=table.choice(  # type: ignore[arg-type]  # checked by choice()
+            "timeout_policy", ("slash", "refund"), defaults.timeout_policy
+        ),
+        min_arbitrator_stake=(
+            _token_amount(table, "min_arbitrator_stake")
+            if table.has("min_arbitrator_stake")
+            else defaults.min_arbitrator_stake
+        ),
+        community=bool(community),
+        ruling_window_s=table.integer("ruling_window_s", defaults.ruling_window_s, minimum=1),
+        arbitrator_slash=(
+            _token_amount(table, "arbitrator_slash")
+            if table.has("arbitrator_slash")
+            else defaults.arbitrator_slash
+        ),
+        grace_s=table.integer("grace_s", 0, minimum=0),
+    )
 
 
 def _parse_run(table: _Table, stem: str) -> RunConfig:
@@ -546,10 +747,10 @@ def _parse_latency(table: _Table) -> LatencyConfig:
     return config
 
 
-def _parse_pools(top: _Table) -> tuple[PoolSpec, ...]:
+def _parse_pools(top: _Table, *, required: bool) -> tuple[PoolSpec, ...]:
     entries = top.tables("pools")
-    if not entries:
-        raise top.error("pools", "required: at least one [[pools]] entry")
+    if not entries and required:
+        raise top.error("pools", "required: at least one [[pools]] entry (or an [economy] table)")
     specs: list[PoolSpec] = []
     for table in entries:
         table.expect(("token0", "token1", "reserve0", "reserve1", "fee_bps"))
@@ -671,6 +872,9 @@ def _parse_params(table: _Table, kind: str, cls: type[Agent]) -> dict[str, Any]:
     accepted = _accepted_params(cls)
     params: dict[str, Any] = {}
     for name, value in table.data.items():
+        if kind in ECONOMY_KINDS and name in _CURRENCY_PARAMS and name in accepted:
+            params[name] = _token_amount(table, name)  # whole tokens in the file, wei here
+            continue
         if name not in accepted:
             hint = difflib.get_close_matches(name, accepted, n=1)
             suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
@@ -693,7 +897,7 @@ def _parse_params(table: _Table, kind: str, cls: type[Agent]) -> dict[str, Any]:
 
 
 def _parse_agents(
-    top: _Table, symbols: Sequence[str], latency: LatencyConfig
+    top: _Table, symbols: Sequence[str], latency: LatencyConfig, *, economy: bool
 ) -> tuple[AgentGroup, ...]:
     from agents.strategies import STRATEGIES
 
@@ -711,6 +915,14 @@ def _parse_agents(
                 "kind",
                 f"unknown strategy {kind!r}; expected one of {', '.join(sorted(STRATEGIES))}",
             )
+        if economy and kind not in POOL_FREE_KINDS:
+            raise table.error(
+                "kind",
+                f"{kind!r} trades on pools; an [economy] scenario holds only "
+                f"{', '.join(sorted(POOL_FREE_KINDS))}",
+            )
+        if not economy and kind in ECONOMY_KINDS:
+            raise table.error("kind", f"{kind!r} needs an [economy] table (and no pools)")
         name = table.string("name", kind)
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
             raise table.error("name", f"expected letters, digits, '_' or '-', got {name!r}")
@@ -776,12 +988,13 @@ def build(
     seed: int | None = None,
     log: EventLog | None = None,
     progress: IO[str] | None = None,
-) -> tuple[Simulation, Market]:
-    """Set up a scenario's chain, market and agents, ready to ``run()``.
+) -> tuple[Simulation, Market | Economy]:
+    """Set up a scenario's chain, market (or economy) and agents, ready to ``run()``.
 
-    Deploys the tokens and pools (and the intent book of an ``[intents]`` table), creates the
-    agents with their parameters, schedules and random streams, and mints their funding (set-up
-    blocks before the simulation's own).
+    A market scenario deploys the tokens and pools (and the intent book of an ``[intents]``
+    table); an economy scenario deploys the currency, staking, reputation and escrow of its
+    ``[economy]`` table. Then the agents are created with their parameters, schedules and
+    random streams, and their funding is minted (set-up blocks before the simulation's own).
 
     Args:
         scenario: A loaded scenario.
@@ -792,7 +1005,8 @@ def build(
         progress: Stream for the progress bar.
 
     Returns:
-        The simulation (not yet run) and the market.
+        The simulation (not yet run) and the market or economy it runs against (also the
+        simulation's ``market``).
     """
     from agents.sim import Simulation
     from agents.strategies import STRATEGIES
@@ -802,7 +1016,8 @@ def build(
     ordering = scenario.make_policy(policy) if policy is None or isinstance(policy, str) else policy
     chain = Chain(
         seed=derive_seed(root, "chain"),
-        accounts=scenario.agent_count + 1,
+        # the deployer, the agents, and (last) an economy's treasury
+        accounts=scenario.agent_count + (2 if scenario.economy is not None else 1),
         automine=True,
         policy=ordering,
         latency=make_latency(scenario, root),
@@ -810,16 +1025,11 @@ def build(
         base_fee=scenario.run.base_fee,
         block_interval_ms=scenario.run.block_time_ms,
     )
-    market = Market.deploy(chain, scenario.pools, seed=root, volatility=scenario.market.volatility)
-    if scenario.intents is not None:
-        from agents.intents import OnUnmetCondition, Pricing
-
-        config = scenario.intents
-        market.deploy_intent_book(
-            Pricing.UNIFORM_PRICE if config.pricing == "uniform" else Pricing.PAY_AS_FILLED,
-            OnUnmetCondition.REVERT if config.on_unmet == "revert" else OnUnmetCondition.SKIP,
-            config.solver_share_bps,
-        )
+    market: Market | Economy = (
+        _deploy_economy(chain, scenario.economy)
+        if scenario.economy is not None
+        else _deploy_market(chain, scenario, root)
+    )
     chain.automine = False
     agents: list[Agent] = []
     funding: dict[str, dict[str, int]] = {}
@@ -831,7 +1041,10 @@ def build(
             agent = cls(name, account, rng, group.schedule.make(), **dict(group.params))
             agents.append(agent)
             funding[agent.address] = dict(group.funding)
-    market.fund(funding)
+    if isinstance(market, Market):
+        market.fund(funding)
+    else:
+        market.fund({who: amounts.get(CURRENCY, 0) for who, amounts in funding.items()})
     # Many agents' mints can exceed one block: mine the rest before the run, or the run would
     # count them as the agents' gains.
     for _ in range(_MAX_FUNDING_BLOCKS):
@@ -850,3 +1063,32 @@ def build(
         progress=progress,
     )
     return sim, market
+
+
+def _deploy_market(chain: Chain, scenario: Scenario, root: int) -> Market:
+    market = Market.deploy(chain, scenario.pools, seed=root, volatility=scenario.market.volatility)
+    if scenario.intents is not None:
+        from agents.intents import OnUnmetCondition, Pricing
+
+        config = scenario.intents
+        market.deploy_intent_book(
+            Pricing.UNIFORM_PRICE if config.pricing == "uniform" else Pricing.PAY_AS_FILLED,
+            OnUnmetCondition.REVERT if config.on_unmet == "revert" else OnUnmetCondition.SKIP,
+            config.solver_share_bps,
+        )
+    return market
+
+
+def _deploy_economy(chain: Chain, config: EconomyConfig) -> Economy:
+    from agents.economy import Economy
+
+    return Economy.deploy(
+        chain,
+        timeout_policy=config.timeout_policy,
+        min_arbitrator_stake=config.min_arbitrator_stake,
+        ruling_window=config.ruling_window_s,
+        arbitrator_slash=config.arbitrator_slash,
+        community=config.community,
+        grace_period=config.grace_s,
+        treasury=chain.accounts[-1].address,
+    )

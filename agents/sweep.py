@@ -45,6 +45,22 @@ DEFAULT_METRICS: tuple[str, ...] = (
     "fullness_mean",
 )
 """Metrics of the results table unless others are named: key paths into ``summary.json``."""
+ECONOMY_METRICS: tuple[str, ...] = (
+    "settlement_rate",
+    "timeout_rate",
+    "by_behaviour.opportunistic.timeout_rate",
+    "welfare.total",
+    "broken_commitments",
+    "auc.last",
+)
+"""The default metrics of an ``[economy]`` scenario's sweep."""
+
+
+def default_metrics(scenario: Scenario) -> tuple[str, ...]:
+    """The metrics a sweep of ``scenario`` tabulates unless others are named."""
+    return ECONOMY_METRICS if scenario.economy is not None else DEFAULT_METRICS
+
+
 CONFIDENCE = 0.95
 RUNS = "runs"
 SUMMARY = "summary.json"

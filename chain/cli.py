@@ -6,10 +6,11 @@ and ``_run_<name>(args) -> int`` to execute it, registered in ``_COMMANDS``.
     testbed demo [--seed N] [--json OUT]     the main job (README quick start)
     testbed compile [PATHS] [--json OUT]     compile and print contract sizes
     testbed gas [PATHS] [-- PYTEST ARGS]     gas per contract operation from the test suites
-    testbed run SCENARIO [--seed N] [--out DIR] [--policy P]
+    testbed run SCENARIO [--seed N] [--out DIR] [--policy P] [--variant V]
                                              run a scenario file and write its report
-    testbed compare SCENARIO [--policies P,P] [--seed N] [--out DIR] [--jobs J]
-                                             the same scenario under several policies
+    testbed compare SCENARIO [--policies P,P | --variants V,V] [--seed N] [--out DIR] [--jobs J]
+                                             the same scenario under several policies, or
+                                             the scenario's variants side by side
     testbed sweep SCENARIO --param KEY=V,V --seeds N [--seed N] [--out DIR] [--jobs J]
                   [--metric NAME ...]        a grid of scenario values over several seeds
 """
@@ -243,24 +244,48 @@ def _add_run(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _add_scenario_args(parser)
     parser.add_argument("--policy", metavar="P", help="ordering policy (default: the scenario's)")
+    parser.add_argument(
+        "--variant", metavar="V", help="one of the file's [variants] (default: the file as written)"
+    )
 
 
 def _add_compare(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "compare",
-        help="run a scenario under several ordering policies and compare them",
-        description="Run the same scenario and seed under each policy (each into DIR/<policy>/) "
-        "and write the comparison (tables with a policy column, summary.json, plots, "
-        "report.md) into DIR (default: runs/<scenario>-compare-seed<N>).",
+        help="run a scenario under several ordering policies, or its variants, and compare",
+        description="Run the same scenario and seed under each policy, or each of the "
+        "scenario's [variants] ('base' is the file as written), each into DIR/<name>/, and "
+        "write the comparison (tables with a policy or variant column, summary.json, plots, "
+        "report.md) into DIR (default: runs/<scenario>-compare-seed<N>). Without options, a "
+        "scenario with variants compares base and every variant; one without compares all "
+        "five policies.",
     )
     _add_scenario_args(parser)
-    parser.add_argument(
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
         "--policies",
-        default="fifo,priority,random,batch,bundles",
         metavar="P,P,...",
-        help="comma-separated policies (default: all five)",
+        help="comma-separated policies (default without variants: all five)",
+    )
+    which.add_argument(
+        "--variants",
+        metavar="V,V,...",
+        help="comma-separated variant names, 'base' for the file as written (default with "
+        "variants: base and all of them)",
     )
     _add_jobs_arg(parser)
+
+
+def _names(option: str, text: str) -> list[str]:
+    """The names of a comma-separated option value.
+
+    Raises:
+        ValueError: an empty name.
+    """
+    names = [p.strip() for p in text.split(",")]
+    if not all(names):
+        raise ValueError(f"{option} has an empty name: {text!r}")
+    return names
 
 
 def _scenario_setup(command: str, args: argparse.Namespace, err: TextIO) -> tuple[Any, int] | None:
@@ -297,7 +322,7 @@ def _interrupted(command: str, logs: Sequence[Path], err: TextIO) -> int:
 def _run_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import time
 
-    from agents.runner import run_scenario
+    from agents.runner import BASE, run_scenario
     from agents.scenario import canonical_policy
     from agents.sim import default_progress
 
@@ -306,11 +331,14 @@ def _run_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     scenario, seed = setup
     try:
+        if args.variant is not None and args.variant != BASE:
+            scenario = scenario.variant_named(args.variant)
         policy = canonical_policy(args.policy or scenario.run.policy)
     except ValueError as exc:
         print(f"testbed run: {exc}", file=err)
         return EXIT_USAGE
-    target = args.out or Path("runs") / f"{Path(scenario.path).stem}-{policy}-seed{seed}"
+    name = f"{scenario.variant}-{policy}" if scenario.variant else policy
+    target = args.out or Path("runs") / f"{Path(scenario.path).stem}-{name}-seed{seed}"
     start = time.perf_counter()
     try:
         outcome = run_scenario(
@@ -331,25 +359,26 @@ def _run_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import time
 
-    from agents.runner import compare
-    from agents.scenario import canonical_policy
+    from agents.runner import BASE, compare, policy_runs, variant_runs
+    from agents.scenario import POLICIES
     from agents.sim import default_progress
 
     setup = _scenario_setup("compare", args, err)
     if setup is None:
         return EXIT_USAGE
     scenario, seed = setup
-    names = [p.strip() for p in args.policies.split(",")]
     try:
-        if not all(names):
-            raise ValueError(f"--policies has an empty name: {args.policies!r}")
-        policies = [canonical_policy(p) for p in names]
+        if args.variants is not None or (args.policies is None and scenario.variants):
+            chosen = (
+                _names("--variants", args.variants)
+                if args.variants is not None
+                else [BASE, *scenario.variants]
+            )
+            runs = variant_runs(scenario, chosen)
+        else:
+            runs = policy_runs(scenario, _names("--policies", args.policies or ",".join(POLICIES)))
     except ValueError as exc:
         print(f"testbed compare: {exc}", file=err)
-        return EXIT_USAGE
-    repeated = sorted({p for p in policies if policies.count(p) > 1})
-    if repeated:
-        print(f"testbed compare: policy listed twice: {', '.join(repeated)}", file=err)
         return EXIT_USAGE
     jobs = _jobs("compare", args, err)
     if jobs is None:
@@ -359,7 +388,7 @@ def _run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         _, report = compare(
             scenario,
-            policies,
+            runs,
             target,
             seed=seed,
             jobs=jobs,
@@ -367,12 +396,12 @@ def _run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             progress=default_progress() if jobs == 1 else None,
         )
     except KeyboardInterrupt:
-        return _interrupted("compare", [target / p / "events.jsonl" for p in policies], err)
+        return _interrupted("compare", [target / r.label / "events.jsonl" for r in runs], err)
     except Exception as exc:
         print(f"testbed compare: failed: {type(exc).__name__}: {exc}", file=err)
         return EXIT_FAILED
     elapsed = time.perf_counter() - start
-    print(f"compared {len(policies)} policies in {elapsed:.1f}s (--jobs {jobs})", file=out)
+    print(f"compared {len(runs)} runs in {elapsed:.1f}s (--jobs {jobs})", file=out)
     print(f"report: {report}", file=out)
     return EXIT_OK
 
@@ -411,14 +440,16 @@ def _add_sweep(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         nargs="+",
         metavar="NAME",
         help="key paths into summary.json for the table (default: victim_loss, "
-        "searcher_profit, txs, reverted, inclusion_delay_ms.mean, fullness_mean)",
+        "searcher_profit, txs, reverted, inclusion_delay_ms.mean, fullness_mean; for an "
+        "[economy] scenario settlement_rate, timeout_rate, "
+        "by_behaviour.opportunistic.timeout_rate, welfare.total, broken_commitments, auc.last)",
     )
 
 
 def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from agents.scenario import ScenarioError
     from agents.sim import default_progress
-    from agents.sweep import DEFAULT_METRICS, SweepError, parse_param, plan_sweep, run_sweep
+    from agents.sweep import SweepError, default_metrics, parse_param, plan_sweep, run_sweep
 
     if args.seeds < 1:
         print(f"testbed sweep: --seeds must be >= 1, got {args.seeds}", file=err)
@@ -440,7 +471,7 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         result = run_sweep(
             plan,
-            metrics=args.metric or DEFAULT_METRICS,
+            metrics=args.metric or default_metrics(scenario),
             jobs=jobs,
             echo=_echo_to(err),
             progress=default_progress() if jobs == 1 else None,

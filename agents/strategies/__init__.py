@@ -2,12 +2,15 @@
 
 Traders and liquidity providers make the order flow; searchers (arbitrageurs, frontrunners,
 sandwichers) read the mempool and extract value from it; spammers make congestion; intent
-makers sign swap intents that competing solvers settle through an intent book.
+makers sign swap intents that competing solvers settle through an intent book. In the
+commitment economy, buyers, sellers and arbitrators form escrow agreements.
 ``STRATEGIES`` maps the names scenario files use to the classes.
 """
 
 from agents.agent import Agent
 from agents.strategies.arbitrage import Arbitrageur
+from agents.strategies.credentials import ReputationIssuer
+from agents.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agents.strategies.frontrun import Frontrunner
 from agents.strategies.intents import IntentMaker, Solver
 from agents.strategies.liquidity import LiquidityProvider
@@ -24,17 +27,25 @@ STRATEGIES: dict[str, type[Agent]] = {
     "spammer": Spammer,
     "intent_maker": IntentMaker,
     "solver": Solver,
+    "buyer": ServiceBuyer,
+    "seller": ServiceSeller,
+    "arbitrator": Arbitrator,
+    "issuer": ReputationIssuer,
 }
 """Scenario-file name of each strategy."""
 
 __all__ = [
     "STRATEGIES",
     "Arbitrageur",
+    "Arbitrator",
     "Frontrunner",
     "IntentMaker",
     "LiquidityProvider",
+    "ReputationIssuer",
     "RetailTrader",
     "Sandwicher",
+    "ServiceBuyer",
+    "ServiceSeller",
     "Solver",
     "Spammer",
 ]

@@ -12,7 +12,7 @@ from scenario_helpers import BOMB, Bomb, with_blocks
 
 from agents.eventlog import read_events
 from agents.report import PLOTS, write_atomic
-from agents.runner import compare, run_scenario
+from agents.runner import compare, policy_runs, run_scenario
 from agents.scenario import Scenario, build, load_scenario
 from agents.strategies import STRATEGIES
 
@@ -133,12 +133,16 @@ def test_compare_writes_the_comparison_and_does_not_depend_on_jobs(tmp_path: Pat
     scenario = short_scenario(tmp_path, blocks=6)
     lines: list[str] = []
     runs, report = compare(
-        scenario, ["fifo", "random"], tmp_path / "seq", jobs=1, echo=lines.append
+        scenario,
+        policy_runs(scenario, ["fifo", "random"]),
+        tmp_path / "seq",
+        jobs=1,
+        echo=lines.append,
     )
     assert report == tmp_path / "seq" / "report.md"
     assert [r.report.policy for r in runs] == ["fifo", "random"]
     assert sum("fifo:" in line for line in lines) == 1
-    compare(scenario, ["fifo", "random"], tmp_path / "par", jobs=2)
+    compare(scenario, policy_runs(scenario, ["fifo", "random"]), tmp_path / "par", jobs=2)
     for directory in ("seq", "par"):
         names = {p.name for p in (tmp_path / directory).iterdir()}
         assert names == (RUN_FILES - {"events.jsonl"}) | {"fifo", "random"}
@@ -164,9 +168,9 @@ def test_compare_writes_the_comparison_and_does_not_depend_on_jobs(tmp_path: Pat
 def test_compare_rejects_repeated_or_unknown_policies(tmp_path: Path) -> None:
     scenario = short_scenario(tmp_path, blocks=2)
     with pytest.raises(ValueError, match="listed twice: fifo"):
-        compare(scenario, ["fifo", "fifo"], tmp_path / "x")
+        compare(scenario, policy_runs(scenario, ["fifo", "fifo"]), tmp_path / "x")
     with pytest.raises(ValueError, match="valid policies"):
-        compare(scenario, ["fifo", "lifo"], tmp_path / "x")
+        compare(scenario, policy_runs(scenario, ["fifo", "lifo"]), tmp_path / "x")
     assert not (tmp_path / "x").exists()
 
 

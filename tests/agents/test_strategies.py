@@ -37,6 +37,8 @@ from agents.strategies import (
     Spammer,
 )
 from agents.strategies.common import WeiPricer
+from agents.strategies.credentials import ReputationIssuer
+from agents.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agents.strategies.intents import IntentMaker, Solver
 from chain.ordering import BundlesFirstPolicy, PriorityFeePolicy
 
@@ -344,6 +346,10 @@ def test_registry_names_every_strategy() -> None:
         "spammer": Spammer,
         "intent_maker": IntentMaker,
         "solver": Solver,
+        "buyer": ServiceBuyer,
+        "seller": ServiceSeller,
+        "arbitrator": Arbitrator,
+        "issuer": ReputationIssuer,
     }
     assert expected == STRATEGIES
     probe = Account.from_key(b"\x01" * 32)
