@@ -33,6 +33,8 @@ from agents.economy import TOKEN, Deal, Economy, SellerRecord
 from agents.report import (
     _csv_text,
     _figure,
+    _num,
+    _pct,
     _quantile,
     _save,
     summary_text,
@@ -730,14 +732,6 @@ def write_economy_plots(out: Path, reports: Sequence[EconomyReport]) -> list[str
 # ---------------------------------------------------------------------------------------------
 # Markdown
 # ---------------------------------------------------------------------------------------------
-
-
-def _num(value: float) -> str:
-    return f"{value:,.2f}"
-
-
-def _pct(value: float) -> str:
-    return f"{100 * value:.0f}%"
 
 
 DEFINITIONS: Final = (
