@@ -657,7 +657,9 @@ def _report_text(
     lines = [f"# {title}", "", *intro, "", "## Comparison", "", *comparison_table(runs, column), ""]
     lines += [
         "Victim loss: each victim's output against the same transaction run alone on the "
-        "pre-block state. Searcher profit: holdings change valued at the final reference "
+        "pre-block state; a victim's loss is negative when other transactions of its block "
+        "moved the price its way first (arbitrage trades that a frontrunner jumped often "
+        "are), so a total can be below zero. Searcher profit: holdings change valued at the final reference "
         "prices, net of gas and direct payments. Precision and recall: the receipt-only "
         "sandwich detector against the simulation's ground truth.",
         "",
