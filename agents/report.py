@@ -659,9 +659,9 @@ def _report_text(
         "Victim loss: each victim's output against the same transaction run alone on the "
         "pre-block state; a victim's loss is negative when other transactions of its block "
         "moved the price its way first (arbitrage trades that a frontrunner jumped often "
-        "are), so a total can be below zero. Searcher profit: holdings change valued at the final reference "
-        "prices, net of gas and direct payments. Precision and recall: the receipt-only "
-        "sandwich detector against the simulation's ground truth.",
+        "are), so a total can be below zero. Searcher profit: holdings change valued at the "
+        "final reference prices, net of gas and direct payments. Precision and recall: the "
+        "receipt-only sandwich detector against the simulation's ground truth.",
         "",
         "## Who pays for ordering",
         "",

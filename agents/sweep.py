@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from agents.economy_report import economy_summary_line
 from agents.report import summary_line, summary_text, write_text
 from agents.scenario import Scenario, ScenarioError, canonical_policy, load_scenario, parse_scenario
 
@@ -48,12 +49,19 @@ DEFAULT_METRICS: tuple[str, ...] = (
 ECONOMY_METRICS: tuple[str, ...] = (
     "settlement_rate",
     "timeout_rate",
-    "by_behaviour.opportunistic.timeout_rate",
+    "default_rate",
     "welfare.total",
     "broken_commitments",
     "auc.last",
 )
 """The default metrics of an ``[economy]`` scenario's sweep."""
+
+
+def _line(summary: Mapping[str, Any]) -> str:
+    """One line about a run's summary, market or economy."""
+    if "deals" in summary:
+        return economy_summary_line(summary)
+    return summary_line(summary)
 
 
 def default_metrics(scenario: Scenario) -> tuple[str, ...]:
@@ -570,7 +578,7 @@ def run_sweep(
         nonlocal finished, checked
         finished += 1
         count = f"[{reused + finished}/{plan.total}]"
-        say(f"{count} {labels[path]}: {wall_s:.1f}s, {summary_line(summary)}")
+        say(f"{count} {labels[path]}: {wall_s:.1f}s, {_line(summary)}")
         if not checked:
             check_metrics(summary, metrics)
             checked = True

@@ -441,8 +441,8 @@ def _add_sweep(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="NAME",
         help="key paths into summary.json for the table (default: victim_loss, "
         "searcher_profit, txs, reverted, inclusion_delay_ms.mean, fullness_mean; for an "
-        "[economy] scenario settlement_rate, timeout_rate, "
-        "by_behaviour.opportunistic.timeout_rate, welfare.total, broken_commitments, auc.last)",
+        "[economy] scenario settlement_rate, timeout_rate, default_rate, welfare.total, "
+        "broken_commitments, auc.last)",
     )
 
 

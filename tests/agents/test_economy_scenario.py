@@ -16,6 +16,7 @@ from agents.economy import TOKEN, Economy
 from agents.runner import BASE, compare, variant_runs
 from agents.scenario import CURRENCY, ScenarioError, build, load_scenario
 from agents.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
+from agents.sweep import ECONOMY_METRICS, default_metrics, parse_param, plan_sweep, run_sweep
 from chain.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -221,3 +222,15 @@ def test_cli_run_picks_one_variant(tmp_path: Path, capsys: pytest.CaptureFixture
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert (summary["variant"], summary["timeout_policy"]) == ("slash", "slash")
     assert "(slash variant)" in (tmp_path / "r" / "report.md").read_text()
+
+
+def test_sweep_of_an_economy_scenario_tabulates_the_economy_metrics(tmp_path: Path) -> None:
+    path = write(tmp_path, ECONOMY.replace("blocks = 6", "blocks = 2"))
+    plan = plan_sweep(
+        path, [parse_param("economy.timeout_policy=slash,refund")], seeds=1, out=tmp_path / "s"
+    )
+    scenario = plan.scenarios[plan.cells[0].id]
+    result = run_sweep(plan, metrics=default_metrics(scenario), jobs=1)
+    assert result.metrics == ECONOMY_METRICS
+    table = result.md_path.read_text()
+    assert "| settlement_rate |" in table and "| welfare.total |" in table
