@@ -11,9 +11,10 @@ read back from ``Economy.deals`` (kept current from the Escrow events):
 3. **deliver** -- a seller that delivers confirms the agreement (the seller's confirmation is
    the protocol's record of delivery).
 4. **confirm** -- the buyer confirms once the seller has delivered: the funds are released.
-5. **dispute** -- if the seller has not delivered by the last block before ``deliverBy``, an
-   attentive buyer disputes (each deal is watched with probability ``dispute_prob``); the
-   arbitrator then **rule**-s: everything to the buyer if nothing was delivered, else the price
+5. **dispute** -- if the seller has not delivered by the last block before ``deliverBy`` (plus
+   the escrow's grace period, during which a late delivery still counts), an attentive buyer
+   disputes (each deal is watched with probability ``dispute_prob``); the arbitrator then
+   **rule**-s: everything to the buyer if nothing was delivered, else the price
    to the seller -- unless it is corruptible and the seller paid it a side payment ("bribe").
 6. **timeout** -- an unwatched default is settled after ``deliverBy`` by the buyer under the
    escrow's timeout policy (bonds refunded, or both slashed); a no-show arbitrator's dispute
@@ -192,7 +193,8 @@ class ServiceBuyer(_EscrowAgent):
                 return self._once(view, deal.id, economy.confirm(deal.id))
             return None
         watched = self._watched.setdefault(deal.id, self.rng.random() < self.dispute_prob)
-        if watched and now + 2 * step > deal.deliver_by:
+        # Under a grace period a late delivery still counts: dispute only when it runs out.
+        if watched and now + 2 * step > deal.deliver_by + economy.grace_period:
             return self._once(view, deal.id, economy.dispute(deal.id))
         return None
 

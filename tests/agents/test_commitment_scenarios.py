@@ -100,8 +100,11 @@ def test_stake_requirement_and_community_currency_keep_rulings_unbought(seed: in
     assert community["bribes"]["bribed_rulings"] == 0
 
 
-def test_deadline_grace_keeps_congestion_from_breaking_commitments() -> None:
-    short = (("run.blocks", 30),)
+@pytest.mark.parametrize("dispute_prob", [0.0, 1.0])
+def test_deadline_grace_keeps_congestion_from_breaking_commitments(dispute_prob: float) -> None:
+    # Unwatched deals run into the timeout; watched ones into a dispute, which under a grace
+    # the buyer only opens once the grace has run out too.
+    short = (("run.blocks", 30), ("agents[0].params.dispute_prob", dispute_prob))
     strict = summary(CONGESTION, short, BASE, 5)
     grace = summary(CONGESTION, short, "grace", 5)
     # The shock is real in both: full blocks and a rising base fee.
