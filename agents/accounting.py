@@ -416,15 +416,13 @@ def ground_truth(
     backs: dict[tuple[str, bytes], list[bytes]] = defaultdict(list)
     followers: list[bytes] = []
     for tx_hash, sent in sim.sent.items():
+        if sent.label in ("backrun", "arb"):
+            followers.append(tx_hash)
         for victim in _victims_of(sent.meta):
             if sent.label == "front":
                 fronts[(sent.agent, victim)].append(tx_hash)
             elif sent.label == "back":
                 backs[(sent.agent, victim)].append(tx_hash)
-
-    for tx_hash, sent in sim.sent.items():
-        if sent.label in ("backrun", "arb"):
-            followers.append(tx_hash)
 
     def ok(tx: bytes) -> _Landed | None:
         place = landed.get(tx)
@@ -540,21 +538,6 @@ def _swap_before(
     return previous
 
 
-def _next_swap_after(
-    tx: bytes,
-    swaps_of: Mapping[bytes, list[SwapEvent]],
-    by_pool_block: Mapping[tuple[int, str], list[SwapEvent]],
-) -> bytes | None:
-    own = swaps_of.get(tx)
-    if not own:
-        return None
-    last = own[-1]
-    for swap in by_pool_block[(last.block, last.pool)]:
-        if (swap.tx_index, swap.log_index) > (last.tx_index, last.log_index):
-            return swap.tx_hash
-    return None
-
-
 # ---------------------------------------------------------------------------------------------
 # Victim loss
 # ---------------------------------------------------------------------------------------------
@@ -660,21 +643,20 @@ def settled_batches(
     """
     out: list[SettledBatch] = []
     for receipt in receipts:
-        logs = [g for g in receipt.logs if g.address == book and g.event is not None]
-        settled = [g.event for g in logs if g.event is not None and g.event.name == "BatchSettled"]
-        if receipt.status != 1 or not settled:
+        if receipt.status != 1:
+            continue
+        events = [g.event for g in receipt.logs if g.address == book and g.event is not None]
+        settled = [e for e in events if e.name == "BatchSettled"]
+        if not settled:
             continue
         try:
             intents, _, _ = decode_settle(chain.transaction(receipt.tx_hash).data)
         except ValueError:
             continue
         filled = {
-            bytes(g.event.args["intentHash"]): (
-                int(g.event.args["buyAmount"]),
-                int(g.event.args["solverReward"]),
-            )
-            for g in logs
-            if g.event is not None and g.event.name == "IntentFilled"
+            bytes(e.args["intentHash"]): (int(e.args["buyAmount"]), int(e.args["solverReward"]))
+            for e in events
+            if e.name == "IntentFilled"
         }
         digests = tuple(
             intent_digest(i, chain_id=chain_id, verifying_contract=book) for i in intents

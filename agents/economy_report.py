@@ -18,8 +18,8 @@ JSON and Markdown.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,14 +31,17 @@ from eth_utils import function_signature_to_4byte_selector
 
 from agents.economy import TOKEN, Deal, Economy, SellerRecord
 from agents.report import (
-    _csv_text,
-    _figure,
-    _num,
-    _pct,
-    _quantile,
-    _save,
+    markdown_table,
+    mean,
+    metrics_row,
+    new_figure,
+    number_text,
+    percent_text,
+    quantile,
+    save_figure,
     summary_text,
     write_chain_plots,
+    write_tables,
     write_text,
 )
 from agents.strategies.credentials import ReputationIssuer
@@ -102,6 +105,12 @@ DEAL_COLUMNS: Final = (
     "to_proposer",
     "planned_default",
 )
+TABLES: Final = (
+    ("blocks.csv", BLOCK_COLUMNS, "blocks"),
+    ("agents.csv", AGENT_COLUMNS, "agents"),
+    ("deals.csv", DEAL_COLUMNS, "deals"),
+)
+"""A run's CSV files: (file name, columns, the ``EconomyReport`` attribute holding the rows)."""
 PLOTS: Final = {
     "outcomes.png": "Cumulative outcomes",
     "gini.png": "Gini coefficient of holdings",
@@ -203,21 +212,25 @@ def attested_records(deals: Iterable[Deal], up_to_block: int) -> dict[str, Selle
     that had not confirmed; nothing for parties on an expiry or an arbitrator no-show. (It
     assumes the escrow is a registered issuer, as ``Economy.deploy`` makes it.)
     """
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for deal in deals:
-        if deal.closed_block is None or deal.closed_block > up_to_block:
-            continue
-        buyer, seller = counts[deal.proposer], counts[deal.counterparty]
-        if deal.state == "Released":
-            buyer[0] += 1
-            seller[0] += 1
-        elif deal.state == "Ruled":
-            buyer[2 if 2 * deal.to_proposer >= deal.pot else 3] += 1
-            seller[2 if 2 * deal.to_proposer <= deal.pot else 3] += 1
-        elif deal.state == "TimedOut":
-            buyer[1] += not deal.proposer_confirmed
-            seller[1] += not deal.counterparty_confirmed
+        if deal.closed_block is not None and deal.closed_block <= up_to_block:
+            _attest(counts, deal)
     return {address: SellerRecord(*c) for address, c in counts.items()}
+
+
+def _attest(counts: defaultdict[str, list[int]], deal: Deal) -> None:
+    """Add a closed ``deal``'s attestations to its parties' ``SellerRecord`` counts."""
+    buyer, seller = counts[deal.proposer], counts[deal.counterparty]
+    if deal.state == "Released":
+        buyer[0] += 1
+        seller[0] += 1
+    elif deal.state == "Ruled":
+        buyer[2 if 2 * deal.to_proposer >= deal.pot else 3] += 1
+        seller[2 if 2 * deal.to_proposer <= deal.pot else 3] += 1
+    elif deal.state == "TimedOut":
+        buyer[1] += not deal.proposer_confirmed
+        seller[1] += not deal.counterparty_confirmed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,10 +244,6 @@ def _tokens(wei: int) -> float:
 
 def _rate(part: int, whole: int) -> float:
     return part / whole if whole else 0.0
-
-
-def _mean(values: Sequence[float]) -> float:
-    return statistics.fmean(values) if values else 0.0
 
 
 def _lost_ruling(deal: Deal) -> bool:
@@ -327,12 +336,13 @@ def summarize_economy(
 
     # -- transactions: receipts of every block, so set-up txs can be told from run txs --------
     receipts: dict[bytes, Receipt] = {}
+    run_waits: list[int] = []
+    run_blocks = set(numbers)
     for number in range(chain.block_number + 1):
         for receipt in chain.receipts(number):
             receipts[receipt.tx_hash] = receipt
-    run_waits = [
-        r.waited_ms for number in numbers for r in chain.receipts(number) if r.waited_ms is not None
-    ]
+            if number in run_blocks and receipt.waited_ms is not None:
+                run_waits.append(receipt.waited_ms)
     run_sent = [
         s
         for s in sim.sent.values()
@@ -358,9 +368,12 @@ def summarize_economy(
             late_deliveries += 1
 
     # -- holdings: currency balance plus stake (bonded and unbonding), read at past blocks ----
+    # Cached: the last Gini sample is the end block, read for every agent already.
+    @functools.cache
     def balance_at(address: str, block: int) -> int:
         return _read_uint(chain, economy.currency.address, _BALANCE_OF, address, block)
 
+    @functools.cache
     def stake_at(address: str, block: int) -> int:
         return _read_uint(chain, economy.staking.address, _SLASHABLE_OF, address, block)
 
@@ -387,16 +400,23 @@ def summarize_economy(
         gini_at[block] = gini(holdings)
 
     # -- reputation over time: honest against dishonest sellers' trust ------------------------
-    def trusts(block: int) -> tuple[list[float], list[float]]:
-        records = attested_records(deals, block)
-        honest: list[float] = []
-        dishonest: list[float] = []
-        for seller in sellers:
-            record = records.get(seller.address, SellerRecord(0, 0, 0, 0))
-            (honest if seller.behaviour == "honest" else dishonest).append(record.trust())
-        return honest, dishonest
-
-    auc_at = {block: auc(*trusts(block)) for block in numbers}
+    # One pass over the agreements in closing order, counting what each block adds.
+    closing = sorted(
+        ((d.closed_block, d) for d in deals if d.closed_block is not None), key=lambda c: c[0]
+    )
+    counts: defaultdict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    honest_sellers = [s.address for s in sellers if s.behaviour == "honest"]
+    dishonest_sellers = [s.address for s in sellers if s.behaviour != "honest"]
+    attested = 0
+    auc_at: dict[int, float] = {}
+    for block in numbers:
+        while attested < len(closing) and closing[attested][0] <= block:
+            _attest(counts, closing[attested][1])
+            attested += 1
+        auc_at[block] = auc(
+            [SellerRecord(*counts[a]).trust() for a in honest_sellers],
+            [SellerRecord(*counts[a]).trust() for a in dishonest_sellers],
+        )
     final_records = attested_records(deals, end_block)
 
     # -- blocks -------------------------------------------------------------------------------
@@ -405,23 +425,15 @@ def summarize_economy(
         if deal.closed_block is not None:
             closed_in[deal.closed_block][deal.state] += 1
     cumulative: Counter[str] = Counter()
-    for number in range(start_block + 1):
-        cumulative += closed_in.get(number, Counter())
+    for number, closed_then in closed_in.items():
+        if number <= start_block:
+            cumulative += closed_then
     blocks = []
     for m in metrics:
         cumulative += closed_in.get(m.number, Counter())
         blocks.append(
             {
-                "block": m.number,
-                "timestamp_ms": m.timestamp_ms,
-                "base_fee": m.base_fee,
-                "gas_used": m.gas_used,
-                "gas_limit": m.gas_limit,
-                "fullness": round(m.fullness, 6),
-                "txs": m.txs,
-                "reverted": m.reverted,
-                "pending_after": m.pending_after,
-                "mean_wait_ms": round(m.mean_wait_ms, 3),
+                **metrics_row(m),
                 "released": cumulative["Released"],
                 "timed_out": cumulative["TimedOut"],
                 "disputed": cumulative["Ruled"] + cumulative["ArbitratorTimedOut"],
@@ -515,7 +527,7 @@ def summarize_economy(
                 "failed": stats["failed"],
                 "rejected": a.rejected,
                 "priced_out": stats["priced_out"],
-                "mean_wait_ms": round(_mean(stats["waits"]), 3),
+                "mean_wait_ms": round(mean(stats["waits"]), 3),
                 "gas_spent_wei": a.gas_spent,
                 "balance_change": _tokens(balance_change),
                 "stake_change": _tokens(stake_change),
@@ -536,7 +548,7 @@ def summarize_economy(
             "failed": sum(tx_stats[a.name]["failed"] for a in group),
             "rejected": sum(a.rejected for a in group),
             "priced_out": sum(tx_stats[a.name]["priced_out"] for a in group),
-            "inclusion_delay_ms_mean": _mean(waits),
+            "inclusion_delay_ms_mean": mean(waits),
             "gas_eth": sum(a.gas_spent for a in group) / 10**18,
             "net": _tokens(sum(net_wei[a.name] for a in group)),
         }
@@ -569,7 +581,7 @@ def summarize_economy(
             "delivered": sum(d.counterparty_confirmed for d in theirs),
             **seller_rates(theirs),
             "dispute_lost": sum(_lost_ruling(d) for d in theirs),
-            "trust_mean": _mean(trust),
+            "trust_mean": mean(trust),
         }
 
     # -- buyers' choices: overall from their own record, halves from the sent proposals -------
@@ -638,12 +650,12 @@ def summarize_economy(
         "gini": {
             "first": gini_series[0] if gini_series else 0.0,
             "last": gini_series[-1] if gini_series else 0.0,
-            "mean": _mean(gini_series),
+            "mean": mean(gini_series),
             "samples": len(gini_series),
         },
         "auc": {
             "last": auc_series[-1] if auc_series else 0.5,
-            "mean_second_half": _mean(half) if half else 0.5,
+            "mean_second_half": mean(half) if half else 0.5,
         },
         "choice": {
             "proposals": len(chosen),
@@ -660,13 +672,13 @@ def summarize_economy(
         "base_fee": {
             "first": metrics[0].base_fee if metrics else 0,
             "max": max((m.base_fee for m in metrics), default=0),
-            "mean": _mean([m.base_fee for m in metrics]),
+            "mean": mean([m.base_fee for m in metrics]),
         },
-        "fullness_mean": _mean([m.fullness for m in metrics]),
+        "fullness_mean": mean([m.fullness for m in metrics]),
         "inclusion_delay_ms": {
-            "mean": _mean(run_waits),
-            "median": _quantile(run_waits, 0.5),
-            "p90": _quantile(run_waits, 0.9),
+            "mean": mean(run_waits),
+            "median": quantile(run_waits, 0.5),
+            "p90": quantile(run_waits, 0.9),
             "max": max(run_waits, default=0),
         },
         "priced_out": sum(row["priced_out"] for row in tx_stats.values()),
@@ -683,9 +695,10 @@ def economy_summary_line(summary: Mapping[str, Any]) -> str:
     deals = summary["deals"]
     welfare = summary["welfare"]
     return (
-        f"{deals['proposed']} deals: {_pct(summary['settlement_rate'])} settled, "
-        f"{_pct(summary['timeout_rate'])} timed out, {_pct(summary['dispute_rate'])} disputed; "
-        f"welfare {_num(welfare['total'])} (slashed {_num(welfare['slashed'])}); "
+        f"{deals['proposed']} deals: {percent_text(summary['settlement_rate'])} settled, "
+        f"{percent_text(summary['timeout_rate'])} timed out, "
+        f"{percent_text(summary['dispute_rate'])} disputed; "
+        f"welfare {number_text(welfare['total'])} (slashed {number_text(welfare['slashed'])}); "
         f"Gini {summary['gini']['last']:.3f}; AUC {summary['auc']['last']:.2f}"
     )
 
@@ -698,16 +711,16 @@ def economy_summary_line(summary: Mapping[str, Any]) -> str:
 def write_economy_plots(out: Path, reports: Sequence[EconomyReport]) -> list[str]:
     """Write the five plots for ``reports`` (one line per run); return their file names."""
     outcomes = (("released", "Released"), ("timed_out", "Timed out"), ("disputed", "Disputed"))
-    fig, axes = _figure(len(outcomes))
+    fig, axes = new_figure(len(outcomes))
     for ax, (key, title) in zip(axes, outcomes, strict=True):
         for run in reports:
             ax.plot([r["block"] for r in run.blocks], [r[key] for r in run.blocks], label=run.label)
         ax.set(xlabel="block", ylabel="agreements", title=f"{title} (cumulative)")
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.legend()
-    _save(fig, out / "outcomes.png")
+    save_figure(fig, out / "outcomes.png")
 
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     for run in reports:
         points = [(r["block"], r["gini"]) for r in run.blocks if r["gini"] != ""]
         ax.plot([b for b, _ in points], [g for _, g in points], label=run.label)
@@ -715,15 +728,15 @@ def write_economy_plots(out: Path, reports: Sequence[EconomyReport]) -> list[str
     ax.set(xlabel="block", ylabel="Gini", title=PLOTS["gini.png"])
     ax.set_ylim(bottom=0)
     ax.legend()
-    _save(fig, out / "gini.png")
+    save_figure(fig, out / "gini.png")
 
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     for run in reports:
         ax.plot([r["block"] for r in run.blocks], [r["auc"] for r in run.blocks], label=run.label)
     ax.axhline(0.5, color="grey", linewidth=0.5)
     ax.set(xlabel="block", ylabel="AUC", title=PLOTS["auc.png"], ylim=(0, 1.02))
     ax.legend()
-    _save(fig, out / "auc.png")
+    save_figure(fig, out / "auc.png")
 
     write_chain_plots(out, reports)
     return list(PLOTS)
@@ -765,60 +778,100 @@ CONGESTION_NOTES: Final = (
 
 def comparison_table(reports: Sequence[EconomyReport], column: str = "variant") -> list[str]:
     """The comparison table, one row per run, as Markdown lines."""
-    lines = [
-        f"| {column} | settlement | timeouts | disputes | opportunistic timeout rate "
-        "| welfare | slashed | Gini last | AUC last | honest share of choices "
-        "| bribed rulings | mean inclusion delay (s) |",
-        "| --- |" + " ---: |" * 11,
+    header = [
+        column,
+        "settlement",
+        "timeouts",
+        "disputes",
+        "opportunistic timeout rate",
+        "welfare",
+        "slashed",
+        "Gini last",
+        "AUC last",
+        "honest share of choices",
+        "bribed rulings",
+        "mean inclusion delay (s)",
     ]
+    rows = []
     for run in reports:
         s = run.summary
         opportunistic = s["by_behaviour"].get("opportunistic")
-        lines.append(
-            f"| {run.label} | {_pct(s['settlement_rate'])} | {_pct(s['timeout_rate'])} "
-            f"| {_pct(s['dispute_rate'])} "
-            f"| {_pct(opportunistic['timeout_rate']) if opportunistic else '-'} "
-            f"| {_num(s['welfare']['total'])} | {_num(s['welfare']['slashed'])} "
-            f"| {s['gini']['last']:.3f} | {s['auc']['last']:.2f} "
-            f"| {_pct(s['choice']['honest_share'])} | {s['bribes']['bribed_rulings']} "
-            f"| {s['inclusion_delay_ms']['mean'] / 1000:.2f} |"
+        rows.append(
+            [
+                run.label,
+                percent_text(s["settlement_rate"]),
+                percent_text(s["timeout_rate"]),
+                percent_text(s["dispute_rate"]),
+                percent_text(opportunistic["timeout_rate"]) if opportunistic else "-",
+                number_text(s["welfare"]["total"]),
+                number_text(s["welfare"]["slashed"]),
+                f"{s['gini']['last']:.3f}",
+                f"{s['auc']['last']:.2f}",
+                percent_text(s["choice"]["honest_share"]),
+                s["bribes"]["bribed_rulings"],
+                f"{s['inclusion_delay_ms']['mean'] / 1000:.2f}",
+            ]
         )
-    return lines
+    return markdown_table(header, rows, "l" + "r" * 11)
 
 
 def behaviour_table(reports: Sequence[EconomyReport], column: str = "variant") -> list[str]:
     """Sellers by behaviour in each run, as Markdown lines."""
-    lines = [
-        f"| {column} | behaviour | sellers | agreements | delivered | timeout rate "
-        "| default rate | disputes lost | mean trust |",
-        "| --- | --- |" + " ---: |" * 7,
+    header = [
+        column,
+        "behaviour",
+        "sellers",
+        "agreements",
+        "delivered",
+        "timeout rate",
+        "default rate",
+        "disputes lost",
+        "mean trust",
     ]
-    for run in reports:
-        for behaviour, row in run.summary["by_behaviour"].items():
-            lines.append(
-                f"| {run.label} | {behaviour} | {row['sellers']} | {row['deals']} "
-                f"| {row['delivered']} | {_pct(row['timeout_rate'])} "
-                f"| {_pct(row['default_rate'])} | {row['dispute_lost']} "
-                f"| {row['trust_mean']:.2f} |"
-            )
-    return lines
+    rows = [
+        [
+            run.label,
+            behaviour,
+            row["sellers"],
+            row["deals"],
+            row["delivered"],
+            percent_text(row["timeout_rate"]),
+            percent_text(row["default_rate"]),
+            row["dispute_lost"],
+            f"{row['trust_mean']:.2f}",
+        ]
+        for run in reports
+        for behaviour, row in run.summary["by_behaviour"].items()
+    ]
+    return markdown_table(header, rows, "ll" + "r" * 7)
 
 
 def congestion_table(reports: Sequence[EconomyReport], column: str = "variant") -> list[str]:
     """Fees, fullness and what congestion did to commitments, as Markdown lines."""
-    lines = [
-        f"| {column} | base fee max (gwei) | mean fullness | priced out | broken commitments "
-        "| missed acceptances | late deliveries |",
-        "| --- |" + " ---: |" * 6,
+    header = [
+        column,
+        "base fee max (gwei)",
+        "mean fullness",
+        "priced out",
+        "broken commitments",
+        "missed acceptances",
+        "late deliveries",
     ]
+    rows = []
     for run in reports:
         s = run.summary
-        lines.append(
-            f"| {run.label} | {s['base_fee']['max'] / 1e9:,.2f} | {_pct(s['fullness_mean'])} "
-            f"| {s['priced_out']} | {s['broken_commitments']} | {s['missed_acceptances']} "
-            f"| {s['late_deliveries']} |"
+        rows.append(
+            [
+                run.label,
+                f"{s['base_fee']['max'] / 1e9:,.2f}",
+                percent_text(s["fullness_mean"]),
+                s["priced_out"],
+                s["broken_commitments"],
+                s["missed_acceptances"],
+                s["late_deliveries"],
+            ]
         )
-    return lines
+    return markdown_table(header, rows, "l" + "r" * 6)
 
 
 def credentials_table(reports: Sequence[EconomyReport], column: str = "variant") -> list[str]:
@@ -828,32 +881,42 @@ def credentials_table(reports: Sequence[EconomyReport], column: str = "variant")
         r.summary["credentials"]["issued"] or r.summary["credentials"]["forged"] for r in reports
     ):
         return []
-    lines = [
-        f"| {column} | issued | revoked | forged | rejected by verifying buyers |",
-        "| --- | ---: | ---: | ---: | --- |",
-    ]
+    header = [column, "issued", "revoked", "forged", "rejected by verifying buyers"]
+    rows = []
     for run in reports:
         c = run.summary["credentials"]
         why = ", ".join(f"{reason} {n}" for reason, n in c["rejected"].items()) or "none"
-        lines.append(f"| {run.label} | {c['issued']} | {c['revoked']} | {c['forged']} | {why} |")
-    return lines
+        rows.append([run.label, c["issued"], c["revoked"], c["forged"], why])
+    return markdown_table(header, rows, "lrrrl")
 
 
 def kind_table(reports: Sequence[EconomyReport], column: str = "variant") -> list[str]:
     """Transactions and net result per agent kind in each run, as Markdown lines."""
-    lines = [
-        f"| {column} | kind | agents | sent | included | priced out "
-        "| mean inclusion delay (s) | net (tokens) |",
-        "| --- | --- |" + " ---: |" * 6,
+    header = [
+        column,
+        "kind",
+        "agents",
+        "sent",
+        "included",
+        "priced out",
+        "mean inclusion delay (s)",
+        "net (tokens)",
     ]
-    for run in reports:
-        for kind, row in run.summary["by_kind"].items():
-            lines.append(
-                f"| {run.label} | {kind} | {row['agents']} | {row['sent']} | {row['included']} "
-                f"| {row['priced_out']} | {row['inclusion_delay_ms_mean'] / 1000:.2f} "
-                f"| {_num(row['net'])} |"
-            )
-    return lines
+    rows = [
+        [
+            run.label,
+            kind,
+            row["agents"],
+            row["sent"],
+            row["included"],
+            row["priced_out"],
+            f"{row['inclusion_delay_ms_mean'] / 1000:.2f}",
+            number_text(row["net"]),
+        ]
+        for run in reports
+        for kind, row in run.summary["by_kind"].items()
+    ]
+    return markdown_table(header, rows, "ll" + "r" * 6)
 
 
 def _credentials_section(reports: Sequence[EconomyReport], column: str) -> list[str]:
@@ -929,9 +992,7 @@ def write_economy_run(
     out: Path, report: EconomyReport, *, title: str, intro: Sequence[str]
 ) -> Path:
     """Write one run's tables, summary, plots and report into ``out``; return the report."""
-    write_text(out / "blocks.csv", _csv_text(BLOCK_COLUMNS, report.blocks))
-    write_text(out / "agents.csv", _csv_text(AGENT_COLUMNS, report.agents))
-    write_text(out / "deals.csv", _csv_text(DEAL_COLUMNS, report.deals))
+    write_tables(out, TABLES, [report])
     write_text(out / "summary.json", summary_text(report.summary))
     plots = write_economy_plots(out, [report])
     path = out / "report.md"
@@ -949,18 +1010,7 @@ def write_economy_comparison(
 ) -> Path:
     """Write the comparison of ``reports`` (same scenario and seed) into ``out``; return the
     report. The tables get a first column ``column`` holding each run's label."""
-
-    def labelled(rows: Iterable[tuple[str, Mapping[str, Any]]]) -> list[dict[str, Any]]:
-        return [{column: label, **row} for label, row in rows]
-
-    tables = (
-        ("blocks.csv", BLOCK_COLUMNS, "blocks"),
-        ("agents.csv", AGENT_COLUMNS, "agents"),
-        ("deals.csv", DEAL_COLUMNS, "deals"),
-    )
-    for name, columns, attr in tables:
-        rows = labelled((r.label, row) for r in reports for row in getattr(r, attr))
-        write_text(out / name, _csv_text((column, *columns), rows))
+    write_tables(out, TABLES, reports, column)
     first = reports[0].summary if reports else {}
     summary = {
         "scenario": first.get("scenario", ""),

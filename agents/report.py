@@ -31,7 +31,7 @@ from agents.mev import DetectedSandwich
 if TYPE_CHECKING:
     from agents.accounting import RunAccount
     from agents.scenario import Scenario
-    from agents.sim import Simulation
+    from agents.sim import BlockMetrics, Simulation
 
 BLOCK_COLUMNS = (
     "block",
@@ -77,6 +77,12 @@ VICTIM_COLUMNS = (
     "attack",
     "attackers",
 )
+TABLES = (
+    ("blocks.csv", BLOCK_COLUMNS, "blocks"),
+    ("agents.csv", AGENT_COLUMNS, "agents"),
+    ("victims.csv", VICTIM_COLUMNS, "victims"),
+)
+"""A run's CSV files: (file name, columns, the ``RunReport`` attribute holding the rows)."""
 PLOTS = {
     "victim_loss.png": "Cumulative victim loss",
     "searcher_profit.png": "Cumulative searcher profit",
@@ -118,11 +124,33 @@ class RunReport:
 # ---------------------------------------------------------------------------------------------
 
 
-def _quantile(values: Sequence[int], q: float) -> float:
+def quantile(values: Sequence[int], q: float) -> float:
+    """The ``q`` quantile of ``values``: the element at rank ``int(q * n)`` (0.0 for none)."""
     if not values:
         return 0.0
     ordered = sorted(values)
     return float(ordered[min(len(ordered) - 1, int(q * len(ordered)))])
+
+
+def mean(values: Sequence[float]) -> float:
+    """The arithmetic mean of ``values`` (0.0 for none)."""
+    return statistics.fmean(values) if values else 0.0
+
+
+def metrics_row(m: BlockMetrics) -> dict[str, Any]:
+    """The columns of a ``blocks.csv`` row that come from the block's own metrics."""
+    return {
+        "block": m.number,
+        "timestamp_ms": m.timestamp_ms,
+        "base_fee": m.base_fee,
+        "gas_used": m.gas_used,
+        "gas_limit": m.gas_limit,
+        "fullness": round(m.fullness, 6),
+        "txs": m.txs,
+        "reverted": m.reverted,
+        "pending_after": m.pending_after,
+        "mean_wait_ms": round(m.mean_wait_ms, 3),
+    }
 
 
 def summarize(
@@ -142,19 +170,10 @@ def summarize(
     series = {b.number: b for b in account.blocks}
     blocks = [
         {
-            "block": m.number,
-            "timestamp_ms": m.timestamp_ms,
-            "base_fee": m.base_fee,
-            "gas_used": m.gas_used,
-            "gas_limit": m.gas_limit,
-            "fullness": round(m.fullness, 6),
-            "txs": m.txs,
-            "reverted": m.reverted,
+            **metrics_row(m),
             "priority_fees": m.priority_fees,
             "coinbase_transfers": m.coinbase_transfers,
             "burned": m.burned,
-            "pending_after": m.pending_after,
-            "mean_wait_ms": round(m.mean_wait_ms, 3),
             "victim_loss": series[m.number].victim_loss,
             "searcher_profit": series[m.number].searcher_profit,
         }
@@ -274,17 +293,17 @@ def summarize(
             "false_negatives": account.overall_score.false_negatives,
         },
         "inclusion_delay_ms": {
-            "mean": statistics.fmean(waits) if waits else 0.0,
-            "median": _quantile(waits, 0.5),
-            "p90": _quantile(waits, 0.9),
+            "mean": mean(waits),
+            "median": quantile(waits, 0.5),
+            "p90": quantile(waits, 0.9),
             "max": max(waits, default=0),
         },
         "base_fee": {
             "first": metrics[0].base_fee if metrics else 0,
             "last": metrics[-1].base_fee if metrics else 0,
-            "mean": statistics.fmean(m.base_fee for m in metrics) if metrics else 0.0,
+            "mean": mean([m.base_fee for m in metrics]),
         },
-        "fullness_mean": statistics.fmean(m.fullness for m in metrics) if metrics else 0.0,
+        "fullness_mean": mean([m.fullness for m in metrics]),
         "by_kind": by_kind,
     }
     if account.intents is not None:
@@ -323,18 +342,18 @@ def _intents_summary(account: RunAccount) -> dict[str, Any]:
         "maker_surplus": stats.maker_surplus,
         "surplus_per_fill": stats.maker_surplus / stats.filled if stats.filled else 0.0,
         "surplus_bps": {
-            "mean": statistics.fmean(stats.surplus_bps) if stats.surplus_bps else 0.0,
+            "mean": mean(stats.surplus_bps),
             "median": statistics.median(stats.surplus_bps) if stats.surplus_bps else 0.0,
         },
         "price_spread_bps": {
             "sides": len(spreads),
-            "mean": statistics.fmean(spreads) if spreads else 0.0,
+            "mean": mean(spreads),
             "max": max(spreads, default=0.0),
         },
         "solver_rewards": stats.solver_rewards,
         "fill_latency_ms": {
-            "mean": statistics.fmean(latencies) if latencies else 0.0,
-            "median": _quantile(latencies, 0.5),
+            "mean": mean(latencies),
+            "median": quantile(latencies, 0.5),
             "max": max(latencies, default=0),
         },
         "conditional": {
@@ -376,13 +395,35 @@ def write_text(path: Path, text: str) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8", newline="\n"))
 
 
-def _csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+def csv_text(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    """A CSV table of ``rows`` under ``columns`` (a row's missing columns left empty)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: row.get(k, "") for k in columns})
     return buffer.getvalue()
+
+
+def write_tables(
+    out: Path,
+    tables: Iterable[tuple[str, Sequence[str], str]],
+    runs: Sequence[Any],
+    column: str | None = None,
+) -> None:
+    """Write each ``(file name, columns, attribute)`` table of ``runs`` into ``out``.
+
+    Without ``column``, ``runs`` is one run and each file holds its rows; with it, each file
+    holds every run's rows under a first column ``column`` naming the run (its ``label``).
+    """
+    for name, columns, attr in tables:
+        if column is None:
+            (run,) = runs
+            text = csv_text(columns, getattr(run, attr))
+        else:
+            rows = ({column: r.label, **row} for r in runs for row in getattr(r, attr))
+            text = csv_text((column, *columns), rows)
+        write_text(out / name, text)
 
 
 def summary_text(summary: Mapping[str, Any]) -> str:
@@ -405,7 +446,8 @@ def summary_line(summary: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _figure(rows: int = 1) -> Any:
+def new_figure(rows: int = 1) -> Any:
+    """A figure of ``rows`` stacked plots and the list of their axes (headless backend)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -415,7 +457,8 @@ def _figure(rows: int = 1) -> Any:
     return fig, [ax for (ax,) in axes]
 
 
-def _save(fig: Any, path: Path) -> None:
+def save_figure(fig: Any, path: Path) -> None:
+    """Write ``fig`` to ``path`` as a PNG, atomically and without metadata, and close it."""
     from matplotlib import pyplot as plt
 
     fig.tight_layout()
@@ -452,7 +495,7 @@ def write_chain_plots(out: Path, runs: Sequence[_ChainRun]) -> None:
 
     Each run's ``blocks`` rows need ``block``, ``base_fee`` and ``fullness``.
     """
-    fig, (fee_ax, full_ax) = _figure(2)
+    fig, (fee_ax, full_ax) = new_figure(2)
     for run in runs:
         xs = [row["block"] for row in run.blocks]
         fee_ax.plot(xs, [row["base_fee"] / 1e9 for row in run.blocks], label=run.label)
@@ -460,9 +503,9 @@ def write_chain_plots(out: Path, runs: Sequence[_ChainRun]) -> None:
     fee_ax.set(xlabel="block", ylabel="gwei", title="Base fee")
     full_ax.set(xlabel="block", ylabel="gas used / limit", title="Block fullness", ylim=(0, 1.05))
     fee_ax.legend()
-    _save(fig, out / "base_fee_fullness.png")
+    save_figure(fig, out / "base_fee_fullness.png")
 
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     for run in runs:
         waits = sorted(w / 1000 for w in run.waits_ms)
         if waits:
@@ -476,27 +519,27 @@ def write_chain_plots(out: Path, runs: Sequence[_ChainRun]) -> None:
     )
     if ax.get_legend_handles_labels()[0]:  # no run mined anything: nothing to label
         ax.legend()
-    _save(fig, out / "inclusion_delay.png")
+    save_figure(fig, out / "inclusion_delay.png")
 
 
 def write_plots(out: Path, runs: Sequence[RunReport], numeraire: str) -> list[str]:
     """Write the four plots for ``runs`` (one line per policy); return their file names."""
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     for run in runs:
         xs = [row["block"] for row in run.blocks]
         ax.plot(xs, _cumulative(row["victim_loss"] for row in run.blocks), label=run.label)
     ax.set(xlabel="block", ylabel=numeraire, title=PLOTS["victim_loss.png"])
     ax.legend()
-    _save(fig, out / "victim_loss.png")
+    save_figure(fig, out / "victim_loss.png")
 
-    fig, (ax,) = _figure()
+    fig, (ax,) = new_figure()
     for run in runs:
         xs = [row["block"] for row in run.blocks]
         ax.plot(xs, _cumulative(row["searcher_profit"] for row in run.blocks), label=run.label)
     ax.axhline(0, color="grey", linewidth=0.5)
     ax.set(xlabel="block", ylabel=numeraire, title=PLOTS["searcher_profit.png"])
     ax.legend()
-    _save(fig, out / "searcher_profit.png")
+    save_figure(fig, out / "searcher_profit.png")
 
     write_chain_plots(out, runs)
     return list(PLOTS)
@@ -507,34 +550,58 @@ def write_plots(out: Path, runs: Sequence[RunReport], numeraire: str) -> list[st
 # ---------------------------------------------------------------------------------------------
 
 
-def _num(value: float) -> str:
+def number_text(value: float) -> str:
+    """``value`` as a report shows an amount: thousands separators, two decimals."""
     return f"{value:,.2f}"
 
 
-def _pct(value: float) -> str:
+def percent_text(value: float) -> str:
+    """A share (0..1) as a whole percentage."""
     return f"{100 * value:.0f}%"
+
+
+def markdown_table(
+    header: Sequence[str], rows: Iterable[Sequence[object]], align: str
+) -> list[str]:
+    """A Markdown table as lines; ``align`` holds a letter per column, ``l`` (left) or ``r``."""
+    rule = ["---:" if a == "r" else "---" for a in align]
+    return ["| " + " | ".join(str(c) for c in cells) + " |" for cells in (header, rule, *rows)]
 
 
 def comparison_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
     """The comparison table, one row per run (policy or variant), as Markdown lines."""
     numeraire = runs[0].summary["numeraire"] if runs else ""
-    lines = [
-        f"| {column} | victim loss ({numeraire}) | searcher profit ({numeraire}) "
-        f"| tips + coinbase ({numeraire}) | burned ({numeraire}) | sandwiches true / detected "
-        "| sandwich precision | sandwich recall | mean inclusion delay (s) | reverted |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    header = [
+        column,
+        f"victim loss ({numeraire})",
+        f"searcher profit ({numeraire})",
+        f"tips + coinbase ({numeraire})",
+        f"burned ({numeraire})",
+        "sandwiches true / detected",
+        "sandwich precision",
+        "sandwich recall",
+        "mean inclusion delay (s)",
+        "reverted",
     ]
+    rows = []
     for run in runs:
         s = run.summary
         sandwiches = s["sandwiches"]
-        lines.append(
-            f"| {run.label} | {_num(s['victim_loss'])} | {_num(s['searcher_profit'])} "
-            f"| {_num(s['builder']['revenue'])} | {_num(s['burned'])} "
-            f"| {sandwiches['true']} / {sandwiches['detected']} "
-            f"| {_pct(sandwiches['precision'])} | {_pct(sandwiches['recall'])} "
-            f"| {s['inclusion_delay_ms']['mean'] / 1000:.2f} | {s['reverted']} |"
+        rows.append(
+            [
+                run.label,
+                number_text(s["victim_loss"]),
+                number_text(s["searcher_profit"]),
+                number_text(s["builder"]["revenue"]),
+                number_text(s["burned"]),
+                f"{sandwiches['true']} / {sandwiches['detected']}",
+                percent_text(sandwiches["precision"]),
+                percent_text(sandwiches["recall"]),
+                f"{s['inclusion_delay_ms']['mean'] / 1000:.2f}",
+                s["reverted"],
+            ]
         )
-    return lines
+    return markdown_table(header, rows, "l" + "r" * 9)
 
 
 def kind_table(runs: Sequence[RunReport]) -> list[str]:
@@ -546,7 +613,9 @@ def kind_table(runs: Sequence[RunReport]) -> list[str]:
     ]
     for kind in kinds:
         counts = {run.summary["by_kind"].get(kind, {}).get("agents", 0) for run in runs}
-        cells = [_num(run.summary["by_kind"].get(kind, {}).get("profit", 0.0)) for run in runs]
+        cells = [
+            number_text(run.summary["by_kind"].get(kind, {}).get("profit", 0.0)) for run in runs
+        ]
         lines.append(f"| {kind} | {max(counts)} | " + " | ".join(cells) + " |")
     return lines
 
@@ -567,28 +636,41 @@ def kind_changes(runs: Sequence[RunReport]) -> list[str]:
                 continue
             profit = run.summary["by_kind"].get(kind, {}).get("profit", 0.0)
             change = f" ({(profit - reference) / abs(reference):+.0%})" if reference else ""
-            parts.append(f"{run.label} {_num(profit)}{change}")
+            parts.append(f"{run.label} {number_text(profit)}{change}")
         lines.append(
-            f"- **{kind}** profit: {_num(reference)} under {base.label}; " + ", ".join(parts) + "."
+            f"- **{kind}** profit: {number_text(reference)} under {base.label}; "
+            + ", ".join(parts)
+            + "."
         )
     return lines
 
 
 def detector_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
     """The detector's scores per run and kind, as Markdown lines."""
-    lines = [
-        f"| {column} | sandwiches true / detected | precision | recall "
-        "| backruns true / detected | precision | recall |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    header = [
+        column,
+        "sandwiches true / detected",
+        "precision",
+        "recall",
+        "backruns true / detected",
+        "precision",
+        "recall",
     ]
+    rows = []
     for run in runs:
         sw, br = run.summary["sandwiches"], run.summary["backruns"]
-        lines.append(
-            f"| {run.label} | {sw['true']} / {sw['detected']} | {_pct(sw['precision'])} "
-            f"| {_pct(sw['recall'])} | {br['true']} / {br['detected']} "
-            f"| {_pct(br['precision'])} | {_pct(br['recall'])} |"
+        rows.append(
+            [
+                run.label,
+                f"{sw['true']} / {sw['detected']}",
+                percent_text(sw["precision"]),
+                percent_text(sw["recall"]),
+                f"{br['true']} / {br['detected']}",
+                percent_text(br["precision"]),
+                percent_text(br["recall"]),
+            ]
         )
-    return lines
+    return markdown_table(header, rows, "l" + "r" * 6)
 
 
 def who_pays(runs: Sequence[RunReport]) -> list[str]:
@@ -605,11 +687,11 @@ def who_pays(runs: Sequence[RunReport]) -> list[str]:
         builder = s["builder"]["revenue"]
         traders = sum(v["profit"] for v in s["by_kind"].values() if not v["searcher"])
         line = (
-            f"- **{run.label}**: victims lost {_num(extracted)} {unit}; searchers netted "
-            f"{_num(s['searcher_profit'])} {unit} after paying the builder "
-            f"{_num(builder)} {unit} (tips and direct payments) and burning "
-            f"{_num(s['burned'])} {unit} of base fee; non-searchers' net result "
-            f"{_num(traders)} {unit}."
+            f"- **{run.label}**: victims lost {number_text(extracted)} {unit}; searchers netted "
+            f"{number_text(s['searcher_profit'])} {unit} after paying the builder "
+            f"{number_text(builder)} {unit} (tips and direct payments) and burning "
+            f"{number_text(s['burned'])} {unit} of base fee; non-searchers' net result "
+            f"{number_text(traders)} {unit}."
         )
         if run is not base and b["searcher_profit"] != 0:
             change = (s["searcher_profit"] - b["searcher_profit"]) / abs(b["searcher_profit"])
@@ -635,13 +717,15 @@ def intents_table(runs: Sequence[RunReport], column: str = "policy") -> list[str
         i = run.summary["intents"]
         c = i.get("conditional", {})
         spread = i.get("price_spread_bps", {})
-        groups = ", ".join(f"{g} {_num(v)}" for g, v in i.get("victim_loss_by_group", {}).items())
+        groups = ", ".join(
+            f"{g} {number_text(v)}" for g, v in i.get("victim_loss_by_group", {}).items()
+        )
         lines.append(
-            f"| {run.label} | {i['posted']} | {i['filled']} | {_pct(i['fill_rate'])} | "
+            f"| {run.label} | {i['posted']} | {i['filled']} | {percent_text(i['fill_rate'])} | "
             f"{c.get('posted', 0)} / {c.get('filled', 0)} / {c.get('expired', 0)} | "
-            f"{_num(i['maker_surplus'])} | {_num(i.get('surplus_per_fill', 0.0))} | "
+            f"{number_text(i['maker_surplus'])} | {number_text(i.get('surplus_per_fill', 0.0))} | "
             f"{spread.get('mean', 0.0):.1f} (max {spread.get('max', 0.0):.1f}) | "
-            f"{_num(i['solver_rewards'])} | {i['fill_latency_ms']['mean'] / 1000:.1f} | "
+            f"{number_text(i['solver_rewards'])} | {i['fill_latency_ms']['mean'] / 1000:.1f} | "
             f"{groups or '-'} |"
         )
     return lines
@@ -750,9 +834,7 @@ def intro_lines(scenario: Scenario, seed: int) -> list[str]:
 
 def write_run(out: Path, run: RunReport, scenario: Scenario, seed: int) -> Path:
     """Write one run's tables, summary, plots and report into ``out``; return the report."""
-    write_text(out / "blocks.csv", _csv_text(BLOCK_COLUMNS, run.blocks))
-    write_text(out / "agents.csv", _csv_text(AGENT_COLUMNS, run.agents))
-    write_text(out / "victims.csv", _csv_text(VICTIM_COLUMNS, run.victims))
+    write_tables(out, TABLES, [run])
     write_text(out / "summary.json", summary_text(run.summary))
     plots = write_plots(out, [run], run.summary["numeraire"])
     report = out / "report.md"
@@ -773,19 +855,7 @@ def write_comparison(
     """Write the comparison of ``runs`` (same scenario and seed) into ``out``; return the
     report. Each run's own files are expected in ``out/<label>/``; ``column`` names what the
     runs differ in (``policy`` or ``variant``), the first column of every table."""
-
-    def labelled(rows_of: Callable[[RunReport], list[dict[str, Any]]]) -> list[dict[str, Any]]:
-        return [{column: r.label, **row} for r in runs for row in rows_of(r)]
-
-    write_text(
-        out / "blocks.csv", _csv_text((column, *BLOCK_COLUMNS), labelled(lambda r: r.blocks))
-    )
-    write_text(
-        out / "agents.csv", _csv_text((column, *AGENT_COLUMNS), labelled(lambda r: r.agents))
-    )
-    write_text(
-        out / "victims.csv", _csv_text((column, *VICTIM_COLUMNS), labelled(lambda r: r.victims))
-    )
+    write_tables(out, TABLES, runs, column)
     summary = {
         "scenario": scenario.run.name,
         "seed": seed,

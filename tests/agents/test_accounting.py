@@ -37,14 +37,20 @@ def deploy(seed: int, accounts: int, **chain_kwargs: Any) -> tuple[Chain, Market
     return chain, market
 
 
-def test_counterfactual_victim_loss_on_a_hand_built_block() -> None:
-    chain, market = deploy(1, 2, policy=FifoPolicy())
+def deploy_victim_and_attacker(seed: int) -> tuple[Chain, Market, Any, Any]:
+    """A FIFO chain whose victim and attacker accounts are funded and have approved the pool."""
+    chain, market = deploy(seed, 2, policy=FifoPolicy())
     victim, attacker = chain.accounts[1], chain.accounts[2]
     market.fund({a.address: FUNDS for a in (victim, attacker)})
     for account in (victim, attacker):
         for intent in market.approvals():
             chain.transact(account, to=intent.to, data=intent.data, gas=intent.gas)
     chain.mine()
+    return chain, market, victim, attacker
+
+
+def test_counterfactual_victim_loss_on_a_hand_built_block() -> None:
+    chain, market, victim, attacker = deploy_victim_and_attacker(1)
     pool = market.pools[0]
     weth = market.tokens["WETH"]
     r_in, r_out = market.reserves_for(pool, weth)
@@ -251,13 +257,7 @@ def test_valuation_prices_tokens_lp_shares_and_eth(sandwiched: tuple[Simulation,
 
 
 def test_a_victim_reverted_by_a_frontrun_is_counted_not_charged() -> None:
-    chain, market = deploy(3, 2, policy=FifoPolicy())
-    victim, attacker = chain.accounts[1], chain.accounts[2]
-    market.fund({a.address: FUNDS for a in (victim, attacker)})
-    for account in (victim, attacker):
-        for intent in market.approvals():
-            chain.transact(account, to=intent.to, data=intent.data, gas=intent.gas)
-    chain.mine()
+    chain, market, victim, attacker = deploy_victim_and_attacker(3)
     pool = market.pools[0]
     weth = market.tokens["WETH"]
     quote = market.quote(pool, weth, VICTIM_IN)
