@@ -170,9 +170,8 @@ def _job(spec: RunSpec, seed: int, out: Path) -> RunOutcome:
 def describe(outcome: RunOutcome) -> str:
     """One line about a finished run, for progress output."""
     report = outcome.report
-    if isinstance(report, EconomyReport):
-        return f"{report.label}: {outcome.wall_s:.1f}s, {economy_summary_line(report.summary)}"
-    return f"{report.label}: {outcome.wall_s:.1f}s, {summary_line(report.summary)}"
+    line = economy_summary_line if isinstance(report, EconomyReport) else summary_line
+    return f"{report.label}: {outcome.wall_s:.1f}s, {line(report.summary)}"
 
 
 def policy_runs(scenario: Scenario, policies: Sequence[str]) -> list[RunSpec]:

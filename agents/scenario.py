@@ -11,6 +11,10 @@ checked, unknown keys are errors, and a broken file gets one line naming the fil
 (``agents[2].params.slippage_bps``) and what was expected. TOML syntax errors give
 ``file:line:column``.
 
+A file's ``[variants.NAME]`` tables, like ``testbed sweep``, set values by key path
+(:func:`apply_overrides`) in the parsed TOML before validation, so an overridden value is checked
+exactly like one typed into the file.
+
 ``build`` fans the one root seed out with :func:`agents.agent.derive_seed` to every component:
 the chain (account keys, prevrandao, the policy's per-block RNG), the latency model, each
 agent's random stream and schedule, and the reference-price walk.
@@ -18,6 +22,7 @@ agent's random stream and schedule, and the reference-price walk.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import inspect
 import random
@@ -229,7 +234,8 @@ _CURRENCY_PARAMS = frozenset(
     }
 )
 """Economy agents' parameters that are amounts of currency: whole tokens in scenario files."""
-_VARIANT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+"""An agent group's or a variant's name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -466,10 +472,14 @@ class _Table:
                 raise self.error(name, f"unknown key (allowed: {allowed}){suggestion}")
 
 
-def _token_amount(table: _Table, name: str, *, positive: bool = False) -> int:
-    """Whole tokens (integer or float) as wei, exactly."""
+def _token_amount(
+    table: _Table, name: str, *, positive: bool = False, default: int | None = None
+) -> int:
+    """Whole tokens (integer or float) as wei, exactly; ``default`` (wei) when absent."""
     value = table.raw(name)
     if value is None:
+        if default is not None:
+            return default
         raise table.error(name, "required: expected an amount of whole tokens")
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise table.error(
@@ -492,6 +502,15 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises:
         ScenarioError: the file is missing, is not valid TOML, or breaks the schema.
     """
+    return parse_scenario(read_scenario_toml(path), str(path))
+
+
+def read_scenario_toml(path: str | Path) -> dict[str, Any]:
+    """The parsed TOML of a scenario file, not yet validated (see :func:`parse_scenario`).
+
+    Raises:
+        ScenarioError: the file is missing or is not valid TOML.
+    """
     file = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -512,7 +531,7 @@ def load_scenario(path: str | Path) -> Scenario:
                 column=int(where.group(2)),
             ) from None
         raise ScenarioError(file, "", f"invalid TOML: {message}") from None
-    return parse_scenario(data, file)
+    return data
 
 
 def parse_scenario(data: Mapping[str, Any], file: str = "<scenario>") -> Scenario:
@@ -572,6 +591,92 @@ def parse_scenario(data: Mapping[str, Any], file: str = "<scenario>") -> Scenari
     return scenario
 
 
+# ---------------------------------------------------------------------------------------------
+# Key paths and overrides (a file's variants here; ``testbed sweep`` in agents.sweep)
+# ---------------------------------------------------------------------------------------------
+
+_KEY_SEGMENT = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
+_KEY_INDEX = re.compile(r"\[(\d+)\]")
+
+
+def split_key_path(key: str) -> list[str | int]:
+    """``agents[1].params.x`` -> ``["agents", 1, "params", "x"]``.
+
+    Raises:
+        ValueError: the text is not a dotted key path with optional ``[index]`` parts.
+    """
+    parts: list[str | int] = []
+    for segment in key.split("."):
+        match = _KEY_SEGMENT.fullmatch(segment)
+        if match is None:
+            raise ValueError(
+                f"bad key path {key!r}: expected names joined by '.', each optionally followed "
+                "by [index], e.g. agents[1].params.slippage_bps"
+            )
+        parts.append(match.group(1))
+        parts.extend(int(i) for i in _KEY_INDEX.findall(match.group(2)))
+    return parts
+
+
+def _describe_path(parts: Sequence[str | int]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def apply_overrides(
+    data: Mapping[str, Any], overrides: Sequence[tuple[str, Any]], file: str
+) -> dict[str, Any]:
+    """A copy of parsed scenario data with each key path set to its value.
+
+    Missing tables on the way are created (``policies.batch.window_ms`` in a file without
+    ``[policies]``); whether the key is allowed there is left to validation, which reports it
+    like a typo in the file.
+
+    Raises:
+        ScenarioError: the path indexes past the end of an array, indexes a table, or goes
+            through a value that is not a table.
+    """
+    result = copy.deepcopy(dict(data))
+    for key, value in overrides:
+        parts = split_key_path(key)
+        node: Any = result
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            here = _describe_path(parts[: depth + 1])
+            if isinstance(part, int):
+                if not isinstance(node, list):
+                    raise ScenarioError(file, here, "not an array of tables; cannot index it")
+                if part >= len(node):
+                    raise ScenarioError(
+                        file,
+                        here,
+                        f"no such entry: {_describe_path(parts[:depth])} has {len(node)} "
+                        f"entr{'y' if len(node) == 1 else 'ies'}",
+                    )
+            elif not isinstance(node, dict):
+                raise ScenarioError(
+                    file,
+                    _describe_path(parts[:depth]),
+                    f"not a table; cannot set {part!r} in it",
+                )
+            elif (
+                isinstance(node.get(part), list) and not last and isinstance(parts[depth + 1], str)
+            ):
+                raise ScenarioError(
+                    file, here, f"an array of tables; index it, e.g. {here}[0].{parts[depth + 1]}"
+                )
+            if last:
+                node[part] = value
+            elif isinstance(part, str) and part not in node:
+                node[part] = {}
+                node = node[part]
+            else:
+                node = node[part]
+    return result
+
+
 def _flatten_overrides(table: _Table) -> list[tuple[str, Any]]:
     """``(key path, value)`` pairs of a variant table.
 
@@ -598,11 +703,9 @@ def _flatten_overrides(table: _Table) -> list[tuple[str, Any]]:
 def _parse_variants(
     table: _Table, base: Mapping[str, Any], file: str
 ) -> dict[str, tuple[tuple[tuple[str, Any], ...], Scenario]]:
-    from agents.sweep import SweepError, apply_overrides, split_key_path
-
     out: dict[str, tuple[tuple[tuple[str, Any], ...], Scenario]] = {}
     for name in table.data:
-        if not _VARIANT_NAME.fullmatch(name):
+        if not _NAME.fullmatch(name):
             raise table.error(name, f"a variant name is letters, digits, '_' or '-', got {name!r}")
         if name == "base":
             raise table.error(name, "'base' names the file as written; pick another name")
@@ -613,7 +716,7 @@ def _parse_variants(
         for key, _ in overrides:
             try:
                 split_key_path(key)
-            except SweepError as err:
+            except ValueError as err:
                 raise body.error(key, str(err)) from None
             if key == "run.seed" or key.split(".")[0].split("[")[0] == "variants":
                 raise body.error(key, "variants share the seed and cannot nest; not overridable")
@@ -648,19 +751,15 @@ def _parse_economy(top: _Table) -> EconomyConfig | None:
         timeout_policy=table.choice(  # type: ignore[arg-type]  # checked by choice()
             "timeout_policy", ("slash", "refund"), defaults.timeout_policy
         ),
-        min_arbitrator_stake=(
-            _token_amount(table, "min_arbitrator_stake")
-            if table.has("min_arbitrator_stake")
-            else defaults.min_arbitrator_stake
+        min_arbitrator_stake=_token_amount(
+            table, "min_arbitrator_stake", default=defaults.min_arbitrator_stake
         ),
         community=bool(community),
         ruling_window_s=table.integer("ruling_window_s", defaults.ruling_window_s, minimum=1),
-        arbitrator_slash=(
-            _token_amount(table, "arbitrator_slash")
-            if table.has("arbitrator_slash")
-            else defaults.arbitrator_slash
+        arbitrator_slash=_token_amount(
+            table, "arbitrator_slash", default=defaults.arbitrator_slash
         ),
-        grace_s=table.integer("grace_s", 0, minimum=0),
+        grace_s=table.integer("grace_s", defaults.grace_s, minimum=0),
     )
 
 
@@ -924,7 +1023,7 @@ def _parse_agents(
         if not economy and kind in ECONOMY_KINDS:
             raise table.error("kind", f"{kind!r} needs an [economy] table (and no pools)")
         name = table.string("name", kind)
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name):
+        if not _NAME.fullmatch(name):
             raise table.error("name", f"expected letters, digits, '_' or '-', got {name!r}")
         if name in names:
             raise table.error(

@@ -15,7 +15,6 @@ resumed sweep writes the same bytes as an uninterrupted one.
 
 from __future__ import annotations
 
-import copy
 import csv
 import hashlib
 import io
@@ -35,7 +34,15 @@ from typing import IO, Any
 
 from agents.economy_report import economy_summary_line
 from agents.report import summary_line, summary_text, write_text
-from agents.scenario import Scenario, ScenarioError, canonical_policy, load_scenario, parse_scenario
+from agents.scenario import (
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    canonical_policy,
+    parse_scenario,
+    read_scenario_toml,
+    split_key_path,
+)
 
 DEFAULT_METRICS: tuple[str, ...] = (
     "victim_loss",
@@ -75,7 +82,6 @@ SUMMARY = "summary.json"
 MANIFEST = "sweep.json"
 BASE_CELL = "base"
 """Id of the only cell of a sweep without parameters (seeds only)."""
-_SEGMENT = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
 _INDEX = re.compile(r"\[(\d+)\]")
 _MAX_ID = 120
 
@@ -131,25 +137,6 @@ def value_text(value: Any) -> str:
     return value if plain else json.dumps(value)
 
 
-def split_key_path(key: str) -> list[str | int]:
-    """``agents[1].params.x`` -> ``["agents", 1, "params", "x"]``.
-
-    Raises:
-        SweepError: the text is not a dotted key path with optional ``[index]`` parts.
-    """
-    parts: list[str | int] = []
-    for segment in key.split("."):
-        match = _SEGMENT.fullmatch(segment)
-        if match is None:
-            raise SweepError(
-                f"bad key path {key!r}: expected names joined by '.', each optionally followed "
-                "by [index], e.g. agents[1].params.slippage_bps"
-            )
-        parts.append(match.group(1))
-        parts.extend(int(i) for i in _INDEX.findall(match.group(2)))
-    return parts
-
-
 @dataclass(frozen=True, slots=True)
 class Param:
     """One swept scenario value.
@@ -174,7 +161,10 @@ def parse_param(text: str) -> Param:
     key = key.strip()
     if not sep or not key:
         raise SweepError(f"--param {text!r}: expected KEY=V1,V2,...")
-    split_key_path(key)
+    try:
+        split_key_path(key)
+    except ValueError as err:
+        raise SweepError(str(err)) from None
     if key == "run.seed":
         raise SweepError("--param run.seed: seeds are set by --seed and --seeds")
     values: list[Any] = []
@@ -253,73 +243,15 @@ def expand_grid(params: Sequence[Param]) -> tuple[Cell, ...]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _describe_path(parts: Sequence[str | int]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
-
-
-def apply_overrides(
-    data: Mapping[str, Any], overrides: Sequence[tuple[str, Any]], file: str
-) -> dict[str, Any]:
-    """A copy of parsed scenario data with each key path set to its value.
-
-    Missing tables on the way are created (``policies.batch.window_ms`` in a file without
-    ``[policies]``); whether the key is allowed there is left to validation, which reports it
-    like a typo in the file.
-
-    Raises:
-        ScenarioError: the path indexes past the end of an array, indexes a table, or goes
-            through a value that is not a table.
-    """
-    result = copy.deepcopy(dict(data))
-    for key, value in overrides:
-        parts = split_key_path(key)
-        node: Any = result
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            here = _describe_path(parts[: depth + 1])
-            if isinstance(part, int):
-                if not isinstance(node, list):
-                    raise ScenarioError(file, here, "not an array of tables; cannot index it")
-                if part >= len(node):
-                    raise ScenarioError(
-                        file,
-                        here,
-                        f"no such entry: {_describe_path(parts[:depth])} has {len(node)} "
-                        f"entr{'y' if len(node) == 1 else 'ies'}",
-                    )
-            elif not isinstance(node, dict):
-                raise ScenarioError(
-                    file,
-                    _describe_path(parts[:depth]),
-                    f"not a table; cannot set {part!r} in it",
-                )
-            elif (
-                isinstance(node.get(part), list) and not last and isinstance(parts[depth + 1], str)
-            ):
-                raise ScenarioError(
-                    file, here, f"an array of tables; index it, e.g. {here}[0].{parts[depth + 1]}"
-                )
-            if last:
-                node[part] = value
-            elif isinstance(part, str) and part not in node:
-                node[part] = {}
-                node = node[part]
-            else:
-                node = node[part]
-    return result
-
-
 def read_scenario_data(path: str | Path) -> dict[str, Any]:
     """The parsed TOML of a scenario file that :func:`load_scenario` accepts.
 
     Raises:
         ScenarioError: the file is unreadable, not TOML, or breaks the schema.
     """
-    load_scenario(path)  # one-line errors for a broken file, before any override is applied
-    return tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    data = read_scenario_toml(path)
+    parse_scenario(data, str(path))  # one-line errors for a broken file, before any override
+    return data
 
 
 def load_with_overrides(path: str | Path, overrides: Sequence[tuple[str, Any]]) -> Scenario:
@@ -409,7 +341,7 @@ def plan_sweep(
     if root is not None and root < 0:
         raise SweepError(f"--seed must be >= 0, got {root}")
     file = str(path)
-    data = read_scenario_data(file)
+    data = read_scenario_toml(file)
     base = parse_scenario(data, file)
     cells = expand_grid(params)
     scenarios: dict[str, Scenario] = {}

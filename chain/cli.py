@@ -322,7 +322,7 @@ def _interrupted(command: str, logs: Sequence[Path], err: TextIO) -> int:
 def _run_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import time
 
-    from agents.runner import BASE, run_scenario
+    from agents.runner import BASE, describe, run_scenario
     from agents.scenario import canonical_policy
     from agents.sim import default_progress
 
@@ -349,8 +349,6 @@ def _run_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except Exception as exc:
         print(f"testbed run: failed: {type(exc).__name__}: {exc}", file=err)
         return EXIT_FAILED
-    from agents.runner import describe
-
     print(describe(outcome), file=out)
     print(f"report: {outcome.report_path} ({time.perf_counter() - start:.1f}s)", file=out)
     return EXIT_OK
@@ -449,7 +447,14 @@ def _add_sweep(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from agents.scenario import ScenarioError
     from agents.sim import default_progress
-    from agents.sweep import SweepError, default_metrics, parse_param, plan_sweep, run_sweep
+    from agents.sweep import (
+        SweepError,
+        default_metrics,
+        parse_param,
+        plan_sweep,
+        run_sweep,
+        table_lines,
+    )
 
     if args.seeds < 1:
         print(f"testbed sweep: --seeds must be >= 1, got {args.seeds}", file=err)
@@ -489,8 +494,6 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except Exception as exc:
         print(f"testbed sweep: failed: {type(exc).__name__}: {exc}", file=err)
         return EXIT_FAILED
-    from agents.sweep import table_lines
-
     print("\n".join(table_lines(plan, result.metrics, result.stats)), file=out)
     print(
         f"{plan.total} runs (ran {result.ran}, reused {result.reused}) in {result.wall_s:.1f}s "

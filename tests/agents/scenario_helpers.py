@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from agents.agent import Action, Agent, AgentView
+from agents.scenario import ScenarioError, load_scenario
 
 
 class Bomb(Agent):
@@ -38,3 +42,14 @@ def with_blocks(text: str, blocks: int) -> str:
     changed, count = re.subn(r"(?m)^blocks = \d+", f"blocks = {blocks}", text)
     assert count == 1, "the scenario has no [run] blocks line to change"
     return changed
+
+
+def load_error(path: Path, key: str, fragment: str) -> ScenarioError:
+    """The error of loading ``path``: one line naming the file and ``key``, with ``fragment``."""
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}: {key}: "), message
+    assert fragment in message
+    return info.value

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+from scenario_helpers import load_error
 
 from agents.economy import TOKEN, Economy
 from agents.runner import BASE, compare, variant_runs
@@ -134,13 +135,7 @@ def test_broken_economy_or_variant_gives_one_line_naming_the_key(
     tmp_path: Path, old: str, new: str, key: str, expected: str
 ) -> None:
     assert old in ECONOMY
-    path = write(tmp_path, ECONOMY.replace(old, new, 1))
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    message = str(info.value)
-    assert "\n" not in message
-    assert message.startswith(f"{path}: {key}: "), message
-    assert expected in message
+    load_error(write(tmp_path, ECONOMY.replace(old, new, 1)), key, expected)
 
 
 def test_a_scenario_is_a_market_or_an_economy(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from scenario_helpers import load_error
 
 from agents.agent import PeriodicSchedule
 from agents.scenario import (
@@ -166,13 +167,7 @@ def test_revert_when_a_key_is_wrong_names_the_key_path(
 ) -> None:
     assert old in BASE
     path = write(tmp_path, BASE.replace(old, new, 1))
-    with pytest.raises(ScenarioError) as info:
-        load_scenario(path)
-    message = str(info.value)
-    assert "\n" not in message
-    assert message.startswith(f"{path}: {key}: "), message
-    assert info.value.key == key
-    assert fragment in message
+    assert load_error(path, key, fragment).key == key
 
 
 def test_revert_when_required_tables_are_missing(tmp_path: Path) -> None:
