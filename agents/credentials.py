@@ -158,6 +158,34 @@ def _with_subject(attestation: Attestation, subject: str) -> Attestation:
     return Attestation(a.issuer, subject, a.schema, a.value, a.expiry, a.uid)
 
 
+class HeadVerdicts:
+    """``verify_attestation``'s verdict on each shown credential at the head block, checked
+    once per credential and head however many buyers ask (an ``Economy`` keeps one for all).
+
+    Args:
+        reputation: Address of the Reputation contract.
+    """
+
+    def __init__(self, reputation: str) -> None:
+        self.reputation = to_checksum_address(reputation)
+        self.checks = 0
+        """Calls of ``verify_attestation`` made (the caches save the rest)."""
+        self._head: bytes | None = None
+        self._reasons: dict[Shown, str] = {}
+
+    def reason(self, reader: ChainReader, credential: Shown) -> str:
+        """Why ``credential`` is valid ("ok") or not at ``reader``'s head."""
+        head = reader.head.hash
+        if head != self._head:
+            self._head, self._reasons = head, {}
+        reason = self._reasons.get(credential)
+        if reason is None:
+            self.checks += 1
+            reason = verify_attestation(reader, self.reputation, *credential).reason
+            self._reasons[credential] = reason
+        return reason
+
+
 class CredentialJudge:
     """A buyer's judgement of the "service.delivered" credentials a seller shows.
 
@@ -170,20 +198,31 @@ class CredentialJudge:
     Args:
         mode: "verify" or "naive".
         reputation: Address of the Reputation contract.
+        verdicts: Head verdicts shared with other judges (default: the judge's own).
     """
 
-    def __init__(self, mode: Literal["verify", "naive"], reputation: str) -> None:
+    def __init__(
+        self,
+        mode: Literal["verify", "naive"],
+        reputation: str,
+        verdicts: HeadVerdicts | None = None,
+    ) -> None:
         if mode not in ("verify", "naive"):
             raise ValueError(f"mode must be 'verify' or 'naive', got {mode!r}")
         self.mode = mode
         self.reputation = to_checksum_address(reputation)
+        if verdicts is not None and verdicts.reputation != self.reputation:
+            raise ValueError("verdicts must be about the same Reputation contract")
+        self._verdicts = verdicts if verdicts is not None else HeadVerdicts(self.reputation)
         self.rejected: Counter[str] = Counter()
         """Reason -> distinct credentials rejected for it ("wrong subject" for stolen ones)."""
-        self.checks = 0
-        """Calls of ``verify_attestation`` made (the cache saves the rest)."""
         self._final: dict[Shown, str] = {}
-        self._fresh: dict[Shown, tuple[int, str]] = {}
         self._counted: set[tuple[Shown, str]] = set()
+
+    @property
+    def checks(self) -> int:
+        """Calls of ``verify_attestation`` made for its verdicts (and any sharing them)."""
+        return self._verdicts.checks
 
     def count(self, reader: ChainReader, board: CredentialBoard, subject: str) -> int:
         """How many delivery credentials shown under ``subject`` this buyer accepts now."""
@@ -207,18 +246,12 @@ class CredentialJudge:
         return len(accepted)
 
     def _verdict(self, reader: ChainReader, credential: Shown) -> str:
+        # The judge keeps its own first permanent verdict: a later check may name another
+        # reason first (see _PERMANENT), and each buyer counts the reason it saw.
         final = self._final.get(credential)
         if final is not None:
             return final
-        block = reader.head.number
-        fresh = self._fresh.get(credential)
-        if fresh is not None and fresh[0] == block:
-            return fresh[1]
-        self.checks += 1
-        reason: str = verify_attestation(reader, self.reputation, *credential).reason
+        reason = self._verdicts.reason(reader, credential)
         if reason in _PERMANENT:
             self._final[credential] = reason
-            self._fresh.pop(credential, None)
-        else:
-            self._fresh[credential] = (block, reason)
         return reason

@@ -4,8 +4,9 @@
 ``Reputation`` and ``Escrow`` on a chain with the roles the escrow needs (slasher in staking,
 registered issuer in reputation), the same wiring as the chain showcase. The economy is the
 simulation's ``market``: it builds the agents' transaction intents, answers their reads through
-their view's ``reader`` (reputation scores, stakes), and keeps every agreement's state current
-from the Escrow events of each block (``on_block``), so agents do not each scan the logs.
+their view's ``reader`` (reputation scores, stakes; each asked once per head block, however many
+agents ask), and keeps every agreement's state current from the Escrow events of each block
+(``on_block``), so agents do not each scan the logs.
 
 It also keeps the off-chain *directory*: which addresses offer a service or arbitrate. A listing
 is not a claim about quality; buyers judge that from on-chain reputation, and optionally from the
@@ -23,7 +24,7 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
 from agents.agent import TxIntent
-from agents.credentials import CredentialBoard
+from agents.credentials import CredentialBoard, HeadVerdicts
 from agents.market import approve_intent
 
 if TYPE_CHECKING:
@@ -205,6 +206,10 @@ class Economy:
         self.slashed_stake = 0
         self.credentials = CredentialBoard()
         """Off-chain credentials each subject shows (``ReputationIssuer`` publishes here)."""
+        self.verdicts = HeadVerdicts(reputation.address)
+        """Credential verdicts at the head, shared by every buyer's ``CredentialJudge``."""
+        self._reads_head: bytes | None = None
+        self._reads: dict[tuple[str, bytes], bytes] = {}
 
     @property
     def block_interval_s(self) -> int:
@@ -437,12 +442,26 @@ class Economy:
 
     # -- reading (agents pass their view's reader) ---------------------------------------------
 
+    def _read(self, reader: ChainReader, to: str, data: bytes, returns: tuple[str, ...]) -> Any:
+        """``reader.call(to, data)`` decoded as ``returns``, made once per head block: every
+        buyer choosing a counterparty in a block asks the same questions of the same state."""
+        head = reader.head.hash
+        if head != self._reads_head:
+            self._reads_head, self._reads = head, {}
+        raw = self._reads.get((to, data))
+        if raw is None:
+            raw = self._reads[(to, data)] = reader.call(to, data)
+        return decode(returns, raw)
+
+    def _uint_of(self, reader: ChainReader, contract: str, selector: bytes, account: str) -> int:
+        """A ``uint256`` view of ``account`` (``balanceOf``, ``stakeOf``)."""
+        data = selector + encode(("address",), (account,))
+        return int(self._read(reader, contract, data, ("uint256",))[0])
+
     def _count(self, reader: ChainReader, subject: str, schema: bytes) -> int:
         """Valid attestations of ``schema`` about ``subject`` (``Reputation.score``'s count)."""
-        raw = reader.call(
-            self.reputation.address, _SCORE + encode(("address", "bytes32"), (subject, schema))
-        )
-        return int(decode(("int256", "uint256"), raw)[1])
+        data = _SCORE + encode(("address", "bytes32"), (subject, schema))
+        return int(self._read(reader, self.reputation.address, data, ("int256", "uint256"))[1])
 
     def record(self, reader: ChainReader, subject: str) -> SellerRecord:
         """``subject``'s valid attestation counts, read on-chain from the reputation registry."""
@@ -455,13 +474,11 @@ class Economy:
 
     def stake_of(self, reader: ChainReader, account: str) -> int:
         """``account``'s bonded stake."""
-        raw = reader.call(self.staking.address, _STAKE_OF + encode(("address",), (account,)))
-        return int(decode(("uint256",), raw)[0])
+        return self._uint_of(reader, self.staking.address, _STAKE_OF, account)
 
     def balance_of(self, reader: ChainReader, account: str) -> int:
         """``account``'s currency balance."""
-        raw = reader.call(self.currency.address, _BALANCE_OF + encode(("address",), (account,)))
-        return int(decode(("uint256",), raw)[0])
+        return self._uint_of(reader, self.currency.address, _BALANCE_OF, account)
 
     def eligible(self, reader: ChainReader, arbitrator: str) -> bool:
         """Whether ``arbitrator`` has the bonded stake the escrow requires."""

@@ -21,10 +21,10 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Final
 
 from eth_abi import decode
-from eth_account.messages import encode_typed_data
-from eth_utils import function_signature_to_4byte_selector, is_address, keccak, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, is_address, to_checksum_address
 
 from agents.amm_math import BPS, amount_out
+from agents.reputation import eip712_digest, eip712_message
 from chain.errors import TestbedError
 
 if TYPE_CHECKING:
@@ -51,9 +51,6 @@ CONDITION_FIELDS: Final = _fields(
 INTENT_FIELDS: Final = _fields(
     "address maker, address sellToken, address buyToken, uint256 sellAmount,"
     "uint256 minBuyAmount, uint256 deadline, uint256 nonce, Condition condition"
-)
-DOMAIN_FIELDS: Final = _fields(
-    "string name, string version, uint256 chainId, address verifyingContract"
 )
 
 _CONDITION_ABI: Final = "(uint8,address,uint256,uint256,uint256,uint256)"
@@ -282,28 +279,21 @@ def crosses(intent: Intent, other: Intent) -> bool:
 
 def typed_data(intent: Intent, *, chain_id: int, verifying_contract: str) -> dict[str, Any]:
     """The full EIP-712 message for ``intent`` under an IntentBook's domain."""
-    return {
-        "types": {
-            "EIP712Domain": [dict(f) for f in DOMAIN_FIELDS],
-            "Intent": [dict(f) for f in INTENT_FIELDS],
-            "Condition": [dict(f) for f in CONDITION_FIELDS],
-        },
-        "primaryType": "Intent",
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": chain_id,
-            "verifyingContract": to_checksum_address(verifying_contract),
-        },
-        "message": intent.as_message(),
-    }
+    return eip712_message(
+        "Intent",
+        {"Intent": INTENT_FIELDS, "Condition": CONDITION_FIELDS},
+        intent.as_message(),
+        domain=(DOMAIN_NAME, DOMAIN_VERSION),
+        chain_id=chain_id,
+        verifying_contract=verifying_contract,
+    )
 
 
 def intent_digest(intent: Intent, *, chain_id: int, verifying_contract: str) -> bytes:
     """The EIP-712 digest the maker signs (equals ``IntentBook.hashIntent``)."""
-    msg = typed_data(intent, chain_id=chain_id, verifying_contract=verifying_contract)
-    signable = encode_typed_data(full_message=msg)
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+    return eip712_digest(
+        typed_data(intent, chain_id=chain_id, verifying_contract=verifying_contract)
+    )
 
 
 def sign_intent(

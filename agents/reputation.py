@@ -13,13 +13,14 @@ is never reported valid here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from eth_account import Account
-from eth_account.messages import SignableMessage, encode_typed_data
+from eth_account.messages import encode_typed_data
 from eth_keys.exceptions import BadSignature
 from eth_keys.exceptions import ValidationError as KeyValidationError
 from eth_utils import function_signature_to_4byte_selector, is_address, keccak, to_checksum_address
@@ -45,6 +46,13 @@ ATTESTATION_FIELDS: Final = (
     {"name": "expiry", "type": "uint64"},
     {"name": "uid", "type": "bytes32"},
 )
+EIP712_DOMAIN_FIELDS: Final = (
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+)
+"""The fields of an EIP-712 domain as this project's contracts use it (OpenZeppelin EIP712)."""
 ATTESTED_TOPIC: Final = keccak(text="Attested(bytes32,address,address,bytes32,int256,uint64)")
 
 # secp256k1 group order; OpenZeppelin ECDSA accepts s only up to n // 2 (EIP-2).
@@ -146,41 +154,69 @@ class VerificationResult:
     attestation: Attestation
 
 
+def eip712_message(
+    primary_type: str,
+    types: Mapping[str, Sequence[Mapping[str, str]]],
+    message: dict[str, Any],
+    *,
+    domain: tuple[str, str],
+    chain_id: int,
+    verifying_contract: str,
+) -> dict[str, Any]:
+    """A full EIP-712 message (``encode_typed_data``'s ``full_message``).
+
+    Args:
+        primary_type: The signed struct's name.
+        types: The fields of that struct and of every struct it uses, by struct name.
+        message: The struct's values.
+        domain: The domain's ``(name, version)``.
+        chain_id: Chain id of the domain.
+        verifying_contract: Address of the domain's contract.
+    """
+    name, version = domain
+    return {
+        "types": {
+            "EIP712Domain": [dict(field) for field in EIP712_DOMAIN_FIELDS],
+            **{struct: [dict(field) for field in fields] for struct, fields in types.items()},
+        },
+        "primaryType": primary_type,
+        "domain": {
+            "name": name,
+            "version": version,
+            "chainId": chain_id,
+            "verifyingContract": to_checksum_address(verifying_contract),
+        },
+        "message": message,
+    }
+
+
+def eip712_digest(full_message: dict[str, Any]) -> bytes:
+    """The digest a signer of the EIP-712 ``full_message`` signs (its EIP-191 hash)."""
+    signable = encode_typed_data(full_message=full_message)
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
 def typed_data(
     attestation: Attestation, *, chain_id: int, verifying_contract: str
 ) -> dict[str, Any]:
     """The full EIP-712 message for ``attestation`` under the Reputation contract's domain."""
-    return {
-        "types": {
-            "EIP712Domain": [
-                {"name": "name", "type": "string"},
-                {"name": "version", "type": "string"},
-                {"name": "chainId", "type": "uint256"},
-                {"name": "verifyingContract", "type": "address"},
-            ],
-            "Attestation": [dict(field) for field in ATTESTATION_FIELDS],
-        },
-        "primaryType": "Attestation",
-        "domain": {
-            "name": DOMAIN_NAME,
-            "version": DOMAIN_VERSION,
-            "chainId": chain_id,
-            "verifyingContract": to_checksum_address(verifying_contract),
-        },
-        "message": attestation.as_message(),
-    }
+    return eip712_message(
+        "Attestation",
+        {"Attestation": ATTESTATION_FIELDS},
+        attestation.as_message(),
+        domain=(DOMAIN_NAME, DOMAIN_VERSION),
+        chain_id=chain_id,
+        verifying_contract=verifying_contract,
+    )
 
 
 def attestation_digest(
     attestation: Attestation, *, chain_id: int, verifying_contract: str
 ) -> bytes:
     """The EIP-712 digest the issuer signs (equals ``Reputation.digest`` on-chain)."""
-    signable = encode_typed_data(
-        full_message=typed_data(
-            attestation, chain_id=chain_id, verifying_contract=verifying_contract
-        )
+    return eip712_digest(
+        typed_data(attestation, chain_id=chain_id, verifying_contract=verifying_contract)
     )
-    return _eip191_hash(signable)
 
 
 def sign_attestation(
@@ -309,10 +345,6 @@ _ATTESTATION_ABI: Final = "(address,address,bytes32,int256,uint64,bytes32)"
 _DIGEST: Final = ("digest", [_ATTESTATION_ABI])
 _IS_ISSUER: Final = ("isIssuer", ["address"])
 _IS_REVOKED: Final = ("isRevoked", ["bytes32"])
-
-
-def _eip191_hash(signable: SignableMessage) -> bytes:
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
 
 
 def _view(

@@ -208,7 +208,9 @@ class ServiceBuyer(_EscrowAgent):
         if self.credentials == "ignore":
             return 0
         if self._judge is None:
-            self._judge = CredentialJudge(self.credentials, economy.reputation.address)
+            self._judge = CredentialJudge(
+                self.credentials, economy.reputation.address, economy.verdicts
+            )
         return self._judge.count(view.reader, economy.credentials, seller)
 
     def _propose(self, view: AgentView, economy: Economy, now: int) -> TxIntent | None:

@@ -173,6 +173,29 @@ def test_each_kind_of_forgery_is_rejected_for_its_own_reason(chain: Chain) -> No
     assert judge.count(chain, board, honest.address) == 1
 
 
+def test_judges_sharing_verdicts_check_a_credential_once_per_head(chain: Chain) -> None:
+    economy = Economy.deploy(chain)
+    agency, honest = chain.accounts[2], chain.accounts[3]
+    economy.register_issuer(agency.address)
+    reputation, board = economy.reputation.address, economy.credentials
+    claim = Attestation(
+        agency.address, honest.address, SERVICE_DELIVERED, 1, 0, credential_uid(agency.address, 1)
+    )
+    signature = sign_attestation(
+        agency, claim, chain_id=chain.chain_id, verifying_contract=reputation
+    )
+    board.publish(honest.address, claim, signature)
+    first, second = (CredentialJudge("verify", reputation, economy.verdicts) for _ in range(2))
+    assert first.count(chain, board, honest.address) == 1
+    assert second.count(chain, board, honest.address) == 1
+    assert economy.verdicts.checks == first.checks == second.checks == 1
+    chain.mine()  # a valid credential may turn invalid in any block: checked again
+    assert second.count(chain, board, honest.address) == 1
+    assert economy.verdicts.checks == 2
+    with pytest.raises(ValueError, match="same Reputation"):
+        CredentialJudge("verify", agency.address, economy.verdicts)
+
+
 # -- the rating agency ---------------------------------------------------------------------------
 
 
