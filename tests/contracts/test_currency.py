@@ -20,6 +20,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from txhelpers import tx_helpers
 
 from chain.compiler import compile_files
 from chain.errors import ExecutionReverted
@@ -133,15 +134,7 @@ def roles_of(accounts: tuple[LocalAccount, ...]) -> Roles:
     return Roles(*accounts[:5])
 
 
-def send(chain: Chain, sender: LocalAccount, call: Any) -> Receipt:
-    """Sign, submit and mine ``call`` with a fixed gas limit (no estimate, so reverts get mined)."""
-    return chain.receipt(chain.transact(sender, call, gas=GAS))
-
-
-def ok(chain: Chain, sender: LocalAccount, call: Any) -> Receipt:
-    rec = send(chain, sender, call)
-    assert rec.status == 1, rec.revert_reason
-    return rec
+send, ok, _ = tx_helpers(GAS)
 
 
 def reverts(chain: Chain, sender: LocalAccount, call: Any) -> str | None:

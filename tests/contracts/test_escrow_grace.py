@@ -35,6 +35,7 @@ from test_escrow import (
     WINDOW,
     World,
     build_world,
+    expected_timeout_delta,
 )
 
 from agents.agent import AgentView
@@ -47,6 +48,11 @@ from chain.node import Chain
 GRACE = 600
 MAX_GRACE = 2**64 - 1
 POLICIES = {"refund_both": REFUND_BOTH, "slash_both": SLASH_BOTH}
+VARIANTS = {
+    f"{name}-grace{grace}": (policy, grace)
+    for name, policy in POLICIES.items()
+    for grace in (0, GRACE)
+}
 
 
 @dataclass(frozen=True)
@@ -72,19 +78,16 @@ def variants(testbed_base_chain: Chain, grace_artifacts: Any) -> Iterator[dict[s
     snapshot = chain.snapshot()
     try:
         yield {
-            f"{name}-grace{grace}": Variant(
+            name: Variant(
                 build_world(chain, grace_artifacts, policy=policy, grace_period=grace), grace
             )
-            for name, policy in POLICIES.items()
-            for grace in (0, GRACE)
+            for name, (policy, grace) in VARIANTS.items()
         }
     finally:
         chain.revert(snapshot)
 
 
-@pytest.fixture(
-    params=[f"{name}-grace{grace}" for name in POLICIES for grace in (0, GRACE)],
-)
+@pytest.fixture(params=list(VARIANTS))
 def variant(request: pytest.FixtureRequest, variants: dict[str, Variant], chain: Chain) -> Variant:
     """The same deadline suite against both policies, without and with a grace period."""
     return variants[request.param]
@@ -94,12 +97,6 @@ def variant(request: pytest.FixtureRequest, variants: dict[str, Variant], chain:
 def graced(request: pytest.FixtureRequest, variants: dict[str, Variant], chain: Chain) -> Variant:
     """The grace variant under each timeout policy."""
     return variants[f"{request.param}-grace{GRACE}"]
-
-
-def timeout_delta(policy: int) -> dict[str, int]:
-    if policy == SLASH_BOTH:
-        return {"proposer": PRICE + FEE, "sink": P_BOND + C_BOND, "escrow": -(DEPOSIT + C_BOND)}
-    return {"proposer": DEPOSIT, "counterparty": C_BOND, "escrow": -(DEPOSIT + C_BOND)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -188,7 +185,7 @@ def test_timeout_after_effective_deadline_applies_policy(variant: Variant):
     before = w.balances()
     rec = w.ok(w.stranger, w.escrow.functions.timeout(agreement_id))
     assert w.state(agreement_id) == TIMED_OUT
-    assert w.delta(before) == timeout_delta(w.policy)
+    assert w.delta(before) == expected_timeout_delta(w.policy)
     slashed = P_BOND + C_BOND if w.policy == SLASH_BOTH else 0
     timed_out = {"id": agreement_id, "policy": w.policy, "slashed": slashed}
     assert w.events(rec) == [("EscrowTimedOut", timed_out)]

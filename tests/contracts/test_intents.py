@@ -343,27 +343,25 @@ def pool_reserves(world: World, pool: Any) -> dict[str, int]:
     return {pool.functions.token0().call(): r0, pool.functions.token1().call(): r1}
 
 
+def alice_sells_x(world: World, min_buy: int = 150 * E18, **terms: Any) -> Intent:
+    """alice sells 100 X for >= ``min_buy`` Y; ``terms`` go to ``make`` (condition, ...)."""
+    return make(world.makers[0], world.x, world.y, 100 * E18, min_buy, **terms)
+
+
+def bob_sells_y(world: World, min_buy: int = 90 * E18, **terms: Any) -> Intent:
+    """bob sells 200 Y for >= ``min_buy`` X; ``terms`` go to ``make`` (condition, ...)."""
+    return make(world.makers[1], world.y, world.x, 200 * E18, min_buy, **terms)
+
+
 def cow_pair(world: World) -> tuple[Intent, Intent]:
     """alice sells 100 X for >= 150 Y; bob sells 200 Y for >= 90 X: they cross."""
-    alice, bob = world.makers[:2]
-    return (
-        make(alice, world.x, world.y, 100 * E18, 150 * E18),
-        make(bob, world.y, world.x, 200 * E18, 90 * E18),
-    )
+    return alice_sells_x(world), bob_sells_y(world)
 
 
 def dependent_cow_pair(world: World) -> tuple[Intent, Intent]:
     """``cow_pair`` with alice's intent executing only if bob's settles in the same batch."""
-    _, b = cow_pair(world)
-    a = make(
-        world.makers[0],
-        world.x,
-        world.y,
-        100 * E18,
-        150 * E18,
-        condition=Condition.intent_settles(b.maker, b.nonce),
-    )
-    return a, b
+    b = bob_sells_y(world)
+    return alice_sells_x(world, condition=Condition.intent_settles(b.maker, b.nonce)), b
 
 
 def cow_plan(world: World, book: Book) -> Plan:
@@ -824,9 +822,9 @@ def test_revert_when_one_signature_is_bad_nothing_changes(world, book):
 @diagonal
 @pytest.mark.parametrize(("offset", "expired"), [(-1, True), (0, False)])
 def test_expiry_is_checked_against_the_block_timestamp(world, book, offset, expired):
-    a, _ = cow_pair(world)
+    a = alice_sells_x(world)
     when = world.chain.head.timestamp + 100
-    late = make(world.makers[1], world.y, world.x, 200 * E18, 90 * E18, deadline=when + offset)
+    late = bob_sells_y(world, deadline=when + offset)
     before = ledger(world, book)
     world.chain.set_next_block_time(when * 1000)
     rec = settle(world, book, (a, late), cow_plan(world, book))
@@ -893,18 +891,8 @@ def assert_unmet(
 
 @pairwise
 def test_counter_intent_executes_with_a_crossing_counter(world, book):
-    a, b = cow_pair(world)
-    a = make(
-        world.makers[0],
-        world.x,
-        world.y,
-        100 * E18,
-        150 * E18,
-        condition=Condition.counter_intent(),
-    )
-    b = make(
-        world.makers[1], world.y, world.x, 200 * E18, 90 * E18, condition=Condition.counter_intent()
-    )
+    a = alice_sells_x(world, condition=Condition.counter_intent())
+    b = bob_sells_y(world, condition=Condition.counter_intent())
     rec = settle(world, book, (a, b), cow_plan(world, book))
     assert assert_filled(world, book, rec, (a, b)) == [200 * E18, 100 * E18]
 
@@ -913,19 +901,12 @@ def test_counter_intent_executes_with_a_crossing_counter(world, book):
 @pytest.mark.parametrize("counter", ["absent", "not crossing"])
 def test_counter_intent_unmet_reverts_or_skips(world, book, counter):
     # alice asks 2.2 Y per X, above the pool; only a counter intent could fill her
-    a = make(
-        world.makers[0],
-        world.x,
-        world.y,
-        100 * E18,
-        220 * E18,
-        condition=Condition.counter_intent(),
-    )
+    a = alice_sells_x(world, 220 * E18, condition=Condition.counter_intent())
     if counter == "absent":
         other, swap, out = bystander(world, book)
     else:  # bob pays 200 Y for >= 95 X: 200 * 100 < 220 * 95, so he does not cross alice
         out = amount_out(200 * E18, RY, RX, FEE)
-        other = make(world.makers[1], world.y, world.x, 200 * E18, 95 * E18)
+        other = bob_sells_y(world, 95 * E18)
         swap = Swap(world.y.address, world.x.address, FEE, 200 * E18, out)
     sell, buy = (world.z, world.y) if counter == "absent" else (world.y, world.x)
     plan = book.plan([0, out], {sell: out, buy: other.sell_amount}, (swap,))
@@ -953,38 +934,15 @@ def test_intent_settles_executes_when_the_named_intent_does(world, book):
 def test_mutual_intent_settles_conditions_both_execute(world, book):
     alice, bob = world.makers[:2]
     na, nb = next(_nonces), next(_nonces)
-    a = make(
-        alice,
-        world.x,
-        world.y,
-        100 * E18,
-        150 * E18,
-        nonce=na,
-        condition=Condition.intent_settles(bob.address, nb),
-    )
-    b = make(
-        bob,
-        world.y,
-        world.x,
-        200 * E18,
-        90 * E18,
-        nonce=nb,
-        condition=Condition.intent_settles(alice.address, na),
-    )
+    a = alice_sells_x(world, nonce=na, condition=Condition.intent_settles(bob.address, nb))
+    b = bob_sells_y(world, nonce=nb, condition=Condition.intent_settles(alice.address, na))
     rec = settle(world, book, (a, b), cow_plan(world, book))
     assert assert_filled(world, book, rec, (a, b)) == [200 * E18, 100 * E18]
 
 
 @pairwise
 def test_intent_settles_unmet_when_the_named_intent_is_absent(world, book):
-    a = make(
-        world.makers[0],
-        world.x,
-        world.y,
-        100 * E18,
-        150 * E18,
-        condition=Condition.intent_settles(world.makers[1].address, 424242),
-    )
+    a = alice_sells_x(world, condition=Condition.intent_settles(world.makers[1].address, 424242))
     c, swap, out = bystander(world, book)
     plan = book.plan([0, out], {world.z: out, world.y: c.sell_amount}, (swap,))
     assert_unmet(world, book, (a, c), plan, [0])
@@ -993,17 +951,8 @@ def test_intent_settles_unmet_when_the_named_intent_is_absent(world, book):
 @pairwise
 def test_intent_settles_cascades_when_the_named_intent_is_skipped(world, book):
     # bob (CounterIntent) is not crossed by alice (2.2 Y per X asked); alice requires bob
-    bob = make(
-        world.makers[1], world.y, world.x, 200 * E18, 95 * E18, condition=Condition.counter_intent()
-    )
-    a = make(
-        world.makers[0],
-        world.x,
-        world.y,
-        100 * E18,
-        220 * E18,
-        condition=Condition.intent_settles(bob.maker, bob.nonce),
-    )
+    bob = bob_sells_y(world, 95 * E18, condition=Condition.counter_intent())
+    a = alice_sells_x(world, 220 * E18, condition=Condition.intent_settles(bob.maker, bob.nonce))
     c, swap, out = bystander(world, book)
     plan = book.plan([0, 0, out], {world.z: out, world.y: c.sell_amount}, (swap,))
     # alice holds in the first pass (bob is still in) and loses her condition in the second,
@@ -1029,14 +978,7 @@ POOL_PRICE = RY * PRICE_SCALE // RX  # X priced in Y by the X/Y pool, scaled by 
     ids=["at both bounds", "at max", "at min", "min + 1", "max - 1", "no pool"],
 )
 def test_price_within_holds_only_inside_the_bounds(world, book, fee, low, high, holds):
-    a = make(
-        world.makers[0],
-        world.x,
-        world.y,
-        100 * E18,
-        190 * E18,
-        condition=Condition.price_within(fee, low, high),
-    )
+    a = alice_sells_x(world, 190 * E18, condition=Condition.price_within(fee, low, high))
     c, c_swap, c_out = bystander(world, book)
     a_out = amount_out(100 * E18, RX, RY, FEE)
     if holds:
@@ -1055,14 +997,7 @@ def test_price_within_holds_only_inside_the_bounds(world, book, fee, low, high, 
 def test_skipped_intents_route_drops_out_when_it_swaps_all_the_batch_holds(world, book):
     # the plan routes alice's X with an all-amount hop; her condition fails, so the hop has
     # nothing to swap and is left out instead of reverting the batch
-    a = make(
-        world.makers[0],
-        world.x,
-        world.y,
-        100 * E18,
-        190 * E18,
-        condition=Condition.price_within(FEE, 0, POOL_PRICE - 1),
-    )
+    a = alice_sells_x(world, 190 * E18, condition=Condition.price_within(FEE, 0, POOL_PRICE - 1))
     c, c_swap, c_out = bystander(world, book)
     a_out = amount_out(100 * E18, RX, RY, FEE)
     a_swap = Swap(world.x.address, world.y.address, FEE, ALL, a_out)
@@ -1077,14 +1012,8 @@ def test_skipped_intents_route_drops_out_when_it_swaps_all_the_batch_holds(world
 def test_price_within_reads_the_pool_before_the_batch_swaps(world, book):
     # the batch's own swap moves the price out of alice's range; she still executes
     a_out = amount_out(100 * E18, RX, RY, FEE)
-    a = make(
-        world.makers[0],
-        world.x,
-        world.y,
-        100 * E18,
-        190 * E18,
-        condition=Condition.price_within(FEE, POOL_PRICE, POOL_PRICE),
-    )
+    condition = Condition.price_within(FEE, POOL_PRICE, POOL_PRICE)
+    a = alice_sells_x(world, 190 * E18, condition=condition)
     swap = Swap(world.x.address, world.y.address, FEE, 100 * E18, a_out)
     rec = settle(
         world, book, (a,), book.plan([a_out], {world.x: a_out, world.y: 100 * E18}, (swap,))

@@ -17,6 +17,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
+from txhelpers import tx_helpers
 
 from agents.reputation import (
     SECP256K1_N,
@@ -106,15 +107,7 @@ def sign(chain: Chain, rep: Any, account: LocalAccount, att: Attestation) -> byt
     return sign_attestation(account, att, chain_id=chain.chain_id, verifying_contract=rep.address)
 
 
-def send(chain: Chain, account: LocalAccount, call: Any) -> Receipt:
-    """Submit with a fixed gas limit (no estimate), so reverting calls are mined too."""
-    return chain.receipt(chain.transact(account, call, gas=GAS))
-
-
-def ok(chain: Chain, account: LocalAccount, call: Any) -> Receipt:
-    rec = send(chain, account, call)
-    assert rec.status == 1, rec.revert_reason
-    return rec
+send, ok, _ = tx_helpers(GAS)
 
 
 def reverts(chain: Chain, account: LocalAccount, call: Any) -> str:
