@@ -30,7 +30,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 typecheck: setup
-	$(BIN)/mypy chain agents
+	$(BIN)/mypy agentbed
 
 pytest: setup
 	$(BIN)/python -m pytest -q

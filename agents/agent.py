@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
-    from chain.types import Block, Log, PoolTx, Receipt
+    from agentbed.chain.types import Block, Log, PoolTx, Receipt
 
 GWEI = 10**9
 
@@ -98,7 +98,8 @@ class ChainReader(Protocol):
 
     def balance(self, address: str) -> int: ...
 
-    # What an off-chain verifier also needs (``agents.reputation.verify_attestation``): the
+    # What an off-chain verifier also needs
+    # (``agentbed.agents.economy.reputation.verify_attestation``): the
     # EIP-712 domain's chain id, the head's time for expiry, and logs for recorded claims.
     @property
     def chain_id(self) -> int: ...

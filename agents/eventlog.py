@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from agents.sim import SentTx
-    from chain.types import Block, Receipt
+    from agentbed.agents.sim import SentTx
+    from agentbed.chain.types import Block, Receipt
 
 
 class EventLog:

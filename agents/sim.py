@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from agents.agent import Action, Agent, AgentView, BundleIntent, TxIntent, derive_seed
-from agents.eventlog import EventLog
-from chain.errors import BundleRejected, TxRejected
+from agentbed.agents.agent import Action, Agent, AgentView, BundleIntent, TxIntent, derive_seed
+from agentbed.agents.eventlog import EventLog
+from agentbed.chain.errors import BundleRejected, TxRejected
 
 if TYPE_CHECKING:
-    from chain.node import Chain
-    from chain.types import Block, Receipt
+    from agentbed.chain.node import Chain
+    from agentbed.chain.types import Block, Receipt
 
 # Same-millisecond order: agents act before the block at that instant is built, so a tx sent
 # at the block's time can still make it in (if the builder's latency allows).

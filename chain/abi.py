@@ -21,8 +21,8 @@ from eth_abi.exceptions import DecodingError
 from eth_abi.grammar import ABIType, BasicType, TupleType, parse
 from eth_utils import keccak
 
-from chain.addresses import checksum
-from chain.types import DecodedEvent
+from agentbed.chain.addresses import checksum
+from agentbed.chain.types import DecodedEvent
 
 __all__ = ["PANIC_CODES", "AbiRegistry", "event_topic", "selector"]
 

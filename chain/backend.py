@@ -33,10 +33,10 @@ from eth.vm.forks.prague import PragueVM
 from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
 
-from chain.addresses import checksum
-from chain.errors import InvalidCall, UnknownBlock
-from chain.fees import INITIAL_BASE_FEE
-from chain.types import Address, Transaction
+from agentbed.chain.addresses import checksum
+from agentbed.chain.errors import InvalidCall, UnknownBlock
+from agentbed.chain.fees import INITIAL_BASE_FEE
+from agentbed.chain.types import Address, Transaction
 
 DEFAULT_GAS_LIMIT = 30_000_000
 

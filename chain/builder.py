@@ -17,11 +17,11 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from chain.backend import BlockSession, ExecutionResult, TxNotApplicable
-from chain.fees import TX_GAS
-from chain.interfaces import OrderingPolicy
-from chain.ordering import rank_bundles
-from chain.types import Address, Bundle, PoolTx, Transaction
+from agentbed.chain.backend import BlockSession, ExecutionResult, TxNotApplicable
+from agentbed.chain.fees import TX_GAS
+from agentbed.chain.interfaces import OrderingPolicy
+from agentbed.chain.ordering import rank_bundles
+from agentbed.chain.types import Address, Bundle, PoolTx, Transaction
 
 
 @dataclass(frozen=True, slots=True)

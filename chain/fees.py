@@ -1,6 +1,6 @@
 """Gas and fee arithmetic for the Prague fork.
 
-Pure functions on :class:`chain.types.Transaction` and header numbers, shared by mempool
+Pure functions on :class:`agentbed.chain.types.Transaction` and header numbers, shared by mempool
 admission (``intrinsic gas too low``) and the block builder (next block's base fee). The
 constants are the Prague values; nothing here depends on py-evm so the layers above the
 backend can use it (tests cross-check it against py-evm's ``PragueVM``).
@@ -8,7 +8,7 @@ backend can use it (tests cross-check it against py-evm's ``PragueVM``).
 
 from __future__ import annotations
 
-from chain.types import Transaction
+from agentbed.chain.types import Transaction
 
 __all__ = [
     "ACCESS_LIST_ADDRESS_GAS",

@@ -1,6 +1,6 @@
 """Gas per operation, collected from every block a chain seals (a gas reporter).
 
-``GasReport`` listens to a :class:`chain.node.Chain` and aggregates, per contract and
+``GasReport`` listens to a :class:`agentbed.chain.node.Chain` and aggregates, per contract and
 operation (function name, or ``(deploy)``), the gas used, the number of calls and how many
 reverted.
 
@@ -17,8 +17,8 @@ from typing import Any, cast
 
 from eth_utils import function_abi_to_4byte_selector
 
-from chain.abi import AbiRegistry
-from chain.types import Block, Receipt, Transaction
+from agentbed.chain.abi import AbiRegistry
+from agentbed.chain.types import Block, Receipt, Transaction
 
 DEPLOYMENT = "(deploy)"
 
@@ -43,7 +43,7 @@ class GasReport:
     that created it, so deployments are resolved when the next block arrives (or at the end).
 
     Args:
-        registry: The ABI registry of the chain being listened to (``chain.abi``).
+        registry: The ABI registry of the chain being listened to (``agentbed.chain.abi``).
     """
 
     def __init__(self, registry: AbiRegistry) -> None:

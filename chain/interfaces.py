@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from chain.types import Address, PoolTx
+from agentbed.chain.types import Address, PoolTx
 
 
 class StateView(Protocol):

@@ -1,6 +1,7 @@
 """Per-observer propagation latency: when each agent gets to see a pending transaction.
 
-Implementations of :class:`chain.interfaces.LatencyModel` return how many milliseconds after a
+Implementations of :class:`agentbed.chain.interfaces.LatencyModel` return how many milliseconds
+after a
 transaction's arrival in the pool an observer sees it. They are pure functions of the
 transaction and the observer: no model keeps a cursor into a shared RNG, so the answer never
 depends on who asked first or how often — a requirement for reproducible MEV experiments,
@@ -13,8 +14,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
-from chain.interfaces import LatencyModel
-from chain.types import PoolTx
+from agentbed.chain.interfaces import LatencyModel
+from agentbed.chain.types import PoolTx
 
 __all__ = [
     "ConstantLatency",

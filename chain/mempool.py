@@ -1,9 +1,10 @@
 """The transaction pool: geth-style admission and pending/queued bookkeeping per sender.
 
 Follows geth's ``core/txpool/legacypool`` (validation in ``core/txpool/validation.go``):
-every rejection raises a named :class:`chain.errors.TxRejected` subclass with geth's wording
+every rejection raises a named :class:`agentbed.chain.errors.TxRejected` subclass with geth's
+wording
 and leaves the pool exactly as it was. Signature, type and chain-id checks happen earlier, in
-:func:`chain.txcodec.decode_transaction`.
+:func:`agentbed.chain.txcodec.decode_transaction`.
 
 Per sender the pool keeps a ``nonce -> PoolTx`` map plus the account nonce it last saw
 (``base``). The transactions at ``base, base + 1, ...`` without a gap are *pending*
@@ -22,7 +23,7 @@ import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from chain.errors import (
+from agentbed.chain.errors import (
     AccountLimitExceeded,
     AlreadyKnown,
     FloorDataGasTooLow,
@@ -39,9 +40,9 @@ from chain.errors import (
     TxTypeNotSupported,
     Underpriced,
 )
-from chain.fees import calldata_floor_gas, intrinsic_gas
-from chain.interfaces import HeadInfo, PoolConfig, StateView
-from chain.types import Address, PoolTx, Transaction, TxFate, TxStatus
+from agentbed.chain.fees import calldata_floor_gas, intrinsic_gas
+from agentbed.chain.interfaces import HeadInfo, PoolConfig, StateView
+from agentbed.chain.types import Address, PoolTx, Transaction, TxFate, TxStatus
 
 __all__ = ["MAX_NONCE", "Mempool", "replacement_thresholds"]
 
@@ -242,7 +243,7 @@ class Mempool:
         the same-nonce replacement rule).
 
         Args:
-            tx: A decoded, signature-checked transaction (see :mod:`chain.txcodec`).
+            tx: A decoded, signature-checked transaction (see :mod:`agentbed.chain.txcodec`).
             state: Account state at the head.
             head: Block gas limit and the next block's base fee.
             arrival_ms: Simulated time of arrival.

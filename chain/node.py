@@ -25,11 +25,11 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 
-from chain.abi import AbiRegistry
-from chain.backend import PyEVMBackend, SealedBlock
-from chain.builder import BlockBuilder, BuildResult, IncludedTx
-from chain.clock import SimClock
-from chain.errors import (
+from agentbed.chain.abi import AbiRegistry
+from agentbed.chain.backend import PyEVMBackend, SealedBlock
+from agentbed.chain.builder import BlockBuilder, BuildResult, IncludedTx
+from agentbed.chain.clock import SimClock
+from agentbed.chain.errors import (
     BundleRejected,
     ExecutionReverted,
     GasEstimationFailed,
@@ -42,19 +42,19 @@ from chain.errors import (
     UnknownSnapshot,
     UnknownTransaction,
 )
-from chain.fees import INITIAL_BASE_FEE, required_gas
-from chain.interfaces import HeadInfo, LatencyModel, OrderingPolicy, PoolConfig
-from chain.latency import ConstantLatency, visible_txs
-from chain.mempool import Mempool
-from chain.ordering import PriorityFeePolicy
-from chain.txcodec import decode_transaction
-from chain.types import Address, Block, Bundle, Log, PoolTx, Receipt, Transaction, TxFate
+from agentbed.chain.fees import INITIAL_BASE_FEE, required_gas
+from agentbed.chain.interfaces import HeadInfo, LatencyModel, OrderingPolicy, PoolConfig
+from agentbed.chain.latency import ConstantLatency, visible_txs
+from agentbed.chain.mempool import Mempool
+from agentbed.chain.ordering import PriorityFeePolicy
+from agentbed.chain.txcodec import decode_transaction
+from agentbed.chain.types import Address, Block, Bundle, Log, PoolTx, Receipt, Transaction, TxFate
 
 if TYPE_CHECKING:
     from web3 import Web3
     from web3.contract import Contract
 
-    from chain.compiler import Artifact
+    from agentbed.chain.compiler import Artifact
 
 BlockListener = Callable[[Block, tuple[Receipt, ...], tuple[Transaction, ...]], None]
 
@@ -710,7 +710,7 @@ class Chain:
     def artifacts(self) -> Any:
         """Compiled project contracts (compiled once, then served from the on-disk cache)."""
         if self._artifacts is None:
-            from chain.compiler import compile_project
+            from agentbed.chain.compiler import compile_project
 
             self._artifacts = compile_project(self._project_root)
         return self._artifacts
@@ -776,7 +776,7 @@ class Chain:
 
     @property
     def provider(self) -> Any:
-        from chain.provider import TestbedProvider
+        from agentbed.chain.provider import TestbedProvider
 
         return TestbedProvider(self)
 

@@ -1,6 +1,6 @@
 """Mempool ordering policies: the experimental variable of the testbed.
 
-Each policy implements :class:`chain.interfaces.OrderingPolicy`: given the executable pool
+Each policy implements :class:`agentbed.chain.interfaces.OrderingPolicy`: given the executable pool
 transactions, the base fee of the block being built and the policy's own seeded RNG, it returns
 the order in which the builder should try them. All built-in policies go through
 :func:`merge_by_key`, which is what guarantees the one rule every order must keep: a sender's
@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
-from chain.interfaces import OrderingPolicy
-from chain.types import PoolTx
+from agentbed.chain.interfaces import OrderingPolicy
+from agentbed.chain.types import PoolTx
 
 if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
@@ -217,7 +217,7 @@ class BundlesFirstPolicy:
 
 
 class _Arrived(Protocol):
-    """Anything with an arrival time and counter, e.g. :class:`chain.types.Bundle`."""
+    """Anything with an arrival time and counter, e.g. :class:`agentbed.chain.types.Bundle`."""
 
     @property
     def arrival_ms(self) -> int: ...

@@ -37,7 +37,7 @@ from eth_utils import is_hex_address, to_checksum_address
 from web3.providers.base import BaseProvider
 from web3.types import RPCEndpoint, RPCResponse
 
-from chain.errors import (
+from agentbed.chain.errors import (
     ExecutionReverted,
     TestbedError,
     UnknownBlock,
@@ -45,10 +45,10 @@ from chain.errors import (
     UnknownSnapshot,
     UnknownTransaction,
 )
-from chain.types import Block, Log, PoolTx, Receipt, Transaction
+from agentbed.chain.types import Block, Log, PoolTx, Receipt, Transaction
 
 if TYPE_CHECKING:
-    from chain.node import Chain
+    from agentbed.chain.node import Chain
 
 DEFAULT_PRIORITY_FEE = 10**9
 """Suggested tip (``eth_maxPriorityFeePerGas``): 1 gwei, the default ``Chain.sign`` uses."""
@@ -101,7 +101,7 @@ class InvalidParams(RpcError):
 
 
 class TestbedProvider(BaseProvider):
-    """web3.py provider backed by a :class:`chain.node.Chain` in the same process.
+    """web3.py provider backed by a :class:`agentbed.chain.node.Chain` in the same process.
 
     Args:
         chain: The chain to serve.

@@ -5,7 +5,7 @@ is enough. Nothing is compiled and no chain is created until a test asks for a f
 
 Fixtures:
 
-* ``chain`` -- a :class:`chain.node.Chain` (automine on), fresh for every test. One base
+* ``chain`` -- a :class:`agentbed.chain.node.Chain` (automine on), fresh for every test. One base
   chain is built per session; each test runs on a snapshot of it that is reverted afterwards,
   so state a test changes (blocks, balances, the mempool, the clock) is gone in the next test.
 * ``accounts`` -- ``chain.accounts``: funded local accounts (``LocalAccount``).
@@ -27,7 +27,7 @@ session-scoped fixture ``testbed_chain_options`` (a dict of ``Chain`` keyword ar
 
 Running one behaviour suite over several contract variants::
 
-    from chain.pytest_plugin import variant_fixture
+    from agentbed.chain.pytest_plugin import variant_fixture
 
     def _preminted(deploy):
         token = deploy("MockERC20", "Credit", "CRED")
@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     from web3 import Web3
     from web3.contract import Contract
 
-    from chain.node import Chain
+    from agentbed.chain.node import Chain
 
 SEED_OPTION = "--testbed-seed"
 SEED_INI = "testbed_seed"
@@ -159,7 +159,7 @@ def testbed_base_chain(
     request: pytest.FixtureRequest, testbed_chain_options: dict[str, Any]
 ) -> Chain:
     """The session's base chain; tests get it through ``chain``, on a reverted snapshot."""
-    from chain.node import Chain
+    from agentbed.chain.node import Chain
 
     options: dict[str, Any] = {
         "seed": _seed(request.config),
@@ -168,7 +168,7 @@ def testbed_base_chain(
     options.update(testbed_chain_options)
     base = Chain(**options)
     if request.config.getoption("testbed_gas_report"):
-        from chain.gas import GasReport
+        from agentbed.chain.gas import GasReport
 
         report = GasReport(base.abi)
         base.add_block_listener(report)
@@ -185,7 +185,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if report is None:
         terminalreporter.write_line("no test used the chain fixture; nothing was recorded")
         return
-    from chain.gas import render
+    from agentbed.chain.gas import render
 
     terminalreporter.write_line(render(report.rows()))
 

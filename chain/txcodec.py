@@ -1,9 +1,9 @@
-"""Decode raw signed transaction bytes into :class:`chain.types.Transaction`.
+"""Decode raw signed transaction bytes into :class:`agentbed.chain.types.Transaction`.
 
 This is the first half of admission (geth's ``types.Transaction.UnmarshalBinary`` plus
 ``types.Sender``): it parses legacy (type 0, EIP-155 or unprotected), EIP-2930 (type 1) and
 EIP-1559 (type 2) envelopes, checks the chain id and the signature values, and recovers the
-sender. The pool-level rules (sizes, fees, nonces, funds) live in :mod:`chain.mempool`.
+sender. The pool-level rules (sizes, fees, nonces, funds) live in :mod:`agentbed.chain.mempool`.
 
 Decoding runs on the hot path of the throughput benchmark, so it works on the raw RLP items
 (no sedes classes) and recovers the sender with ``coincurve`` directly.
@@ -15,15 +15,15 @@ import coincurve
 import rlp
 from eth_utils import keccak
 
-from chain.addresses import checksum
-from chain.errors import (
+from agentbed.chain.addresses import checksum
+from agentbed.chain.errors import (
     InvalidChainId,
     InvalidSender,
     MalformedTransaction,
     TxTypeNotSupported,
     UnprotectedTx,
 )
-from chain.types import AccessListEntry, Transaction
+from agentbed.chain.types import AccessListEntry, Transaction
 
 __all__ = ["SECP256K1_N", "decode_transaction"]
 

@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 from eth_account import Account  # noqa: E402
 from eth_account.signers.local import LocalAccount  # noqa: E402
 
-from chain.compiler import compile_project  # noqa: E402
-from chain.node import Chain  # noqa: E402
+from agentbed.chain.compiler import compile_project  # noqa: E402
+from agentbed.chain.node import Chain  # noqa: E402
 
 GWEI = 10**9
 TRANSFER_GAS = 60_000

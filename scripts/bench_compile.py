@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from chain.compiler import Compiler, CompilerConfig, find_project_root
+from agentbed.chain.compiler import Compiler, CompilerConfig, find_project_root
 
 
 def _timed(compiler: Compiler, contracts: Path) -> tuple[float, bool, int]:

@@ -27,7 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agents.scenario import build, load_scenario  # noqa: E402
+from agentbed.experiments.scenario import build, load_scenario  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "bench.toml"
 

@@ -2,7 +2,7 @@
 
 Slither (PyPI ``slither-analyzer``) lives in its own virtual environment (``.venv-slither``,
 made by ``make slither``) because it pins ``web3<8``. This script runs from the main venv: it
-compiles the contracts with ``chain.compiler`` (which installs the pinned solc-js and its
+compiles the contracts with ``agentbed.chain.compiler`` (which installs the pinned solc-js and its
 native-CLI shim on first use), writes a solc standard-JSON input listing every ``*.sol`` below
 the contracts directory with the project's remappings and EVM target, and
 runs ``slither INPUT --compile-force-framework solc-json --solc SHIM``. (A directory target
@@ -373,9 +373,9 @@ def prepare_compiler(root: Path, contracts: Path) -> tuple[Path, dict[str, Any]]
     Raises:
         SlitherRunError: If the sources do not compile or the toolchain is missing.
     """
-    from chain.compiler import Compiler, CompilerConfig
-    from chain.compiler.config import evm_version_for
-    from chain.errors import TestbedError
+    from agentbed.chain.compiler import Compiler, CompilerConfig
+    from agentbed.chain.compiler.config import evm_version_for
+    from agentbed.chain.errors import TestbedError
 
     config = CompilerConfig.from_env(root=root)
     compiler = Compiler(config)

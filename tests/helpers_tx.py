@@ -1,7 +1,7 @@
 """Signing helpers and a fake account state for the txcodec / fees / mempool tests.
 
 Transactions are signed with ``eth_account`` (the reference implementation) from
-deterministic keys ``0x00..0i`` and decoded with :func:`chain.txcodec.decode_transaction`,
+deterministic keys ``0x00..0i`` and decoded with :func:`agentbed.chain.txcodec.decode_transaction`,
 so the mempool tests run on exactly the records the chain would give them.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from chain.errors import TxRejected
-from chain.mempool import Mempool
-from chain.txcodec import decode_transaction
-from chain.types import Address, Transaction, TxFate
+from agentbed.chain.errors import TxRejected
+from agentbed.chain.mempool import Mempool
+from agentbed.chain.txcodec import decode_transaction
+from agentbed.chain.types import Address, Transaction, TxFate
 
 CHAIN_ID = 1337
 GWEI = 10**9
@@ -70,7 +70,7 @@ def make_tx(i: int, nonce: int, **kwargs: Any) -> Transaction:
 
 
 class FakeState:
-    """A dict-backed :class:`chain.interfaces.StateView`."""
+    """A dict-backed :class:`agentbed.chain.interfaces.StateView`."""
 
     def __init__(
         self, nonces: dict[Address, int] | None = None, balances: dict[Address, int] | None = None

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from chain.node import Chain
+from agentbed.chain.node import Chain
 
 ROOT = Path(__file__).resolve().parents[1]
 GAS = 1_000_000
@@ -21,7 +21,7 @@ GAS = 1_000_000
 
 @pytest.fixture(scope="module")
 def reputation_artifact() -> Any:
-    from chain.compiler import compile_files
+    from agentbed.chain.compiler import compile_files
 
     return compile_files([ROOT / "contracts" / "Reputation.sol"], root=ROOT).get("Reputation")
 

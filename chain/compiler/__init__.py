@@ -2,7 +2,7 @@
 
 Typical use::
 
-    from chain.compiler import compile_project
+    from agentbed.chain.compiler import compile_project
 
     result = compile_project()          # contracts/ of the project root
     token = result["MockERC20"]         # or result["contracts/mocks/MockERC20.sol:MockERC20"]
@@ -16,9 +16,14 @@ Modules: ``config`` (settings, cache locations), ``versions`` (pragma ranges), `
 
 from __future__ import annotations
 
-from chain.compiler.artifacts import AmbiguousContractName, Artifact, CompileResult
-from chain.compiler.compiler import Compiler, SourcePathError, compile_files, compile_project
-from chain.compiler.config import (
+from agentbed.chain.compiler.artifacts import AmbiguousContractName, Artifact, CompileResult
+from agentbed.chain.compiler.compiler import (
+    Compiler,
+    SourcePathError,
+    compile_files,
+    compile_project,
+)
+from agentbed.chain.compiler.config import (
     DEFAULT_SOLC_VERSION,
     EIP170_RUNTIME_LIMIT,
     CompilerConfig,

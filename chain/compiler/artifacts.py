@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from chain.compiler.imports import line_col
-from chain.errors import UnknownContract
+from agentbed.chain.compiler.imports import line_col
+from agentbed.chain.errors import UnknownContract
 
 # Hex never contains "_": anything between double underscores is a 40-char library placeholder.
 _PLACEHOLDER = re.compile(r"__\$[0-9a-fA-F]{34}\$__|__.{36}__")

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from chain.compiler.artifacts import Artifact, CompileResult
+from agentbed.chain.compiler.artifacts import Artifact, CompileResult
 
 CACHE_SCHEMA = 1
 """Bumped whenever the entry format or the meaning of a key changes."""

@@ -20,13 +20,17 @@ import solcx
 from solcx.exceptions import SolcError
 from solcx.wrapper import get_version_str_from_solc_binary
 
-from chain.compiler.artifacts import CompileResult, artifacts_from_output, split_diagnostics
-from chain.compiler.cache import ArtifactCache, cache_key
-from chain.compiler.config import CompilerConfig, evm_version_for, find_project_root
-from chain.compiler.imports import ImportResolver, Remapping, SourceUnit
-from chain.compiler.solcjs import SolcJsInstaller, require_tools
-from chain.compiler.versions import select_version
-from chain.errors import CompilationError, TestbedError, ToolchainError
+from agentbed.chain.compiler.artifacts import (
+    CompileResult,
+    artifacts_from_output,
+    split_diagnostics,
+)
+from agentbed.chain.compiler.cache import ArtifactCache, cache_key
+from agentbed.chain.compiler.config import CompilerConfig, evm_version_for, find_project_root
+from agentbed.chain.compiler.imports import ImportResolver, Remapping, SourceUnit
+from agentbed.chain.compiler.solcjs import SolcJsInstaller, require_tools
+from agentbed.chain.compiler.versions import select_version
+from agentbed.chain.errors import CompilationError, TestbedError, ToolchainError
 
 OUTPUT_SELECTION = (
     "abi",

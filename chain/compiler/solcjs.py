@@ -4,7 +4,7 @@ Layout of the cache directory (default ``~/.cache/agent-testbed/solc``)::
 
     versions.json                 published versions (``npm view solc versions --json``)
     0.8.28/node_modules/solc/     one exact version per directory
-    0.8.28/solc                   the executable shim (see ``chain.compiler.shim``)
+    0.8.28/solc                   the executable shim (see ``agentbed.chain.compiler.shim``)
 
 A version is installed into a temporary sibling directory and renamed into place in one
 step, so an interrupted install never leaves a half-built version directory behind.
@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from chain.compiler.shim import SHIM_NAME, render_shim
-from chain.errors import ToolchainError
+from agentbed.chain.compiler.shim import SHIM_NAME, render_shim
+from agentbed.chain.errors import ToolchainError
 
 NODE_MISSING = (
     "agent-testbed compiles Solidity with the npm package solc: install Node.js (>=18) with npm, "

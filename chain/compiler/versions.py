@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from chain.errors import CompilationError
+from agentbed.chain.errors import CompilationError
 
 VersionTuple = tuple[int, int, int]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from agents.agent import (
+from agentbed.agents.agent import (
     Action,
     Agent,
     AgentView,
@@ -25,13 +25,13 @@ from agents.agent import (
     TxIntent,
     derive_seed,
 )
-from agents.eventlog import EventLog, read_events
-from agents.market import Market, PoolSpec, decode_swap
-from agents.sim import Simulation
-from agents.strategies import RetailTrader
-from chain.latency import PerObserverLatency
-from chain.node import Chain
-from chain.ordering import FifoPolicy
+from agentbed.agents.eventlog import EventLog, read_events
+from agentbed.agents.market.world import Market, PoolSpec, decode_swap
+from agentbed.agents.sim import Simulation
+from agentbed.chain.latency import PerObserverLatency
+from agentbed.chain.node import Chain
+from agentbed.chain.ordering import FifoPolicy
+from agentbed.experiments.strategies import RetailTrader
 
 DEAD = "0x000000000000000000000000000000000000dEaD"
 
@@ -275,7 +275,7 @@ def test_bundle_intent_lands_privately_under_bundles_first() -> None:
             )
 
     chain, market = make_market(15, 2)
-    from chain.ordering import BundlesFirstPolicy
+    from agentbed.chain.ordering import BundlesFirstPolicy
 
     chain.set_policy(BundlesFirstPolicy(FifoPolicy()))
     bundler = Bundler("bundler", chain.accounts[1], random.Random(0), PeriodicSchedule(1000))

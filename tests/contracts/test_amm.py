@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from txhelpers import events, tx_helpers
 
-from chain.node import Chain
+from agentbed.chain.node import Chain
 
 GAS = 4_000_000  # enough for PoolFactory.createPool (deploys a pool)
 FUNDS = 10**30

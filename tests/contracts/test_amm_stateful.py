@@ -27,8 +27,8 @@ from hypothesis.stateful import (
 )
 from txhelpers import run_counted_machine, snapshot_machine, view
 
-from chain.node import Chain
-from chain.types import Receipt
+from agentbed.chain.node import Chain
+from agentbed.chain.types import Receipt
 
 GAS = 1_000_000
 FUNDS = 10**30

@@ -22,10 +22,10 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from txhelpers import tx_helpers
 
-from chain.compiler import compile_files
-from chain.errors import ExecutionReverted
-from chain.node import Chain
-from chain.types import Receipt
+from agentbed.chain.compiler import compile_files
+from agentbed.chain.errors import ExecutionReverted
+from agentbed.chain.node import Chain
+from agentbed.chain.types import Receipt
 
 ROOT = Path(__file__).resolve().parents[2]
 CURRENCY_SOURCES = (

@@ -36,7 +36,7 @@ from test_currency import (
     send,
 )
 
-from chain.node import Chain
+from agentbed.chain.node import Chain
 
 CAP = 1_000
 MAX_UINT = 2**256 - 1

@@ -18,10 +18,10 @@ from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 
-from chain.compiler import compile_files
-from chain.errors import ExecutionReverted
-from chain.node import Chain
-from chain.types import Receipt
+from agentbed.chain.compiler import compile_files
+from agentbed.chain.errors import ExecutionReverted
+from agentbed.chain.node import Chain
+from agentbed.chain.types import Receipt
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [

@@ -38,12 +38,12 @@ from test_escrow import (
     expected_timeout_delta,
 )
 
-from agents.agent import AgentView
-from agents.economy import TOKEN, Deal, Economy
-from agents.strategies.escrow import ServiceBuyer, ServiceSeller
-from chain.compiler import compile_files
-from chain.errors import ExecutionReverted
-from chain.node import Chain
+from agentbed.agents.agent import AgentView
+from agentbed.agents.economy.strategies.escrow import ServiceBuyer, ServiceSeller
+from agentbed.agents.economy.world import TOKEN, Deal, Economy
+from agentbed.chain.compiler import compile_files
+from agentbed.chain.errors import ExecutionReverted
+from agentbed.chain.node import Chain
 
 GRACE = 600
 MAX_GRACE = 2**64 - 1

@@ -35,8 +35,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from chain.compiler import compile_files
-from chain.node import Chain
+from agentbed.chain.compiler import compile_files
+from agentbed.chain.node import Chain
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [

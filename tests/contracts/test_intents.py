@@ -27,7 +27,8 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from txhelpers import events, tx_helpers
 
-from agents.intents import (
+from agentbed.agents.economy.reputation import SECP256K1_N
+from agentbed.agents.market.intents import (
     ALL,
     BPS,
     PRICE_SCALE,
@@ -43,10 +44,9 @@ from agents.intents import (
     solve_pair,
     typed_data,
 )
-from agents.reputation import SECP256K1_N
-from chain.errors import ExecutionReverted
-from chain.node import Chain
-from chain.types import Receipt
+from agentbed.chain.errors import ExecutionReverted
+from agentbed.chain.node import Chain
+from agentbed.chain.types import Receipt
 
 GAS = 3_000_000
 FUNDS = 10**30

@@ -3,7 +3,8 @@
 Runs on the same world as ``test_intents.py`` (built once for this module). Every example runs
 on a chain snapshot that is reverted afterwards.
 
-* Random batches on the X/Y pair, settled with a plan from ``agents.intents.solve_pair`` or a
+* Random batches on the X/Y pair, settled with a plan from
+``agentbed.agents.market.intents.solve_pair`` or a
   random plan, on a random book variant: either every maker sold exactly its sell amount and
   received at least its limit (the solver only its reward and rounding dust, the book nothing),
   or the call reverted with ``IntentBookLimitViolated`` / ``IntentBookInsufficientOutput`` and
@@ -36,7 +37,7 @@ from test_intents import (
     settle,
 )
 
-from agents.intents import (
+from agentbed.agents.market.intents import (
     ALL,
     Condition,
     ConditionKind,
@@ -47,7 +48,7 @@ from agents.intents import (
     Swap,
     solve_pair,
 )
-from chain.node import Chain
+from agentbed.chain.node import Chain
 
 ALLOWED_REVERTS = (
     "IntentBookLimitViolated(",

@@ -19,7 +19,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from txhelpers import tx_helpers
 
-from agents.reputation import (
+from agentbed.agents.economy.reputation import (
     SECP256K1_N,
     Attestation,
     attestation_digest,
@@ -28,8 +28,8 @@ from agents.reputation import (
     sign_attestation,
     typed_data,
 )
-from chain.node import Chain
-from chain.types import Receipt
+from agentbed.chain.node import Chain
+from agentbed.chain.types import Receipt
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = schema_id("escrow.completed")
@@ -66,7 +66,7 @@ contract ScoreProbe {
 
 @pytest.fixture(scope="module")
 def probe_artifact(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from chain.compiler import compile_files
+    from agentbed.chain.compiler import compile_files
 
     path = tmp_path_factory.mktemp("probe") / "ScoreProbe.sol"
     path.write_text(PROBE_SOURCE)

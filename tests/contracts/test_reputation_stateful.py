@@ -30,8 +30,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from agents.reputation import Attestation, schema_id, sign_attestation
-from chain.node import Chain
+from agentbed.agents.economy.reputation import Attestation, schema_id, sign_attestation
+from agentbed.chain.node import Chain
 
 ROOT = Path(__file__).resolve().parents[2]
 GAS = 1_000_000
@@ -91,7 +91,7 @@ class Record:
 
 
 def test_score_matches_the_model_of_valid_attestations(chain: Chain, tmp_path: Path) -> None:
-    from chain.compiler import compile_files
+    from agentbed.chain.compiler import compile_files
 
     probe_path = tmp_path / "ReputationProbe.sol"
     probe_path.write_text(PROBE_SOURCE)

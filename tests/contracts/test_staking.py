@@ -16,8 +16,8 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from txhelpers import events, tx_helpers
 
-from chain.node import Chain
-from chain.types import Receipt
+from agentbed.chain.node import Chain
+from agentbed.chain.types import Receipt
 
 PERIOD = 7 * 24 * 3600
 SINK = to_checksum_address("0x00000000000000000000000000000000005111c0")

@@ -26,8 +26,8 @@ from hypothesis.stateful import (
 )
 from txhelpers import run_counted_machine, snapshot_machine, view
 
-from chain.node import Chain
-from chain.types import Receipt
+from agentbed.chain.node import Chain
+from agentbed.chain.types import Receipt
 
 PERIOD = 3600
 SINK = to_checksum_address("0x00000000000000000000000000000000005111c0")

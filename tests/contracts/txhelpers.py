@@ -10,8 +10,8 @@ from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
-from chain.node import Chain
-from chain.types import Receipt
+from agentbed.chain.node import Chain
+from agentbed.chain.types import Receipt
 
 Sender = Callable[[Chain, LocalAccount, Any], Receipt]
 

@@ -1,0 +1,301 @@
+"""Running scenarios: one run into one directory, or several runs side by side.
+
+``run_scenario`` builds a scenario under one ordering policy, runs it with its event log in the
+output directory, accounts for it and writes its report (the MEV report for a market scenario,
+the commitment report for an economy scenario). ``compare`` does that for each of several
+runs -- the same scenario under different policies (``policy_runs``) or the scenario's variants
+(``variant_runs``) -- in parallel processes when asked (every run depends only on its scenario,
+policy and seed, so the results are the same either way), then writes the comparison report.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO
+
+from agentbed.agents.economy.report import (
+    EconomyReport,
+    economy_summary_line,
+    summarize_economy,
+    write_economy_comparison,
+    write_economy_run,
+)
+from agentbed.agents.economy.world import Economy
+from agentbed.agents.eventlog import EventLog
+from agentbed.agents.market.accounting import account_run
+from agentbed.agents.market.report import (
+    RunReport,
+    intro_lines,
+    summarize,
+    summary_line,
+    write_comparison,
+    write_run,
+)
+from agentbed.chain.compiler import compile_project
+from agentbed.experiments.scenario import Scenario, build, canonical_policy
+
+EVENTS = "events.jsonl"
+BASE = "base"
+"""The label of a scenario file as written, beside its variants."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """One finished run.
+
+    Attributes:
+        report: Its report data (``EconomyReport`` for an economy scenario).
+        out_dir: Where its files are.
+        report_path: Its ``report.md``.
+        wall_s: Wall-clock seconds it took (not part of any report file).
+    """
+
+    report: RunReport | EconomyReport
+    out_dir: Path
+    report_path: Path
+    wall_s: float
+
+
+def run_scenario(
+    scenario: Scenario,
+    out: Path,
+    *,
+    policy: str | None = None,
+    seed: int | None = None,
+    label: str | None = None,
+    progress: IO[str] | None = None,
+) -> RunOutcome:
+    """Run ``scenario`` under one policy and write its report into ``out``.
+
+    The event log ``out/events.jsonl`` is written as the run goes (a previous run's log there
+    is replaced); if the run is interrupted it keeps every block up to the last one and ends
+    with an ``interrupted`` record, and no report files are written.
+
+    Args:
+        scenario: The scenario (or one of its variants).
+        out: Output directory (created if missing).
+        policy: Policy short name; default: the scenario's.
+        seed: Root seed; default: the scenario's.
+        label: The run's name in comparisons; default: the variant's name, else the policy.
+        progress: Stream for the simulation's progress bar, or None.
+
+    Raises:
+        ValueError: an unknown policy name.
+    """
+    name = canonical_policy(policy if policy is not None else scenario.run.policy)
+    root = scenario.run.seed if seed is None else seed
+    start = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    events = out / EVENTS
+    events.unlink(missing_ok=True)  # the log appends; a stale one would mix two runs
+    log = EventLog(events)
+    try:
+        report = simulate(scenario, policy=name, seed=root, label=label, log=log, progress=progress)
+    finally:
+        log.close()
+    if isinstance(report, EconomyReport):
+        path = write_economy_run(
+            out, report, title=_title(scenario, report.label), intro=intro_lines(scenario, root)
+        )
+    else:
+        path = write_run(out, report, scenario, root)
+    return RunOutcome(report, out, path, time.perf_counter() - start)
+
+
+def _title(scenario: Scenario, label: str) -> str:
+    what = "variant" if scenario.variant else "ordering"
+    return f"{scenario.run.name} ({label} {what})"
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    policy: str,
+    seed: int,
+    label: str | None = None,
+    log: EventLog | None = None,
+    progress: IO[str] | None = None,
+) -> RunReport | EconomyReport:
+    """Build and run ``scenario`` under ``policy`` with root ``seed``; return its report data.
+
+    Writes no files apart from the event log, when one is given. A market scenario gives a
+    ``RunReport`` (MEV accounting), an economy scenario an ``EconomyReport``.
+    """
+    sim, market = build(scenario, policy=policy, seed=seed, log=log, progress=progress)
+    sim.run()
+    kinds = {agent: group.kind for group in scenario.agents for agent in group.agent_names()}
+    name = label or scenario.variant or policy
+    if isinstance(market, Economy):
+        economy = summarize_economy(
+            sim, market, label=name, seed=seed, scenario_name=scenario.run.name, kinds=kinds
+        )
+        economy.summary.update(policy=policy, variant=scenario.variant)
+        return economy
+    account = account_run(
+        sim,
+        market,
+        numeraire=scenario.market.numeraire,
+        eth_price=scenario.market.eth_price,
+        kinds=kinds,
+    )
+    report = summarize(sim, account, scenario, policy, seed)
+    report.summary["variant"] = scenario.variant
+    return replace(report, label=name)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSpec:
+    """One run of a comparison.
+
+    Attributes:
+        label: Its name in the comparison and its directory's name.
+        scenario: The scenario (or variant) it runs.
+        policy: The ordering policy's short name.
+    """
+
+    label: str
+    scenario: Scenario
+    policy: str
+
+
+def _job(spec: RunSpec, seed: int, out: Path) -> RunOutcome:
+    # Top-level so that worker processes can import it.
+    return run_scenario(spec.scenario, out, policy=spec.policy, seed=seed, label=spec.label)
+
+
+def describe(outcome: RunOutcome) -> str:
+    """One line about a finished run, for progress output."""
+    report = outcome.report
+    line = economy_summary_line if isinstance(report, EconomyReport) else summary_line
+    return f"{report.label}: {outcome.wall_s:.1f}s, {line(report.summary)}"
+
+
+def policy_runs(scenario: Scenario, policies: Sequence[str]) -> list[RunSpec]:
+    """The runs comparing ``policies`` on ``scenario``.
+
+    Raises:
+        ValueError: an unknown or repeated policy, or none.
+    """
+    names = [canonical_policy(p) for p in policies]
+    if not names:
+        raise ValueError("no policies to compare")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"policy listed twice: {', '.join(repeated)}")
+    return [RunSpec(name, scenario, name) for name in names]
+
+
+def variant_runs(
+    scenario: Scenario, variants: Sequence[str], policy: str | None = None
+) -> list[RunSpec]:
+    """The runs comparing ``variants`` of ``scenario`` (``BASE`` is the file as written).
+
+    Raises:
+        ValueError: an unknown or repeated variant, or none.
+    """
+    if not variants:
+        raise ValueError("no variants to compare")
+    repeated = sorted({v for v in variants if list(variants).count(v) > 1})
+    if repeated:
+        raise ValueError(f"variant listed twice: {', '.join(repeated)}")
+    runs = []
+    for name in variants:
+        chosen = scenario if name == BASE else scenario.variant_named(name)
+        runs.append(RunSpec(name, chosen, canonical_policy(policy or chosen.run.policy)))
+    return runs
+
+
+def compare(
+    scenario: Scenario,
+    runs: Sequence[RunSpec],
+    out: Path,
+    *,
+    seed: int | None = None,
+    jobs: int = 1,
+    echo: Callable[[str], None] | None = None,
+    progress: IO[str] | None = None,
+) -> tuple[list[RunOutcome], Path]:
+    """Run each of ``runs`` with one seed and write the comparison.
+
+    Each run goes to ``out/<label>/``; the comparison (tables with a policy or variant
+    column, one summary, plots, ``report.md``) to ``out``. Build ``runs`` with
+    :func:`policy_runs` or :func:`variant_runs`.
+
+    Args:
+        scenario: The scenario file's scenario (for the report's introduction).
+        runs: The runs, in report order (distinct labels).
+        out: Output directory.
+        seed: Root seed; default: the scenario's.
+        jobs: Worker processes; 1 runs in this process.
+        echo: Called with a line as each run finishes.
+        progress: Progress-bar stream for sequential runs.
+
+    Returns:
+        The runs in order, and the comparison report's path.
+
+    Raises:
+        ValueError: no runs, repeated labels, or ``jobs < 1``.
+    """
+    labels = [r.label for r in runs]
+    if not runs:
+        raise ValueError("nothing to compare")
+    if len(set(labels)) < len(labels):
+        raise ValueError(f"run labels repeat: {', '.join(labels)}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    root = scenario.run.seed if seed is None else seed
+    say = echo or (lambda line: None)
+    outcomes: dict[str, RunOutcome] = {}
+    if jobs == 1 or len(runs) == 1:
+        for i, spec in enumerate(runs, 1):
+            say(f"[{i}/{len(runs)}] running {spec.label} ...")
+            outcomes[spec.label] = run_scenario(
+                spec.scenario,
+                out / spec.label,
+                policy=spec.policy,
+                seed=root,
+                label=spec.label,
+                progress=progress,
+            )
+            say(f"[{i}/{len(runs)}] {describe(outcomes[spec.label])}")
+    else:
+        # Compile (and on a fresh machine install the compiler) once, here, so the workers find
+        # a warm cache instead of racing each other to fill it.
+        compile_project()
+        workers = min(jobs, len(runs))
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures: dict[Future[RunOutcome], str] = {
+                pool.submit(_job, spec, root, out / spec.label): spec.label for spec in runs
+            }
+            say(f"running {len(runs)} runs in {workers} processes ...")
+            try:
+                for future in as_completed(futures):
+                    outcomes[futures[future]] = future.result()
+                    say(f"[{len(outcomes)}/{len(runs)}] {describe(outcomes[futures[future]])}")
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+    ordered = [outcomes[label] for label in labels]
+    by_variant = any(spec.scenario.variant or spec.label == BASE for spec in runs) and (
+        len({spec.policy for spec in runs}) == 1
+    )
+    column = "variant" if by_variant else "policy"
+    reports = [o.report for o in ordered]
+    economy = [r for r in reports if isinstance(r, EconomyReport)]
+    if economy:
+        intro = [
+            *intro_lines(scenario, root),
+            "",
+            f"The same seed under each {column}; each run's own tables, event log and plots "
+            f"are in the directory named after its {column}.",
+        ]
+        title = f"{scenario.run.name} ({column}s compared)"
+        path = write_economy_comparison(out, economy, title=title, intro=intro, column=column)
+    else:
+        plain = [r for r in reports if isinstance(r, RunReport)]
+        path = write_comparison(out, plain, scenario, root, column=column)
+    return ordered, path

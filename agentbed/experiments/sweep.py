@@ -1,0 +1,755 @@
+"""Parameter sweeps: one scenario over a grid of overridden values and several seeds.
+
+A sweep names scenario values by their key path (``run.policy``, ``agents[1].params.slippage_bps``,
+the same paths scenario errors use) and a list of values for each. The grid is the cartesian
+product of those lists; every cell runs the seeds ``root .. root + N - 1``. Overrides are
+written into the parsed TOML data before validation, so an overridden value is checked exactly
+like one typed into the file.
+
+Each finished run leaves ``DIR/runs/<cell-id>/seed<N>/summary.json`` (written atomically; the
+same content ``testbed run`` writes). A run whose summary exists is not run again, which is what
+makes an interrupted sweep resumable. The results table (mean and 95% t-interval per cell and
+metric, ``DIR/sweep.csv`` and ``DIR/sweep.md``) is always computed from those files, so a
+resumed sweep writes the same bytes as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import itertools
+import json
+import math
+import multiprocessing
+import re
+import signal
+import statistics
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from agentbed.agents.economy.report import economy_summary_line
+from agentbed.agents.market.report import summary_line, summary_text, write_text
+from agentbed.experiments.scenario import (
+    Scenario,
+    ScenarioError,
+    apply_overrides,
+    canonical_policy,
+    parse_scenario,
+    read_scenario_toml,
+    split_key_path,
+)
+
+DEFAULT_METRICS: tuple[str, ...] = (
+    "victim_loss",
+    "searcher_profit",
+    "txs",
+    "reverted",
+    "inclusion_delay_ms.mean",
+    "fullness_mean",
+)
+"""Metrics of the results table unless others are named: key paths into ``summary.json``."""
+ECONOMY_METRICS: tuple[str, ...] = (
+    "settlement_rate",
+    "timeout_rate",
+    "default_rate",
+    "welfare.total",
+    "broken_commitments",
+    "auc.last",
+)
+"""The default metrics of an ``[economy]`` scenario's sweep."""
+
+
+def _line(summary: Mapping[str, Any]) -> str:
+    """One line about a run's summary, market or economy."""
+    if "deals" in summary:
+        return economy_summary_line(summary)
+    return summary_line(summary)
+
+
+def default_metrics(scenario: Scenario) -> tuple[str, ...]:
+    """The metrics a sweep of ``scenario`` tabulates unless others are named."""
+    return ECONOMY_METRICS if scenario.economy is not None else DEFAULT_METRICS
+
+
+CONFIDENCE = 0.95
+RUNS = "runs"
+SUMMARY = "summary.json"
+MANIFEST = "sweep.json"
+BASE_CELL = "base"
+"""Id of the only cell of a sweep without parameters (seeds only)."""
+_INDEX = re.compile(r"\[(\d+)\]")
+_MAX_ID = 120
+
+
+class SweepError(ValueError):
+    """A sweep cannot start (or go on): a bad parameter, metric, seed count or directory.
+
+    The message is one line naming the offending parameter, metric or file.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameters and the grid
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_value(text: str) -> Any:
+    """One value of a ``--param`` as a TOML scalar: integer, float, boolean or string.
+
+    Text that is not a TOML value (``fifo``) is a string as written; ``"a b"`` is the string
+    inside the quotes.
+
+    Raises:
+        SweepError: an empty value, a non-finite float, or a TOML array, table or date.
+    """
+    stripped = text.strip()
+    if not stripped:
+        raise SweepError("empty value")
+    try:
+        value = tomllib.loads(f"v = {stripped}")["v"]
+    except tomllib.TOMLDecodeError:
+        return stripped
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SweepError(f"expected a finite number, got {stripped}")
+    if not isinstance(value, bool | int | float | str):
+        raise SweepError(f"expected an integer, float, boolean or string, got {stripped}")
+    return value
+
+
+def value_text(value: Any) -> str:
+    """A parameter value written back as on the command line (``true``, ``0.001``, ``fifo``).
+
+    A string that would read back as another value (``"1"``, ``"true"``) keeps its quotes.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not isinstance(value, str):
+        return repr(value)
+    try:
+        plain = parse_value(value) == value and isinstance(parse_value(value), str)
+    except SweepError:
+        plain = False
+    return value if plain else json.dumps(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One swept scenario value.
+
+    Attributes:
+        key: Key path into the scenario, e.g. ``agents[1].params.slippage_bps``.
+        values: The values it takes, in grid order.
+    """
+
+    key: str
+    values: tuple[Any, ...]
+
+
+def parse_param(text: str) -> Param:
+    """Read ``KEY=V1,V2,...`` (values are TOML scalars, see :func:`parse_value`).
+
+    Raises:
+        SweepError: no ``=``, a bad key path, an empty or repeated value, or ``run.seed``
+            (seeds are the sweep's own axis).
+    """
+    key, sep, rest = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise SweepError(f"--param {text!r}: expected KEY=V1,V2,...")
+    try:
+        split_key_path(key)
+    except ValueError as err:
+        raise SweepError(str(err)) from None
+    if key == "run.seed":
+        raise SweepError("--param run.seed: seeds are set by --seed and --seeds")
+    values: list[Any] = []
+    for item in rest.split(","):
+        try:
+            value = parse_value(item)
+        except SweepError as err:
+            raise SweepError(f"--param {key}: {err}") from None
+        if any(type(v) is type(value) and v == value for v in values):
+            raise SweepError(f"--param {key}: value {value_text(value)} listed twice")
+        values.append(value)
+    return Param(key, tuple(values))
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One point of the grid.
+
+    Attributes:
+        id: Directory name of its runs: a readable, stable slug of its values.
+        overrides: ``(key path, value)`` per parameter, in parameter order.
+    """
+
+    id: str
+    overrides: tuple[tuple[str, Any], ...]
+
+    @property
+    def label(self) -> str:
+        """``run.policy=fifo run.gas_limit=3000000`` (``base`` without parameters)."""
+        if not self.overrides:
+            return BASE_CELL
+        return " ".join(f"{k}={value_text(v)}" for k, v in self.overrides)
+
+
+def _id_part(key: str, value: Any) -> str:
+    dotted = _INDEX.sub(r".\1", key)
+    return f"{dotted}={value_text(value)}"
+
+
+def cell_id(overrides: Sequence[tuple[str, Any]]) -> str:
+    """The slug naming a cell's directory: ``run.policy=fifo__agents.1.params.slippage_bps=50``.
+
+    Characters other than letters, digits and ``._=-`` become ``_``; when that loses
+    information, or the slug is long, a short hash of the exact values is appended so that
+    distinct cells never share a directory.
+    """
+    if not overrides:
+        return BASE_CELL
+    readable = "__".join(_id_part(k, v) for k, v in overrides)
+    slug = re.sub(r"[^A-Za-z0-9._=-]", "_", readable)
+    if slug == readable and len(slug) <= _MAX_ID:
+        return slug
+    exact = repr([(k, type(v).__name__, v) for k, v in overrides])
+    return f"{slug[:_MAX_ID]}~{hashlib.sha256(exact.encode()).hexdigest()[:10]}"
+
+
+def expand_grid(params: Sequence[Param]) -> tuple[Cell, ...]:
+    """The cartesian product of the parameters' values: the first parameter varies slowest.
+
+    Raises:
+        SweepError: a key path named twice.
+    """
+    keys = [p.key for p in params]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise SweepError(f"--param {repeated[0]} given twice; list its values in one --param")
+    cells = []
+    for combo in itertools.product(*(p.values for p in params)):
+        overrides = tuple(zip(keys, combo, strict=True))
+        cells.append(Cell(cell_id(overrides), overrides))
+    return tuple(cells)
+
+
+# ---------------------------------------------------------------------------------------------
+# Overriding scenario values
+# ---------------------------------------------------------------------------------------------
+
+
+def read_scenario_data(path: str | Path) -> dict[str, Any]:
+    """The parsed TOML of a scenario file that :func:`load_scenario` accepts.
+
+    Raises:
+        ScenarioError: the file is unreadable, not TOML, or breaks the schema.
+    """
+    data = read_scenario_toml(path)
+    parse_scenario(data, str(path))  # one-line errors for a broken file, before any override
+    return data
+
+
+def load_with_overrides(path: str | Path, overrides: Sequence[tuple[str, Any]]) -> Scenario:
+    """Load a scenario file with key paths set to other values, validated like the file.
+
+    Raises:
+        ScenarioError: the file is broken, or an override names a bad key or value (the
+            message names its key path).
+    """
+    return parse_scenario(
+        apply_overrides(read_scenario_data(path), overrides, str(path)), str(path)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The plan
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SweepPlan:
+    """A validated sweep: which scenario per cell, which seeds, where the files go.
+
+    Attributes:
+        path: The scenario file.
+        params: The swept parameters.
+        cells: The grid, in table order.
+        scenarios: The validated scenario of each cell, by cell id.
+        seeds: Root seeds every cell runs.
+        out: Output directory.
+        scenario_sha256: Digest of the scenario file, recorded so that a later sweep into the
+            same directory does not reuse runs of a different file.
+    """
+
+    path: str
+    params: tuple[Param, ...]
+    cells: tuple[Cell, ...]
+    scenarios: Mapping[str, Scenario]
+    seeds: tuple[int, ...]
+    out: Path
+    scenario_sha256: str
+
+    @property
+    def total(self) -> int:
+        """Number of runs (cells times seeds)."""
+        return len(self.cells) * len(self.seeds)
+
+    def summary_path(self, cell: Cell, seed: int) -> Path:
+        """``out/runs/<cell-id>/seed<N>/summary.json``."""
+        return self.out / RUNS / cell.id / f"seed{seed}" / SUMMARY
+
+    def runs(self) -> Iterator[tuple[Cell, int]]:
+        """Every (cell, seed), cell by cell."""
+        for cell in self.cells:
+            for seed in self.seeds:
+                yield cell, seed
+
+    def done(self) -> int:
+        """How many runs already have their summary."""
+        return sum(1 for cell, seed in self.runs() if self.summary_path(cell, seed).exists())
+
+
+def plan_sweep(
+    path: str | Path,
+    params: Sequence[Param],
+    *,
+    seeds: int,
+    out: Path,
+    root: int | None = None,
+) -> SweepPlan:
+    """Expand and validate a sweep before anything runs.
+
+    Args:
+        path: The scenario file.
+        params: The swept parameters (none: one cell, seeds only).
+        seeds: Seeds per cell (>= 1).
+        out: Output directory.
+        root: First seed; default: the scenario's ``run.seed``.
+
+    Raises:
+        ScenarioError: the scenario file itself is broken.
+        SweepError: ``seeds < 1``, a key path given twice, or a cell that fails validation
+            (the message names the ``--param`` and the key path).
+    """
+    if seeds < 1:
+        raise SweepError(f"--seeds must be >= 1, got {seeds}")
+    if root is not None and root < 0:
+        raise SweepError(f"--seed must be >= 0, got {root}")
+    file = str(path)
+    data = read_scenario_toml(file)
+    base = parse_scenario(data, file)
+    cells = expand_grid(params)
+    scenarios: dict[str, Scenario] = {}
+    for cell in cells:
+        try:
+            scenarios[cell.id] = parse_scenario(apply_overrides(data, cell.overrides, file), file)
+        except ScenarioError as err:
+            raise SweepError(f"{_culprit(cell, err.key)}: {err}") from None
+    first = base.run.seed if root is None else root
+    digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
+    return SweepPlan(
+        file,
+        tuple(params),
+        cells,
+        scenarios,
+        tuple(range(first, first + seeds)),
+        out,
+        digest,
+    )
+
+
+def _culprit(cell: Cell, key: str) -> str:
+    """The ``--param KEY=VALUE`` behind a validation error at ``key``, else the whole cell."""
+    for name, value in cell.overrides:
+        inside = key == name or key.startswith((f"{name}.", f"{name}["))
+        if inside or (key and name.startswith((f"{key}.", f"{key}["))):
+            return f"--param {name}={value_text(value)}"
+    return f"cell {cell.label}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------------------------
+
+
+def run_summary(
+    scenario: Scenario, seed: int, *, progress: IO[str] | None = None
+) -> dict[str, Any]:
+    """Run ``scenario`` with root seed ``seed`` and return its summary, writing no files.
+
+    The numbers are those :func:`agentbed.experiments.runner.run_scenario` writes to
+    ``summary.json``.
+    """
+    from agentbed.experiments.runner import simulate
+
+    policy = canonical_policy(scenario.run.policy)
+    return simulate(scenario, policy=policy, seed=seed, progress=progress).summary
+
+
+def _run_job(
+    task: tuple[Scenario, int, Path], progress: IO[str] | None = None
+) -> tuple[Path, dict[str, Any], float]:
+    # Top-level so that worker processes can import it. The worker writes the file itself: a
+    # run that finished is kept even if the parent is interrupted before it hears of it.
+    scenario, seed, path = task
+    start = time.perf_counter()
+    summary = run_summary(scenario, seed, progress=progress)
+    write_text(path, summary_text(summary))
+    return path, summary, time.perf_counter() - start
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group; the parent alone decides what to do (terminate
+    # the pool), so workers do not print tracebacks of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """A finished sweep.
+
+    Attributes:
+        plan: What ran.
+        metrics: The table's metrics.
+        stats: Per cell (in grid order), per metric, the interval over the seeds.
+        csv_path: ``sweep.csv``.
+        md_path: ``sweep.md``.
+        reused: Runs whose summary was already there.
+        ran: Runs done now.
+        wall_s: Wall-clock seconds (not part of any file).
+    """
+
+    plan: SweepPlan
+    metrics: tuple[str, ...]
+    stats: tuple[tuple[Interval, ...], ...]
+    csv_path: Path
+    md_path: Path
+    reused: int
+    ran: int
+    wall_s: float
+
+
+def _check_manifest(plan: SweepPlan) -> None:
+    manifest = plan.out / MANIFEST
+    if not manifest.exists():
+        return
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("scenario_sha256")
+    except (OSError, ValueError, AttributeError):
+        raise SweepError(f"{manifest} is unreadable; remove it or use another --out") from None
+    if recorded != plan.scenario_sha256:
+        raise SweepError(
+            f"{plan.out} holds runs of a different version of {Path(plan.path).name}; "
+            "use another --out, or remove the directory to start over"
+        )
+
+
+def _manifest_text(plan: SweepPlan, metrics: Sequence[str]) -> str:
+    data = {
+        "scenario": Path(plan.path).name,
+        "scenario_sha256": plan.scenario_sha256,
+        "params": {p.key: [value_text(v) for v in p.values] for p in plan.params},
+        "seeds": list(plan.seeds),
+        "metrics": list(metrics),
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def run_sweep(
+    plan: SweepPlan,
+    *,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    jobs: int = 1,
+    echo: Callable[[str], None] | None = None,
+    progress: IO[str] | None = None,
+) -> SweepResult:
+    """Run every missing (cell, seed) of ``plan``, then write the results table.
+
+    Runs whose ``summary.json`` exists are reused. With ``jobs > 1`` the runs go to a pool of
+    worker processes; results do not depend on ``jobs``. On Ctrl-C the pool is stopped and the
+    ``KeyboardInterrupt`` propagates; every run finished until then is kept
+    (:meth:`SweepPlan.done` counts them) and the next sweep into the same directory resumes.
+
+    Args:
+        plan: The sweep.
+        metrics: Key paths into ``summary.json`` for the table.
+        jobs: Worker processes; 1 runs in this process.
+        echo: Called with a line as each run finishes (and about reused runs).
+        progress: Progress-bar stream for runs in this process.
+
+    Raises:
+        SweepError: ``jobs < 1``, no metrics, a metric that is not a number in the summaries,
+            or an output directory holding runs of another version of the scenario file.
+    """
+    if jobs < 1:
+        raise SweepError(f"--jobs must be >= 1, got {jobs}")
+    metrics = tuple(metrics)
+    if not metrics:
+        raise SweepError("no metrics to tabulate")
+    say = echo or (lambda line: None)
+    start = time.perf_counter()
+    _check_manifest(plan)
+    write_text(plan.out / MANIFEST, _manifest_text(plan, metrics))
+    todo = [(c, s) for c, s in plan.runs() if not plan.summary_path(c, s).exists()]
+    reused = plan.total - len(todo)
+    checked = False
+    if reused:
+        say(f"reusing {reused} of {plan.total} runs found in {plan.out / RUNS}")
+        cell, seed = next((c, s) for c, s in plan.runs() if plan.summary_path(c, s).exists())
+        check_metrics(_read_summary(plan.summary_path(cell, seed)), metrics)
+        checked = True
+    labels = {plan.summary_path(c, s): f"{c.label} seed {s}" for c, s in todo}
+    tasks = [(plan.scenarios[c.id], s, plan.summary_path(c, s)) for c, s in todo]
+    finished = 0
+
+    def record(path: Path, summary: dict[str, Any], wall_s: float) -> None:
+        nonlocal finished, checked
+        finished += 1
+        count = f"[{reused + finished}/{plan.total}]"
+        say(f"{count} {labels[path]}: {wall_s:.1f}s, {_line(summary)}")
+        if not checked:
+            check_metrics(summary, metrics)
+            checked = True
+
+    if jobs == 1 or len(tasks) <= 1:
+        for task in tasks:
+            record(*_run_job(task, progress))
+    elif tasks:
+        from agentbed.chain.compiler import compile_project
+
+        # Compile (and on a fresh machine install the compiler) once, here, so the workers find
+        # a warm cache instead of racing each other to fill it.
+        compile_project()
+        workers = min(jobs, len(tasks))
+        say(f"running {len(tasks)} runs in {workers} processes ...")
+        # multiprocessing.Pool rather than ProcessPoolExecutor: leaving the block (Ctrl-C, an
+        # error) terminates the workers at once instead of letting queued runs start.
+        with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
+            for outcome in pool.imap_unordered(_run_job, tasks):
+                record(*outcome)
+    stats = collect_stats(plan, metrics)
+    csv_path, md_path = plan.out / "sweep.csv", plan.out / "sweep.md"
+    write_text(csv_path, table_csv(plan, metrics, stats))
+    write_text(md_path, table_markdown(plan, metrics, stats))
+    return SweepResult(
+        plan, metrics, stats, csv_path, md_path, reused, finished, time.perf_counter() - start
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Statistics
+# ---------------------------------------------------------------------------------------------
+
+
+def _t_mass(t: float, df: int) -> float:
+    """P(-t < T < t) for Student's t with ``df`` degrees of freedom (exact finite series,
+    Abramowitz & Stegun 26.7.3 and 26.7.4)."""
+    theta = math.atan(t / math.sqrt(df))
+    cos2 = math.cos(theta) ** 2
+    if df % 2:
+        series = 0.0
+        if df > 1:
+            term = series = math.cos(theta)
+            for k in range(3, df - 1, 2):
+                term *= cos2 * (k - 1) / k
+                series += term
+        return 2 / math.pi * (theta + math.sin(theta) * series)
+    term = series = 1.0
+    for k in range(2, df - 1, 2):
+        term *= cos2 * (k - 1) / k
+        series += term
+    return math.sin(theta) * series
+
+
+def t_critical(df: int, confidence: float = CONFIDENCE) -> float:
+    """The two-sided critical value of Student's t: ``P(|T| < t) = confidence``.
+
+    Raises:
+        ValueError: ``df < 1`` or ``confidence`` outside (0, 1).
+    """
+    if df < 1:
+        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    low, high = 0.0, 1.0
+    while _t_mass(high, df) < confidence:
+        low, high = high, 2 * high
+    while True:  # bisect to the last representable step
+        middle = (low + high) / 2
+        if middle in (low, high):
+            return high
+        if _t_mass(middle, df) < confidence:
+            low = middle
+        else:
+            high = middle
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A mean and its two-sided confidence interval.
+
+    Attributes:
+        n: Number of values.
+        mean: Their mean.
+        low: Lower end (None with a single value: no spread to estimate).
+        high: Upper end (None with a single value).
+    """
+
+    n: int
+    mean: float
+    low: float | None
+    high: float | None
+
+
+def confidence_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Interval:
+    """Mean and t-interval: ``mean ± t(n-1) * s / sqrt(n)`` with ``s`` the sample deviation.
+
+    Raises:
+        ValueError: no values.
+    """
+    if not values:
+        raise ValueError("no values")
+    mean = statistics.fmean(values)
+    if len(values) == 1:
+        return Interval(1, mean, None, None)
+    half = (
+        t_critical(len(values) - 1, confidence) * statistics.stdev(values) / math.sqrt(len(values))
+    )
+    return Interval(len(values), mean, mean - half, mean + half)
+
+
+def metric_value(summary: Mapping[str, Any], metric: str) -> float:
+    """The number at key path ``metric`` (``inclusion_delay_ms.mean``) of a summary.
+
+    Raises:
+        SweepError: the path does not exist or does not lead to a number.
+    """
+    node: Any = summary
+    for depth, name in enumerate(metric.split(".")):
+        if not isinstance(node, Mapping) or name not in node:
+            where = ".".join(metric.split(".")[:depth]) or "summary.json"
+            keys = ", ".join(sorted(node)) if isinstance(node, Mapping) else "none"
+            raise SweepError(f"--metric {metric}: no {name!r} in {where} (keys: {keys})")
+        node = node[name]
+    if isinstance(node, bool) or not isinstance(node, int | float):
+        hint = f" (keys: {', '.join(sorted(node))})" if isinstance(node, Mapping) else ""
+        raise SweepError(f"--metric {metric}: not a number in summary.json{hint}")
+    return float(node)
+
+
+def check_metrics(summary: Mapping[str, Any], metrics: Sequence[str]) -> None:
+    """Raise :class:`SweepError` unless every metric is a number in ``summary``."""
+    for metric in metrics:
+        metric_value(summary, metric)
+
+
+def _read_summary(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise SweepError(f"{path}: unreadable ({err}); remove it to run it again") from None
+    if not isinstance(data, dict):
+        raise SweepError(f"{path}: not a run summary; remove it to run it again")
+    return data
+
+
+def collect_stats(plan: SweepPlan, metrics: Sequence[str]) -> tuple[tuple[Interval, ...], ...]:
+    """Per cell and metric, the interval over the seeds, read from the summaries on disk."""
+    stats = []
+    for cell in plan.cells:
+        summaries = [_read_summary(plan.summary_path(cell, seed)) for seed in plan.seeds]
+        stats.append(
+            tuple(
+                confidence_interval([metric_value(s, metric) for s in summaries])
+                for metric in metrics
+            )
+        )
+    return tuple(stats)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------------------------
+
+NOT_AVAILABLE = "n/a"
+
+
+def table_csv(plan: SweepPlan, metrics: Sequence[str], stats: Sequence[Sequence[Interval]]) -> str:
+    """``sweep.csv``: one row per cell and metric (long format), numbers at full precision."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    keys = [p.key for p in plan.params]
+    writer.writerow(["cell", *keys, "metric", "seeds", "mean", "ci95_low", "ci95_high"])
+    for cell, intervals in zip(plan.cells, stats, strict=True):
+        values = [value_text(v) for _, v in cell.overrides]
+        for metric, interval in zip(metrics, intervals, strict=True):
+            writer.writerow(
+                [
+                    cell.id,
+                    *values,
+                    metric,
+                    interval.n,
+                    repr(interval.mean),
+                    NOT_AVAILABLE if interval.low is None else repr(interval.low),
+                    NOT_AVAILABLE if interval.high is None else repr(interval.high),
+                ]
+            )
+    return buffer.getvalue()
+
+
+def _decimals(value: float) -> int:
+    """Decimals that show about four significant digits of ``value`` (one above 100)."""
+    size = abs(value)
+    if size == 0:
+        return 0
+    if size >= 100:
+        return 1
+    if size >= 1:
+        return 3
+    return 2 - math.floor(math.log10(size))
+
+
+def _entry(interval: Interval) -> str:
+    if interval.low is None or interval.high is None:
+        return f"{interval.mean:,.{_decimals(interval.mean)}f} ± {NOT_AVAILABLE}"
+    half = (interval.high - interval.low) / 2
+    # Mean and half-width to the same decimals, set by the mean (by the spread if it is 0).
+    places = _decimals(interval.mean or half)
+    return f"{interval.mean:,.{places}f} ± {half:,.{places}f}"
+
+
+def table_lines(
+    plan: SweepPlan, metrics: Sequence[str], stats: Sequence[Sequence[Interval]]
+) -> list[str]:
+    """The results table in Markdown: a row per cell, ``mean ± half-width`` per metric."""
+    keys = [p.key for p in plan.params] or ["cell"]
+    header = [*keys, *metrics]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for cell, intervals in zip(plan.cells, stats, strict=True):
+        values = [value_text(v) for _, v in cell.overrides] or [cell.id]
+        lines.append("| " + " | ".join([*values, *(_entry(i) for i in intervals)]) + " |")
+    return lines
+
+
+def table_markdown(
+    plan: SweepPlan, metrics: Sequence[str], stats: Sequence[Sequence[Interval]]
+) -> str:
+    """``sweep.md``: a title, what the numbers are, and the table."""
+    first, last = plan.seeds[0], plan.seeds[-1]
+    seeds = f"seed {first}" if first == last else f"seeds {first}..{last}"
+    cells = f"{len(plan.cells)} cell{'s' if len(plan.cells) > 1 else ''}"
+    lines = [
+        f"# Sweep of {Path(plan.path).name}",
+        "",
+        f"{cells}, {seeds} in each ({len(plan.seeds)} runs per cell). Each "
+        "entry is the mean over the seeds ± the half-width of its two-sided 95% t-interval "
+        f"({NOT_AVAILABLE} with one seed). Runs: `runs/<cell>/seed<N>/summary.json`.",
+        "",
+        *table_lines(plan, metrics, stats),
+    ]
+    return "\n".join(lines) + "\n"

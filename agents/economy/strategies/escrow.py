@@ -1,0 +1,500 @@
+"""Escrow-market agents: buyers, sellers of several kinds, and arbitrators.
+
+The protocol, one agreement at a time, each step sent on a block wake (``wants_blocks``) and
+read back from ``Economy.deals`` (kept current from the Escrow events):
+
+1. **propose** -- a buyer picks a seller and an eligible arbitrator (by on-chain reputation,
+   plus off-chain credentials with ``credentials``, or at random with ``ignore_reputation``)
+   and escrows price, bond and fee.
+2. **accept** -- the seller accepts before ``acceptBy`` and posts its bond; it decides then
+   whether it will deliver.
+3. **deliver** -- a seller that delivers confirms the agreement (the seller's confirmation is
+   the protocol's record of delivery).
+4. **confirm** -- the buyer confirms once the seller has delivered: the funds are released.
+5. **dispute** -- if the seller has not delivered by the last block before ``deliverBy`` (plus
+   the escrow's grace period, during which a late delivery still counts), an attentive buyer
+   disputes (each deal is watched with probability ``dispute_prob``); the arbitrator then
+   **rule**-s: everything to the buyer if nothing was delivered, else the price
+   to the seller -- unless it is corruptible and the seller paid it a side payment ("bribe").
+6. **timeout** -- an unwatched default is settled after ``deliverBy`` by the buyer under the
+   escrow's timeout policy (bonds refunded, or both slashed); a no-show arbitrator's dispute
+   likewise, and an unaccepted proposal is refunded (**expire**).
+
+An action is not repeated for ``RETRY_BLOCKS`` blocks, long enough for it to be mined.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent
+from agentbed.agents.economy.credentials import (
+    FORGERIES,
+    CredentialJudge,
+    CredentialMode,
+    Forgery,
+    forge_credential,
+)
+from agentbed.agents.economy.world import TOKEN
+from agentbed.agents.market.strategies.common import check_fraction
+
+if TYPE_CHECKING:
+    from agentbed.agents.economy.world import Deal, Economy
+    from agentbed.chain.types import Receipt
+
+RETRY_BLOCKS: Final = 3
+"""Blocks to wait before repeating an action whose effect has not shown up."""
+
+Behaviour = Literal["honest", "opportunistic", "deceptive", "adversarial", "adaptive"]
+BEHAVIOURS: Final[tuple[Behaviour, ...]] = (
+    "honest",
+    "opportunistic",
+    "deceptive",
+    "adversarial",
+    "adaptive",
+)
+
+
+class _EscrowAgent(Agent):
+    """What every escrow agent shares: block wakes and not repeating in-flight actions."""
+
+    wants_blocks = True
+
+    def __init__(self, *args: Any, tip: int = GWEI, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tip = tip
+        self._acted: dict[tuple[int, str], int] = {}
+
+    def _once(self, view: AgentView, deal: int, intent: TxIntent) -> TxIntent | None:
+        """``intent`` unless the same step on ``deal`` was sent in the last few blocks."""
+        key = (deal, intent.label)
+        sent = self._acted.get(key)
+        if sent is not None and view.head.number - sent < RETRY_BLOCKS:
+            return None
+        self._acted[key] = view.head.number
+        return dataclasses.replace(intent, tip=self.tip)
+
+
+class ServiceBuyer(_EscrowAgent):
+    """Buys a service through escrow: proposes, confirms on delivery, disputes on default.
+
+    Args:
+        price: Paid to the seller on delivery.
+        value: What a delivered service is worth to the buyer (for welfare; > price makes
+            trade worth it).
+        bond: The buyer's own bond.
+        seller_bond: The bond asked of the seller.
+        fee: The arbitrator's fee.
+        demand: Probability of proposing a new deal on a block wake with room for one.
+        max_open: Most agreements (and proposals in flight) open at once.
+        dispute_prob: Probability a deal is watched, so that a default is disputed rather than
+            left to time out.
+        ignore_reputation: Choose sellers and arbitrators uniformly at random.
+        credentials: What the off-chain credentials sellers show count for: nothing
+            ("ignore"); each valid "service.delivered" one, checked with
+            ``verify_attestation`` through the view's reader, as one more good outcome in the
+            seller's trust ("verify"; rejections counted in ``rejected_credentials``); or
+            every one shown, unchecked ("naive"). See
+            ``agentbed.agents.economy.credentials.CredentialJudge``.
+        explore: With reputation, the probability of trying a random seller instead of the
+            most trusted one.
+        accept_window: Seconds from the head to ``acceptBy``.
+        deliver_window: Seconds from ``acceptBy`` to ``deliverBy``.
+        **kwargs: Passed to ``Agent`` (and ``tip``).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        price: int = 10 * TOKEN,
+        value: int = 15 * TOKEN,
+        bond: int = 2 * TOKEN,
+        seller_bond: int = 10 * TOKEN,
+        fee: int = TOKEN,
+        demand: float = 0.5,
+        max_open: int = 1,
+        dispute_prob: float = 1.0,
+        ignore_reputation: bool = False,
+        credentials: CredentialMode = "ignore",
+        explore: float = 0.1,
+        accept_window: int = 36,
+        deliver_window: int = 60,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        check_fraction("demand", demand, allow_zero=True)
+        check_fraction("dispute_prob", dispute_prob, allow_zero=True)
+        check_fraction("explore", explore, allow_zero=True)
+        if max_open < 1:
+            raise ValueError(f"max_open must be >= 1, got {max_open}")
+        if accept_window <= 0 or deliver_window <= 0:
+            raise ValueError("accept_window and deliver_window must be > 0")
+        if value < 0:
+            raise ValueError(f"value must be >= 0, got {value}")
+        self.price = price
+        self.value = value
+        self.bond = bond
+        self.seller_bond = seller_bond
+        self.fee = fee
+        self.demand = demand
+        self.max_open = max_open
+        self.dispute_prob = dispute_prob
+        self.ignore_reputation = ignore_reputation
+        if credentials not in ("ignore", "verify", "naive"):
+            raise ValueError(f"credentials must be ignore, verify or naive, got {credentials!r}")
+        self.credentials: CredentialMode = credentials
+        self._judge: CredentialJudge | None = None
+        self.explore = explore
+        self.accept_window = accept_window
+        self.deliver_window = deliver_window
+        self.chosen: list[str] = []
+        """The seller of every proposal sent, in order."""
+        self._watched: dict[int, bool] = {}
+        self._in_flight: list[int] = []
+
+    def setup(self, market: Any) -> Sequence[Action]:
+        economy: Economy = market
+        return economy.approvals()
+
+    def on_receipt(self, receipt: Receipt, label: str) -> None:
+        if label == "propose" and self._in_flight:
+            self._in_flight.pop(0)
+
+    def observe(self, view: AgentView) -> Sequence[Action]:
+        economy: Economy = view.market
+        now, step = view.head.timestamp, economy.block_interval_s
+        actions: list[TxIntent | None] = []
+        mine = [d for d in economy.open_escrows_of(self.address) if d.proposer == self.address]
+        for deal in mine:
+            actions.append(self._advance(view, economy, deal, now, step))
+        # A proposal whose receipt never came (rejected, dropped) stops counting after a while.
+        self._in_flight = [n for n in self._in_flight if view.head.number - n < 2 * RETRY_BLOCKS]
+        if len(mine) + len(self._in_flight) < self.max_open and self.rng.random() < self.demand:
+            proposal = self._propose(view, economy, now)
+            if proposal is not None:
+                self._in_flight.append(view.head.number)
+                actions.append(proposal)
+        return tuple(a for a in actions if a is not None)
+
+    def _advance(
+        self, view: AgentView, economy: Economy, deal: Deal, now: int, step: int
+    ) -> TxIntent | None:
+        if deal.state == "Proposed":
+            return (
+                self._once(view, deal.id, economy.expire(deal.id))
+                if now >= deal.accept_by
+                else None
+            )
+        if deal.state == "Disputed":
+            if now >= deal.rule_by:
+                return self._once(view, deal.id, economy.arbitrator_timeout(deal.id))
+            return None
+        # Accepted; timeout only once the grace is over, a delayed delivery still counts in it
+        if now >= deal.deliver_by + economy.grace_period:
+            return self._once(view, deal.id, economy.timeout(deal.id))
+        if deal.counterparty_confirmed:
+            if not deal.proposer_confirmed:
+                return self._once(view, deal.id, economy.confirm(deal.id))
+            return None
+        watched = self._watched.setdefault(deal.id, self.rng.random() < self.dispute_prob)
+        # Under a grace period a late delivery still counts: dispute only when it runs out.
+        if watched and now + 2 * step > deal.deliver_by + economy.grace_period:
+            return self._once(view, deal.id, economy.dispute(deal.id))
+        return None
+
+    @property
+    def rejected_credentials(self) -> Counter[str]:
+        """Credentials found invalid, by reason (empty unless ``credentials="verify"``)."""
+        return self._judge.rejected if self._judge is not None else Counter()
+
+    def _vouched(self, view: AgentView, economy: Economy, seller: str) -> int:
+        """The credentials shown by ``seller`` that count as good outcomes (0 when ignored)."""
+        if self.credentials == "ignore":
+            return 0
+        if self._judge is None:
+            self._judge = CredentialJudge(
+                self.credentials, economy.reputation.address, economy.verdicts
+            )
+        return self._judge.count(view.reader, economy.credentials, seller)
+
+    def _propose(self, view: AgentView, economy: Economy, now: int) -> TxIntent | None:
+        sellers = [s for s in economy.sellers if s != self.address]
+        if not sellers:
+            return None
+        if self.ignore_reputation or self.rng.random() < self.explore:
+            seller = sellers[self.rng.randrange(len(sellers))]
+        else:
+            trust = {
+                s: economy.record(view.reader, s).trust(self._vouched(view, economy, s))
+                for s in sellers
+            }
+            best = max(trust.values())
+            top = [s for s in sellers if trust[s] == best]
+            seller = top[self.rng.randrange(len(top))]
+        arbitrators = [
+            a
+            for a in economy.arbitrators
+            if a not in (self.address, seller) and economy.eligible(view.reader, a)
+        ]
+        if not arbitrators:
+            return None
+        if not self.ignore_reputation:
+            no_shows = {a: economy.no_shows(view.reader, a) for a in arbitrators}
+            fewest = min(no_shows.values())
+            arbitrators = [a for a in arbitrators if no_shows[a] == fewest]
+        arbitrator = arbitrators[self.rng.randrange(len(arbitrators))]
+        accept_by = now + self.accept_window
+        self.chosen.append(seller)
+        return economy.propose(
+            seller,
+            arbitrator,
+            price=self.price,
+            proposer_bond=self.bond,
+            seller_bond=self.seller_bond,
+            fee=self.fee,
+            accept_by=accept_by,
+            deliver_by=accept_by + self.deliver_window,
+        )
+
+
+class ServiceSeller(_EscrowAgent):
+    """Accepts every proposal addressed to it; whether it delivers depends on ``behaviour``.
+
+    Behaviours: ``honest`` always delivers; ``adversarial`` never does; ``deceptive`` delivers
+    its first ``honest_deals`` deals, then never; ``adaptive`` never delivers until it is caught
+    (a ruling against it, or its bond slashed at a timeout), then always; ``opportunistic`` is
+    tempted on a deal with probability ``temptation_prob`` by an outside gain drawn uniformly
+    from ``[0, 2 * temptation]`` and defaults when that gain beats the expected penalty: its
+    bond times the chance of losing it (``believed_dispute_prob`` of a dispute, plus the rest
+    when the escrow slashes bonds at timeouts).
+
+    Args:
+        behaviour: One of ``BEHAVIOURS``.
+        temptation_prob: Opportunistic: probability a deal is tempting.
+        temptation: Opportunistic: mean outside gain of a tempting deal.
+        believed_dispute_prob: Opportunistic: the chance it thinks a default is disputed.
+        honest_deals: Deceptive: deals delivered before it starts defaulting.
+        bribe: Side payment sent to the arbitrator of a disputed deal it defaulted on (0: none).
+        cost: What delivering a deal costs the seller (for welfare); a default saves it.
+        work_s: Seconds of work between accepting (the first block it sees the agreement
+            Accepted) and delivering; 0 delivers at once.
+        forge_credentials: Fake "service.delivered" credentials about itself it shows on the
+            economy's credential board, from its first wake on (0: none).
+        forgery: Which kind of fake (``agentbed.agents.economy.credentials.Forgery``), or "mixed"
+        to cycle
+            through all of them. One that copies a genuine credential waits until the board
+            has one about another seller; the others are all shown at the first wake.
+        **kwargs: Passed to ``Agent`` (and ``tip``).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        behaviour: Behaviour = "honest",
+        temptation_prob: float = 1.0,
+        temptation: int = 6 * TOKEN,
+        believed_dispute_prob: float = 0.5,
+        honest_deals: int = 2,
+        bribe: int = 0,
+        cost: int = 4 * TOKEN,
+        work_s: int = 0,
+        forge_credentials: int = 0,
+        forgery: Forgery | Literal["mixed"] = "mixed",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if work_s < 0 or forge_credentials < 0:
+            raise ValueError("work_s and forge_credentials must be >= 0")
+        if forgery != "mixed" and forgery not in FORGERIES:
+            raise ValueError(f"forgery must be 'mixed' or one of {FORGERIES}, got {forgery!r}")
+        if behaviour not in BEHAVIOURS:
+            raise ValueError(f"behaviour must be one of {BEHAVIOURS}, got {behaviour!r}")
+        check_fraction("temptation_prob", temptation_prob, allow_zero=True)
+        check_fraction("believed_dispute_prob", believed_dispute_prob, allow_zero=True)
+        if temptation < 0 or honest_deals < 0 or bribe < 0 or cost < 0:
+            raise ValueError("temptation, honest_deals, bribe and cost must be >= 0")
+        self.behaviour: Behaviour = behaviour
+        self.temptation_prob = temptation_prob
+        self.temptation = temptation
+        self.believed_dispute_prob = believed_dispute_prob
+        self.honest_deals = honest_deals
+        self.bribe = bribe
+        self.cost = cost
+        self.outside_gains: dict[int, int] = {}
+        """Deal id -> the outside gain an opportunistic seller defaults for (welfare)."""
+        self.taken = 0
+        self.caught = False
+        self.plans: dict[int, bool] = {}
+        """Deal id -> whether the seller decided to default on it."""
+        self.work_s = work_s
+        self.accepted_at: dict[int, int] = {}
+        """Deal id -> head timestamp at which the seller first saw it Accepted."""
+        self.forge_credentials = forge_credentials
+        self.forgery: Forgery | Literal["mixed"] = forgery
+        self.forged = 0
+        self._to_forge: list[Forgery] = [
+            FORGERIES[n % len(FORGERIES)] if forgery == "mixed" else forgery
+            for n in range(forge_credentials)
+        ]
+
+    def setup(self, market: Any) -> Sequence[Action]:
+        economy: Economy = market
+        economy.list_seller(self.address)
+        return economy.approvals()
+
+    def observe(self, view: AgentView) -> Sequence[Action]:
+        economy: Economy = view.market
+        now, step = view.head.timestamp, economy.block_interval_s
+        if self._to_forge:
+            self._forge(view, economy)
+        actions: list[TxIntent | None] = []
+        for deal in economy.escrows_of(self.address):
+            if deal.counterparty != self.address:
+                continue
+            if not deal.is_open:
+                self.caught |= self._lost(deal)
+                continue
+            if deal.state == "Proposed" and now + step <= deal.accept_by:
+                if deal.id not in self.plans:
+                    self.plans[deal.id] = self._will_default(economy, deal)
+                    self.taken += 1
+                actions.append(self._once(view, deal.id, economy.accept(deal.id)))
+            elif (
+                deal.state == "Accepted"
+                and not self.plans.get(deal.id, False)
+                and now - self.accepted_at.setdefault(deal.id, now) >= self.work_s
+            ):
+                deadline = deal.deliver_by + economy.grace_period
+                if not deal.counterparty_confirmed and now + step <= deadline:
+                    actions.append(self._once(view, deal.id, economy.deliver(deal.id)))
+            elif deal.state == "Disputed" and self.plans.get(deal.id) and self.bribe > 0:
+                bribe = economy.side_payment(deal.arbitrator, self.bribe, deal.id)
+                actions.append(self._once(view, deal.id, bribe))
+        return tuple(a for a in actions if a is not None)
+
+    def _forge(self, view: AgentView, economy: Economy) -> None:
+        """Publish fake credentials about itself until ``forge_credentials`` are out."""
+        board = economy.credentials
+        # Impersonate the rating agency if there is one, else the escrow (a registered issuer).
+        impersonate = board.issuers[0] if board.issuers else economy.escrow.address
+        waiting: list[Forgery] = []
+        for kind in self._to_forge:
+            fake = forge_credential(
+                kind,
+                self.account,
+                board=board,
+                impersonate=impersonate,
+                serial=self.forged,
+                chain_id=view.reader.chain_id,
+                reputation=economy.reputation.address,
+            )
+            if fake is None:
+                waiting.append(kind)  # nothing genuine to copy yet; try on a later wake
+                continue
+            board.publish(self.address, *fake)
+            self.forged += 1
+        self._to_forge = waiting
+
+    def _lost(self, deal: Deal) -> bool:
+        if deal.state == "Ruled":
+            return 2 * deal.to_proposer > deal.pot
+        return deal.state == "TimedOut" and deal.slashed > 0 and not deal.counterparty_confirmed
+
+    def _will_default(self, economy: Economy, deal: Deal) -> bool:
+        if self.behaviour == "honest":
+            return False
+        if self.behaviour == "adversarial":
+            return True
+        if self.behaviour == "deceptive":
+            return self.taken >= self.honest_deals
+        if self.behaviour == "adaptive":
+            return not self.caught
+        if self.rng.random() >= self.temptation_prob:
+            return False
+        gain = int(self.rng.uniform(0, 2 * self.temptation))
+        p_lose = self.believed_dispute_prob
+        if economy.slash_on_timeout:
+            p_lose = 1.0
+        if gain > deal.counterparty_bond * p_lose:
+            self.outside_gains[deal.id] = gain
+            return True
+        return False
+
+
+class Arbitrator(_EscrowAgent):
+    """Stakes at set-up to be eligible, then rules on the disputes it is named in.
+
+    An honest arbitrator gives the buyer the whole pot when nothing was delivered and the
+    seller price and bond otherwise. A corruptible one rules for the seller whenever that
+    seller has paid it at least ``min_bribe`` in side payments not yet used up. It waits
+    ``wait_blocks`` blocks after seeing a dispute before ruling (the window a side payment has).
+
+    Args:
+        stake: Currency bonded at set-up (0: stays ineligible when a stake is required).
+        corruptible: Whether it sells rulings.
+        min_bribe: Side payment that buys a ruling.
+        wait_blocks: Blocks between seeing a dispute and ruling on it.
+        **kwargs: Passed to ``Agent`` (and ``tip``).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        stake: int = 200 * TOKEN,
+        corruptible: bool = False,
+        min_bribe: int = TOKEN,
+        wait_blocks: int = 1,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if stake < 0 or min_bribe <= 0 or wait_blocks < 0:
+            raise ValueError("stake and wait_blocks must be >= 0 and min_bribe > 0")
+        self.stake_amount = stake
+        self.corruptible = corruptible
+        self.min_bribe = min_bribe
+        self.wait_blocks = wait_blocks
+        self.bribed_rulings = 0
+        self._seen: dict[int, int] = {}
+        self._bribes_used: dict[str, int] = {}
+
+    def setup(self, market: Any) -> Sequence[Action]:
+        economy: Economy = market
+        economy.list_arbitrator(self.address)
+        if self.stake_amount == 0:
+            return ()
+        return (*economy.approvals(staking=True), economy.stake(self.stake_amount))
+
+    def observe(self, view: AgentView) -> Sequence[Action]:
+        economy: Economy = view.market
+        actions: list[TxIntent | None] = []
+        for deal in economy.open_escrows_of(self.address):
+            if deal.arbitrator != self.address or deal.state != "Disputed":
+                continue
+            seen = self._seen.setdefault(deal.id, view.head.number)
+            if view.head.number - seen < self.wait_blocks or view.head.timestamp >= deal.rule_by:
+                continue
+            if self._ruled(deal.id):
+                continue
+            share = self.ruling(economy, deal)
+            actions.append(self._once(view, deal.id, economy.rule(deal.id, share)))
+        return tuple(a for a in actions if a is not None)
+
+    def _ruled(self, deal: int) -> bool:
+        return (deal, "rule") in self._acted
+
+    def ruling(self, economy: Economy, deal: Deal) -> int:
+        """The buyer's share of the pot this arbitrator awards."""
+        for_seller = deal.counterparty_confirmed
+        if self.corruptible and not for_seller:
+            paid = economy.side_payments[(deal.counterparty, self.address)]
+            unused = paid - self._bribes_used.get(deal.counterparty, 0)
+            if unused >= self.min_bribe:
+                self._bribes_used[deal.counterparty] = (
+                    self._bribes_used.get(deal.counterparty, 0) + self.min_bribe
+                )
+                self.bribed_rulings += 1
+                for_seller = True
+        return deal.proposer_bond if for_seller else deal.pot

@@ -1,0 +1,282 @@
+"""Intent order flow: makers who sign swap intents instead of swapping, and the solvers who
+settle them.
+
+An ``IntentMaker`` posts signed intents to the market's ``intent_board`` (off-chain, so
+nothing of its order reaches the public mempool); a ``Solver`` reads the open intents after
+each block, batches them per token pair with ``agentbed.agents.market.intents.solve_pair`` and sends
+``settle`` to the book. Several solvers compete for the same intents: the first settlement
+mined wins and the others revert with ``IntentBookNonceUsed``. Both need a book deployed with
+``Market.deploy_intent_book`` before the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from eth_abi import encode
+
+from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent
+from agentbed.agents.market.intents import (
+    SETTLE_ARGS,
+    SETTLE_SELECTOR,
+    Condition,
+    ConditionKind,
+    Intent,
+    NoSolution,
+    Plan,
+    crosses,
+    sign_intent,
+    solve_pair,
+)
+from agentbed.agents.market.strategies.common import (
+    BPS,
+    check_slippage_bps,
+    hash_hex,
+    random_trade,
+    token_balance,
+)
+
+if TYPE_CHECKING:
+    from agentbed.agents.market.world import IntentBoard, Pool, PostedIntent
+
+SETTLE_BASE_GAS = 150_000
+SETTLE_GAS_PER_INTENT = 90_000
+SETTLE_GAS_PER_SWAP = 120_000
+
+
+def board_of(market: Any) -> IntentBoard:
+    """The market's intent board; ValueError when no intent book was deployed."""
+    board: IntentBoard | None = getattr(market, "intent_board", None)
+    if board is None:
+        raise ValueError("no intent book: call market.deploy_intent_book(...) before the run")
+    return board
+
+
+def settle_calldata(intents: Sequence[PostedIntent], plan: Plan) -> bytes:
+    """Calldata of ``settle(intents, signatures, plan)``."""
+    args = (
+        [p.intent.as_tuple() for p in intents],
+        [p.signature for p in intents],
+        plan.as_tuple(),
+    )
+    return SETTLE_SELECTOR + encode(SETTLE_ARGS, args)
+
+
+class IntentMaker(Agent):
+    """Signs and posts a swap intent of random side and size when it wakes.
+
+    Sizes and limits follow ``RetailTrader``: log-normal around ``mean_size``, and the limit
+    is the quote at the last block's reserves less ``slippage_bps``. The intent is valid for
+    ``horizon_s`` seconds after the head block. A ``conditional`` share of the intents carry
+    ``Condition.counter_intent()``: they execute only next to a crossing reverse intent. Which
+    ones is counted, not drawn (each intent adds ``conditional`` to a credit and is conditional
+    when the credit reaches 1), so the maker's random draws are exactly ``RetailTrader``'s and
+    a group switched between the two kinds on one seed trades the same sides and sizes.
+
+    Args:
+        mean_size: Median size: a fraction of the sold token's reserve when ``relative``,
+            else an absolute amount.
+        size_sigma: Log-normal spread of the size.
+        slippage_bps: Limit below the quote, in basis points.
+        horizon_s: Seconds from the head block's timestamp to the deadline.
+        conditional: Share of intents (in [0, 1]) that require a counter-intent.
+        relative: Whether ``mean_size`` is a fraction of the pool's reserve.
+        **kwargs: Passed to ``Agent``.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        mean_size: float = 0.005,
+        size_sigma: float = 0.5,
+        slippage_bps: int = 100,
+        horizon_s: int = 60,
+        conditional: float = 0.0,
+        relative: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        check_slippage_bps(slippage_bps)
+        if mean_size <= 0:
+            raise ValueError(f"mean_size must be > 0, got {mean_size}")
+        if horizon_s <= 0:
+            raise ValueError(f"horizon_s must be > 0, got {horizon_s}")
+        if not 0 <= conditional <= 1:
+            raise ValueError(f"conditional must be in [0, 1], got {conditional}")
+        self.mean_size = mean_size
+        self.size_sigma = size_sigma
+        self.slippage_bps = slippage_bps
+        self.horizon_s = horizon_s
+        self.conditional = conditional
+        self.relative = relative
+        self._conditional_credit = 0.0
+        self.intents: list[Intent] = []
+        """Every intent the maker posted, in order (its index is its nonce)."""
+
+    def setup(self, market: Any) -> Sequence[Action]:
+        return market.approvals([board_of(market).book])
+
+    def observe(self, view: AgentView) -> Sequence[Action]:
+        market = view.market
+        board = board_of(market)
+        pool, token_in, amount_in = random_trade(
+            self.rng, market, self.mean_size, self.size_sigma, self.relative
+        )
+        if amount_in <= 0:
+            return ()
+        committed = sum(
+            p.intent.sell_amount
+            for p in board.open(view.head.timestamp)
+            if p.intent.maker == self.address and p.intent.sell_token == token_in
+        )
+        if committed + amount_in > token_balance(view.reader, token_in, self.address):
+            return ()  # a batch pulling more than the maker holds would revert for everyone
+        min_out = market.quote(pool, token_in, amount_in) * (BPS - self.slippage_bps) // BPS
+        if min_out <= 0:
+            return ()
+        self._conditional_credit += self.conditional
+        conditional = self._conditional_credit >= 1 - 1e-9  # ten shares of 0.1 make one
+        if conditional:
+            self._conditional_credit -= 1
+        intent = Intent(
+            maker=self.address,
+            sell_token=token_in,
+            buy_token=pool.other(token_in),
+            sell_amount=amount_in,
+            min_buy_amount=min_out,
+            deadline=view.head.timestamp + self.horizon_s,
+            nonce=len(self.intents),
+            condition=Condition.counter_intent() if conditional else Condition.none(),
+        )
+        signature = sign_intent(
+            self.account, intent, chain_id=board.chain_id, verifying_contract=board.book
+        )
+        board.post(intent, signature, now_ms=view.now_ms)
+        self.intents.append(intent)
+        return ()
+
+
+class Solver(Agent):
+    """After each block, settles the open intents of each token pair in one batch.
+
+    Per pair, unconditional intents join the batch in posting order as long as
+    ``solve_pair`` still finds a plan; then each counter-intent-conditional one joins when an
+    intent already in the batch (or another conditional one joining with it) crosses it, and
+    the plan still solves. A batch is sent as one ``settle`` with tip ``tip``; the solver
+    waits for its pending settlement to be mined before sending another.
+
+    Args:
+        tip: Priority fee per gas in wei.
+        max_batch: Most intents per settlement.
+        expiry_margin_s: Leave out intents expiring within this many seconds of the head.
+        **kwargs: Passed to ``Agent``.
+    """
+
+    wants_blocks = True
+
+    def __init__(
+        self,
+        *args: Any,
+        tip: int = 2 * GWEI,
+        max_batch: int = 12,
+        expiry_margin_s: int = 4,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be >= 1, got {max_batch}")
+        if expiry_margin_s < 0:
+            raise ValueError(f"expiry_margin_s must be >= 0, got {expiry_margin_s}")
+        self.tip = tip
+        self.max_batch = max_batch
+        self.expiry_margin_s = expiry_margin_s
+
+    def observe(self, view: AgentView) -> Sequence[Action]:
+        if view.nonce > view.confirmed_nonce:
+            return ()  # our last settlement is still pending
+        market = view.market
+        board = board_of(market)
+        open_intents = board.open(view.head.timestamp + self.expiry_margin_s)
+        actions: list[Action] = []
+        for pool in market.pools:
+            pair = {pool.token0, pool.token1}
+            posted = [p for p in open_intents if {p.intent.sell_token, p.intent.buy_token} == pair]
+            if not posted:
+                continue
+            open_intents = tuple(p for p in open_intents if p not in posted)  # one pool per pair
+            batch, plan = self._batch(posted, pool, market, board)
+            if plan is None:
+                continue
+            gas = (
+                SETTLE_BASE_GAS
+                + SETTLE_GAS_PER_INTENT * len(batch)
+                + SETTLE_GAS_PER_SWAP * len(plan.swaps)
+            )
+            if not self.can_afford(gas, 2 * view.base_fee + self.tip):
+                break
+            actions.append(
+                TxIntent(
+                    to=board.book,
+                    data=settle_calldata(batch, plan),
+                    gas=gas,
+                    tip=self.tip,
+                    label="settle",
+                    meta={"intents": [hash_hex(p.digest) for p in batch]},
+                )
+            )
+        return actions
+
+    def _solve(
+        self, batch: Sequence[PostedIntent], pool: Pool, market: Any, board: IntentBoard
+    ) -> Plan | None:
+        """``solve_pair``'s plan for ``batch`` at the last block's reserves, or None."""
+        r0, r1 = market.reserves[pool.address]
+        try:
+            return solve_pair(
+                [p.intent for p in batch],
+                pool_reserves={pool.token0: r0, pool.token1: r1},
+                fee_bps=pool.fee_bps,
+                pricing=board.pricing,
+            )
+        except NoSolution:
+            return None
+
+    def _batch(
+        self, posted: Sequence[PostedIntent], pool: Pool, market: Any, board: IntentBoard
+    ) -> tuple[list[PostedIntent], Plan | None]:
+        """The largest batch, built greedily, that solves and whose conditions all hold, and
+        its plan (None for an empty batch)."""
+        batch: list[PostedIntent] = []
+        plan: Plan | None = None
+
+        def fits(extra: list[PostedIntent]) -> bool:
+            nonlocal plan
+            if len(batch) + len(extra) > self.max_batch:
+                return False
+            solved = self._solve(batch + extra, pool, market, board)
+            if solved is None:
+                return False
+            plan = solved  # every fit is kept, so the last one is the final batch's plan
+            return True
+
+        plain = [p for p in posted if p.intent.condition.kind == ConditionKind.NONE]
+        counter = [p for p in posted if p.intent.condition.kind == ConditionKind.COUNTER_INTENT]
+        for p in plain:
+            if fits([p]):
+                batch.append(p)
+        for p in counter:
+            if p in batch:
+                continue
+            if any(crosses(p.intent, q.intent) for q in batch):
+                if fits([p]):
+                    batch.append(p)
+                continue
+            # Two conditional intents can satisfy each other.
+            for q in counter:
+                if q is p or q in batch or not crosses(p.intent, q.intent):
+                    continue
+                if crosses(q.intent, p.intent) and fits([p, q]):
+                    batch.extend((p, q))
+                    break
+        return batch, plan

@@ -1,0 +1,198 @@
+"""Sandwich attacks on visible pending swaps, by tip bidding or by private bundle."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from agentbed.agents.agent import GWEI, Action, Agent, AgentView, BundleIntent
+from agentbed.agents.market.amm_math import SandwichPlan, optimal_sandwich
+from agentbed.agents.market.strategies.common import (
+    SWAP_GAS_USED,
+    HeadBalances,
+    WeiPricer,
+    check_fraction,
+    check_mode,
+    check_non_negative,
+    check_positive,
+    effective_tip,
+    fraction_of,
+    hash_hex,
+    pool_of,
+)
+from agentbed.agents.market.world import Pool, SwapCall, decode_swap
+from agentbed.chain.types import PoolTx
+
+
+class Sandwicher(Agent):
+    """Sandwiches visible pending swaps: buy ahead of the victim, sell right after it.
+
+    For a pending swap of another agent that sells ``a`` of token X with minimum output ``m``,
+    the plan is ``agentbed.agents.market.amm_math.optimal_sandwich`` at the last block's reserves:
+    the front-run
+    size (at most ``max_front_fraction`` of its X balance and ``max_front_in``) that maximises
+    ``back_out - front_in`` while the victim still gets at least ``m``, so the victim never
+    reverts because of the plan. The profit is in X; it is valued in wei at the reference price
+    and must exceed the gas of both legs (and their tips) by ``min_profit_wei``.
+
+    Modes:
+
+    * ``"fee"`` (for priority ordering): front and back go to the public mempool. The front's
+      tip is the victim's effective tip plus ``tip_increment``, so priority ordering puts it
+      ahead; the back's tip is the victim's own tip, so it ties with the victim and loses the
+      tie on arrival time: it lands right after the victim (a lower tip would also let every
+      other swap at the victim's tip in between). The plan assumes nothing else touches the
+      pool in between, so a victim is skipped while any other visible pending tx on its pool
+      pays at least the victim's tip, and only one sandwich is in flight at a time.
+    * ``"bundle"``: a private bundle ``[front, victim's raw tx, back]`` for the next block; both
+      legs tip ``bribe_fraction`` of the expected profit, spread over their gas, which is what
+      bundles-first builders rank by (a policy without bundles drops them). The builder drops
+      the bundle if any leg (or the victim) would revert. Several bundles for one block (for
+      different victims) are alternatives: they reuse the same nonces, so at most one lands.
+
+    Guards: the front's minimum output is exactly the planned output (if the pool moved first,
+    it reverts rather than push the victim past its limit); the back's minimum output is the
+    front's input (it never closes at a loss before gas; if it reverts, the tokens bought stay
+    with the sandwicher).
+
+    Labels ``"front"`` and ``"back"``, ``meta = {"victim": hash, "expected_profit": int}`` (profit
+    in the victim's input token, before gas).
+
+    Args:
+        mode: ``"fee"`` or ``"bundle"``.
+        tip_increment: Fee mode: how much the front's tip exceeds the victim's, in wei.
+        bribe_fraction: Bundle mode: share of the expected profit paid to the builder.
+        max_front_fraction: Largest share of its balance of the victim's input token to use.
+        max_front_in: Absolute cap on the front-run input (None for none).
+        min_profit_wei: Least profit net of gas, in wei.
+        search_budget: Profit evaluations ``optimal_sandwich`` may spend proving its plan
+            optimal; in large pools whose victim accepts a wide slippage the profit is flat
+            within rounding over many sizes and the proof would take long, so the plan may then
+            fall short of the optimum by its (small) reported ``optimality_gap``.
+        numeraire: Token the wei valuation walks the pools from (see ``WeiPricer``).
+        eth_price: Numeraire per ETH; None when the numeraire is ETH-like (``WETH``).
+        prices_wei: Fixed wei per smallest unit by token symbol, overriding the walk.
+        **kwargs: Passed to ``Agent``.
+    """
+
+    wants_pending = True
+
+    def __init__(
+        self,
+        *args: Any,
+        mode: str = "fee",
+        tip_increment: int = GWEI,
+        bribe_fraction: float = 0.5,
+        max_front_fraction: float = 1.0,
+        max_front_in: int | None = None,
+        min_profit_wei: int = 0,
+        search_budget: int = 1_000,
+        numeraire: str = "WETH",
+        eth_price: float | None = None,
+        prices_wei: Mapping[str, float] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        check_mode(mode)
+        check_positive("tip_increment", tip_increment)
+        check_fraction("bribe_fraction", bribe_fraction, allow_zero=True)
+        check_fraction("max_front_fraction", max_front_fraction)
+        check_non_negative("min_profit_wei", min_profit_wei)
+        check_positive("search_budget", search_budget)
+        if max_front_in is not None and max_front_in <= 0:
+            raise ValueError(f"max_front_in must be > 0 (or None), got {max_front_in}")
+        self.mode = mode
+        self.tip_increment = tip_increment
+        self.bribe_fraction = bribe_fraction
+        self.max_front_fraction = max_front_fraction
+        self.max_front_in = max_front_in
+        self.min_profit_wei = min_profit_wei
+        self.search_budget = search_budget
+        self.pricer = WeiPricer(numeraire, eth_price, prices_wei)
+        self.balances = HeadBalances()
+
+    def setup(self, market: Any) -> Sequence[Action]:
+        return market.approvals()
+
+    def observe(self, view: AgentView) -> Sequence[Action]:
+        victim = view.trigger
+        if view.reason != "pending" or victim is None or victim.sender == self.address:
+            return ()
+        swap = decode_swap(victim.tx.to, victim.tx.data)
+        pool = pool_of(view.market, swap.pool if swap else None)
+        if swap is None or pool is None or swap.token_in not in (pool.token0, pool.token1):
+            return ()
+        if self.mode == "fee" and (
+            view.nonce > view.confirmed_nonce or self._crowded(view, victim, pool)
+        ):
+            return ()
+        plan = self.plan(view, pool, swap)
+        if plan is None:
+            return ()
+        value = self.pricer.wei(view.market, swap.token_in, plan.profit)
+        gas = 2 * SWAP_GAS_USED
+        if self.mode == "fee":
+            victim_tip = effective_tip(victim, view.base_fee)
+            front_tip, back_tip = victim_tip + self.tip_increment, victim_tip
+        else:
+            front_tip = back_tip = int(self.bribe_fraction * value) // gas
+        cost = SWAP_GAS_USED * (2 * view.base_fee + front_tip + back_tip)
+        if value <= cost or value - cost < self.min_profit_wei:
+            return ()
+        market = view.market
+        meta = {"victim": hash_hex(victim.hash), "expected_profit": plan.profit}
+        token_out = pool.other(swap.token_in)
+        front = market.swap(
+            pool,
+            swap.token_in,
+            plan.front_in,
+            plan.front_out,
+            self.address,
+            tip=front_tip,
+            label="front",
+            **meta,
+        )
+        back = market.swap(
+            pool,
+            token_out,
+            plan.back_in,
+            plan.front_in,
+            self.address,
+            tip=back_tip,
+            label="back",
+            **meta,
+        )
+        if self.mode == "fee":
+            return (front, back)
+        return (BundleIntent(items=(front, victim.tx.raw, back), label="sandwich"),)
+
+    def plan(self, view: AgentView, pool: Pool, swap: SwapCall) -> SandwichPlan | None:
+        """The most profitable sandwich of ``swap`` at the last block's reserves, or None."""
+        reserve_in, reserve_out = view.market.reserves_for(pool, swap.token_in)
+        cap = fraction_of(
+            self.balances.get(view, swap.token_in, self.address), self.max_front_fraction
+        )
+        if self.max_front_in is not None:
+            cap = min(cap, self.max_front_in)
+        if cap <= 0:
+            return None
+        return optimal_sandwich(
+            reserve_in,
+            reserve_out,
+            pool.fee_bps,
+            swap.amount_in,
+            swap.min_amount_out,
+            max_front_in=cap,
+            budget=self.search_budget,
+        )
+
+    def _crowded(self, view: AgentView, victim: PoolTx, pool: Pool) -> bool:
+        """Whether another visible pending tx on the pool could land inside the sandwich."""
+        floor = effective_tip(victim, view.base_fee)
+        return any(
+            ptx.tx.to == pool.address
+            and ptx.hash != victim.hash
+            and ptx.sender != self.address
+            and effective_tip(ptx, view.base_fee) >= floor
+            for ptx in view.pending
+        )

@@ -1,0 +1,442 @@
+"""The trading venue of a simulation: tokens, constant-product pools and a reference price.
+
+``Market.deploy`` puts mock ERC-20 tokens, a ``PoolFactory`` and seeded pools on a chain. During
+the run the market keeps each pool's reserves current from the ``Sync`` logs of every block (no
+extra EVM calls) and moves each pool's external reference price by a seeded random walk, which
+arbitrageurs trade toward. Agents read the market; only transactions change the pools.
+An ``IntentBook`` variant can be deployed on the market's factory
+(``deploy_intent_book``); its off-chain ``IntentBoard`` is where intent makers post signed
+intents for solvers.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from eth_abi import decode, encode
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+
+from agentbed.agents.agent import TxIntent, derive_seed
+from agentbed.agents.market.amm_math import amount_out
+from agentbed.agents.market.intents import Intent, OnUnmetCondition, Pricing, intent_digest
+from agentbed.agents.market.mev import SYNC_TOPIC
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from agentbed.chain.node import Chain
+    from agentbed.chain.types import Block, Receipt
+
+MAX_UINT = 2**256 - 1
+SWAP_SELECTOR = function_signature_to_4byte_selector(
+    "swapExactIn(address,uint256,uint256,address,uint256)"
+)
+_SWAP_ARGS = ("address", "uint256", "uint256", "address", "uint256")
+_APPROVE = function_signature_to_4byte_selector("approve(address,uint256)")
+_MINT = function_signature_to_4byte_selector("mint(address,uint256)")
+SWAP_GAS = 120_000
+APPROVE_GAS = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class PoolSpec:
+    """A pool to create: its two token symbols, initial reserves and fee."""
+
+    token0: str
+    token1: str
+    reserve0: int
+    reserve1: int
+    fee_bps: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """A deployed pool. ``token0``/``token1`` follow the pool's own (address) order."""
+
+    address: str
+    token0: str
+    token1: str
+    symbol0: str
+    symbol1: str
+    fee_bps: int
+
+    def other(self, token: str) -> str:
+        """The pool's other token."""
+        return self.token1 if token == self.token0 else self.token0
+
+
+@dataclass(frozen=True, slots=True)
+class SwapCall:
+    """A decoded ``swapExactIn`` call."""
+
+    pool: str
+    token_in: str
+    amount_in: int
+    min_amount_out: int
+    to: str
+    deadline: int
+
+
+def swap_calldata(token_in: str, amount_in: int, min_out: int, to: str, deadline: int) -> bytes:
+    """Calldata of ``swapExactIn(tokenIn, amountIn, minAmountOut, to, deadline)``."""
+    return SWAP_SELECTOR + encode(_SWAP_ARGS, (token_in, amount_in, min_out, to, deadline))
+
+
+def approve_intent(token: str, spender: str) -> TxIntent:
+    """An unlimited ERC-20 ``approve`` of ``spender`` on ``token``."""
+    return TxIntent(
+        to=token,
+        data=_APPROVE + encode(("address", "uint256"), (spender, MAX_UINT)),
+        gas=APPROVE_GAS,
+        label="approve",
+    )
+
+
+def decode_swap(to: str | None, data: bytes) -> SwapCall | None:
+    """The swap a transaction makes, or None when it is not a well-formed ``swapExactIn``."""
+    if to is None or data[:4] != SWAP_SELECTOR:
+        return None
+    try:
+        token_in, amount_in, min_out, recipient, deadline = decode(_SWAP_ARGS, data[4:])
+    except Exception:  # eth_abi raises several types for malformed data; all mean "not a swap"
+        return None
+    return SwapCall(
+        to_checksum_address(to),
+        to_checksum_address(token_in),
+        amount_in,
+        min_out,
+        to_checksum_address(recipient),
+        deadline,
+    )
+
+
+class Market:
+    """Tokens, pools, live reserves and reference prices for one simulation.
+
+    Build it with ``Market.deploy``. Reference prices are token1 per token0 (the pool's
+    ``reserve1 / reserve0`` orientation) and follow a geometric random walk with per-block
+    volatility ``volatility``, seeded from the root seed.
+    """
+
+    def __init__(
+        self,
+        chain: Chain,
+        tokens: Mapping[str, str],
+        pools: Sequence[Pool],
+        *,
+        seed: int,
+        volatility: float,
+        factory: str | None = None,
+    ) -> None:
+        self.chain = chain
+        self.factory = factory
+        self.intent_board: IntentBoard | None = None
+        self.tokens = dict(tokens)
+        self.symbols = {address: symbol for symbol, address in tokens.items()}
+        self.pools = tuple(pools)
+        self.by_address = {p.address: p for p in self.pools}
+        self.volatility = volatility
+        self.reserves: dict[str, tuple[int, int]] = {}
+        for pool in self.pools:
+            raw = chain.call(pool.address, function_signature_to_4byte_selector("getReserves()"))
+            r0, r1 = decode(("uint256", "uint256"), raw)
+            self.reserves[pool.address] = (r0, r1)
+        self.reference: dict[str, float] = {
+            p.address: self.reserves[p.address][1] / self.reserves[p.address][0] for p in self.pools
+        }
+        self._walk = random.Random(derive_seed(seed, "reference-price"))
+
+    @classmethod
+    def deploy(
+        cls,
+        chain: Chain,
+        specs: Sequence[PoolSpec],
+        *,
+        seed: int = 0,
+        volatility: float = 0.0,
+        deployer: LocalAccount | None = None,
+    ) -> Market:
+        """Deploy a mock token per symbol, a factory and the pools with their liquidity."""
+        owner = deployer or chain.accounts[0]
+        symbols = sorted({s for spec in specs for s in (spec.token0, spec.token1)})
+        tokens = {
+            sym: str(chain.deploy("MockERC20", sym, sym, sender=owner).address) for sym in symbols
+        }
+        factory = chain.deploy("PoolFactory", sender=owner)
+        pools = []
+        for spec in specs:
+            if spec.token0 == spec.token1:
+                raise ValueError(f"pool {spec.token0}/{spec.token1}: the two tokens must differ")
+            chain.transact(
+                owner,
+                factory.functions.createPool(
+                    tokens[spec.token0], tokens[spec.token1], spec.fee_bps
+                ),
+                gas=min(4_000_000, chain.gas_limit),  # createPool uses ~1.5M
+            )
+            chain.mine()
+            address = factory.functions.getPool(
+                tokens[spec.token0], tokens[spec.token1], spec.fee_bps
+            ).call()
+            pool = chain.contract(address, "ConstantProductPool")
+            t0 = pool.functions.token0().call()
+            flip = t0 != tokens[spec.token0]
+            amount0, amount1 = (
+                (spec.reserve1, spec.reserve0) if flip else (spec.reserve0, spec.reserve1)
+            )
+            sym0, sym1 = (spec.token1, spec.token0) if flip else (spec.token0, spec.token1)
+            for sym, amount in ((sym0, amount0), (sym1, amount1)):
+                chain.transact(
+                    owner,
+                    to=tokens[sym],
+                    data=_MINT + encode(("address", "uint256"), (owner.address, amount)),
+                    gas=APPROVE_GAS * 2,
+                )
+                chain.transact(
+                    owner,
+                    to=tokens[sym],
+                    data=_APPROVE + encode(("address", "uint256"), (address, amount)),
+                    gas=APPROVE_GAS,
+                )
+            chain.transact(
+                owner,
+                pool.functions.addLiquidity(amount0, amount1, 0, owner.address, MAX_UINT),
+                gas=400_000,
+            )
+            chain.mine()
+            pools.append(Pool(str(address), tokens[sym0], tokens[sym1], sym0, sym1, spec.fee_bps))
+        return cls(
+            chain, tokens, pools, seed=seed, volatility=volatility, factory=str(factory.address)
+        )
+
+    # -- funding and approvals ------------------------------------------------------------------
+
+    def fund(
+        self, holders: Mapping[str, Mapping[str, int]], *, minter: LocalAccount | None = None
+    ) -> None:
+        """Mint tokens to agents before the run: ``{address: {symbol: amount}}``; mined at once."""
+        owner = minter or self.chain.accounts[0]
+        for holder, amounts in holders.items():
+            for symbol, amount in amounts.items():
+                if amount > 0:
+                    data = _MINT + encode(("address", "uint256"), (holder, amount))
+                    self.chain.transact(
+                        owner, to=self.tokens[symbol], data=data, gas=APPROVE_GAS * 2
+                    )
+        self.chain.mine()
+
+    def approvals(self, spenders: Sequence[str] | None = None) -> tuple[TxIntent, ...]:
+        """Unlimited approvals of every token to each spender (default: every pool)."""
+        targets = list(spenders) if spenders is not None else [p.address for p in self.pools]
+        return tuple(approve_intent(token, s) for s in targets for token in self.tokens.values())
+
+    def deploy_intent_book(
+        self,
+        pricing: Pricing = Pricing.PAY_AS_FILLED,
+        on_unmet: OnUnmetCondition = OnUnmetCondition.SKIP,
+        share_bps: int = 0,
+        *,
+        deployer: LocalAccount | None = None,
+    ) -> str:
+        """Deploy an ``IntentBook`` variant on the market's factory; open its ``intent_board``.
+
+        Mined at once (before a run). Makers approve the book with
+        ``approvals([market.intent_board.book])``.
+
+        Raises:
+            ValueError: the market does not know its pool factory (built without ``factory``).
+        """
+        if self.factory is None:
+            raise ValueError("the market has no pool factory: build it with Market.deploy")
+        owner = deployer or self.chain.accounts[0]
+        book = self.chain.deploy(
+            "IntentBook", self.factory, int(pricing), int(on_unmet), share_bps, sender=owner
+        )
+        address = str(book.address)
+        self.intent_board = IntentBoard(address, self.chain.chain_id, pricing, on_unmet, share_bps)
+        return address
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def reserves_for(self, pool: Pool, token_in: str) -> tuple[int, int]:
+        """(reserve of ``token_in``, reserve of the other token) as of the last block."""
+        r0, r1 = self.reserves[pool.address]
+        return (r0, r1) if token_in == pool.token0 else (r1, r0)
+
+    def quote(self, pool: Pool, token_in: str, amount_in: int) -> int:
+        """Output of swapping ``amount_in`` at the last block's reserves (exact pool math)."""
+        r_in, r_out = self.reserves_for(pool, token_in)
+        return amount_out(amount_in, r_in, r_out, pool.fee_bps)
+
+    def reference_prices(self, numeraire: str) -> dict[str, float]:
+        """Reference price, in units of token ``numeraire`` (an address), of every token
+        reachable from it through the pools (walking each pool's reference price)."""
+        prices: dict[str, float] = {numeraire: 1.0}
+        changed = True
+        while changed:
+            changed = False
+            for pool in self.pools:
+                ref = self.reference[pool.address]  # token1 per token0
+                if pool.token1 in prices and pool.token0 not in prices:
+                    prices[pool.token0] = ref * prices[pool.token1]
+                    changed = True
+                elif pool.token0 in prices and pool.token1 not in prices:
+                    prices[pool.token1] = prices[pool.token0] / ref
+                    changed = True
+        return prices
+
+    def price(self, pool: Pool) -> float:
+        """The pool's marginal price, token1 per token0."""
+        r0, r1 = self.reserves[pool.address]
+        return r1 / r0
+
+    def swap(
+        self,
+        pool: Pool,
+        token_in: str,
+        amount_in: int,
+        min_out: int,
+        to: str,
+        *,
+        tip: int,
+        label: str = "trade",
+        deadline: int = MAX_UINT,
+        **meta: object,
+    ) -> TxIntent:
+        """A ``swapExactIn`` transaction intent on ``pool``."""
+        return TxIntent(
+            to=pool.address,
+            data=swap_calldata(token_in, amount_in, min_out, to, deadline),
+            gas=SWAP_GAS,
+            tip=tip,
+            label=label,
+            meta=meta,
+        )
+
+    # -- updating --------------------------------------------------------------------------------
+
+    def on_block(self, block: Block, receipts: Sequence[Receipt]) -> None:
+        """Take the reserves from the block's ``Sync`` logs and step the reference prices."""
+        for receipt in receipts:
+            for log in receipt.logs:
+                if log.address in self.by_address and log.topics and log.topics[0] == SYNC_TOPIC:
+                    self.reserves[log.address] = decode(("uint256", "uint256"), log.data)
+        if self.intent_board is not None:
+            self.intent_board.on_block(receipts)
+        if self.volatility > 0:
+            for pool in self.pools:
+                self.reference[pool.address] *= math.exp(self._walk.gauss(0.0, self.volatility))
+
+
+# -- the off-chain order board of an intent book ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PostedIntent:
+    """A signed intent on the board.
+
+    Attributes:
+        intent: What the maker signed.
+        signature: The maker's 65-byte EIP-712 signature.
+        digest: The intent's EIP-712 digest (its id in the book's events).
+        posted_ms: Simulated time it was posted.
+    """
+
+    intent: Intent
+    signature: bytes
+    digest: bytes
+    posted_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class IntentFill:
+    """An ``IntentFilled`` event of the board's book."""
+
+    digest: bytes
+    maker: str
+    solver: str
+    sell_token: str
+    buy_token: str
+    sell_amount: int
+    buy_amount: int
+    solver_reward: int
+    block_number: int
+    tx_hash: bytes
+
+
+class IntentBoard:
+    """Where makers publish signed intents for one ``IntentBook`` and solvers read them.
+
+    Off-chain and public: anything posted is visible to every solver. The board learns which
+    intents are gone from the book's ``IntentFilled`` and ``IntentCancelled`` logs (the market
+    forwards each block's receipts), and ``open`` leaves out those and the expired ones.
+
+    Args:
+        book: The book's address (the EIP-712 verifying contract).
+        chain_id: The chain's id (part of the EIP-712 domain).
+        pricing: The book's pricing variant (solvers plan for it).
+        on_unmet: What the book does with an unmet condition.
+        share_bps: The solver's share of makers' surplus.
+    """
+
+    def __init__(
+        self,
+        book: str,
+        chain_id: int,
+        pricing: Pricing,
+        on_unmet: OnUnmetCondition,
+        share_bps: int,
+    ) -> None:
+        self.book = book
+        self.chain_id = chain_id
+        self.pricing = pricing
+        self.on_unmet = on_unmet
+        self.share_bps = share_bps
+        self.posted: dict[bytes, PostedIntent] = {}
+        self.fills: dict[bytes, IntentFill] = {}
+        self._used: set[tuple[str, int]] = set()
+
+    def post(self, intent: Intent, signature: bytes, *, now_ms: int = 0) -> bytes:
+        """Publish a signed intent; return its digest."""
+        digest = intent_digest(intent, chain_id=self.chain_id, verifying_contract=self.book)
+        self.posted.setdefault(digest, PostedIntent(intent, signature, digest, now_ms))
+        return digest
+
+    def open(self, now: int) -> tuple[PostedIntent, ...]:
+        """Intents still settleable at block timestamp ``now`` (seconds), in posting order."""
+        return tuple(
+            p
+            for p in self.posted.values()
+            if p.intent.deadline >= now and (p.intent.maker, p.intent.nonce) not in self._used
+        )
+
+    def on_block(self, receipts: Sequence[Receipt]) -> None:
+        """Record the fills and cancellations of the book in one block's receipts."""
+        for receipt in receipts:
+            for log in receipt.logs:
+                if log.address != self.book or log.event is None:
+                    continue
+                args = log.event.args
+                if log.event.name == "IntentFilled":
+                    digest = bytes(args["intentHash"])
+                    posted = self.posted.get(digest)
+                    if posted is not None:
+                        self._used.add((posted.intent.maker, posted.intent.nonce))
+                    self.fills[digest] = IntentFill(
+                        digest,
+                        str(args["maker"]),
+                        str(args["solver"]),
+                        str(args["sellToken"]),
+                        str(args["buyToken"]),
+                        int(args["sellAmount"]),
+                        int(args["buyAmount"]),
+                        int(args["solverReward"]),
+                        log.block_number,
+                        log.tx_hash,
+                    )
+                elif log.event.name == "IntentCancelled":
+                    self._used.add((str(args["maker"]), int(args["nonce"])))
