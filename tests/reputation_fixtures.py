@@ -1,8 +1,8 @@
 """Fixtures for tests that deploy ``contracts/Reputation.sol`` (a pytest plugin, see conftest).
 
 Shared by ``tests/contracts/test_reputation.py`` (the contract's behaviour) and
-``tests/test_agents_reputation.py`` (the off-chain verifier against the contract). The roles are
-fixed account positions, so the two suites agree on who is who.
+``tests/agents/economy/test_reputation_offchain.py`` (the off-chain verifier against the
+contract). The roles are fixed account positions, so the two suites agree on who is who.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from txkit import tx_helpers
 
 from agentbed.chain.node import Chain
 
 ROOT = Path(__file__).resolve().parents[1]
 GAS = 1_000_000
+_, ok, _ = tx_helpers(GAS)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +59,5 @@ def reputation(
 ) -> Any:
     """A Reputation whose admin is ``admin``, with ``issuer`` registered as an issuer."""
     rep = chain.deploy(reputation_artifact, admin.address, sender=admin)
-    call = rep.functions.registerIssuer(issuer.address)
-    rec = chain.receipt(chain.transact(admin, call, gas=GAS))
-    assert rec.status == 1, rec.revert_reason
+    ok(chain, admin, rep.functions.registerIssuer(issuer.address))
     return rep

@@ -10,9 +10,9 @@ import pytest
 from eth.vm.forks.london.headers import calculate_expected_base_fee_per_gas
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.state import PragueTransactionExecutor
-from helpers_tx import CHAIN_ID, make_tx, sign
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rawtxkit import CHAIN_ID, make_tx, sign
 
 from agentbed.chain.fees import (
     INITIAL_BASE_FEE,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers_tx import (
+from rawtxkit import (
     CHAIN_ID,
     GWEI,
     FakeState,

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from helpers_tx import GWEI, FakeState, address, make_tx, pool_snapshot
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from rawtxkit import GWEI, FakeState, address, make_tx, pool_snapshot
 
 from agentbed.chain.errors import (
     AlreadyKnown,

@@ -6,7 +6,7 @@ import pytest
 import rlp
 from eth_account import Account
 from eth_utils import keccak
-from helpers_tx import CHAIN_ID, GWEI, TO, account, sign
+from rawtxkit import CHAIN_ID, GWEI, TO, account, sign
 
 from agentbed.chain.errors import (
     InvalidChainId,

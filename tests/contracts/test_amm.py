@@ -15,7 +15,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from txhelpers import events, tx_helpers
+from txkit import events, tx_helpers
 
 from agentbed.chain.node import Chain
 

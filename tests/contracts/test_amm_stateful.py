@@ -25,7 +25,15 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from txhelpers import run_counted_machine, snapshot_machine, view
+from txkit import (
+    assert_ok,
+    assert_reverted,
+    events,
+    run_counted_machine,
+    snapshot_machine,
+    tx_helpers,
+    view,
+)
 
 from agentbed.chain.node import Chain
 from agentbed.chain.types import Receipt
@@ -36,6 +44,7 @@ FAR = 2**63
 FEE = 30
 MINIMUM = 1000
 N_AGENTS = 3
+send, ok, _ = tx_helpers(GAS)
 
 agents = st.integers(0, N_AGENTS - 1)
 amounts = st.one_of(
@@ -91,21 +100,14 @@ def make_machine(env: Env, steps_run: list[int]) -> type[RuleBasedStateMachine]:
         def _send(self, sender: LocalAccount, call: Any) -> Receipt:
             # Each rule calls the pool exactly once; donations' mints are not counted.
             self.steps += call.address == pool.address
-            return chain.receipt(chain.transact(sender, call, gas=GAS))
+            return send(chain, sender, call)
 
         def _expect(self, rec: Receipt, reason: str | None, *pool_events: tuple) -> None:
             if reason is not None:
-                assert rec.status == 0
-                assert rec.revert_reason == reason
+                assert_reverted(rec, reason)
                 return
-            assert rec.status == 1, rec.revert_reason
-            got = [
-                (log.event.name, log.event.args)
-                for log in rec.logs
-                if log.event is not None
-                and log.address == pool.address
-                and log.event.name not in ("Transfer",)
-            ]
+            assert_ok(rec)
+            got = [(name, args) for name, args in events(rec, pool) if name != "Transfer"]
             assert got == list(pool_events)
 
         @staticmethod
@@ -288,7 +290,7 @@ def _deploy(chain: Chain, deploy: Any, accounts: tuple[LocalAccount, ...]) -> En
                 token.functions.mint(acct.address, FUNDS),
                 token.functions.approve(pool.address, 2**256 - 1),
             ):
-                assert chain.receipt(chain.transact(acct, call, gas=GAS)).status == 1
+                ok(chain, acct, call)
     return Env(chain, tokens, pool, agents_, donor)
 
 

@@ -20,12 +20,11 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from txhelpers import tx_helpers
+from txkit import events, tx_helpers
 
 from agentbed.chain.compiler import compile_files
 from agentbed.chain.errors import ExecutionReverted
 from agentbed.chain.node import Chain
-from agentbed.chain.types import Receipt
 
 ROOT = Path(__file__).resolve().parents[2]
 CURRENCY_SOURCES = (
@@ -134,23 +133,7 @@ def roles_of(accounts: tuple[LocalAccount, ...]) -> Roles:
     return Roles(*accounts[:5])
 
 
-send, ok, _ = tx_helpers(GAS)
-
-
-def reverts(chain: Chain, sender: LocalAccount, call: Any) -> str | None:
-    """Send ``call``, check it is mined with status 0, and return the decoded revert reason."""
-    rec = send(chain, sender, call)
-    assert rec.status == 0, "expected a revert"
-    return rec.revert_reason
-
-
-def events(rec: Receipt) -> list[tuple[str, dict[str, Any]]]:
-    """(name, args) of every decoded log, in order."""
-    out = []
-    for log in rec.logs:
-        assert log.event is not None, "undecoded log"
-        out.append((log.event.name, dict(log.event.args)))
-    return out
+send, ok, reverts = tx_helpers(GAS)
 
 
 def deploy_currency(

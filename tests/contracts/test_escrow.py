@@ -17,6 +17,7 @@ import pytest
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
+from txkit import events, tx_helpers
 
 from agentbed.chain.compiler import compile_files
 from agentbed.chain.errors import ExecutionReverted
@@ -58,6 +59,8 @@ SCHEMA_NAMES[NO_SHOW] = "no-show"
 REENTRANT_CALL = "ReentrancyGuardReentrantCall()"
 REENTRANT_SELECTOR = keccak(text="ReentrancyGuardReentrantCall()")[:4]
 
+send, ok, reverts = tx_helpers(GAS)
+
 
 # ---------------------------------------------------------------------------------------------
 # set-up
@@ -85,18 +88,13 @@ class World:
     policy: int = REFUND_BOTH
 
     def send(self, account: Any, call: Any) -> Receipt:
-        return self.chain.receipt(self.chain.transact(account, call, gas=GAS))
+        return send(self.chain, account, call)
 
     def ok(self, account: Any, call: Any) -> Receipt:
-        rec = self.send(account, call)
-        assert rec.status == 1, rec.revert_reason
-        return rec
+        return ok(self.chain, account, call)
 
-    def fails(self, account: Any, call: Any, reason: str) -> Receipt:
-        rec = self.send(account, call)
-        assert rec.status == 0
-        assert rec.revert_reason == reason
-        return rec
+    def fails(self, account: Any, call: Any, reason: str) -> str:
+        return reverts(self.chain, account, call, reason)
 
     def now(self) -> int:
         return self.chain.head.timestamp
@@ -172,12 +170,7 @@ class World:
         return {k: after[k] - before[k] for k in after if after[k] != before[k]}
 
     def events(self, rec: Receipt, name: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-        mine = [
-            log.event
-            for log in rec.logs
-            if log.event is not None and same(log.address, self.escrow.address)
-        ]
-        return [(e.name, e.args) for e in mine if name is None or e.name == name]
+        return events(rec, self.escrow, name=name)
 
     def attestations(self) -> list[tuple[str, str]]:
         """``(subject, schema name)`` recorded in MockReputation, checking the other fields."""
@@ -1060,20 +1053,21 @@ def test_reentering_rule_while_paid_as_arbitrator_fails(attack: Attack):
 # ---------------------------------------------------------------------------------------------
 
 
-def _real_artifacts() -> Any:
-    staking, reputation = ROOT / "contracts" / "Staking.sol", ROOT / "contracts" / "Reputation.sol"
-    if not (staking.exists() and reputation.exists()):
-        pytest.skip("contracts/Staking.sol or contracts/Reputation.sol is not there yet")
-    return compile_files([*SOURCES, staking, reputation], root=ROOT)
+REAL_SOURCES = [ROOT / "contracts" / "Staking.sol", ROOT / "contracts" / "Reputation.sol"]
 
 
-def test_integration_with_real_staking_and_reputation(chain: Chain):
-    artifacts = _real_artifacts()
+@pytest.fixture(scope="session")
+def real_artifacts() -> Any:
+    """The escrow's sources with the real Staking and Reputation instead of the mocks."""
+    return compile_files([*SOURCES, *REAL_SOURCES], root=ROOT)
+
+
+def test_integration_with_real_staking_and_reputation(chain: Chain, real_artifacts: Any):
     deployer, proposer, counterparty, arbitrator, stranger = chain.accounts[:5]
     sink = SINK
 
     def deploy(name: str, *args: Any) -> Any:
-        return chain.deploy(artifacts.get(name), *args)
+        return chain.deploy(real_artifacts.get(name), *args)
 
     token = deploy("MockERC20", "Agent", "AGT")
     staking = deploy("Staking", token.address, 7 * 86_400, sink, deployer.address)
@@ -1147,11 +1141,6 @@ def test_integration_with_real_staking_and_reputation(chain: Chain):
 
 TERMINAL_PATHS = ["release", "timeout", "rule", "arbitratorTimeout"]
 OUT_OF_GAS = "EscrowAttestationOutOfGas({id})"
-
-
-@pytest.fixture(scope="session")
-def real_artifacts() -> Any:
-    return _real_artifacts()
 
 
 def build_real_world(chain: Chain, artifacts: Any, *, policy: int) -> World:
@@ -1332,7 +1321,7 @@ def probe(
     """Send the terminal ``call`` with ``gas`` on a snapshot and report what it did."""
     snapshot = world.chain.snapshot()
     try:
-        rec = world.chain.receipt(world.chain.transact(caller, call, gas=gas))
+        rec = send(world.chain, caller, call, gas=gas)
         done = all(recorded(world, agreement_id, records))
         return Probe(rec.status, rec.revert_reason, done)
     finally:

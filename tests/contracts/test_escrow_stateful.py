@@ -34,6 +34,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from txkit import tx_helpers
 
 from agentbed.chain.compiler import compile_files
 from agentbed.chain.node import Chain
@@ -48,6 +49,8 @@ SOURCES = [
 GAS, DEPLOY_GAS = 1_500_000, 6_000_000
 MIN_STAKE, STAKE, SLASH, WINDOW = 500, 1_000, 400, 120
 FUNDS = 10**12
+
+_, ok, reverts = tx_helpers(GAS)
 SINK = to_checksum_address("0x000000000000000000000000000000000000511c")
 REFUND_BOTH, SLASH_BOTH = 0, 1
 N_ACTORS = 5
@@ -106,9 +109,6 @@ def deployments(testbed_base_chain: Chain) -> Iterator[dict[int, Deployment]]:
     def deploy(name: str, *args: Any) -> Any:
         return chain.deploy(artifacts.get(name), *args, gas=DEPLOY_GAS)
 
-    def ok(account: Any, call: Any) -> None:
-        assert chain.receipt(chain.transact(account, call, gas=GAS)).status == 1
-
     try:
         out = {}
         deployer, actors = chain.accounts[0], chain.accounts[1 : 1 + N_ACTORS]
@@ -127,13 +127,13 @@ def deployments(testbed_base_chain: Chain) -> Iterator[dict[int, Deployment]]:
                 SINK,
                 0,  # no grace period
             )
-            ok(deployer, reputation.functions.registerIssuer(escrow.address))
+            ok(chain, deployer, reputation.functions.registerIssuer(escrow.address))
             for i, actor in enumerate(actors):
                 # the last actor is never eligible as arbitrator
                 stake = STAKE if i < N_ACTORS - 1 else MIN_STAKE - 1
-                ok(deployer, staking.functions.setStake(actor.address, stake))
-                ok(deployer, token.functions.mint(actor.address, FUNDS))
-                ok(actor, token.functions.approve(escrow.address, 2**256 - 1))
+                ok(chain, deployer, staking.functions.setStake(actor.address, stake))
+                ok(chain, deployer, token.functions.mint(actor.address, FUNDS))
+                ok(chain, actor, token.functions.approve(escrow.address, 2**256 - 1))
             out[policy] = Deployment(chain, token, staking, reputation, escrow, policy)
         yield out
     finally:
@@ -181,14 +181,10 @@ class EscrowMachine(RuleBasedStateMachine):
     def send(self, caller: str, call: Any, gap: int, expected_error: str | None) -> int:
         """Send ``call`` in a block ``gap`` seconds after the head; check the predicted outcome."""
         ts = self.chain.head.timestamp + gap
-        self.chain.set_next_block_time(ts * 1000)
-        rec = self.chain.receipt(self.chain.transact(self.actors[caller], call, gas=GAS))
         if expected_error is None:
-            assert rec.status == 1, rec.revert_reason
+            ok(self.chain, self.actors[caller], call, at=ts)
         else:
-            assert rec.status == 0
-            assert rec.revert_reason is not None
-            assert rec.revert_reason.split("(")[0] == expected_error, rec.revert_reason
+            reverts(self.chain, self.actors[caller], call, error=expected_error, at=ts)
         return ts
 
     def pay(self, to: str, amount: int) -> None:

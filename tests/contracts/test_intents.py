@@ -25,7 +25,7 @@ from eth_abi import decode
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from txhelpers import events, tx_helpers
+from txkit import events, tx_helpers
 
 from agentbed.agents.economy.reputation import SECP256K1_N
 from agentbed.agents.market.intents import (

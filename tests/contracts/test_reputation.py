@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
-from txhelpers import tx_helpers
+from txkit import events, tx_helpers
 
 from agentbed.agents.economy.reputation import (
     SECP256K1_N,
@@ -29,7 +29,6 @@ from agentbed.agents.economy.reputation import (
     typed_data,
 )
 from agentbed.chain.node import Chain
-from agentbed.chain.types import Receipt
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = schema_id("escrow.completed")
@@ -107,22 +106,7 @@ def sign(chain: Chain, rep: Any, account: LocalAccount, att: Attestation) -> byt
     return sign_attestation(account, att, chain_id=chain.chain_id, verifying_contract=rep.address)
 
 
-send, ok, _ = tx_helpers(GAS)
-
-
-def reverts(chain: Chain, account: LocalAccount, call: Any) -> str:
-    rec = send(chain, account, call)
-    assert rec.status == 0
-    assert rec.revert_reason is not None
-    return rec.revert_reason
-
-
-def events(rec: Receipt) -> list[tuple[str, dict[str, Any]]]:
-    out = []
-    for log in rec.logs:
-        assert log.event is not None
-        out.append((log.event.name, log.event.args))
-    return out
+send, ok, reverts = tx_helpers(GAS)
 
 
 def attested(att: Attestation) -> tuple[str, dict[str, Any]]:

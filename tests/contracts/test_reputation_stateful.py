@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -29,6 +28,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from txkit import assert_ok, assert_reverted, tx_helpers
 
 from agentbed.agents.economy.reputation import Attestation, schema_id, sign_attestation
 from agentbed.chain.node import Chain
@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 GAS = 1_000_000
 PROBE_GAS = 20_000_000
 SCHEMAS = (schema_id("escrow.completed"), schema_id("escrow.defaulted"))
+send = tx_helpers(GAS).send
 
 PROBE_SOURCE = """// SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
@@ -102,11 +103,6 @@ def test_score_matches_the_model_of_valid_attestations(chain: Chain, tmp_path: P
     rep = chain.deploy(artifacts.get("Reputation"), admin.address, sender=admin)
     probe = chain.deploy(artifacts.get("ReputationProbe"), sender=admin)
 
-    def send(account: LocalAccount, call: Any, *, at: int | None = None, gas: int = GAS) -> Any:
-        if at is not None:
-            chain.set_next_block_time(at * 1000)
-        return chain.receipt(chain.transact(account, call, gas=gas))
-
     attest_args = {
         "who": st.integers(0, len(issuers) - 1),
         "about": st.integers(0, len(subjects) - 1),
@@ -136,10 +132,9 @@ def test_score_matches_the_model_of_valid_attestations(chain: Chain, tmp_path: P
 
         def check(self, rec: Any, expected_error: str | None) -> None:
             if expected_error is None:
-                assert rec.status == 1, rec.revert_reason
+                assert_ok(rec)
             else:
-                assert rec.status == 0
-                assert rec.revert_reason == expected_error
+                assert_reverted(rec, expected_error)
 
         def valid_at(self, record: Record, now: int) -> bool:
             return (
@@ -201,7 +196,7 @@ def test_score_matches_the_model_of_valid_attestations(chain: Chain, tmp_path: P
                 error = f"ReputationExpired(0x{uid.hex()}, {expiry})"
             else:
                 error = None
-            self.check(send(sender, call, at=at), error)
+            self.check(send(chain, sender, call, at=at), error)
             if error is None:
                 self.records[uid] = Record(issuer.address, att.subject, schema, value, expiry)
 
@@ -230,7 +225,7 @@ def test_score_matches_the_model_of_valid_attestations(chain: Chain, tmp_path: P
                 error = f"ReputationAlreadyRevoked(0x{uid.hex()})"
             else:
                 error = None
-            self.check(send(caller, rep.functions.revoke(uid)), error)
+            self.check(send(chain, caller, rep.functions.revoke(uid)), error)
             if error is None and record is not None:
                 self.records[uid] = replace(record, revoked=True)
 
@@ -247,13 +242,13 @@ def test_score_matches_the_model_of_valid_attestations(chain: Chain, tmp_path: P
         def register(self, who: int) -> None:
             address = issuers[who].address
             error = f"ReputationIssuerUnchanged({address})" if address in self.registered else None
-            self.check(send(admin, rep.functions.registerIssuer(address)), error)
+            self.check(send(chain, admin, rep.functions.registerIssuer(address)), error)
             self.registered.add(address)
 
         def remove(self, who: int) -> None:
             address = issuers[who].address
             error = None if address in self.registered else f"ReputationIssuerUnchanged({address})"
-            self.check(send(admin, rep.functions.removeIssuer(address)), error)
+            self.check(send(chain, admin, rep.functions.removeIssuer(address)), error)
             self.registered.discard(address)
 
         @rule(
@@ -287,7 +282,7 @@ def test_score_matches_the_model_of_valid_attestations(chain: Chain, tmp_path: P
                 uids,
                 [i.address for i in issuers],
             )
-            rec = send(admin, call, gas=PROBE_GAS)
+            rec = send(chain, admin, call, gas=PROBE_GAS)
             assert rec.status == 1, rec.revert_reason
             now = chain.block(rec.block_number).timestamp
             seen_scores = seen_uids = seen_issuers = 0

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
-from txhelpers import events, tx_helpers
+from txkit import events, tx_helpers
 
 from agentbed.chain.node import Chain
 from agentbed.chain.types import Receipt

@@ -24,7 +24,15 @@ from hypothesis.stateful import (
     precondition,
     rule,
 )
-from txhelpers import run_counted_machine, snapshot_machine, view
+from txkit import (
+    assert_ok,
+    assert_reverted,
+    events,
+    run_counted_machine,
+    snapshot_machine,
+    tx_helpers,
+    view,
+)
 
 from agentbed.chain.node import Chain
 from agentbed.chain.types import Receipt
@@ -36,6 +44,7 @@ FUNDS = 10**6
 REASON = keccak(text="stateful")
 SLASHER_ROLE = keccak(text="SLASHER_ROLE")
 N_STAKERS = 3
+send, ok, _ = tx_helpers(GAS)
 
 stakers = st.integers(0, N_STAKERS - 1)
 amounts = st.one_of(st.integers(0, 300), st.sampled_from([1, 1_000, 10_000]))
@@ -94,23 +103,16 @@ def make_machine(env: Env, steps_run: list[int]) -> type[RuleBasedStateMachine]:
         def _send(self, sender: LocalAccount, call: Any, gap: int = 1) -> tuple[Receipt, int]:
             """Mine ``call`` in a block ``gap`` seconds after the head; return (receipt, time)."""
             timestamp = chain.head.timestamp + gap
-            chain.set_next_block_time(timestamp * 1000)
-            rec = chain.receipt(chain.transact(sender, call, gas=GAS))
+            rec = send(chain, sender, call, at=timestamp)
             assert chain.block(rec.block_number).timestamp == timestamp
             return rec, timestamp
 
         def _expect(self, rec: Receipt, reason: str | None, *staking_events: tuple) -> None:
             if reason is not None:
-                assert rec.status == 0
-                assert rec.revert_reason == reason
+                assert_reverted(rec, reason)
                 return
-            assert rec.status == 1, rec.revert_reason
-            got = [
-                (log.event.name, log.event.args)
-                for log in rec.logs
-                if log.event is not None and log.address == staking.address
-            ]
-            assert got == list(staking_events)
+            assert_ok(rec)
+            assert events(rec, staking) == list(staking_events)
 
         def _pick(self, i: int, focus: bool, wanted: Any) -> int:
             """Staker ``i``, or with ``focus`` the i-th (cyclically) of those ``wanted`` accepts."""
@@ -256,7 +258,7 @@ def _deploy(chain: Chain, deploy: Any, accounts: tuple[LocalAccount, ...]) -> En
         setup.append((acct, token.functions.mint(acct.address, FUNDS)))
         setup.append((acct, token.functions.approve(staking.address, 2**256 - 1)))
     for sender, call in setup:
-        assert chain.receipt(chain.transact(sender, call, gas=GAS)).status == 1
+        ok(chain, sender, call)
     return Env(chain, token, staking, slasher, stakers_)
 
 

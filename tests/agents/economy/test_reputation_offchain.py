@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from txkit import tx_helpers
 
 from agentbed.agents.economy.reputation import (
     SECP256K1_N,
@@ -26,11 +27,7 @@ from agentbed.chain.node import Chain
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMA = schema_id("escrow.completed")
 GAS = 1_000_000
-
-
-def ok(chain: Chain, account: LocalAccount, call: Any) -> None:
-    rec = chain.receipt(chain.transact(account, call, gas=GAS))
-    assert rec.status == 1, rec.revert_reason
+_, ok, _ = tx_helpers(GAS)
 
 
 def make(issuer: LocalAccount, subject: LocalAccount, **fields: Any) -> Attestation:

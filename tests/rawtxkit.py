@@ -1,8 +1,11 @@
-"""Signing helpers and a fake account state for the txcodec / fees / mempool tests.
+"""Raw signed transactions, a fake state and pool snapshots for the transaction-layer unit tests.
 
-Transactions are signed with ``eth_account`` (the reference implementation) from
-deterministic keys ``0x00..0i`` and decoded with :func:`agentbed.chain.txcodec.decode_transaction`,
-so the mempool tests run on exactly the records the chain would give them.
+The txcodec, fees and mempool tests work below the chain: transactions are signed with
+``eth_account`` (the reference implementation) from deterministic keys ``0x00..0i`` and decoded
+with :func:`agentbed.chain.txcodec.decode_transaction`, so the mempool tests run on exactly the
+records the chain would give them, against a dict-backed state instead of a backend.
+
+Tests that drive contracts on a running chain (send, ``ok``, ``reverts``, events) use ``txkit``.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ def account(i: int) -> LocalAccount:
 
 
 def address(i: int) -> Address:
+    """Address of :func:`account` ``i``."""
     return account(i).address
 
 
