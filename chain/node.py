@@ -26,8 +26,8 @@ from eth_utils import keccak, to_checksum_address
 from eth_utils.abi import collapse_if_tuple
 
 from agentbed.chain.abi import AbiRegistry
-from agentbed.chain.backend import PyEVMBackend, SealedBlock
-from agentbed.chain.builder import BlockBuilder, BuildResult, IncludedTx
+from agentbed.chain.backend import PyEVMBackend
+from agentbed.chain.builder import BlockBuilder, BuildResult
 from agentbed.chain.clock import SimClock
 from agentbed.chain.errors import (
     BundleRejected,
@@ -47,6 +47,7 @@ from agentbed.chain.interfaces import HeadInfo, LatencyModel, OrderingPolicy, Po
 from agentbed.chain.latency import ConstantLatency, visible_txs
 from agentbed.chain.mempool import Mempool
 from agentbed.chain.ordering import PriorityFeePolicy
+from agentbed.chain.records import block_receipts, block_record
 from agentbed.chain.txcodec import decode_transaction
 from agentbed.chain.types import Address, Block, Bundle, Log, PoolTx, Receipt, Transaction, TxFate
 
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     from web3 import Web3
     from web3.contract import Contract
 
-    from agentbed.chain.compiler import Artifact
+    from agentbed.chain.compiler import Artifact, Project
 
 BlockListener = Callable[[Block, tuple[Receipt, ...], tuple[Transaction, ...]], None]
 
@@ -99,7 +100,10 @@ class Chain:
         pool_config: Mempool limits (geth's defaults).
         coinbase: Fee recipient of built blocks.
         alloc: Extra genesis balances ``{address: wei}``.
-        project_root: Where ``deploy("Name")`` finds ``contracts/`` (default: discovered).
+        project_root: A directory in the project whose contracts ``deploy("Name")`` finds (the
+            nearest ``pyproject.toml`` with a ``[tool.agentbed]`` table above it; none there is
+            an error). Default: the project above the current directory, or, outside any
+            project, agentbed's own contracts.
     """
 
     def __init__(
@@ -148,7 +152,11 @@ class Chain:
         self.coinbase: Address = to_checksum_address(coinbase)
         self.abi = AbiRegistry()
         self._project_root = project_root
+        self._project: Project | None = None
         self._artifacts: Any = None
+        # "deploy" libraries already on chain: path:Name -> (address, keccak of its code), so a
+        # revert that removed one (or put other code there) is noticed and it is deployed again.
+        self._libraries: dict[str, tuple[Address, bytes]] = {}
         self._keys = {a.address: a for a in self.accounts}
         self._builder = BlockBuilder()
         self._bundles: list[Bundle] = []
@@ -157,7 +165,7 @@ class Chain:
         self._snapshots: dict[int, _Snapshot] = {}
         self._next_snapshot = 1
         self._w3: Web3 | None = None
-        genesis_block = _block_record(self.backend.head(), genesis_ms, (), "genesis")
+        genesis_block = block_record(self.backend.head(), genesis_ms, (), "genesis")
         self._blocks: list[Block] = [genesis_block]
         self._block_receipts: list[tuple[Receipt, ...]] = [()]
         self._tx_index: dict[bytes, tuple[int, int]] = {}
@@ -192,6 +200,22 @@ class Chain:
 
     def head_info(self) -> HeadInfo:
         return HeadInfo(block_gas_limit=self.gas_limit, base_fee=self.base_fee)
+
+    @property
+    def backend_name(self) -> str:
+        """Name of the execution backend (e.g. ``"py-evm"``), for client version strings."""
+        return self.backend.name
+
+    def advance_clock_to(self, timestamp_ms: int) -> int:
+        """Move the simulated clock forward to ``timestamp_ms``; return the new time.
+
+        Pending transactions become visible to observers as the clock passes their latency;
+        the next block is sealed no earlier than the new time.
+
+        Raises:
+            ValueError: ``timestamp_ms`` is before the clock's now (time never goes backwards).
+        """
+        return self.clock.advance_to(timestamp_ms)
 
     def _prev_randao(self, number: int) -> bytes:
         return keccak(
@@ -335,8 +359,13 @@ class Chain:
             timestamp=self._next_timestamp(self._next_block_ms()), coinbase=self.coinbase
         )
         results, failure = self._builder.simulate_bundle(session, bundle)
-        receipts = self._receipts_for(
-            results, session.number, b"\x00" * 32, self._next_block_ms(), session.base_fee
+        receipts = block_receipts(
+            results,
+            number=session.number,
+            block_hash=b"\x00" * 32,
+            block_ms=self._next_block_ms(),
+            base_fee=session.base_fee,
+            abi=self.abi,
         )
         return receipts, failure
 
@@ -422,6 +451,14 @@ class Chain:
         # intervals consecutive blocks get consecutive seconds.
         return max(block_ms // 1000, self.head.timestamp + 1)
 
+    def next_block_timestamp(self) -> int:
+        """Header timestamp (seconds) the next mined block will get, if mined now.
+
+        Follows the clock, the block interval and :meth:`set_next_block_time`; reading it
+        changes nothing.
+        """
+        return self._next_timestamp(self._next_block_ms())
+
     def mine(self, n: int = 1) -> tuple[Block, ...]:
         """Build and seal ``n`` blocks, each one block interval after the previous."""
         if n < 0:
@@ -447,10 +484,15 @@ class Chain:
             rng=self._policy_rng(number),
         )
         sealed = session.seal(mix_hash=self._prev_randao(number))
-        receipts = self._receipts_for(
-            build.included, number, sealed.hash, block_ms, sealed.base_fee
+        receipts = block_receipts(
+            build.included,
+            number=number,
+            block_hash=sealed.hash,
+            block_ms=block_ms,
+            base_fee=sealed.base_fee,
+            abi=self.abi,
         )
-        block = _block_record(sealed, block_ms, build.included, policy.name, build.bundles)
+        block = block_record(sealed, block_ms, build.included, policy.name, build.bundles)
         self._blocks.append(block)
         self._block_receipts.append(receipts)
         for i, inc in enumerate(build.included):
@@ -483,71 +525,6 @@ class Chain:
     def last_build(self) -> BuildResult | None:
         """What the builder did for the last block: skipped txs and dropped bundles, with why."""
         return self._last_build
-
-    def _receipts_for(
-        self,
-        included: Sequence[IncludedTx],
-        number: int,
-        block_hash: bytes,
-        block_ms: int,
-        base_fee: int,
-    ) -> tuple[Receipt, ...]:
-        receipts = []
-        log_offset = 0  # log indices count across the whole block, as in Ethereum receipts
-        for index, inc in enumerate(included):
-            receipts.append(
-                self._receipt(inc, index, log_offset, number, block_hash, block_ms, base_fee)
-            )
-            log_offset += len(inc.result.logs)
-        return tuple(receipts)
-
-    def _receipt(
-        self,
-        inc: IncludedTx,
-        index: int,
-        log_offset: int,
-        number: int,
-        block_hash: bytes,
-        block_ms: int,
-        base_fee: int,
-    ) -> Receipt:
-        res = inc.result
-        logs = tuple(
-            Log(
-                address=log.address,
-                topics=log.topics,
-                data=log.data,
-                log_index=log_offset + j,
-                tx_index=index,
-                tx_hash=inc.tx.hash,
-                block_number=number,
-                block_hash=block_hash,
-                event=self.abi.decode_log(log.address, log.topics, log.data),
-            )
-            for j, log in enumerate(res.logs)
-        )
-        revert_reason = None
-        if res.status == 0:
-            revert_reason = self.abi.decode_revert(res.output) or ""
-        return Receipt(
-            tx_hash=inc.tx.hash,
-            status=res.status,
-            block_number=number,
-            block_hash=block_hash,
-            tx_index=index,
-            sender=inc.tx.sender,
-            to=inc.tx.to,
-            contract_address=res.contract_address,
-            gas_used=res.gas_used,
-            cumulative_gas_used=res.cumulative_gas_used,
-            effective_gas_price=inc.tx.effective_gas_price(base_fee),
-            logs=logs,
-            revert_reason=revert_reason,
-            arrival_ms=inc.arrival_ms,
-            included_ms=block_ms,
-            waited_ms=None if inc.arrival_ms is None else block_ms - inc.arrival_ms,
-            bundle=inc.bundle,
-        )
 
     # -----------------------------------------------------------------------------------------
     # Reading records
@@ -696,6 +673,22 @@ class Chain:
         pool = list(self.mempool.pending()) + list(self.mempool.queued())
         return tuple(visible_txs(pool, observer, now, self.latency))
 
+    def pending_transactions(self) -> tuple[PoolTx, ...]:
+        """The pool's executable transactions, sorted by ``(sender, nonce)``.
+
+        What the next block draws from (before latency and the ordering policy apply);
+        includes txs whose fee cap is below the base fee. Bundles are not here.
+        """
+        return tuple(self.mempool.pending())
+
+    def pool_content(self) -> dict[str, dict[Address, dict[int, PoolTx]]]:
+        """``{"pending": {sender: {nonce: PoolTx}}, "queued": {...}}``, as geth's txpool."""
+        return self.mempool.content()
+
+    def pool_status(self) -> tuple[int, int]:
+        """``(n_pending, n_queued)``: how many pool txs are executable and how many wait."""
+        return self.mempool.status()
+
     def set_policy(self, policy: OrderingPolicy) -> None:
         """Change the ordering policy; it applies from the next block built."""
         if not isinstance(policy, OrderingPolicy):
@@ -707,12 +700,27 @@ class Chain:
     # -----------------------------------------------------------------------------------------
 
     @property
+    def project(self) -> Project:
+        """The project ``deploy("Name")`` compiles (its ``[tool.agentbed]`` table, read once).
+
+        Raises:
+            ProjectNotFound: ``project_root`` was given and no project is configured above it.
+            ProjectConfigError: The project's table is malformed.
+        """
+        if self._project is None:
+            from agentbed.chain.compiler import default_project, load_project
+
+            if self._project_root is not None:
+                self._project = load_project(self._project_root)
+            else:
+                self._project = default_project()
+        return self._project
+
+    @property
     def artifacts(self) -> Any:
         """Compiled project contracts (compiled once, then served from the on-disk cache)."""
         if self._artifacts is None:
-            from agentbed.chain.compiler import compile_project
-
-            self._artifacts = compile_project(self._project_root)
+            self._artifacts = self.project.compile()
         return self._artifacts
 
     def use_artifacts(self, artifacts: Any) -> None:
@@ -732,20 +740,29 @@ class Chain:
         sender: LocalAccount | Address | None = None,
         value: int = 0,
         gas: int | None = None,
+        libraries: Mapping[str, str] | None = None,
     ) -> Contract:
         """Deploy a compiled contract with constructor ``args``; return a web3 contract.
 
         The creation tx goes through the mempool like any other. With automine off, a block is
         mined to include it (other pending txs may be included in that block too).
 
+        A contract calling external libraries is linked first: ``libraries`` maps ``Name`` (or
+        ``path:Name``) to an address, or to ``"deploy"`` to deploy the library from the same
+        sender (once; again only if a revert removed it). Entries of the project's
+        ``[tool.agentbed.libraries]`` apply too; ``libraries`` wins on a name.
+
         Raises:
             UnknownContract: no artifact with that name.
+            UnlinkedLibraries: a library the contract calls has no address.
             ExecutionReverted: the constructor reverted.
         """
         art = self._artifact(artifact)
+        acct = self.accounts[0] if sender is None else sender
+        if art.link_references:
+            art = self._link(art, libraries, acct)
         data = art.bytecode + _encode_constructor(art.abi, args)
         self.abi.register(art.name, art.abi)  # so a reverting constructor's error is decoded
-        acct = self.accounts[0] if sender is None else sender
         fields: dict[str, Any] = {"data": data, "value": value}
         if gas is not None:
             fields["gas"] = gas
@@ -758,6 +775,41 @@ class Chain:
         self.abi.register(art.name, art.abi, rec.contract_address)
         self._deployments.append((rec.contract_address, art.name))
         return self.contract(rec.contract_address, art)
+
+    def _link(
+        self,
+        art: Artifact,
+        libraries: Mapping[str, str] | None,
+        sender: LocalAccount | Address,
+    ) -> Artifact:
+        """Link ``art`` with addresses from ``libraries`` and the project's table."""
+        from agentbed.chain.compiler.linking import (
+            DEPLOY,
+            library_refs,
+            link_artifact,
+            lookup_library,
+        )
+
+        # The table belongs to the project's artifacts: it applies once the project was loaded.
+        wanted = self._project.libraries if self._project is not None else {}
+        wanted.update(libraries or {})
+        addresses = dict(wanted)
+        for ref in library_refs(art):
+            if lookup_library(ref, wanted) == DEPLOY:
+                addresses[ref] = self._deployed_library(ref, wanted, sender)
+        return link_artifact(art, addresses)
+
+    def _deployed_library(
+        self, ref: str, libraries: Mapping[str, str], sender: LocalAccount | Address
+    ) -> Address:
+        """Address of library ``ref`` (``path:Name``) on this chain, deploying it if needed."""
+        known = self._libraries.get(ref)
+        if known is not None and keccak(self.code(known[0])) == known[1]:
+            return known[0]
+        library = self.deploy(self.artifacts.get(ref), sender=sender, libraries=libraries)
+        address: Address = library.address
+        self._libraries[ref] = (address, keccak(self.code(address)))
+        return address
 
     def contract(self, address: Address, artifact: str | Artifact) -> Contract:
         """A web3 contract object for ``address`` bound to this chain's provider."""
@@ -835,36 +887,6 @@ class Chain:
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-
-
-def _block_record(
-    sealed: SealedBlock,
-    timestamp_ms: int,
-    included: Sequence[IncludedTx],
-    policy: str,
-    bundles: tuple[bytes, ...] = (),
-) -> Block:
-    """The block record, with what the coinbase was paid and what was burned."""
-    priority = sum(inc.tx.effective_tip(sealed.base_fee) * inc.result.gas_used for inc in included)
-    transfers = sum(inc.result.coinbase_balance_delta for inc in included) - priority
-    return Block(
-        number=sealed.number,
-        hash=sealed.hash,
-        parent_hash=sealed.parent_hash,
-        timestamp=sealed.timestamp,
-        timestamp_ms=timestamp_ms,
-        base_fee=sealed.base_fee,
-        gas_limit=sealed.gas_limit,
-        gas_used=sealed.gas_used,
-        coinbase=sealed.coinbase,
-        prev_randao=sealed.prev_randao,
-        tx_hashes=tuple(inc.tx.hash for inc in included),
-        policy=policy,
-        priority_fees=priority,
-        coinbase_transfers=transfers,
-        burned=sealed.base_fee * sealed.gas_used,
-        bundles=bundles,
-    )
 
 
 def _derive_accounts(seed: int, n: int, mnemonic: str | None) -> tuple[LocalAccount, ...]:

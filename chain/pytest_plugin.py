@@ -9,21 +9,27 @@ Fixtures:
   chain is built per session; each test runs on a snapshot of it that is reverted afterwards,
   so state a test changes (blocks, balances, the mempool, the clock) is gone in the next test.
 * ``accounts`` -- ``chain.accounts``: funded local accounts (``LocalAccount``).
-* ``contracts`` -- the project's compiled artifacts (``contracts/``, compiled once per session
-  and cached on disk); ``contracts.get("MockERC20")``.
+* ``contracts`` -- the project's compiled artifacts (its sources and agentbed's own contracts,
+  compiled once per session and cached on disk); ``contracts.get("MockERC20")``.
 * ``deploy`` -- ``deploy("MockERC20", "Agent", "AGT", sender=accounts[1])`` deploys through the
-  mempool and returns a web3 contract bound to the chain.
+  mempool and returns a web3 contract bound to the chain; libraries named in the project's
+  ``[tool.agentbed.libraries]`` are linked (``"deploy"`` ones deployed first).
 * ``w3`` -- ``chain.w3``, a ``Web3`` over the chain's provider.
 
 Gas report: ``--gas-report`` records every transaction the fixtures' chain mines and prints gas
 per contract operation (calls, min / mean / max, reverted) after the run; ``testbed gas`` runs
 the project's contract suites with it.
 
+The project is the nearest ``pyproject.toml`` with a ``[tool.agentbed]`` table above the start
+directory: ``--testbed-project-root DIR`` (relative to the invocation directory) or the ini
+option ``testbed_project_root`` (relative to the rootdir) when given, else the rootdir and then
+the invocation directory. Without one, a test using ``deploy`` or ``contracts`` fails with one
+line saying where it looked; nothing is taken from another project.
+
 Options: ``--testbed-seed N`` (or the ini option ``testbed_seed``; default 0) seeds the chain
-(account keys, prevrandao, ordering); the ini option ``testbed_project_root`` says where
-``contracts/`` lives when it is not found from the current directory upwards. Override the
-session-scoped fixture ``testbed_chain_options`` (a dict of ``Chain`` keyword arguments) in a
-``conftest.py`` to change anything else about the base chain.
+(account keys, prevrandao, ordering). Override the session-scoped fixture
+``testbed_chain_options`` (a dict of ``Chain`` keyword arguments) in a ``conftest.py`` to change
+anything else about the base chain.
 
 Running one behaviour suite over several contract variants::
 
@@ -48,7 +54,7 @@ Each variant is either ``(artifact_name, *constructor_args)`` or a callable that
 
 Note for ``pytester`` users: pytester points ``HOME`` at a temporary directory, which moves the
 compiler's caches; set ``TESTBED_CACHE`` / ``TESTBED_SOLC_CACHE`` to the real ones in inner
-sessions (see ``tests/test_pytest_plugin.py``), or each inner run installs solc-js afresh.
+sessions (see ``tests/chain/test_pytest_plugin.py``), or each inner run installs solc-js afresh.
 """
 
 from __future__ import annotations
@@ -64,13 +70,17 @@ if TYPE_CHECKING:
     from web3 import Web3
     from web3.contract import Contract
 
+    from agentbed.chain.compiler import Project
     from agentbed.chain.node import Chain
 
 SEED_OPTION = "--testbed-seed"
 SEED_INI = "testbed_seed"
+ROOT_OPTION = "--testbed-project-root"
 ROOT_INI = "testbed_project_root"
 GAS_OPTION = "--gas-report"
 _GAS_KEY = pytest.StashKey[Any]()  # the GasReport listening to the base chain
+# Why no project was found (ProjectNotFound naming every start, or ProjectConfigError).
+_PROJECT_ERROR_KEY = pytest.StashKey[Exception]()
 
 
 class Deployer(Protocol):
@@ -83,6 +93,7 @@ class Deployer(Protocol):
         sender: LocalAccount | str | None = None,
         value: int = 0,
         gas: int | None = None,
+        libraries: Mapping[str, str] | None = None,
     ) -> Contract: ...
 
 
@@ -96,7 +107,7 @@ VariantSpec = Sequence[Any] | Callable[[Deployer], Any]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Add ``--testbed-seed`` and the ini options ``testbed_seed``/``testbed_project_root``."""
+    """Add ``--testbed-seed``, ``--testbed-project-root`` and their ini options."""
     group = parser.getgroup("agent-testbed", "agent-testbed chain fixtures")
     group.addoption(
         SEED_OPTION,
@@ -108,6 +119,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"or the ini value {SEED_INI}",
     )
     group.addoption(
+        ROOT_OPTION,
+        action="store",
+        default=None,
+        dest="testbed_project_root",
+        metavar="DIR",
+        help="directory to find the agentbed project from (the nearest pyproject.toml with a "
+        f"[tool.agentbed] table above it); default: the ini value {ROOT_INI}, else the rootdir, "
+        "else the invocation directory",
+    )
+    group.addoption(
         GAS_OPTION,
         action="store_true",
         default=False,
@@ -117,7 +138,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(SEED_INI, "root seed of the agent-testbed test chain", default="0")
     parser.addini(
         ROOT_INI,
-        "project root holding contracts/ (relative to the rootdir); default: discovered",
+        "directory to find the agentbed project from (relative to the rootdir); default: the "
+        "rootdir, else the invocation directory",
         default="",
     )
 
@@ -133,11 +155,46 @@ def _seed(config: pytest.Config) -> int:
         raise pytest.UsageError(f"{SEED_INI} must be an integer, got {raw!r}") from None
 
 
-def _project_root(config: pytest.Config) -> str | None:
+def _project_starts(config: pytest.Config) -> tuple[Path, ...]:
+    """Where the project is looked for, in order (the option, else the ini value, else both)."""
+    option = config.getoption("testbed_project_root")
+    if option:
+        return ((Path(config.invocation_params.dir) / option).resolve(),)
     raw = str(config.getini(ROOT_INI)).strip()
-    if not raw:
-        return None
-    return str((Path(str(config.rootpath)) / raw).resolve())
+    if raw:
+        return ((Path(str(config.rootpath)) / raw).resolve(),)
+    starts = (Path(str(config.rootpath)), Path(config.invocation_params.dir))
+    return tuple(dict.fromkeys(start.resolve() for start in starts))
+
+
+def _project_root(config: pytest.Config) -> str:
+    """The project's root, or (none found) the first start, so the chain reports it on use.
+
+    Why nothing was found is kept in the config's stash for the fixtures' one-line failure.
+    """
+    from agentbed.chain.compiler import ProjectConfigError, ProjectNotFound, find_project
+
+    starts = _project_starts(config)
+    try:
+        return str(find_project(starts).root)
+    except (ProjectNotFound, ProjectConfigError) as err:
+        config.stash[_PROJECT_ERROR_KEY] = err
+        return str(starts[0])
+
+
+def _require_project(chain: Chain, config: pytest.Config) -> Project:
+    """The chain's project; a test without one fails with one line, not a traceback."""
+    from agentbed.chain.compiler import ProjectConfigError, ProjectNotFound
+
+    try:
+        return chain.project
+    except ProjectNotFound as err:
+        # The discovery's error names every directory searched; the chain's only its start.
+        message = str(config.stash.get(_PROJECT_ERROR_KEY, err))
+    except ProjectConfigError as err:
+        message = str(err)
+    # Outside the except block, so no "during handling of ..." chain is printed with it.
+    pytest.fail(message, pytrace=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,11 +218,10 @@ def testbed_base_chain(
     """The session's base chain; tests get it through ``chain``, on a reverted snapshot."""
     from agentbed.chain.node import Chain
 
-    options: dict[str, Any] = {
-        "seed": _seed(request.config),
-        "project_root": _project_root(request.config),
-    }
+    options: dict[str, Any] = {"seed": _seed(request.config)}
     options.update(testbed_chain_options)
+    if options.get("project_root") is None:
+        options["project_root"] = _project_root(request.config)
     base = Chain(**options)
     if request.config.getoption("testbed_gas_report"):
         from agentbed.chain.gas import GasReport
@@ -219,17 +275,20 @@ def w3(chain: Chain) -> Web3:
 
 
 @pytest.fixture(scope="session")
-def contracts(testbed_base_chain: Chain) -> Any:
+def contracts(request: pytest.FixtureRequest, testbed_base_chain: Chain) -> Any:
     """The project's compiled contracts (compiled once per session; cached on disk)."""
+    _require_project(testbed_base_chain, request.config)
     return testbed_base_chain.artifacts
 
 
 @pytest.fixture
-def deploy(chain: Chain) -> Deployer:
+def deploy(request: pytest.FixtureRequest, chain: Chain) -> Deployer:
     """Deploy a compiled contract by name: ``deploy("MockERC20", "Agent", "AGT")``.
 
-    Keyword arguments ``sender``, ``value`` and ``gas`` are passed to ``Chain.deploy``.
+    Keyword arguments ``sender``, ``value``, ``gas`` and ``libraries`` are passed to
+    ``Chain.deploy``; the project's ``[tool.agentbed.libraries]`` apply without them.
     """
+    _require_project(chain, request.config)  # loads the table, so its libraries apply
     return chain.deploy
 
 

@@ -13,18 +13,17 @@ is never reported valid here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from eth_abi import decode, encode
 from eth_abi.exceptions import DecodingError
 from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_keys.exceptions import BadSignature
 from eth_keys.exceptions import ValidationError as KeyValidationError
 from eth_utils import function_signature_to_4byte_selector, is_address, keccak, to_checksum_address
 
+from agentbed.chain.eip712 import digest, sign_typed_message, signable_message, typed_message
 from agentbed.chain.errors import TestbedError
 
 if TYPE_CHECKING:
@@ -46,13 +45,6 @@ ATTESTATION_FIELDS: Final = (
     {"name": "expiry", "type": "uint64"},
     {"name": "uid", "type": "bytes32"},
 )
-EIP712_DOMAIN_FIELDS: Final = (
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-)
-"""The fields of an EIP-712 domain as this project's contracts use it (OpenZeppelin EIP712)."""
 ATTESTED_TOPIC: Final = keccak(text="Attested(bytes32,address,address,bytes32,int256,uint64)")
 
 # secp256k1 group order; OpenZeppelin ECDSA accepts s only up to n // 2 (EIP-2).
@@ -154,53 +146,11 @@ class VerificationResult:
     attestation: Attestation
 
 
-def eip712_message(
-    primary_type: str,
-    types: Mapping[str, Sequence[Mapping[str, str]]],
-    message: dict[str, Any],
-    *,
-    domain: tuple[str, str],
-    chain_id: int,
-    verifying_contract: str,
-) -> dict[str, Any]:
-    """A full EIP-712 message (``encode_typed_data``'s ``full_message``).
-
-    Args:
-        primary_type: The signed struct's name.
-        types: The fields of that struct and of every struct it uses, by struct name.
-        message: The struct's values.
-        domain: The domain's ``(name, version)``.
-        chain_id: Chain id of the domain.
-        verifying_contract: Address of the domain's contract.
-    """
-    name, version = domain
-    return {
-        "types": {
-            "EIP712Domain": [dict(field) for field in EIP712_DOMAIN_FIELDS],
-            **{struct: [dict(field) for field in fields] for struct, fields in types.items()},
-        },
-        "primaryType": primary_type,
-        "domain": {
-            "name": name,
-            "version": version,
-            "chainId": chain_id,
-            "verifyingContract": to_checksum_address(verifying_contract),
-        },
-        "message": message,
-    }
-
-
-def eip712_digest(full_message: dict[str, Any]) -> bytes:
-    """The digest a signer of the EIP-712 ``full_message`` signs (its EIP-191 hash)."""
-    signable = encode_typed_data(full_message=full_message)
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
-
-
 def typed_data(
     attestation: Attestation, *, chain_id: int, verifying_contract: str
 ) -> dict[str, Any]:
     """The full EIP-712 message for ``attestation`` under the Reputation contract's domain."""
-    return eip712_message(
+    return typed_message(
         "Attestation",
         {"Attestation": ATTESTATION_FIELDS},
         attestation.as_message(),
@@ -214,9 +164,7 @@ def attestation_digest(
     attestation: Attestation, *, chain_id: int, verifying_contract: str
 ) -> bytes:
     """The EIP-712 digest the issuer signs (equals ``Reputation.digest`` on-chain)."""
-    return eip712_digest(
-        typed_data(attestation, chain_id=chain_id, verifying_contract=verifying_contract)
-    )
+    return digest(typed_data(attestation, chain_id=chain_id, verifying_contract=verifying_contract))
 
 
 def sign_attestation(
@@ -233,12 +181,9 @@ def sign_attestation(
     Returns:
         ``r || s || v`` with ``v`` in {27, 28} and a low ``s``, as the contract expects.
     """
-    signed = account.sign_typed_data(
-        full_message=typed_data(
-            attestation, chain_id=chain_id, verifying_contract=verifying_contract
-        )
+    return sign_typed_message(
+        account, typed_data(attestation, chain_id=chain_id, verifying_contract=verifying_contract)
     )
-    return bytes(signed.signature)
 
 
 def recover_signer(
@@ -256,10 +201,8 @@ def recover_signer(
     v = signature[64]
     if v not in (27, 28) or not 0 < r < SECP256K1_N or not 0 < s <= SECP256K1_N // 2:
         return None
-    signable = encode_typed_data(
-        full_message=typed_data(
-            attestation, chain_id=chain_id, verifying_contract=verifying_contract
-        )
+    signable = signable_message(
+        typed_data(attestation, chain_id=chain_id, verifying_contract=verifying_contract)
     )
     try:
         signer: str = Account.recover_message(signable, vrs=(v, r, s))

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Final
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector, is_address, to_checksum_address
 
-from agentbed.agents.economy.reputation import eip712_digest, eip712_message
 from agentbed.agents.market.amm_math import BPS, amount_out
+from agentbed.chain.eip712 import digest, sign_typed_message, typed_message
 from agentbed.chain.errors import TestbedError
 
 if TYPE_CHECKING:
@@ -279,7 +279,7 @@ def crosses(intent: Intent, other: Intent) -> bool:
 
 def typed_data(intent: Intent, *, chain_id: int, verifying_contract: str) -> dict[str, Any]:
     """The full EIP-712 message for ``intent`` under an IntentBook's domain."""
-    return eip712_message(
+    return typed_message(
         "Intent",
         {"Intent": INTENT_FIELDS, "Condition": CONDITION_FIELDS},
         intent.as_message(),
@@ -291,9 +291,7 @@ def typed_data(intent: Intent, *, chain_id: int, verifying_contract: str) -> dic
 
 def intent_digest(intent: Intent, *, chain_id: int, verifying_contract: str) -> bytes:
     """The EIP-712 digest the maker signs (equals ``IntentBook.hashIntent``)."""
-    return eip712_digest(
-        typed_data(intent, chain_id=chain_id, verifying_contract=verifying_contract)
-    )
+    return digest(typed_data(intent, chain_id=chain_id, verifying_contract=verifying_contract))
 
 
 def sign_intent(
@@ -301,7 +299,7 @@ def sign_intent(
 ) -> bytes:
     """Sign ``intent``; return ``r || s || v`` (65 bytes, ``v`` in {27, 28}, low ``s``)."""
     msg = typed_data(intent, chain_id=chain_id, verifying_contract=verifying_contract)
-    return bytes(account.sign_typed_data(full_message=msg).signature)
+    return sign_typed_message(account, msg)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agentbed.chain.compiler.imports import line_col
@@ -45,8 +45,10 @@ class Artifact:
         metadata: solc's metadata JSON (text, as hashed into the bytecode).
         compiler_version: Full compiler version, e.g. ``0.8.28+commit.7893614a``.
         settings: The compiler settings used (optimizer, evmVersion, remappings, ...).
-        link_references: Library placeholders in the creation code (zeroed in the bytes).
+        link_references: Library placeholders in the creation code (zeroed in the bytes):
+            ``{source: {library: [{"start": byte offset, "length": 20}, ...]}}``.
         method_identifiers: Function signature to 4-byte selector (hex).
+        runtime_link_references: Library placeholders in the runtime code, same shape.
     """
 
     name: str
@@ -62,6 +64,7 @@ class Artifact:
     settings: Mapping[str, Any]
     link_references: Mapping[str, Any]
     method_identifiers: Mapping[str, str]
+    runtime_link_references: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def bytecode(self) -> bytes:
@@ -93,6 +96,7 @@ class Artifact:
             "compilerVersion": self.compiler_version,
             "settings": self.settings,
             "linkReferences": self.link_references,
+            "deployedLinkReferences": self.runtime_link_references,
             "methodIdentifiers": self.method_identifiers,
         }
 
@@ -117,6 +121,7 @@ class Artifact:
             settings=dict(data["settings"]),
             link_references=dict(data["linkReferences"]),
             method_identifiers=dict(data["methodIdentifiers"]),
+            runtime_link_references=dict(data.get("deployedLinkReferences") or {}),
         )
 
 
@@ -279,6 +284,7 @@ def artifacts_from_output(
                     settings=dict(settings),
                     link_references=creation.get("linkReferences") or {},
                     method_identifiers=evm.get("methodIdentifiers") or {},
+                    runtime_link_references=runtime.get("linkReferences") or {},
                 )
             )
     return tuple(found)

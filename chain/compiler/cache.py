@@ -19,22 +19,35 @@ from typing import Any
 
 from agentbed.chain.compiler.artifacts import Artifact, CompileResult
 
-CACHE_SCHEMA = 1
-"""Bumped whenever the entry format or the meaning of a key changes."""
+CACHE_SCHEMA = 2
+"""Bumped whenever the entry format or the meaning of a key changes (2: runtime link refs)."""
 
 
-def cache_key(compiler_id: str, standard_input: Mapping[str, Any]) -> str:
-    """Hash the compiler identity and the standard-JSON input.
+def cache_key(
+    compiler_id: str,
+    standard_input: Mapping[str, Any],
+    context: Mapping[str, Any] | None = None,
+) -> str:
+    """Hash the compiler identity, the standard-JSON input and what else decided the compile.
 
     Args:
         compiler_id: E.g. ``solcjs:0.8.28`` or ``native:0.8.28+commit.7893614a``.
         standard_input: The exact input given to the compiler.
+        context: Further inputs that decided which sources were read (e.g. include paths);
+            left out of the hash when ``None``, so keys without it stay what they were.
 
     Returns:
         The hex sha256 digest.
     """
+    keyed: dict[str, Any] = {
+        "schema": CACHE_SCHEMA,
+        "compiler": compiler_id,
+        "input": standard_input,
+    }
+    if context is not None:
+        keyed["context"] = context
     canonical = json.dumps(
-        {"schema": CACHE_SCHEMA, "compiler": compiler_id, "input": standard_input},
+        keyed,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,

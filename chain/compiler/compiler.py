@@ -1,10 +1,13 @@
-"""The ``Compiler``: inputs -> import closure -> version -> cache or solc -> artifacts.
+"""The ``Compiler``: inputs -> import closure -> version groups -> cache or solc -> artifacts.
 
 A warm compile (same sources, settings and compiler version) is answered from the artifact
 cache without starting any process: the cache key is computed from the Python-side import
 closure, and solc-js versions are identified by their exact npm version, so not even
 ``--version`` runs. With ``TESTBED_SOLC`` (a native binary) the key includes that binary's
 reported version, which costs one cheap ``--version`` call.
+
+Sources whose pragmas admit no single version are compiled in version groups (see
+``agentbed.chain.compiler.groups``), each group cached on its own.
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from agentbed.chain.compiler.artifacts import (
 )
 from agentbed.chain.compiler.cache import ArtifactCache, cache_key
 from agentbed.chain.compiler.config import CompilerConfig, evm_version_for, find_project_root
+from agentbed.chain.compiler.errors import SourcePathError
+from agentbed.chain.compiler.groups import VersionGroup, merge_results, plan_groups
 from agentbed.chain.compiler.imports import ImportResolver, Remapping, SourceUnit
 from agentbed.chain.compiler.solcjs import SolcJsInstaller, require_tools
 from agentbed.chain.compiler.versions import select_version
-from agentbed.chain.errors import CompilationError, TestbedError, ToolchainError
+from agentbed.chain.errors import CompilationError, ToolchainError
 
 OUTPUT_SELECTION = (
     "abi",
@@ -44,10 +49,6 @@ OUTPUT_SELECTION = (
     "evm.deployedBytecode.linkReferences",
     "evm.methodIdentifiers",
 )
-
-
-class SourcePathError(TestbedError, FileNotFoundError):
-    """An input path does not exist or holds no Solidity sources."""
 
 
 def collect_sources(paths: Iterable[Path]) -> tuple[Path, ...]:
@@ -131,14 +132,43 @@ class Compiler:
             remappings=[Remapping.parse(r) for r in self.config.effective_remappings],
         )
         units = resolver.closure(files)
-        binary, compiler_id, version = self._pick_compiler(units)
+        inputs = [resolver.unit_name(f) for f in files]
+        groups = self._plan(units, inputs, resolver)
+        results = [
+            self._compile_group({name: units[name] for name in group.units}, group, resolver)
+            for group in groups
+        ]
+        return merge_results(groups, results)
+
+    def _plan(
+        self, units: Mapping[str, SourceUnit], inputs: Sequence[str], resolver: ImportResolver
+    ) -> tuple[VersionGroup, ...]:
+        """One group unless the version follows the pragmas and they need several releases."""
+        if self.config.solc_binary is not None or self.config.solc_version is not None:
+            return (VersionGroup("", tuple(inputs), tuple(units)),)
+
+        def choose(pragmas: Sequence[tuple[str, str]]) -> str:
+            return select_version(
+                pragmas, self.config.default_solc_version, self.installer.published_versions
+            )
+
+        return plan_groups(units, inputs, resolver, self.config.default_solc_version, choose)
+
+    def _compile_group(
+        self, units: Mapping[str, SourceUnit], group: VersionGroup, resolver: ImportResolver
+    ) -> CompileResult:
+        """Compile one group's sources with its version (or the configured compiler)."""
+        binary, compiler_id, version = self._pick_compiler(units, group.version or None)
         settings = self._settings(version)
         standard_input: dict[str, Any] = {
             "language": "Solidity",
             "sources": {name: {"content": unit.content} for name, unit in units.items()},
             "settings": settings,
         }
-        key = cache_key(compiler_id, standard_input)
+        # Include paths decide which files were read; their contents are in the input already,
+        # but a key naming them keeps two projects' lookups apart even when contents agree.
+        context = {"includePaths": [str(p) for p in self.config.include_paths]}
+        key = cache_key(compiler_id, standard_input, context if self.config.include_paths else None)
         if self.config.use_cache:
             cached = self.cache.load(key)
             if cached is not None:
@@ -165,8 +195,13 @@ class Compiler:
             return self.config.root.resolve()
         return find_project_root(files[0]) or _common_dir(files)
 
-    def _pick_compiler(self, units: Mapping[str, SourceUnit]) -> tuple[Path | None, str, str]:
-        """Return ``(native binary or None, compiler id for the key, version)``."""
+    def _pick_compiler(
+        self, units: Mapping[str, SourceUnit], planned: str | None = None
+    ) -> tuple[Path | None, str, str]:
+        """Return ``(native binary or None, compiler id for the key, version)``.
+
+        ``planned`` is the version a version group was given; it wins over the pragmas.
+        """
         native = self.config.solc_binary
         if native is not None:
             try:
@@ -176,6 +211,8 @@ class Compiler:
             return native, f"native:{full}", full
         if self.config.solc_version is not None:
             version = self.config.solc_version
+        elif planned is not None:
+            version = planned
         else:
             pragmas = [(name, pragma) for name, unit in units.items() for pragma in unit.pragmas]
             version = select_version(
@@ -239,32 +276,3 @@ def compile_files(
     if options:
         base = replace(base, **options)
     return Compiler(base).compile(paths)
-
-
-def compile_project(
-    root: Path | str | None = None, config: CompilerConfig | None = None, **options: Any
-) -> CompileResult:
-    """Compile ``contracts/`` of the project.
-
-    Args:
-        root: Project root (directory with ``pyproject.toml`` and ``contracts/``); found from
-            the current directory upwards when ``None``, else from this package's location
-            (an editable install inside the repository).
-        config: Base settings; ``CompilerConfig.from_env()`` when ``None``.
-        **options: ``CompilerConfig`` fields to override.
-
-    Returns:
-        The compile result.
-
-    Raises:
-        SourcePathError: If no project root is found.
-    """
-    if root is not None:
-        project: Path | None = Path(root).resolve()
-    else:
-        project = find_project_root() or find_project_root(Path(__file__).resolve())
-    if project is None:
-        raise SourcePathError(
-            f"no project root (a directory with pyproject.toml and contracts/) above {Path.cwd()}"
-        )
-    return compile_files([project / "contracts"], config, root=project, **options)

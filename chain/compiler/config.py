@@ -3,14 +3,20 @@
 ``CompilerConfig`` is a frozen record of everything that decides a compile (compiler version,
 optimizer, EVM target, remappings, cache locations). Environment variables are read once, by
 ``CompilerConfig.from_env``, never at import time, so tests can pass their own mapping.
+``find_project_root`` finds a project by the ``[tool.agentbed]`` table of its ``pyproject.toml``
+(the table itself is parsed by ``agentbed.chain.compiler.project``).
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
+
+from agentbed.chain.compiler.errors import ProjectConfigError
 
 DEFAULT_SOLC_VERSION = "0.8.28"
 """The pinned compiler version; sources whose pragma excludes it get a matching one."""
@@ -27,6 +33,10 @@ ENV_SOLC_BINARY = "TESTBED_SOLC"
 ENV_SOLC_CACHE = "TESTBED_SOLC_CACHE"
 ENV_CACHE = "TESTBED_CACHE"
 
+PYPROJECT = "pyproject.toml"
+TABLE_NAME = "agentbed"
+"""A project is configured by the ``[tool.agentbed]`` table of its ``pyproject.toml``."""
+
 # Oldest compiler release that accepts each EVM target, newest target first. py-evm runs
 # Prague, so Prague is used whenever the compiler knows it.
 _EVM_TARGETS: tuple[tuple[tuple[int, int, int], str], ...] = (
@@ -38,16 +48,16 @@ _EVM_TARGETS: tuple[tuple[tuple[int, int, int], str], ...] = (
 
 
 def default_cache_root(env: Mapping[str, str]) -> Path:
-    """Return the per-user cache directory of agent-testbed.
+    """Return the per-user cache directory of agentbed.
 
     Args:
         env: Environment to read ``HOME`` from (via ``Path.home`` when absent).
 
     Returns:
-        ``~/.cache/agent-testbed``.
+        ``~/.cache/agentbed``.
     """
     home = env.get("HOME")
-    return (Path(home) if home else Path.home()) / ".cache" / "agent-testbed"
+    return (Path(home) if home else Path.home()) / ".cache" / "agentbed"
 
 
 def evm_version_for(solc_version: str) -> str | None:
@@ -70,20 +80,54 @@ def evm_version_for(solc_version: str) -> str | None:
     return None
 
 
-def find_project_root(start: Path | None = None) -> Path | None:
-    """Find the project root: the nearest directory holding ``pyproject.toml`` and ``contracts/``.
+def read_agentbed_table(pyproject: Path) -> dict[str, Any] | None:
+    """Return the ``[tool.agentbed]`` table of a ``pyproject.toml``, or ``None`` if it has none.
+
+    Args:
+        pyproject: Path of the file.
+
+    Returns:
+        The table as parsed.
+
+    Raises:
+        ProjectConfigError: If the file is not valid TOML or ``tool.agentbed`` is not a table.
+    """
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as err:
+        raise ProjectConfigError(pyproject, "(file)", f"cannot read: {err}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ProjectConfigError(pyproject, "(file)", f"not valid TOML: {err}") from err
+    tool = data.get("tool")
+    if not isinstance(tool, dict) or TABLE_NAME not in tool:
+        return None
+    table = tool[TABLE_NAME]
+    if not isinstance(table, dict):
+        raise ProjectConfigError(pyproject, f"tool.{TABLE_NAME}", "expected a table")
+    return table
+
+
+def find_project_root(start: Path | str | None = None) -> Path | None:
+    """Find the project root: the nearest folder whose ``pyproject.toml`` has ``[tool.agentbed]``.
+
+    Directories whose ``pyproject.toml`` lacks the table are passed over, so a project nested
+    in another Python project is found by its own table, never by a guess.
 
     Args:
         start: File or directory to search upwards from; the current directory when ``None``.
 
     Returns:
-        The root directory, or ``None`` when no ancestor qualifies.
+        The root directory, or ``None`` when no ancestor has such a table.
+
+    Raises:
+        ProjectConfigError: If a ``pyproject.toml`` on the way is not valid TOML.
     """
-    here = (start or Path.cwd()).resolve()
+    here = Path(start).resolve() if start is not None else Path.cwd().resolve()
     if here.is_file():
         here = here.parent
     for candidate in (here, *here.parents):
-        if (candidate / "pyproject.toml").is_file() and (candidate / "contracts").is_dir():
+        pyproject = candidate / PYPROJECT
+        if pyproject.is_file() and read_agentbed_table(pyproject) is not None:
             return candidate
     return None
 
@@ -129,9 +173,9 @@ class CompilerConfig:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> CompilerConfig:
         """Build a config whose cache dirs and native binary come from the environment.
 
-        ``TESTBED_CACHE`` replaces ``~/.cache/agent-testbed`` as the parent of ``artifacts/``;
+        ``TESTBED_CACHE`` replaces ``~/.cache/agentbed`` as the parent of ``artifacts/``;
         ``TESTBED_SOLC_CACHE`` is the solc-js install directory (default
-        ``~/.cache/agent-testbed/solc``); ``TESTBED_SOLC`` names a native ``solc`` binary.
+        ``~/.cache/agentbed/solc``); ``TESTBED_SOLC`` names a native ``solc`` binary.
         Keyword overrides win over the environment.
 
         Args:

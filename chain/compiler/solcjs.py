@@ -1,6 +1,6 @@
 """Installing solc-js versions into a per-user cache and handing out their shims.
 
-Layout of the cache directory (default ``~/.cache/agent-testbed/solc``)::
+Layout of the cache directory (default ``~/.cache/agentbed/solc``)::
 
     versions.json                 published versions (``npm view solc versions --json``)
     0.8.28/node_modules/solc/     one exact version per directory

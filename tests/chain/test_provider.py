@@ -5,6 +5,9 @@ Uses the plugin's fixtures (``chain`` is fresh per test, automine on).
 
 from __future__ import annotations
 
+import ast
+import inspect
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -22,7 +25,7 @@ from web3.exceptions import (
 )
 
 from agentbed.chain.node import Chain
-from agentbed.chain.provider import TestbedProvider, block_rewards
+from agentbed.chain.provider import TestbedProvider, block_rewards, handlers
 from agentbed.chain.types import Block, Receipt
 
 GWEI = 10**9
@@ -287,6 +290,54 @@ def test_txpool_status_and_content_with_automine_off(w3, chain, accounts):
     assert w3.eth.get_transaction_receipt(pending_hash).blockNumber == 1
     assert rpc(w3, "txpool_status")["result"] == {"pending": "0x0", "queued": "0x1"}
     assert chain.mempool.content()["queued"][sender.address][2].hash == bytes(queued_hash)
+
+
+def test_pending_block_previews_the_next_blocks_number_time_and_txs(w3, chain, accounts):
+    rpc(w3, "evm_setAutomine", False)
+    tx_hash = w3.eth.send_raw_transaction(signed_transfer(chain, accounts[0]))
+    preview = rpc(w3, "eth_getBlockByNumber", "pending", True)["result"]
+    assert rpc(w3, "eth_getBlockTransactionCountByNumber", "pending")["result"] == "0x1"
+    assert [tx["hash"] for tx in preview["transactions"]] == [tx_hash.to_0x_hex()]
+    assert preview["transactions"][0]["blockNumber"] is None
+
+    rpc(w3, "evm_mine")
+    mined = w3.eth.get_block("latest")
+    assert (int(preview["number"], 16), int(preview["timestamp"], 16)) == (
+        mined.number,
+        mined.timestamp,
+    )
+    assert preview["parentHash"] == mined.parentHash.to_0x_hex()
+
+
+def test_evm_mine_at_a_timestamp_moves_the_clock_first(w3, chain):
+    target = chain.now_ms // 1000 + 3_600
+    assert rpc(w3, "evm_mine", target)["result"] == "0x0"
+    assert w3.eth.get_block("latest").timestamp == target
+    assert chain.now_ms == target * 1000
+    error = rpc(w3, "evm_mine", {"timestamp": target - 60})["error"]
+    assert error == {
+        "code": -32602,
+        "message": f"timestamp {target - 60} is before the simulated clock ({target})",
+    }
+
+
+def test_client_version_names_the_installed_version_and_backend(w3):
+    assert w3.client_version == f"agentbed/v{version('agentbed')}/py-evm"
+
+
+def test_handlers_use_only_the_chains_public_api(chain):
+    """The provider reads the chain through its public methods, never its insides."""
+    tree = ast.parse(inspect.getsource(handlers))
+    reached = {
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "chain"
+    }
+    assert reached and not {a for a in reached if a.startswith("_")}
+    assert not reached & {"backend", "mempool", "clock"}
+    assert all(hasattr(chain, a) for a in reached)
 
 
 def test_snapshot_and_revert(w3, token):

@@ -228,3 +228,95 @@ def test_without_gas_report_option_nothing_is_printed(inner: pytest.Pytester) ->
     result = inner.runpytest_inprocess()
     result.assert_outcomes(passed=1)
     assert "gas report" not in result.stdout.str()
+
+
+# ---------------------------------------------------------------------------------------------
+# Which project the fixtures compile
+# ---------------------------------------------------------------------------------------------
+
+LIBRARY_LINK = PROJECT_ROOT / "tests" / "fixtures" / "compiler" / "library_link"
+
+
+@pytest.fixture
+def bare(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytester with the real compiler caches and no project configured anywhere."""
+    for name, value in CACHE_ENV.items():
+        monkeypatch.setenv(name, value)
+    return pytester
+
+
+def test_deploy_without_a_project_fails_with_one_line(bare: pytest.Pytester) -> None:
+    bare.makepyfile(
+        """
+        def test_deploy(deploy):
+            deploy("MockERC20", "Agent", "AGT")
+
+        def test_contracts(contracts):
+            assert "MockERC20" in contracts
+
+        def test_chain_alone_still_works(chain):
+            assert chain.block_number == 0
+        """
+    )
+    result = bare.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=2)
+    expected = (
+        "no agentbed project found: no pyproject.toml with a [tool.agentbed] table in "
+        f'{bare.path.resolve()} or its parents; add "[tool.agentbed]" '
+        '(sources = ["contracts"]) to your pyproject.toml'
+    )
+    lines = result.stdout.lines
+    for name in ("test_deploy", "test_contracts"):
+        header = next(i for i, line in enumerate(lines) if f"ERROR at setup of {name} " in line)
+        assert lines[header + 1] == expected
+        assert lines[header + 2].startswith(("_", "="))  # the next section: one line only
+    assert "Traceback" not in result.stdout.str()
+    assert "ProjectNotFound" not in result.stdout.str()  # the message, not a traceback wall
+
+
+def test_fixtures_compile_only_the_configured_project(bare: pytest.Pytester) -> None:
+    (bare.path / "proj" / "contracts").mkdir(parents=True)
+    (bare.path / "proj" / "pyproject.toml").write_text(
+        "[tool.agentbed]\nlibrary_contracts = false\n"
+    )
+    (bare.path / "proj" / "contracts" / "Only.sol").write_text(
+        "pragma solidity ^0.8.24;\ncontract Only { uint256 public x = 7; }\n"
+    )
+    bare.makepyfile(
+        """
+        import pytest
+        from agentbed.chain.errors import UnknownContract
+
+        def test_own_contract(deploy, contracts):
+            assert deploy("Only").functions.x().call() == 7
+            assert [a.name for a in contracts] == ["Only"]
+
+        def test_no_other_projects_contract(deploy):
+            with pytest.raises(UnknownContract):
+                deploy("MockERC20", "Agent", "AGT")
+        """
+    )
+    bare.runpytest("-p", "no:cacheprovider", "--testbed-project-root", "proj").assert_outcomes(
+        passed=2
+    )
+
+
+def test_deploy_fixture_links_libraries_named_deploy_in_the_table(bare: pytest.Pytester) -> None:
+    (bare.path / "contracts").mkdir()
+    for source in (LIBRARY_LINK / "contracts").iterdir():
+        (bare.path / "contracts" / source.name).write_text(source.read_text())
+    (bare.path / "pyproject.toml").write_text(
+        "[tool.agentbed]\nlibrary_contracts = false\n"
+        '[tool.agentbed.libraries]\nMathLib = "deploy"\n'
+    )
+    bare.makepyfile(
+        """
+        def test_linked(deploy):
+            assert deploy("Calculator").functions.tripled(7).call() == 21
+
+        def test_linked_again_on_a_fresh_snapshot(deploy, chain):
+            assert deploy("Calculator").functions.tripled(2).call() == 6
+            assert chain.nonce(chain.accounts[0].address) == 2  # library, then calculator
+        """
+    )
+    bare.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
