@@ -10,15 +10,15 @@ NPM_STAMP := node_modules/.stamp-install
 
 setup: $(PY_STAMP) $(NPM_STAMP)
 
-$(PY_STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "agent-testbed needs Python >= 3.11, found " + sys.version.split()[0])'
+$(PY_STAMP): pyproject.toml setup.py
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "agentbed needs Python >= 3.11, found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json
-	@command -v npm >/dev/null 2>&1 || { echo "agent-testbed needs node and npm (Node.js >= 18) on PATH to install Solidity libraries and the compiler" >&2; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { echo "agentbed needs node and npm (Node.js >= 18) on PATH to install Solidity libraries and the compiler" >&2; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
