@@ -144,6 +144,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Silence web3's import-time notice about ``websockets.legacy``, which no fixture uses.
+
+    web3 imports the deprecated module whenever it loads, so every user suite would print the
+    warning; it says nothing about the user's code.
+    """
+    config.addinivalue_line(
+        "filterwarnings", "ignore:websockets.legacy is deprecated:DeprecationWarning"
+    )
+
+
 def _seed(config: pytest.Config) -> int:
     cli = config.getoption("testbed_seed")
     if cli is not None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,25 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from agentbed.agents.agent import Agent, derive_seed
+from agentbed.agents.economy.metrics import (
+    base_fee,
+    bribes,
+    buyer_choice,
+    congestion,
+    credentials,
+    deal_counts,
+    gini_series,
+    holdings_gini,
+    kind_totals,
+    net_results,
+    outcome_rates,
+    reputation_auc,
+    reputation_auc_series,
+    seller_behaviour,
+    slashing,
+    welfare,
+)
+from agentbed.agents.economy.observations import EconomyRun
 from agentbed.agents.economy.report import (
     PLOTS,
     EconomyReport,
@@ -465,3 +486,59 @@ def test_summary_line(disputed: Market) -> None:
     proposed = disputed.report.summary["deals"]["proposed"]
     assert line.startswith(f"{proposed} deals: ")
     assert "AUC" in line and "welfare" in line
+
+
+# ---------------------------------------------------------------------------------------------
+# Named metrics
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["disputed", "congested"])
+def test_each_named_metric_is_its_summary_section(
+    request: pytest.FixtureRequest, name: str
+) -> None:
+    market = _market(request, name)
+    summary = market.report.summary
+    run = EconomyRun(market.sim, market.economy, market.kinds)
+    sections = {
+        "deals": deal_counts(run),
+        "by_behaviour": seller_behaviour(run),
+        "welfare": welfare(run),
+        "slashing": slashing(run),
+        "gini": holdings_gini(gini_series(run)),
+        "auc": reputation_auc(run, reputation_auc_series(run)),
+        "choice": buyer_choice(run),
+        "credentials": credentials(run),
+        "bribes": bribes(run),
+        "base_fee": base_fee(run),
+        "by_kind": kind_totals(run, net_results(run)),
+    }
+    for key, section in sections.items():
+        assert summary[key] == section, key
+    for key, value in {**outcome_rates(run), **congestion(run)}.items():
+        assert summary[key] == value, key
+    assert set(outcome_rates(run)) == {
+        "settlement_rate",
+        "dispute_rate",
+        "timeout_rate",
+        "default_rate",
+        "expire_rate",
+    }
+
+
+def test_net_results_add_up_to_the_agents_rows(disputed: Market) -> None:
+    run = EconomyRun(disputed.sim, disputed.economy, disputed.kinds)
+    nets = net_results(run)
+    assert [nets[row["name"]] / TOKEN for row in disputed.report.agents] == [
+        row["net"] for row in disputed.report.agents
+    ]
+
+
+def test_the_economy_report_does_not_import_the_market_report() -> None:
+    code = (
+        "import sys\n"
+        "import agentbed.agents.economy.report\n"
+        "print(sorted(m for m in sys.modules if m.startswith('agentbed.agents.market.report')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

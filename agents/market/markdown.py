@@ -1,0 +1,285 @@
+"""The Markdown of market reports: comparison tables, who pays for ordering, the detector's
+scores, profit by agent kind, intents, and the report text that holds them.
+
+Everything here reads the runs' summaries (``RunReport.summary``) only; the files are written
+by ``agentbed.agents.market.report``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from agentbed.agents.market.metrics import RunReport
+from agentbed.agents.reporting.tables import markdown_table, number_text, percent_text
+
+if TYPE_CHECKING:
+    from agentbed.experiments.scenario import Scenario
+
+
+def comparison_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
+    """The comparison table, one row per run (policy or variant), as Markdown lines."""
+    numeraire = runs[0].summary["numeraire"] if runs else ""
+    header = [
+        column,
+        f"victim loss ({numeraire})",
+        f"searcher profit ({numeraire})",
+        f"tips + coinbase ({numeraire})",
+        f"burned ({numeraire})",
+        "sandwiches true / detected",
+        "sandwich precision",
+        "sandwich recall",
+        "mean inclusion delay (s)",
+        "reverted",
+    ]
+    rows = []
+    for run in runs:
+        s = run.summary
+        sandwiches = s["sandwiches"]
+        rows.append(
+            [
+                run.label,
+                number_text(s["victim_loss"]),
+                number_text(s["searcher_profit"]),
+                number_text(s["builder"]["revenue"]),
+                number_text(s["burned"]),
+                f"{sandwiches['true']} / {sandwiches['detected']}",
+                percent_text(sandwiches["precision"]),
+                percent_text(sandwiches["recall"]),
+                f"{s['inclusion_delay_ms']['mean'] / 1000:.2f}",
+                s["reverted"],
+            ]
+        )
+    return markdown_table(header, rows, "l" + "r" * 9)
+
+
+def kind_table(runs: Sequence[RunReport]) -> list[str]:
+    """Profit per agent kind (rows) under each policy (columns), as Markdown lines."""
+    kinds = sorted({k for run in runs for k in run.summary["by_kind"]})
+    lines = [
+        "| kind | agents | " + " | ".join(run.label for run in runs) + " |",
+        "| --- | ---: |" + " ---: |" * len(runs),
+    ]
+    for kind in kinds:
+        counts = {run.summary["by_kind"].get(kind, {}).get("agents", 0) for run in runs}
+        cells = [
+            number_text(run.summary["by_kind"].get(kind, {}).get("profit", 0.0)) for run in runs
+        ]
+        lines.append(f"| {kind} | {max(counts)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def kind_changes(runs: Sequence[RunReport]) -> list[str]:
+    """For each searcher kind, its profit under each policy against the priority-fee run."""
+    base = next((r for r in runs if r.policy == "priority"), runs[0] if runs else None)
+    if base is None or len(runs) < 2:
+        return []
+    lines = []
+    for kind, row in sorted(base.summary["by_kind"].items()):
+        if not row["searcher"]:
+            continue
+        reference = row["profit"]
+        parts = []
+        for run in runs:
+            if run is base:
+                continue
+            profit = run.summary["by_kind"].get(kind, {}).get("profit", 0.0)
+            change = f" ({(profit - reference) / abs(reference):+.0%})" if reference else ""
+            parts.append(f"{run.label} {number_text(profit)}{change}")
+        lines.append(
+            f"- **{kind}** profit: {number_text(reference)} under {base.label}; "
+            + ", ".join(parts)
+            + "."
+        )
+    return lines
+
+
+def detector_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
+    """The detector's scores per run and kind, as Markdown lines."""
+    header = [
+        column,
+        "sandwiches true / detected",
+        "precision",
+        "recall",
+        "backruns true / detected",
+        "precision",
+        "recall",
+    ]
+    rows = []
+    for run in runs:
+        sw, br = run.summary["sandwiches"], run.summary["backruns"]
+        rows.append(
+            [
+                run.label,
+                f"{sw['true']} / {sw['detected']}",
+                percent_text(sw["precision"]),
+                percent_text(sw["recall"]),
+                f"{br['true']} / {br['detected']}",
+                percent_text(br["precision"]),
+                percent_text(br["recall"]),
+            ]
+        )
+    return markdown_table(header, rows, "l" + "r" * 6)
+
+
+def who_pays(runs: Sequence[RunReport]) -> list[str]:
+    """Sentences on who pays under each policy, against the priority-fee (or first) policy."""
+    if not runs:
+        return []
+    base = next((r for r in runs if r.policy == "priority"), runs[0])
+    b = base.summary
+    unit = b["numeraire"]
+    lines = []
+    for run in runs:
+        s = run.summary
+        extracted = s["victim_loss"]
+        builder = s["builder"]["revenue"]
+        traders = sum(v["profit"] for v in s["by_kind"].values() if not v["searcher"])
+        line = (
+            f"- **{run.label}**: victims lost {number_text(extracted)} {unit}; searchers netted "
+            f"{number_text(s['searcher_profit'])} {unit} after paying the builder "
+            f"{number_text(builder)} {unit} (tips and direct payments) and burning "
+            f"{number_text(s['burned'])} {unit} of base fee; non-searchers' net result "
+            f"{number_text(traders)} {unit}."
+        )
+        if run is not base and b["searcher_profit"] != 0:
+            change = (s["searcher_profit"] - b["searcher_profit"]) / abs(b["searcher_profit"])
+            line += f" Searcher profit {change:+.0%} against {base.label}."
+        lines.append(line)
+    return lines
+
+
+def intents_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
+    """Intent fills, conditional intents, makers' surplus, price dispersion, latency and each
+    trader group's victim loss per run (empty without an intent book)."""
+    rows = [r for r in runs if "intents" in r.summary]
+    if not rows:
+        return []
+    numeraire = rows[0].summary["numeraire"]
+    lines = [
+        f"| {column} | posted | filled | fill rate | conditional posted / filled / expired | "
+        f"makers' surplus ({numeraire}) | per fill | price spread in a batch (bps) | "
+        f"solver rewards ({numeraire}) | mean fill latency (s) | victim loss by group |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for run in rows:
+        i = run.summary["intents"]
+        c = i.get("conditional", {})
+        spread = i.get("price_spread_bps", {})
+        groups = ", ".join(
+            f"{g} {number_text(v)}" for g, v in i.get("victim_loss_by_group", {}).items()
+        )
+        lines.append(
+            f"| {run.label} | {i['posted']} | {i['filled']} | {percent_text(i['fill_rate'])} | "
+            f"{c.get('posted', 0)} / {c.get('filled', 0)} / {c.get('expired', 0)} | "
+            f"{number_text(i['maker_surplus'])} | {number_text(i.get('surplus_per_fill', 0.0))} | "
+            f"{spread.get('mean', 0.0):.1f} (max {spread.get('max', 0.0):.1f}) | "
+            f"{number_text(i['solver_rewards'])} | {i['fill_latency_ms']['mean'] / 1000:.1f} | "
+            f"{groups or '-'} |"
+        )
+    return lines
+
+
+VICTIM_NOTES = (
+    "Victim loss: each victim's output against the same transaction run alone on the "
+    "pre-block state; a victim's loss is negative when other transactions of its block "
+    "moved the price its way first (arbitrage trades that a frontrunner jumped often "
+    "are), so a total can be below zero. Searcher profit: holdings change valued at the "
+    "final reference prices, net of gas and direct payments. Precision and recall: the "
+    "receipt-only sandwich detector against the simulation's ground truth."
+)
+DETECTION_NOTES = (
+    "A detection counts as true only when it names exactly the transactions of a true case. "
+    "The backrun heuristic also flags ordinary trades that happen to move a pool back after "
+    "another swap (plain arbitrage toward the reference price included), which is why its "
+    "precision is low."
+)
+INTENTS_NOTES = (
+    "Intents are signed off-chain and settled by solvers, so no maker's order is in "
+    "the public mempool to be sandwiched. Conditional intents execute only beside a "
+    "crossing reverse intent; expired: past their deadline unsettled at the last "
+    "block. Makers' surplus: what the makers received above their signed limits, "
+    "after the solver's reward, at the final reference prices (per fill: over the "
+    "filled intents). Price spread: within each batch and side, how far apart the "
+    "makers' execution rates are (uniform pricing gives every maker of a side the "
+    "same rate, so 0). Fill latency: from posting to the settling block. Victim loss "
+    "by group: what each trader group's swaps lost to sandwiches and frontruns."
+)
+
+
+def report_text(
+    title: str,
+    intro: Sequence[str],
+    runs: Sequence[RunReport],
+    plot_lines: Sequence[str],
+    column: str = "policy",
+) -> str:
+    """The text of ``report.md`` for ``runs`` (one run, or a comparison).
+
+    Args:
+        title: The report's title.
+        intro: Lines under the title.
+        runs: The runs it covers, one table row each.
+        plot_lines: The ``Plots`` section (``agentbed.agents.reporting.plots.plot_section``).
+        column: What the runs differ in, the first column of the tables.
+    """
+    lines = [f"# {title}", "", *intro, "", "## Comparison", "", *comparison_table(runs, column), ""]
+    lines += [
+        VICTIM_NOTES,
+        "",
+        "## Who pays for ordering",
+        "",
+        *who_pays(runs),
+        "",
+        "## Detection from receipts alone",
+        "",
+        *detector_table(runs, column),
+        "",
+        DETECTION_NOTES,
+        "",
+        "## Profit by agent kind",
+        "",
+        *kind_table(runs),
+        "",
+        *kind_changes(runs),
+        "",
+    ]
+    intents = intents_table(runs, column)
+    if intents:
+        lines += ["## Intents", "", *intents, "", INTENTS_NOTES, ""]
+    lines += plot_lines
+    return "\n".join(lines)
+
+
+def _setting(scenario: Scenario) -> str:
+    """The scenario's setting in a few words: its pools, or its economy's rules."""
+    economy = scenario.economy
+    if economy is None:
+        return f"{len(scenario.pools)} pool(s)"
+    stake = economy.min_arbitrator_stake / 10**18
+    return (
+        f"{'community' if economy.community else 'transferable'} currency, timeouts "
+        f"{economy.timeout_policy} the bonds, arbitrator stake {stake:g} required, deadline "
+        f"grace {economy.grace_s} s"
+    )
+
+
+def intro_lines(scenario: Scenario, seed: int) -> list[str]:
+    """The introduction of a run's report: the description and what the scenario holds."""
+    run = scenario.run
+    kinds = ", ".join(
+        f"{g.count} {g.kind}" if g.name == g.kind else f"{g.count} {g.kind} ({g.name})"
+        for g in scenario.agents
+        if g.count
+    )
+    intro = [
+        f"Scenario `{scenario.path}` ({run.name}), seed {seed}: {run.blocks} blocks of "
+        f"{run.block_time_ms / 1000:g} s, gas limit {run.gas_limit:,}, "
+        f"{_setting(scenario)}; agents: {kinds}.",
+    ]
+    if scenario.variant:
+        changes = ", ".join(f"`{k}` = {v!r}" for k, v in scenario.variant_overrides)
+        intro += ["", f"Variant **{scenario.variant}**: {changes}."]
+    if run.description:
+        intro = [run.description, "", *intro]
+    return intro

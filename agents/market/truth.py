@@ -1,0 +1,250 @@
+"""The true MEV of a market run, from the simulation's labels and where the transactions landed.
+
+Searchers label what they send (``Simulation.sent``: sender agent, label and meta). A sandwich
+is a ``"front"`` and a ``"back"`` tx of one agent naming the same victim (``meta["victim"]`` or
+``meta["victims"]``, tx hashes) that landed in one block as front < victim < back, all
+successful; its transactions are the front, the back and every other actor's swap in the same
+pool and direction between them (the swaps it actually squeezed, which the targeted victim is
+one of). A ``"front"`` without a landed back is a frontrun. A searcher's ``"backrun"``/``"arb"``
+tx that landed as the next swap in a pool right after another actor's swap in the opposite
+direction, in the same block, is a backrun of that swap, whether or not the searcher named it
+(an arbitrageur restoring the price after a block's trades backruns the last of them just the
+same). What a detector finds from receipts alone (:mod:`agentbed.agents.market.mev`) is scored
+against this truth.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from agentbed.agents.market.mev import SwapEvent, TrueMev
+
+if TYPE_CHECKING:
+    from agentbed.agents.sim import Simulation
+    from agentbed.chain.types import Receipt
+
+MEV_LABELS = frozenset({"front", "back", "arb", "backrun"})
+"""Labels that mark a tx as a searcher's."""
+
+
+@dataclass(frozen=True, slots=True)
+class MevTruth:
+    """Ground truth assembled from the simulation's labels and where the txs landed.
+
+    Attributes:
+        cases: The sandwiches and backruns that happened, as :class:`TrueMev` keys.
+        sandwich_attempts: Distinct (agent, victim) pairs for which a front and a back were sent.
+        frontrun_attempts: Distinct (agent, victim) pairs with a front but no back sent.
+        frontruns: (front tx, victim tx, agent) of fronts that landed ahead of their victim in
+            the same block without a landed back.
+        victims: victim tx -> (attack kind, attacker agents) of every squeezed swap (other
+            searchers' labelled txs excluded).
+        reverted_victims: Victims that reverted behind a front of their attacker in the same
+            block (their slippage limit held; they lost gas and the trade, not output).
+    """
+
+    cases: tuple[TrueMev, ...]
+    sandwich_attempts: int
+    frontrun_attempts: int
+    frontruns: tuple[tuple[bytes, bytes, str], ...]
+    victims: Mapping[bytes, tuple[str, tuple[str, ...]]]
+    reverted_victims: int = 0
+
+    def count(self, kind: str) -> int:
+        """Number of true cases of ``kind``."""
+        return sum(1 for c in self.cases if c.kind == kind)
+
+
+def _as_hash(value: Any) -> bytes | None:
+    """``value`` as a 32-byte tx hash (bytes, or hex with or without ``0x``), else None."""
+    if isinstance(value, bytes | bytearray) and len(value) == 32:
+        return bytes(value)
+    if isinstance(value, str):
+        text = value.removeprefix("0x")
+        if len(text) == 64:
+            try:
+                return bytes.fromhex(text)
+            except ValueError:
+                return None
+    return None
+
+
+def _victims_of(meta: Mapping[str, Any]) -> tuple[bytes, ...]:
+    """The victim tx hashes a searcher's meta names (``victim`` or ``victims``)."""
+    found: list[bytes] = []
+    single = _as_hash(meta.get("victim"))
+    if single is not None:
+        found.append(single)
+    many = meta.get("victims")
+    if isinstance(many, list | tuple):
+        found.extend(h for h in (_as_hash(v) for v in many) if h is not None)
+    return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True, slots=True)
+class _Landed:
+    block: int
+    index: int
+    status: int
+
+
+class _Chart:
+    """Where the measured blocks' txs landed and the swaps they made, indexed for the scan."""
+
+    def __init__(self, receipts: Iterable[Receipt], swaps: Sequence[SwapEvent]) -> None:
+        self.landed = {r.tx_hash: _Landed(r.block_number, r.tx_index, r.status) for r in receipts}
+        self.swaps_of: dict[bytes, list[SwapEvent]] = defaultdict(list)
+        self.by_pool_block: dict[tuple[int, str], list[SwapEvent]] = defaultdict(list)
+        for swap in swaps:
+            self.swaps_of[swap.tx_hash].append(swap)
+            self.by_pool_block[(swap.block, swap.pool)].append(swap)
+
+    def ok(self, tx: bytes) -> _Landed | None:
+        """Where ``tx`` landed, if it landed and succeeded."""
+        place = self.landed.get(tx)
+        return place if place is not None and place.status == 1 else None
+
+    def squeezed(self, front: bytes, back: bytes) -> tuple[bytes, ...]:
+        """Other actors' swaps in the front's pool and direction between front and back."""
+        if not self.swaps_of.get(front) or not self.swaps_of.get(back):
+            return ()
+        first, last = self.swaps_of[front][0], self.swaps_of[back][0]
+        if first.pool != last.pool or first.token_in == last.token_in:
+            return ()
+        between = self.by_pool_block[(first.block, first.pool)]
+        out = [
+            s.tx_hash
+            for s in between
+            if (first.tx_index, first.log_index) < (s.tx_index, s.log_index) < (last.tx_index, 0)
+            and s.actor != first.actor
+            and s.token_in == first.token_in
+        ]
+        return tuple(dict.fromkeys(out))
+
+    def swap_before(self, tx: bytes) -> SwapEvent | None:
+        """The swap right before ``tx``'s first swap in the same pool and block, if any."""
+        own = self.swaps_of.get(tx)
+        if not own:
+            return None
+        first = own[0]
+        previous = None
+        for swap in self.by_pool_block[(first.block, first.pool)]:
+            if (swap.tx_index, swap.log_index) >= (first.tx_index, first.log_index):
+                break
+            previous = swap
+        return previous
+
+
+def _before(first: _Landed | None, second: _Landed) -> bool:
+    """Whether ``first`` landed in ``second``'s block, ahead of it."""
+    return first is not None and first.block == second.block and first.index < second.index
+
+
+@dataclass(slots=True)
+class _Attacks:
+    """What the scan of fronts and backs found (see :func:`_scan_attacks`)."""
+
+    cases: list[TrueMev]
+    frontruns: list[tuple[bytes, bytes, str]]
+    squeezed_by: dict[bytes, set[str]]
+    sandwich_attempts: int = 0
+    frontrun_attempts: int = 0
+    reverted_victims: int = 0
+
+
+def _scan_attacks(
+    chart: _Chart,
+    fronts: Mapping[tuple[str, bytes], list[bytes]],
+    backs: Mapping[tuple[str, bytes], list[bytes]],
+) -> _Attacks:
+    """Sandwiches and frontruns of each (agent, victim) pair with a front.
+
+    Only the first of the agent's fronts that landed ahead of the victim counts: with a back
+    landed after the victim in its block that squeezed swaps, a sandwich; without, a frontrun.
+    """
+    found = _Attacks([], [], defaultdict(set))
+    for (agent, victim), front_txs in sorted(fronts.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        back_txs = backs.get((agent, victim), [])
+        if back_txs:
+            found.sandwich_attempts += 1
+        else:
+            found.frontrun_attempts += 1
+        v = chart.ok(victim)
+        hit = chart.landed.get(victim)
+        if hit is not None and hit.status == 0:
+            if any(_before(chart.ok(front), hit) for front in front_txs):
+                found.reverted_victims += 1
+            continue
+        if v is None:
+            continue
+        front = next((f for f in front_txs if _before(chart.ok(f), v)), None)
+        if front is None:
+            continue
+        for back in back_txs:
+            b = chart.ok(back)
+            if b is None or b.block != v.block or b.index <= v.index:
+                continue
+            squeezed = chart.squeezed(front, back)
+            if squeezed:
+                found.cases.append(TrueMev("sandwich", frozenset({front, back, *squeezed})))
+                for tx in squeezed:
+                    found.squeezed_by[tx].add(agent)
+                break
+        else:
+            found.frontruns.append((front, victim, agent))
+    return found
+
+
+def ground_truth(
+    sim: Simulation, receipts: Iterable[Receipt], swaps: Sequence[SwapEvent]
+) -> MevTruth:
+    """Assemble the run's true MEV from ``sim.sent`` labels and the mined receipts.
+
+    Args:
+        sim: The finished simulation.
+        receipts: Receipts of the measured blocks.
+        swaps: Successful swaps decoded from those receipts.
+    """
+    chart = _Chart(receipts, swaps)
+    fronts: dict[tuple[str, bytes], list[bytes]] = defaultdict(list)
+    backs: dict[tuple[str, bytes], list[bytes]] = defaultdict(list)
+    followers: list[bytes] = []
+    for tx_hash, sent in sim.sent.items():
+        if sent.label in ("backrun", "arb"):
+            followers.append(tx_hash)
+        for victim in _victims_of(sent.meta):
+            if sent.label == "front":
+                fronts[(sent.agent, victim)].append(tx_hash)
+            elif sent.label == "back":
+                backs[(sent.agent, victim)].append(tx_hash)
+
+    found = _scan_attacks(chart, fronts, backs)
+    victims: dict[bytes, tuple[str, tuple[str, ...]]] = {}
+    for tx, agents in found.squeezed_by.items():
+        own = sim.sent.get(tx)
+        if own is None or own.label not in MEV_LABELS:  # a rival's front is no victim
+            victims[tx] = ("sandwich", tuple(sorted(agents)))
+    for _front, victim, agent in found.frontruns:
+        if victim not in victims:
+            victims[victim] = ("frontrun", (agent,))
+        elif victims[victim][0] == "frontrun":
+            victims[victim] = ("frontrun", tuple(sorted({*victims[victim][1], agent})))
+    cases = found.cases
+    for follower in followers:
+        previous = chart.swap_before(follower)
+        if chart.ok(follower) is None or previous is None:
+            continue
+        first = chart.swaps_of[follower][0]
+        if previous.actor != first.actor and previous.token_in != first.token_in:
+            cases.append(TrueMev("backrun", frozenset({previous.tx_hash, follower})))
+    return MevTruth(
+        cases=tuple(dict.fromkeys(cases)),
+        sandwich_attempts=found.sandwich_attempts,
+        frontrun_attempts=found.frontrun_attempts,
+        frontruns=tuple(found.frontruns),
+        victims=victims,
+        reverted_victims=found.reverted_victims,
+    )
