@@ -4,7 +4,9 @@ Each subcommand is a pair of functions, ``_add_<name>(subparsers)`` to declare i
 and ``_run_<name>(args) -> int`` to execute it, registered in ``_COMMANDS``.
 
     testbed demo [--seed N] [--json OUT]     the main job (README quick start)
-    testbed compile [PATHS] [--json OUT]     compile and print contract sizes
+    testbed compile [PATHS] [--root DIR] [--json OUT] [--include-path P] [--remap A=B]
+                    [--solc-version V|pragma] [--optimizer-runs N] [--library NAME=ADDRESS]
+                                             compile the project (or PATHS), print sizes
     testbed gas [PATHS] [-- PYTEST ARGS]     gas per contract operation from the test suites
     testbed run SCENARIO [--seed N] [--out DIR] [--policy P] [--variant V]
                                              run a scenario file and write its report
@@ -21,17 +23,26 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from agentbed.chain.compiler import (
     EIP170_RUNTIME_LIMIT,
+    Compiler,
     CompilerConfig,
     CompileResult,
+    Project,
+    ProjectConfigError,
+    ProjectNotFound,
     SourcePathError,
     compile_files,
     find_project_root,
+    link_artifact,
+    load_project,
 )
+from agentbed.chain.compiler.linking import DEPLOY
+from agentbed.chain.compiler.project import PRAGMA, parse_library, parse_remapping, parse_solc
 from agentbed.chain.errors import CompilationError, ToolchainError
 
 EXIT_OK = 0
@@ -58,19 +69,157 @@ def _add_compile(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     parser = subparsers.add_parser(
         "compile",
         help="compile Solidity sources and print contract sizes",
-        description="Compile Solidity sources (solc-js via py-solc-x, cached) and print a table "
-        "of contracts with creation/runtime sizes; flags runtime code over the EIP-170 limit.",
+        description="Compile the project configured by [tool.agentbed] in pyproject.toml (found "
+        "from the current directory, or --root, upwards), or just PATHS, with solc-js via "
+        "py-solc-x (cached), and print a table of contracts with creation/runtime sizes; flags "
+        "runtime code over the EIP-170 limit. Flags override the table.",
     )
     parser.add_argument(
-        "paths", nargs="*", type=Path, help="files or directories (default: contracts/)"
+        "paths",
+        nargs="*",
+        type=Path,
+        help="files or directories (default: the project's sources and agentbed's contracts)",
     )
     parser.add_argument(
         "--json", dest="json_out", type=Path, metavar="OUT", help="write artifacts as JSON"
     )
-    parser.add_argument("--solc-version", metavar="V", help="exact solc version (default: pinned)")
+    parser.add_argument(
+        "--root", type=Path, metavar="DIR", help="a directory of the project (default: cwd)"
+    )
+    parser.add_argument(
+        "--include-path",
+        dest="include_paths",
+        action="append",
+        metavar="P",
+        help="extra import root, relative to the project root (repeatable; replaces the table's)",
+    )
+    parser.add_argument(
+        "--remap",
+        dest="remappings",
+        action="append",
+        metavar="PREFIX=TARGET",
+        help="import remapping, target relative to the project root (repeatable; replaces "
+        "the table's)",
+    )
+    parser.add_argument(
+        "--solc-version",
+        metavar="V",
+        help='exact solc version for every file, or "pragma" to choose per file (the default)',
+    )
     parser.add_argument(
         "--optimizer-runs", type=int, metavar="N", help="optimizer runs (default 200)"
     )
+    parser.add_argument(
+        "--library",
+        dest="libraries",
+        action="append",
+        metavar="NAME=ADDRESS",
+        help="link library NAME (or path:NAME) at ADDRESS in the output (repeatable)",
+    )
+
+
+def _compile_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Table values the flags override (``ProjectConfig`` fields).
+
+    Raises:
+        ValueError: ``--flag: problem`` for a malformed flag value.
+    """
+    values: dict[str, Any] = {}
+    if args.include_paths:
+        values["include_paths"] = tuple(args.include_paths)
+    try:
+        remappings = tuple(parse_remapping(text) for text in args.remappings or ())
+    except ValueError as exc:
+        raise ValueError(f"--remap: {exc}") from exc
+    if remappings:
+        values["remappings"] = remappings
+    if args.solc_version is not None:
+        try:
+            values["solc"] = parse_solc(args.solc_version)
+        except ValueError as exc:
+            raise ValueError(f"--solc-version: {exc}") from exc
+    if args.optimizer_runs is not None:
+        if args.optimizer_runs < 0:
+            raise ValueError("--optimizer-runs must be >= 0")
+        values.update(optimizer=True, optimizer_runs=args.optimizer_runs)
+    libraries: dict[str, str] = {}
+    for text in args.libraries or ():
+        name, _, address = text.partition("=")
+        try:
+            libraries.update([parse_library(name, address)])
+        except ValueError as exc:
+            raise ValueError(f"--library: {exc}") from exc
+    if libraries:
+        values["libraries"] = libraries
+    return values
+
+
+def _compile_plain(paths: list[Path], values: dict[str, Any]) -> CompileResult:
+    """Compile PATHS outside any project: the flags are the only settings."""
+    solc = values.get("solc")
+    config = CompilerConfig.from_env(
+        solc_version=None if solc in (None, PRAGMA) else solc,
+        optimizer_runs=values.get("optimizer_runs"),
+        include_paths=tuple(Path(p) for p in values.get("include_paths", ())) or None,
+        remappings=values.get("remappings"),
+    )
+    return compile_files(paths, config)
+
+
+def _compile_for(args: argparse.Namespace, values: dict[str, Any]) -> CompileResult:
+    """Compile what the arguments name; library addresses are linked into the output.
+
+    Raises:
+        ProjectNotFound: No project above ``--root`` (or the current directory when no PATHS).
+    """
+    paths: list[Path] = list(args.paths)
+    project: Project | None
+    if args.root is not None or not paths:
+        project = load_project(args.root)
+    else:
+        try:
+            project = load_project()
+        except ProjectNotFound:
+            project = None
+    if project is None:
+        result = _compile_plain(paths, values)
+        libraries = values.get("libraries", {})
+    else:
+        project = project.with_overrides(**values)
+        own = Compiler(project.compiler_config())
+        result = own.compile(paths) if paths else project.compile()
+        libraries = project.libraries
+    addresses = {name: value for name, value in libraries.items() if value != DEPLOY}
+    if not addresses:
+        return result
+    linked = tuple(link_artifact(a, addresses, require_all=False) for a in result.artifacts)
+    return replace(result, artifacts=linked)
+
+
+def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        values = _compile_overrides(args)
+    except ValueError as exc:
+        print(f"testbed compile: {exc}", file=err)
+        return EXIT_USAGE
+    try:
+        result = _compile_for(args, values)
+    except (ProjectNotFound, ProjectConfigError) as exc:
+        print(f"testbed: error: {exc}", file=err)
+        return EXIT_USAGE
+    except SourcePathError as exc:
+        print(f"testbed compile: {exc}", file=err)
+        return EXIT_USAGE
+    except (CompilationError, ToolchainError) as exc:
+        return _toolchain_failure("compile", exc, err)
+    for warning in result.warnings:
+        print(warning, file=err)
+    print("\n".join(_size_table(result)), file=out)
+    if args.json_out is not None:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json_out}", file=out)
+    return EXIT_OK
 
 
 def _size_table(result: CompileResult) -> list[str]:
@@ -94,34 +243,6 @@ def _size_table(result: CompileResult) -> list[str]:
         f"solc {result.compiler_version} ({source})"
     )
     return lines
-
-
-def _run_compile(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    paths: list[Path] = list(args.paths)
-    if not paths:
-        root = find_project_root()
-        paths = [root / "contracts" if root is not None else Path("contracts")]
-    if args.optimizer_runs is not None and args.optimizer_runs < 0:
-        print("testbed compile: --optimizer-runs must be >= 0", file=err)
-        return EXIT_USAGE
-    config = CompilerConfig.from_env(
-        solc_version=args.solc_version, optimizer_runs=args.optimizer_runs
-    )
-    try:
-        result = compile_files(paths, config)
-    except SourcePathError as exc:
-        print(f"testbed compile: {exc}", file=err)
-        return EXIT_USAGE
-    except (CompilationError, ToolchainError) as exc:
-        return _toolchain_failure("compile", exc, err)
-    for warning in result.warnings:
-        print(warning, file=err)
-    print("\n".join(_size_table(result)), file=out)
-    if args.json_out is not None:
-        args.json_out.parent.mkdir(parents=True, exist_ok=True)
-        args.json_out.write_text(json.dumps(result.to_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.json_out}", file=out)
-    return EXIT_OK
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,7 +321,11 @@ def _run_gas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _add_scenario_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario", type=Path, help="scenario file (TOML; see docs/scenarios.md)")
+    parser.add_argument(
+        "scenario",
+        help="scenario file (TOML; see docs/scenarios.md), or a bundled scenario's name "
+        "(e.g. mev, small)",
+    )
     parser.add_argument("--seed", type=int, help="root seed (default: the scenario's)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="output directory")
 
@@ -289,7 +414,9 @@ def _names(option: str, text: str) -> list[str]:
 
 
 def _scenario_setup(command: str, args: argparse.Namespace, err: TextIO) -> tuple[Any, int] | None:
-    """Load the scenario and resolve the seed; print the error and return None on failure."""
+    """Load the scenario (a file, else a bundled scenario's name) and resolve the seed; print
+    the error and return None on failure."""
+    from agentbed.experiments.bundled import bundled_names, scenario_path
     from agentbed.experiments.scenario import ScenarioError, load_scenario
 
     if args.seed is not None and args.seed < 0:
@@ -298,10 +425,13 @@ def _scenario_setup(command: str, args: argparse.Namespace, err: TextIO) -> tupl
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         print(f"testbed {command}: --out {args.out} exists and is not a directory", file=err)
         return None
+    path = scenario_path(args.scenario)
     try:
-        scenario = load_scenario(args.scenario)
+        scenario = load_scenario(path)
     except ScenarioError as exc:
-        print(f"testbed {command}: {exc}", file=err)
+        # Neither a file nor a bundled scenario's name: say which names would do.
+        hint = "" if path.exists() else f"; bundled scenarios: {', '.join(bundled_names())}"
+        print(f"testbed {command}: {exc}{hint}", file=err)
         return None
     return scenario, scenario.run.seed if args.seed is None else args.seed
 
@@ -323,8 +453,8 @@ def _run_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import time
 
     from agentbed.agents.sim import default_progress
+    from agentbed.chain.ordering import parse_policy
     from agentbed.experiments.runner import BASE, describe, run_scenario
-    from agentbed.experiments.scenario import canonical_policy
 
     setup = _scenario_setup("run", args, err)
     if setup is None:
@@ -333,7 +463,7 @@ def _run_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         if args.variant is not None and args.variant != BASE:
             scenario = scenario.variant_named(args.variant)
-        policy = canonical_policy(args.policy or scenario.run.policy)
+        policy = parse_policy(args.policy).name if args.policy else scenario.run.policy
     except ValueError as exc:
         print(f"testbed run: {exc}", file=err)
         return EXIT_USAGE
@@ -358,8 +488,8 @@ def _run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import time
 
     from agentbed.agents.sim import default_progress
+    from agentbed.chain.ordering import POLICY_NAMES, parse_policy
     from agentbed.experiments.runner import BASE, compare, policy_runs, variant_runs
-    from agentbed.experiments.scenario import POLICIES
 
     setup = _scenario_setup("compare", args, err)
     if setup is None:
@@ -374,7 +504,8 @@ def _run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             )
             runs = variant_runs(scenario, chosen)
         else:
-            runs = policy_runs(scenario, _names("--policies", args.policies or ",".join(POLICIES)))
+            names = _names("--policies", args.policies) if args.policies else POLICY_NAMES
+            runs = policy_runs(scenario, [parse_policy(name).name for name in names])
     except ValueError as exc:
         print(f"testbed compare: {exc}", file=err)
         return EXIT_USAGE
@@ -437,10 +568,9 @@ def _add_sweep(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action="extend",
         nargs="+",
         metavar="NAME",
-        help="key paths into summary.json for the table (default: victim_loss, "
-        "searcher_profit, txs, reverted, inclusion_delay_ms.mean, fullness_mean; for an "
-        "[economy] scenario settlement_rate, timeout_rate, default_rate, welfare.total, "
-        "broken_commitments, auc.last)",
+        help="key paths into summary.json for the table (default: the study's metrics, e.g. "
+        "victim_loss, searcher_profit, txs, reverted, inclusion_delay_ms.mean, fullness_mean "
+        "for a market; see docs/scenarios.md)",
     )
 
 
@@ -469,7 +599,7 @@ def _run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     target = args.out or Path("runs") / f"{Path(scenario.path).stem}-sweep"
     try:
         params = [parse_param(text) for text in args.param]
-        plan = plan_sweep(args.scenario, params, seeds=args.seeds, out=target, root=seed)
+        plan = plan_sweep(scenario.path, params, seeds=args.seeds, out=target, root=seed)
     except (SweepError, ScenarioError) as exc:
         print(f"testbed sweep: {exc}", file=err)
         return EXIT_USAGE

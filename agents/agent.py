@@ -128,7 +128,9 @@ class AgentView:
         new_blocks: Blocks sealed since the agent last woke.
         reader: Read-only chain access against the head state (``call``, ``balance``,
             ``logs``, ``chain_id``, ``head``).
-        market: Scenario-wide read-only data (pools, reserves per block, reference price).
+        market: The study's world (``agentbed.agents.study.World``), read-only: e.g. a
+            market's pools, reserves per block and reference prices. Typed loosely so that
+            each strategy can read it as its own study's world.
     """
 
     now_ms: int
@@ -268,7 +270,8 @@ class Agent:
         return left is None or gas * fee_per_gas <= left
 
     def setup(self, market: Any) -> Sequence[Action]:
-        """Actions to send once at the start (approvals, deposits). Default: none."""
+        """Actions to send once at the start (approvals, deposits), given the study's world
+        (``AgentView.market``). Default: none."""
         return ()
 
     def observe(self, view: AgentView) -> Sequence[Action]:

@@ -21,6 +21,7 @@ from agentbed.agents.eventlog import EventLog
 from agentbed.chain.errors import BundleRejected, TxRejected
 
 if TYPE_CHECKING:
+    from agentbed.agents.study import World
     from agentbed.chain.node import Chain
     from agentbed.chain.types import Block, Receipt
 
@@ -85,8 +86,10 @@ class Simulation:
         agents: The agents; names must be unique.
         blocks: How many blocks to build after the set-up block.
         seed: Root seed; the schedules' random streams derive from it.
-        market: Scenario-wide read-only data handed to every view; its ``on_block(block,
-            receipts)`` is called after each block when it has one.
+        market: The study's world (``agentbed.agents.study.World``: a market, an economy),
+            handed to every agent's view and set-up as ``market``; its ``on_block(block,
+            receipts)`` is called after each block, set-up blocks included. None runs the
+            agents against the bare chain.
         log: Where to append the JSONL event log (flushed every block), or None.
         progress: Stream for a progress bar (e.g. ``sys.stderr``), or None for quiet.
     """
@@ -95,7 +98,7 @@ class Simulation:
     agents: Sequence[Agent]
     blocks: int
     seed: int = 0
-    market: Any = None
+    market: World | None = None
     log: EventLog | None = None
     progress: IO[str] | None = None
     sent: dict[bytes, SentTx] = field(default_factory=dict, init=False)
@@ -175,7 +178,7 @@ class Simulation:
             self.log.flush()
 
     def _market_on_block(self, block: Block, receipts: Sequence[Receipt]) -> None:
-        if self.market is not None and hasattr(self.market, "on_block"):
+        if self.market is not None:
             self.market.on_block(block, receipts)
 
     def _push(self, time_ms: int, order: int, handler: Callable[[int], None]) -> None:

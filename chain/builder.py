@@ -58,6 +58,8 @@ class BlockBuilder:
         included: list[IncludedTx] = []
         bundle_ids: list[bytes] = []
         dropped: list[tuple[bytes, str]] = []
+        # The one place a user's policy without ``bundles_first`` counts as False (see
+        # OrderingPolicy); every built-in policy sets it.
         if getattr(policy, "bundles_first", False) and bundles:
             # A bundle may carry someone's public tx (a sandwich victim); its arrival is when
             # it reached the pool, not when the bundle did.

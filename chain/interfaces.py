@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from agentbed.chain.types import Address, PoolTx
 
@@ -59,9 +59,22 @@ class OrderingPolicy(Protocol):
     whose nonce is not the sender's next at that point, and any tx that does not fit.
     ``base_fee`` is the base fee of the block being built; ``rng`` is the policy's own seeded
     generator for this block.
+
+    Attributes:
+        name: The policy's name in block records and reports.
+        bundles_first: Whether the builder puts the private bundles of the block first (ranked
+            by payment to the coinbase per gas, each all or nothing) before the ordered public
+            transactions; when False the bundles are dropped. Every built-in policy sets it.
+            A user's own policy may leave it out: any object with a ``name`` and ``order`` is
+            a policy, and :class:`agentbed.chain.builder.BlockBuilder`, the one reader of the
+            attribute, counts a missing one as False.
     """
 
     name: str
+    if TYPE_CHECKING:
+        # Declared for type checkers only: a runtime ``isinstance`` check (``Chain.set_policy``)
+        # must keep accepting a policy without it, as the class docstring promises.
+        bundles_first: bool
 
     def order(
         self, pending: Sequence[PoolTx], base_fee: int, rng: random.Random

@@ -9,6 +9,10 @@ transactions come out in nonce order (the builder skips a tx whose nonce is not 
 A user's own policy is any object with a ``name`` and an ``order`` method; it may call
 :func:`merge_by_key` with its own key to get nonce order for free.
 
+The built-in policies' short names and aliases are listed once, here: :func:`parse_policy` reads
+a name as a user wrote it (a scenario file, a command-line option) into a :class:`PolicySpec`,
+and :meth:`PolicySpec.build` makes the policy.
+
 Policies hold no state between blocks and use no randomness but the ``rng`` they are handed, so
 the same pool, base fee and RNG state always give the same order.
 """
@@ -17,7 +21,8 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
@@ -28,12 +33,15 @@ if TYPE_CHECKING:
     from _typeshed import SupportsRichComparison
 
 __all__ = [
+    "POLICY_NAMES",
     "BundlesFirstPolicy",
     "FifoPolicy",
     "FrequentBatchPolicy",
+    "PolicySpec",
     "PriorityFeePolicy",
     "RandomPolicy",
     "merge_by_key",
+    "parse_policy",
     "policy_from_name",
     "rank_bundles",
 ]
@@ -254,61 +262,110 @@ def rank_bundles(scored: Sequence[tuple[B, int, int]]) -> list[tuple[B, int, int
     )
 
 
-def _fifo(**kwargs: Any) -> OrderingPolicy:
-    return FifoPolicy(**kwargs)
-
-
-def _priority(**kwargs: Any) -> OrderingPolicy:
-    return PriorityFeePolicy(**kwargs)
-
-
-def _random(**kwargs: Any) -> OrderingPolicy:
-    return RandomPolicy(**kwargs)
-
-
-def _batch(**kwargs: Any) -> OrderingPolicy:
-    return FrequentBatchPolicy(**kwargs)
-
-
 def _bundles(**kwargs: Any) -> OrderingPolicy:
     inner = kwargs.pop("inner", None)
     if isinstance(inner, str):
-        inner = policy_from_name(inner)
+        inner = parse_policy(inner).build()
     return BundlesFirstPolicy(inner, **kwargs)
 
 
-def _factories() -> dict[str, Callable[..., OrderingPolicy]]:
-    # Built per call rather than held in a module-level dict (no module-level mutable state).
-    return {
-        "fifo": _fifo,
-        "priority": _priority,
-        "priority_fee": _priority,
-        "random": _random,
-        "batch": _batch,
-        "frequent_batch": _batch,
-        "bundles": _bundles,
-        "bundles_first": _bundles,
-    }
+@dataclass(frozen=True, slots=True)
+class _Builtin:
+    """One built-in policy: its short name, the other names it answers to, its constructor."""
+
+    name: str
+    aliases: tuple[str, ...]
+    factory: Callable[..., OrderingPolicy]
+
+
+_BUILTINS: tuple[_Builtin, ...] = (
+    _Builtin("fifo", (), FifoPolicy),
+    _Builtin("priority", ("priority_fee",), PriorityFeePolicy),
+    _Builtin("random", (), RandomPolicy),
+    _Builtin("batch", ("frequent_batch",), FrequentBatchPolicy),
+    _Builtin("bundles", ("bundles_first",), _bundles),
+)
+POLICY_NAMES: tuple[str, ...] = tuple(builtin.name for builtin in _BUILTINS)
+"""The built-in policies' short names, in the order reports and ``testbed compare`` use."""
+
+
+def _unknown(name: str) -> str:
+    return f"unknown policy {name!r}; valid policies: {', '.join(POLICY_NAMES)}"
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySpec:
+    """A built-in ordering policy, named and configured but not yet built.
+
+    Make one with :func:`parse_policy` from a name as a user wrote it; code further in passes
+    the spec, or its canonical ``name``, and calls :meth:`build` where a policy is needed.
+
+    Attributes:
+        name: The canonical short name, one of :data:`POLICY_NAMES`.
+        params: Constructor arguments as ``(name, value)`` pairs, e.g. ``(("window_ms", 500),)``.
+
+    Raises:
+        ValueError: ``name`` is not a canonical name (an alias names the canonical one).
+    """
+
+    name: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.name not in POLICY_NAMES:
+            alias = next((b.name for b in _BUILTINS if self.name in b.aliases), None)
+            if alias is None:
+                raise ValueError(_unknown(self.name))
+            raise ValueError(
+                f"{self.name!r} is an alias of the policy {alias!r}; a PolicySpec takes the "
+                "canonical name (parse_policy reads aliases)"
+            )
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        """The constructor arguments as keyword arguments."""
+        return dict(self.params)
+
+    def build(self) -> OrderingPolicy:
+        """A new policy instance.
+
+        Raises:
+            TypeError: a parameter the policy's constructor does not take.
+            ValueError: a parameter value the policy rejects.
+        """
+        builtin = next(b for b in _BUILTINS if b.name == self.name)
+        return builtin.factory(**self.kwargs)
+
+
+def parse_policy(name: str, params: Mapping[str, Any] | None = None) -> PolicySpec:
+    """Read a policy name as a user wrote it: any case, surrounding blanks, or an alias.
+
+    Args:
+        name: ``"fifo"``, ``"priority"``, ``"random"``, ``"batch"`` or ``"bundles"``; the long
+            names ``"priority_fee"``, ``"frequent_batch"`` and ``"bundles_first"`` also work.
+        params: Constructor arguments, e.g. ``{"window_ms": 500}`` for ``"batch"`` or
+            ``{"inner": "fifo"}`` (a name or a policy) for ``"bundles"``; checked by
+            :meth:`PolicySpec.build`.
+
+    Raises:
+        ValueError: an unknown name; the one-line message lists the valid names.
+    """
+    key = name.strip().lower()
+    for builtin in _BUILTINS:
+        if key == builtin.name or key in builtin.aliases:
+            return PolicySpec(builtin.name, tuple((params or {}).items()))
+    raise ValueError(_unknown(name))
 
 
 def policy_from_name(name: str, **kwargs: Any) -> OrderingPolicy:
-    """Build a built-in policy from its short name (e.g. from a scenario file).
+    """Build a built-in policy from a name as a user wrote it: ``parse_policy(...).build()``.
 
     Args:
-        name: ``"fifo"``, ``"priority"``, ``"random"``, ``"batch"`` or ``"bundles"`` (the
-            long names ``"priority_fee"``, ``"frequent_batch"``, ``"bundles_first"`` also work).
-        **kwargs: Passed to the policy's constructor, e.g. ``window_ms=500`` for ``"batch"`` or
-            ``inner="fifo"`` (a name or a policy) for ``"bundles"``.
-
-    Returns:
-        A new policy instance.
+        name: A short name or alias (see :func:`parse_policy`).
+        **kwargs: Passed to the policy's constructor.
 
     Raises:
-        ValueError: If ``name`` is not a known policy.
+        ValueError: an unknown name, or a parameter value the policy rejects.
+        TypeError: a parameter the policy does not take.
     """
-    factories = _factories()
-    factory = factories.get(name.strip().lower())
-    if factory is None:
-        valid = ", ".join(repr(n) for n in factories)
-        raise ValueError(f"unknown ordering policy {name!r}; valid names: {valid}")
-    return factory(**kwargs)
+    return parse_policy(name, kwargs).build()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from agentbed.agents.agent import Action, Agent, AgentView
+from agentbed.agents.market.study import STUDY as MARKET
+from agentbed.agents.market.study import MarketStudy
 from agentbed.experiments.scenario import ScenarioError, load_scenario
 
 
@@ -35,6 +38,14 @@ kind = "bomb"
 schedule = { kind = "periodic", period_ms = 700 }
 params = { after = 3 }
 """
+assert isinstance(MARKET, MarketStudy)
+BOMB_STUDY = replace(MARKET, strategies={**MARKET.strategies, "bomb": Bomb})
+"""The market study with one more strategy, ``bomb``; a scenario names it by import path."""
+
+
+def with_bomb(text: str) -> str:
+    """A market scenario's text run by :data:`BOMB_STUDY`, with a ``bomb`` group added."""
+    return f'study = "scenario_helpers:BOMB_STUDY"\n{text}{BOMB}'
 
 
 def with_blocks(text: str, blocks: int) -> str:

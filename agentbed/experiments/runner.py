@@ -1,11 +1,15 @@
 """Running scenarios: one run into one directory, or several runs side by side.
 
 ``run_scenario`` builds a scenario under one ordering policy, runs it with its event log in the
-output directory, accounts for it and writes its report (the MEV report for a market scenario,
-the commitment report for an economy scenario). ``compare`` does that for each of several
-runs -- the same scenario under different policies (``policy_runs``) or the scenario's variants
-(``variant_runs``) -- in parallel processes when asked (every run depends only on its scenario,
-policy and seed, so the results are the same either way), then writes the comparison report.
+output directory, and has the scenario's study summarize it and write its report. ``compare``
+does that for each of several runs -- the same scenario under different policies
+(``policy_runs``) or the scenario's variants (``variant_runs``) -- in parallel processes when
+asked (every run depends only on its scenario, policy and seed, so the results are the same
+either way), then has the study write the comparison report.
+
+Policies are canonical names here (:data:`agentbed.chain.ordering.POLICY_NAMES`): user input is
+read with :func:`agentbed.chain.ordering.parse_policy` where it enters (the scenario file, the
+command line).
 """
 
 from __future__ import annotations
@@ -13,30 +17,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from agentbed.agents.economy.report import (
-    EconomyReport,
-    economy_summary_line,
-    summarize_economy,
-    write_economy_comparison,
-    write_economy_run,
-)
-from agentbed.agents.economy.world import Economy
 from agentbed.agents.eventlog import EventLog
-from agentbed.agents.market.accounting import account_run
-from agentbed.agents.market.report import (
-    RunReport,
-    intro_lines,
-    summarize,
-    summary_line,
-    write_comparison,
-    write_run,
-)
+from agentbed.agents.study import StudyReport
 from agentbed.chain.compiler import compile_project
-from agentbed.experiments.scenario import Scenario, build, canonical_policy
+from agentbed.experiments.build import build
+from agentbed.experiments.schema import Scenario
+from agentbed.experiments.studies import resolve_study
 
 EVENTS = "events.jsonl"
 BASE = "base"
@@ -48,16 +38,18 @@ class RunOutcome:
     """One finished run.
 
     Attributes:
-        report: Its report data (``EconomyReport`` for an economy scenario).
+        report: Its report data, the study's (``Study.summarize``).
         out_dir: Where its files are.
         report_path: Its ``report.md``.
         wall_s: Wall-clock seconds it took (not part of any report file).
+        line: The study's one-line summary of the run (``Study.summary_line``).
     """
 
-    report: RunReport | EconomyReport
+    report: StudyReport
     out_dir: Path
     report_path: Path
     wall_s: float
+    line: str = ""
 
 
 def run_scenario(
@@ -78,15 +70,16 @@ def run_scenario(
     Args:
         scenario: The scenario (or one of its variants).
         out: Output directory (created if missing).
-        policy: Policy short name; default: the scenario's.
+        policy: Canonical policy name; default: the scenario's.
         seed: Root seed; default: the scenario's.
         label: The run's name in comparisons; default: the variant's name, else the policy.
         progress: Stream for the simulation's progress bar, or None.
 
     Raises:
-        ValueError: an unknown policy name.
+        ValueError: ``policy`` is not a canonical policy name.
     """
-    name = canonical_policy(policy if policy is not None else scenario.run.policy)
+    name = scenario.policy_spec(policy).name
+    study = resolve_study(scenario.study)
     root = scenario.run.seed if seed is None else seed
     start = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
@@ -97,18 +90,9 @@ def run_scenario(
         report = simulate(scenario, policy=name, seed=root, label=label, log=log, progress=progress)
     finally:
         log.close()
-    if isinstance(report, EconomyReport):
-        path = write_economy_run(
-            out, report, title=_title(scenario, report.label), intro=intro_lines(scenario, root)
-        )
-    else:
-        path = write_run(out, report, scenario, root)
-    return RunOutcome(report, out, path, time.perf_counter() - start)
-
-
-def _title(scenario: Scenario, label: str) -> str:
-    what = "variant" if scenario.variant else "ordering"
-    return f"{scenario.run.name} ({label} {what})"
+    path = study.write_run(out, report, scenario, root)
+    line = study.summary_line(report.summary)
+    return RunOutcome(report, out, path, time.perf_counter() - start, line)
 
 
 def simulate(
@@ -119,32 +103,18 @@ def simulate(
     label: str | None = None,
     log: EventLog | None = None,
     progress: IO[str] | None = None,
-) -> RunReport | EconomyReport:
-    """Build and run ``scenario`` under ``policy`` with root ``seed``; return its report data.
+) -> StudyReport:
+    """Build and run ``scenario`` under ``policy`` (a canonical name) with root ``seed``; return
+    the study's report data (``Study.summarize``).
 
-    Writes no files apart from the event log, when one is given. A market scenario gives a
-    ``RunReport`` (MEV accounting), an economy scenario an ``EconomyReport``.
+    Writes no files apart from the event log, when one is given.
     """
-    sim, market = build(scenario, policy=policy, seed=seed, log=log, progress=progress)
+    study = resolve_study(scenario.study)
+    sim, world = build(scenario, policy=policy, seed=seed, log=log, progress=progress)
     sim.run()
     kinds = {agent: group.kind for group in scenario.agents for agent in group.agent_names()}
     name = label or scenario.variant or policy
-    if isinstance(market, Economy):
-        economy = summarize_economy(
-            sim, market, label=name, seed=seed, scenario_name=scenario.run.name, kinds=kinds
-        )
-        economy.summary.update(policy=policy, variant=scenario.variant)
-        return economy
-    account = account_run(
-        sim,
-        market,
-        numeraire=scenario.market.numeraire,
-        eth_price=scenario.market.eth_price,
-        kinds=kinds,
-    )
-    report = summarize(sim, account, scenario, policy, seed)
-    report.summary["variant"] = scenario.variant
-    return replace(report, label=name)
+    return study.summarize(sim, world, scenario, policy=policy, seed=seed, label=name, kinds=kinds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,20 +139,20 @@ def _job(spec: RunSpec, seed: int, out: Path) -> RunOutcome:
 
 def describe(outcome: RunOutcome) -> str:
     """One line about a finished run, for progress output."""
-    report = outcome.report
-    line = economy_summary_line if isinstance(report, EconomyReport) else summary_line
-    return f"{report.label}: {outcome.wall_s:.1f}s, {line(report.summary)}"
+    return f"{outcome.report.label}: {outcome.wall_s:.1f}s, {outcome.line}"
 
 
 def policy_runs(scenario: Scenario, policies: Sequence[str]) -> list[RunSpec]:
-    """The runs comparing ``policies`` on ``scenario``.
+    """The runs comparing ``policies`` (canonical names) on ``scenario``.
 
     Raises:
-        ValueError: an unknown or repeated policy, or none.
+        ValueError: a name that is not a canonical policy, a repeated policy, or none.
     """
-    names = [canonical_policy(p) for p in policies]
+    names = list(policies)
     if not names:
         raise ValueError("no policies to compare")
+    for name in names:
+        scenario.policy_spec(name)  # the one-line error of an unknown name, before any run
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise ValueError(f"policy listed twice: {', '.join(repeated)}")
@@ -205,7 +175,7 @@ def variant_runs(
     runs = []
     for name in variants:
         chosen = scenario if name == BASE else scenario.variant_named(name)
-        runs.append(RunSpec(name, chosen, canonical_policy(policy or chosen.run.policy)))
+        runs.append(RunSpec(name, chosen, policy or chosen.run.policy))
     return runs
 
 
@@ -249,53 +219,62 @@ def compare(
         raise ValueError(f"jobs must be >= 1, got {jobs}")
     root = scenario.run.seed if seed is None else seed
     say = echo or (lambda line: None)
-    outcomes: dict[str, RunOutcome] = {}
     if jobs == 1 or len(runs) == 1:
-        for i, spec in enumerate(runs, 1):
-            say(f"[{i}/{len(runs)}] running {spec.label} ...")
-            outcomes[spec.label] = run_scenario(
-                spec.scenario,
-                out / spec.label,
-                policy=spec.policy,
-                seed=root,
-                label=spec.label,
-                progress=progress,
-            )
-            say(f"[{i}/{len(runs)}] {describe(outcomes[spec.label])}")
+        outcomes = _run_here(runs, root, out, say, progress)
     else:
-        # Compile (and on a fresh machine install the compiler) once, here, so the workers find
-        # a warm cache instead of racing each other to fill it.
-        compile_project()
-        workers = min(jobs, len(runs))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures: dict[Future[RunOutcome], str] = {
-                pool.submit(_job, spec, root, out / spec.label): spec.label for spec in runs
-            }
-            say(f"running {len(runs)} runs in {workers} processes ...")
-            try:
-                for future in as_completed(futures):
-                    outcomes[futures[future]] = future.result()
-                    say(f"[{len(outcomes)}/{len(runs)}] {describe(outcomes[futures[future]])}")
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
+        outcomes = _run_in_processes(runs, root, out, jobs, say)
     ordered = [outcomes[label] for label in labels]
     by_variant = any(spec.scenario.variant or spec.label == BASE for spec in runs) and (
         len({spec.policy for spec in runs}) == 1
     )
     column = "variant" if by_variant else "policy"
+    study = resolve_study(scenario.study)
     reports = [o.report for o in ordered]
-    economy = [r for r in reports if isinstance(r, EconomyReport)]
-    if economy:
-        intro = [
-            *intro_lines(scenario, root),
-            "",
-            f"The same seed under each {column}; each run's own tables, event log and plots "
-            f"are in the directory named after its {column}.",
-        ]
-        title = f"{scenario.run.name} ({column}s compared)"
-        path = write_economy_comparison(out, economy, title=title, intro=intro, column=column)
-    else:
-        plain = [r for r in reports if isinstance(r, RunReport)]
-        path = write_comparison(out, plain, scenario, root, column=column)
-    return ordered, path
+    return ordered, study.write_comparison(out, reports, scenario, root, column=column)
+
+
+def _run_here(
+    runs: Sequence[RunSpec],
+    root: int,
+    out: Path,
+    say: Callable[[str], None],
+    progress: IO[str] | None,
+) -> dict[str, RunOutcome]:
+    """Each run in turn, in this process."""
+    outcomes: dict[str, RunOutcome] = {}
+    for i, spec in enumerate(runs, 1):
+        say(f"[{i}/{len(runs)}] running {spec.label} ...")
+        outcomes[spec.label] = run_scenario(
+            spec.scenario,
+            out / spec.label,
+            policy=spec.policy,
+            seed=root,
+            label=spec.label,
+            progress=progress,
+        )
+        say(f"[{i}/{len(runs)}] {describe(outcomes[spec.label])}")
+    return outcomes
+
+
+def _run_in_processes(
+    runs: Sequence[RunSpec], root: int, out: Path, jobs: int, say: Callable[[str], None]
+) -> dict[str, RunOutcome]:
+    """The runs in up to ``jobs`` worker processes, in the order they finish."""
+    # Compile (and on a fresh machine install the compiler) once, here, so the workers find
+    # a warm cache instead of racing each other to fill it.
+    compile_project()
+    workers = min(jobs, len(runs))
+    outcomes: dict[str, RunOutcome] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures: dict[Future[RunOutcome], str] = {
+            pool.submit(_job, spec, root, out / spec.label): spec.label for spec in runs
+        }
+        say(f"running {len(runs)} runs in {workers} processes ...")
+        try:
+            for future in as_completed(futures):
+                outcomes[futures[future]] = future.result()
+                say(f"[{len(outcomes)}/{len(runs)}] {describe(outcomes[futures[future]])}")
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return outcomes

@@ -18,224 +18,79 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import itertools
 import json
 import math
 import multiprocessing
-import re
 import signal
-import statistics
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from agentbed.agents.economy.report import economy_summary_line
-from agentbed.agents.market.report import summary_line, summary_text, write_text
-from agentbed.experiments.scenario import (
-    Scenario,
-    ScenarioError,
-    apply_overrides,
-    canonical_policy,
-    parse_scenario,
-    read_scenario_toml,
-    split_key_path,
+from agentbed.agents.reporting.files import summary_text, write_text
+from agentbed.experiments.grid import (
+    BASE_CELL,
+    Cell,
+    Param,
+    SweepError,
+    cell_id,
+    expand_grid,
+    parse_param,
+    parse_value,
+    value_text,
 )
-
-DEFAULT_METRICS: tuple[str, ...] = (
-    "victim_loss",
-    "searcher_profit",
-    "txs",
-    "reverted",
-    "inclusion_delay_ms.mean",
-    "fullness_mean",
+from agentbed.experiments.intervals import (
+    CONFIDENCE,
+    Interval,
+    confidence_interval,
+    t_critical,
 )
-"""Metrics of the results table unless others are named: key paths into ``summary.json``."""
-ECONOMY_METRICS: tuple[str, ...] = (
-    "settlement_rate",
-    "timeout_rate",
-    "default_rate",
-    "welfare.total",
-    "broken_commitments",
-    "auc.last",
-)
-"""The default metrics of an ``[economy]`` scenario's sweep."""
+from agentbed.experiments.overrides import apply_overrides
+from agentbed.experiments.parse import parse_scenario
+from agentbed.experiments.reader import read_scenario_toml
+from agentbed.experiments.schema import Scenario, ScenarioError
+from agentbed.experiments.studies import resolve_study
 
+__all__ = [
+    "BASE_CELL",
+    "CONFIDENCE",
+    "Cell",
+    "Interval",
+    "Param",
+    "SweepError",
+    "SweepPlan",
+    "SweepResult",
+    "cell_id",
+    "check_metrics",
+    "collect_stats",
+    "confidence_interval",
+    "default_metrics",
+    "expand_grid",
+    "load_with_overrides",
+    "metric_value",
+    "parse_param",
+    "parse_value",
+    "plan_sweep",
+    "read_scenario_data",
+    "run_summary",
+    "run_sweep",
+    "summary_text",
+    "t_critical",
+    "table_csv",
+    "table_lines",
+    "table_markdown",
+    "value_text",
+]
 
-def _line(summary: Mapping[str, Any]) -> str:
-    """One line about a run's summary, market or economy."""
-    if "deals" in summary:
-        return economy_summary_line(summary)
-    return summary_line(summary)
-
-
-def default_metrics(scenario: Scenario) -> tuple[str, ...]:
-    """The metrics a sweep of ``scenario`` tabulates unless others are named."""
-    return ECONOMY_METRICS if scenario.economy is not None else DEFAULT_METRICS
-
-
-CONFIDENCE = 0.95
 RUNS = "runs"
 SUMMARY = "summary.json"
 MANIFEST = "sweep.json"
-BASE_CELL = "base"
-"""Id of the only cell of a sweep without parameters (seeds only)."""
-_INDEX = re.compile(r"\[(\d+)\]")
-_MAX_ID = 120
 
 
-class SweepError(ValueError):
-    """A sweep cannot start (or go on): a bad parameter, metric, seed count or directory.
-
-    The message is one line naming the offending parameter, metric or file.
-    """
-
-
-# ---------------------------------------------------------------------------------------------
-# Parameters and the grid
-# ---------------------------------------------------------------------------------------------
-
-
-def parse_value(text: str) -> Any:
-    """One value of a ``--param`` as a TOML scalar: integer, float, boolean or string.
-
-    Text that is not a TOML value (``fifo``) is a string as written; ``"a b"`` is the string
-    inside the quotes.
-
-    Raises:
-        SweepError: an empty value, a non-finite float, or a TOML array, table or date.
-    """
-    stripped = text.strip()
-    if not stripped:
-        raise SweepError("empty value")
-    try:
-        value = tomllib.loads(f"v = {stripped}")["v"]
-    except tomllib.TOMLDecodeError:
-        return stripped
-    if isinstance(value, float) and not math.isfinite(value):
-        raise SweepError(f"expected a finite number, got {stripped}")
-    if not isinstance(value, bool | int | float | str):
-        raise SweepError(f"expected an integer, float, boolean or string, got {stripped}")
-    return value
-
-
-def value_text(value: Any) -> str:
-    """A parameter value written back as on the command line (``true``, ``0.001``, ``fifo``).
-
-    A string that would read back as another value (``"1"``, ``"true"``) keeps its quotes.
-    """
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if not isinstance(value, str):
-        return repr(value)
-    try:
-        plain = parse_value(value) == value and isinstance(parse_value(value), str)
-    except SweepError:
-        plain = False
-    return value if plain else json.dumps(value)
-
-
-@dataclass(frozen=True, slots=True)
-class Param:
-    """One swept scenario value.
-
-    Attributes:
-        key: Key path into the scenario, e.g. ``agents[1].params.slippage_bps``.
-        values: The values it takes, in grid order.
-    """
-
-    key: str
-    values: tuple[Any, ...]
-
-
-def parse_param(text: str) -> Param:
-    """Read ``KEY=V1,V2,...`` (values are TOML scalars, see :func:`parse_value`).
-
-    Raises:
-        SweepError: no ``=``, a bad key path, an empty or repeated value, or ``run.seed``
-            (seeds are the sweep's own axis).
-    """
-    key, sep, rest = text.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise SweepError(f"--param {text!r}: expected KEY=V1,V2,...")
-    try:
-        split_key_path(key)
-    except ValueError as err:
-        raise SweepError(str(err)) from None
-    if key == "run.seed":
-        raise SweepError("--param run.seed: seeds are set by --seed and --seeds")
-    values: list[Any] = []
-    for item in rest.split(","):
-        try:
-            value = parse_value(item)
-        except SweepError as err:
-            raise SweepError(f"--param {key}: {err}") from None
-        if any(type(v) is type(value) and v == value for v in values):
-            raise SweepError(f"--param {key}: value {value_text(value)} listed twice")
-        values.append(value)
-    return Param(key, tuple(values))
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """One point of the grid.
-
-    Attributes:
-        id: Directory name of its runs: a readable, stable slug of its values.
-        overrides: ``(key path, value)`` per parameter, in parameter order.
-    """
-
-    id: str
-    overrides: tuple[tuple[str, Any], ...]
-
-    @property
-    def label(self) -> str:
-        """``run.policy=fifo run.gas_limit=3000000`` (``base`` without parameters)."""
-        if not self.overrides:
-            return BASE_CELL
-        return " ".join(f"{k}={value_text(v)}" for k, v in self.overrides)
-
-
-def _id_part(key: str, value: Any) -> str:
-    dotted = _INDEX.sub(r".\1", key)
-    return f"{dotted}={value_text(value)}"
-
-
-def cell_id(overrides: Sequence[tuple[str, Any]]) -> str:
-    """The slug naming a cell's directory: ``run.policy=fifo__agents.1.params.slippage_bps=50``.
-
-    Characters other than letters, digits and ``._=-`` become ``_``; when that loses
-    information, or the slug is long, a short hash of the exact values is appended so that
-    distinct cells never share a directory.
-    """
-    if not overrides:
-        return BASE_CELL
-    readable = "__".join(_id_part(k, v) for k, v in overrides)
-    slug = re.sub(r"[^A-Za-z0-9._=-]", "_", readable)
-    if slug == readable and len(slug) <= _MAX_ID:
-        return slug
-    exact = repr([(k, type(v).__name__, v) for k, v in overrides])
-    return f"{slug[:_MAX_ID]}~{hashlib.sha256(exact.encode()).hexdigest()[:10]}"
-
-
-def expand_grid(params: Sequence[Param]) -> tuple[Cell, ...]:
-    """The cartesian product of the parameters' values: the first parameter varies slowest.
-
-    Raises:
-        SweepError: a key path named twice.
-    """
-    keys = [p.key for p in params]
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
-    if repeated:
-        raise SweepError(f"--param {repeated[0]} given twice; list its values in one --param")
-    cells = []
-    for combo in itertools.product(*(p.values for p in params)):
-        overrides = tuple(zip(keys, combo, strict=True))
-        cells.append(Cell(cell_id(overrides), overrides))
-    return tuple(cells)
+def default_metrics(scenario: Scenario) -> tuple[str, ...]:
+    """The metrics a sweep of ``scenario`` tabulates unless others are named: its study's."""
+    return resolve_study(scenario.study).metrics
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,8 +242,7 @@ def run_summary(
     """
     from agentbed.experiments.runner import simulate
 
-    policy = canonical_policy(scenario.run.policy)
-    return simulate(scenario, policy=policy, seed=seed, progress=progress).summary
+    return simulate(scenario, policy=scenario.run.policy, seed=seed, progress=progress).summary
 
 
 def _run_job(
@@ -463,7 +317,7 @@ def _manifest_text(plan: SweepPlan, metrics: Sequence[str]) -> str:
 def run_sweep(
     plan: SweepPlan,
     *,
-    metrics: Sequence[str] = DEFAULT_METRICS,
+    metrics: Sequence[str] | None = None,
     jobs: int = 1,
     echo: Callable[[str], None] | None = None,
     progress: IO[str] | None = None,
@@ -477,7 +331,8 @@ def run_sweep(
 
     Args:
         plan: The sweep.
-        metrics: Key paths into ``summary.json`` for the table.
+        metrics: Key paths into ``summary.json`` for the table; default: the study's
+            (:func:`default_metrics`).
         jobs: Worker processes; 1 runs in this process.
         echo: Called with a line as each run finishes (and about reused runs).
         progress: Progress-bar stream for runs in this process.
@@ -488,7 +343,8 @@ def run_sweep(
     """
     if jobs < 1:
         raise SweepError(f"--jobs must be >= 1, got {jobs}")
-    metrics = tuple(metrics)
+    first = next(iter(plan.scenarios.values()))
+    metrics = tuple(default_metrics(first) if metrics is None else metrics)
     if not metrics:
         raise SweepError("no metrics to tabulate")
     say = echo or (lambda line: None)
@@ -497,21 +353,47 @@ def run_sweep(
     write_text(plan.out / MANIFEST, _manifest_text(plan, metrics))
     todo = [(c, s) for c, s in plan.runs() if not plan.summary_path(c, s).exists()]
     reused = plan.total - len(todo)
-    checked = False
     if reused:
         say(f"reusing {reused} of {plan.total} runs found in {plan.out / RUNS}")
         cell, seed = next((c, s) for c, s in plan.runs() if plan.summary_path(c, s).exists())
         check_metrics(_read_summary(plan.summary_path(cell, seed)), metrics)
-        checked = True
+    finished = _run_missing(plan, todo, metrics, reused, jobs, say, progress)
+    stats = collect_stats(plan, metrics)
+    csv_path, md_path = plan.out / "sweep.csv", plan.out / "sweep.md"
+    write_text(csv_path, table_csv(plan, metrics, stats))
+    write_text(md_path, table_markdown(plan, metrics, stats))
+    return SweepResult(
+        plan, metrics, stats, csv_path, md_path, reused, finished, time.perf_counter() - start
+    )
+
+
+def _run_missing(
+    plan: SweepPlan,
+    todo: Sequence[tuple[Cell, int]],
+    metrics: Sequence[str],
+    reused: int,
+    jobs: int,
+    say: Callable[[str], None],
+    progress: IO[str] | None,
+) -> int:
+    """Run ``todo``, saying a line as each run finishes; return how many ran.
+
+    The metrics are checked against the first summary (unless reused runs were checked).
+    """
     labels = {plan.summary_path(c, s): f"{c.label} seed {s}" for c, s in todo}
+    lines = {
+        plan.summary_path(c, s): resolve_study(plan.scenarios[c.id].study).summary_line
+        for c, s in todo
+    }
     tasks = [(plan.scenarios[c.id], s, plan.summary_path(c, s)) for c, s in todo]
     finished = 0
+    checked = reused > 0
 
     def record(path: Path, summary: dict[str, Any], wall_s: float) -> None:
         nonlocal finished, checked
         finished += 1
         count = f"[{reused + finished}/{plan.total}]"
-        say(f"{count} {labels[path]}: {wall_s:.1f}s, {_line(summary)}")
+        say(f"{count} {labels[path]}: {wall_s:.1f}s, {lines[path](summary)}")
         if not checked:
             check_metrics(summary, metrics)
             checked = True
@@ -532,95 +414,12 @@ def run_sweep(
         with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
             for outcome in pool.imap_unordered(_run_job, tasks):
                 record(*outcome)
-    stats = collect_stats(plan, metrics)
-    csv_path, md_path = plan.out / "sweep.csv", plan.out / "sweep.md"
-    write_text(csv_path, table_csv(plan, metrics, stats))
-    write_text(md_path, table_markdown(plan, metrics, stats))
-    return SweepResult(
-        plan, metrics, stats, csv_path, md_path, reused, finished, time.perf_counter() - start
-    )
+    return finished
 
 
 # ---------------------------------------------------------------------------------------------
-# Statistics
+# Metrics
 # ---------------------------------------------------------------------------------------------
-
-
-def _t_mass(t: float, df: int) -> float:
-    """P(-t < T < t) for Student's t with ``df`` degrees of freedom (exact finite series,
-    Abramowitz & Stegun 26.7.3 and 26.7.4)."""
-    theta = math.atan(t / math.sqrt(df))
-    cos2 = math.cos(theta) ** 2
-    if df % 2:
-        series = 0.0
-        if df > 1:
-            term = series = math.cos(theta)
-            for k in range(3, df - 1, 2):
-                term *= cos2 * (k - 1) / k
-                series += term
-        return 2 / math.pi * (theta + math.sin(theta) * series)
-    term = series = 1.0
-    for k in range(2, df - 1, 2):
-        term *= cos2 * (k - 1) / k
-        series += term
-    return math.sin(theta) * series
-
-
-def t_critical(df: int, confidence: float = CONFIDENCE) -> float:
-    """The two-sided critical value of Student's t: ``P(|T| < t) = confidence``.
-
-    Raises:
-        ValueError: ``df < 1`` or ``confidence`` outside (0, 1).
-    """
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    low, high = 0.0, 1.0
-    while _t_mass(high, df) < confidence:
-        low, high = high, 2 * high
-    while True:  # bisect to the last representable step
-        middle = (low + high) / 2
-        if middle in (low, high):
-            return high
-        if _t_mass(middle, df) < confidence:
-            low = middle
-        else:
-            high = middle
-
-
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """A mean and its two-sided confidence interval.
-
-    Attributes:
-        n: Number of values.
-        mean: Their mean.
-        low: Lower end (None with a single value: no spread to estimate).
-        high: Upper end (None with a single value).
-    """
-
-    n: int
-    mean: float
-    low: float | None
-    high: float | None
-
-
-def confidence_interval(values: Sequence[float], confidence: float = CONFIDENCE) -> Interval:
-    """Mean and t-interval: ``mean ± t(n-1) * s / sqrt(n)`` with ``s`` the sample deviation.
-
-    Raises:
-        ValueError: no values.
-    """
-    if not values:
-        raise ValueError("no values")
-    mean = statistics.fmean(values)
-    if len(values) == 1:
-        return Interval(1, mean, None, None)
-    half = (
-        t_critical(len(values) - 1, confidence) * statistics.stdev(values) / math.sqrt(len(values))
-    )
-    return Interval(len(values), mean, mean - half, mean + half)
 
 
 def metric_value(summary: Mapping[str, Any], metric: str) -> float:

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from scenario_helpers import BOMB, Bomb, with_blocks
+from scenario_helpers import with_blocks, with_bomb
 
 from agentbed.cli import main
-from agentbed.experiments.strategies import STRATEGIES
+from agentbed.experiments.bundled import bundled_names, scenario_path
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "scenarios" / "small.toml"
@@ -67,6 +67,12 @@ def test_compare_prints_progress_and_the_report(
         (["compare", "{short}", "--jobs", "0"], "--jobs must be >= 1"),
         (["run", "{short}", "--seed", "-1"], "--seed must be >= 0"),
         (["run", "{tmp}/nope.toml"], "nope.toml: cannot read"),
+        (
+            ["run", "nope"],
+            "nope: cannot read: No such file or directory; bundled scenarios: bench, "
+            "congestion, escrow, intents, mev, small",
+        ),
+        (["sweep", "mevv", "--seeds", "1"], "mevv: cannot read"),
         (["run", "{bad}"], "bad.toml: run.blocks: expected an integer"),
         (["run", "{short}", "--out", "{short}"], "exists and is not a directory"),
     ],
@@ -88,11 +94,10 @@ def test_bad_arguments_exit_2_with_one_line(
 
 
 def test_interrupted_run_exits_130_and_says_where(
-    short: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    short: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(STRATEGIES, "bomb", Bomb)
     scenario = tmp_path / "bomb.toml"
-    scenario.write_text(with_blocks(short.read_text(), 20) + BOMB)
+    scenario.write_text(with_bomb(with_blocks(short.read_text(), 20)))
     out = tmp_path / "out"
     assert main(["run", str(scenario), "--out", str(out)]) == 130
     err = capsys.readouterr().err
@@ -100,3 +105,25 @@ def test_interrupted_run_exits_130_and_says_where(
     last = events[-1]["last_block"]
     assert f"interrupted; {out / 'events.jsonl'} keeps the run up to block {last}" in err
     assert not (out / "summary.json").exists()
+
+
+def test_a_bundled_scenario_runs_by_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no file named "small" here: the name means the bundled one
+    assert scenario_path("small") == scenario_path("small.toml")
+    assert scenario_path("small").read_text() == SMALL.read_text()
+    assert main(["run", "small", "--policy", "fifo"]) == 0
+    out = tmp_path / "runs" / "small-fifo-seed1"  # named like a run of the file
+    summary = json.loads((out / "summary.json").read_text())
+    assert (summary["scenario"], summary["policy"], summary["blocks"]) == ("small", "fifo", 30)
+    assert f"report: {Path('runs') / 'small-fifo-seed1' / 'report.md'}" in capsys.readouterr().out
+
+
+def test_an_existing_file_wins_over_a_bundled_name(tmp_path: Path) -> None:
+    local = tmp_path / "small"
+    local.write_text("[run]\n")
+    assert scenario_path(local) == local
+    assert scenario_path(str(tmp_path / "mev")) == tmp_path / "mev"  # a path is never a name
+    assert scenario_path("mev").name == "mev.toml"
+    assert set(bundled_names()) >= {"mev", "small", "escrow"}

@@ -26,12 +26,12 @@ from agentbed.agents.agent import (
     derive_seed,
 )
 from agentbed.agents.eventlog import EventLog, read_events
+from agentbed.agents.market.strategies.retail import RetailTrader
 from agentbed.agents.market.world import Market, PoolSpec, decode_swap
 from agentbed.agents.sim import Simulation
 from agentbed.chain.latency import PerObserverLatency
 from agentbed.chain.node import Chain
 from agentbed.chain.ordering import FifoPolicy
-from agentbed.experiments.strategies import RetailTrader
 
 DEAD = "0x000000000000000000000000000000000000dEaD"
 

@@ -11,13 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agentbed.chain.interfaces import OrderingPolicy
+from agentbed.chain.node import Chain
 from agentbed.chain.ordering import (
+    POLICY_NAMES,
     BundlesFirstPolicy,
     FifoPolicy,
     FrequentBatchPolicy,
+    PolicySpec,
     PriorityFeePolicy,
     RandomPolicy,
     merge_by_key,
+    parse_policy,
     policy_from_name,
     rank_bundles,
 )
@@ -351,10 +355,88 @@ def test_policy_from_name_passes_window() -> None:
 
 
 def test_policy_from_name_unknown_lists_valid_names() -> None:
-    with pytest.raises(ValueError, match="unknown ordering policy 'lifo'") as info:
+    with pytest.raises(
+        ValueError, match="unknown policy 'lifo'; valid policies: fifo, priority, random, batch"
+    ):
         policy_from_name("lifo")
-    for valid in ("fifo", "priority", "random", "batch", "bundles"):
-        assert repr(valid) in str(info.value)
+
+
+# ---------------------------------------------------------------------------------------------
+# parse_policy and PolicySpec: the names and aliases, listed once
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("fifo", "fifo"),
+        ("priority_fee", "priority"),
+        (" Frequent_Batch ", "batch"),
+        ("BUNDLES_FIRST", "bundles"),
+        ("random", "random"),
+    ],
+)
+def test_parse_policy_reads_aliases_case_and_blanks(text: str, name: str) -> None:
+    assert parse_policy(text) == PolicySpec(name)
+
+
+def test_policy_names_are_the_canonical_names_in_report_order() -> None:
+    assert POLICY_NAMES == ("fifo", "priority", "random", "batch", "bundles")
+    assert [parse_policy(n).name for n in POLICY_NAMES] == list(POLICY_NAMES)
+
+
+def test_revert_when_parse_policy_gets_an_unknown_name() -> None:
+    with pytest.raises(ValueError) as info:
+        parse_policy("fcfs")
+    assert str(info.value) == (
+        "unknown policy 'fcfs'; valid policies: fifo, priority, random, batch, bundles"
+    )
+
+
+def test_policy_spec_builds_with_its_params() -> None:
+    spec = parse_policy("batch", {"window_ms": 250, "within": "tip"})
+    assert spec == PolicySpec("batch", (("window_ms", 250), ("within", "tip")))
+    policy = spec.build()
+    assert isinstance(policy, FrequentBatchPolicy)
+    assert (policy.window_ms, policy.within) == (250, "tip")
+    assert spec.build() is not policy  # a new instance each time
+    inner = parse_policy("bundles", {"inner": "fifo"}).build()
+    assert inner.name == "bundles_first+fifo"
+    with pytest.raises(TypeError):
+        parse_policy("fifo", {"window_ms": 1}).build()
+    with pytest.raises(ValueError, match="window_ms must be positive"):
+        parse_policy("batch", {"window_ms": 0}).build()
+
+
+def test_revert_when_a_policy_spec_is_not_canonical() -> None:
+    with pytest.raises(ValueError, match="'priority_fee' is an alias of the policy 'priority'"):
+        PolicySpec("priority_fee")
+    with pytest.raises(ValueError, match="unknown policy 'lifo'"):
+        PolicySpec("lifo")
+
+
+class _OwnPolicy:
+    """A user's policy written to the README's promise: a name and an order, nothing else."""
+
+    name = "own"
+
+    def order(self, pending: list[PoolTx], base_fee: int, rng: random.Random) -> list[PoolTx]:
+        return merge_by_key(pending, lambda p: -p.seq)
+
+
+def test_a_policy_without_bundles_first_builds_blocks_and_drops_bundles() -> None:
+    chain = Chain(accounts=2, automine=False)
+    own = _OwnPolicy()
+    assert isinstance(own, OrderingPolicy)
+    chain.set_policy(own)
+    sender, other = chain.accounts
+    fields = {"to": other.address, "value": 1, "gas": 21_000, "type": 2}
+    fees = {"maxPriorityFeePerGas": GWEI, "maxFeePerGas": 10 * GWEI}
+    public = chain.submit(chain.sign(sender, {**fields, **fees, "nonce": 0}))
+    chain.submit_bundle([chain.sign(other, {**fields, **fees, "nonce": 0, "to": sender.address})])
+    (block,) = chain.mine()
+    assert block.policy == "own"
+    assert block.tx_hashes == (public,)  # the bundle is dropped, as under a plain policy
 
 
 # ---------------------------------------------------------------------------------------------

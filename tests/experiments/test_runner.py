@@ -8,13 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
-from scenario_helpers import BOMB, Bomb, with_blocks
+from scenario_helpers import with_blocks, with_bomb
 
 from agentbed.agents.eventlog import read_events
 from agentbed.agents.market.report import PLOTS, write_atomic
 from agentbed.experiments.runner import compare, policy_runs, run_scenario
 from agentbed.experiments.scenario import Scenario, build, load_scenario
-from agentbed.experiments.strategies import STRATEGIES
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "scenarios" / "small.toml"
@@ -30,8 +29,10 @@ RUN_FILES = {
 }
 
 
-def short_scenario(tmp_path: Path, blocks: int = 8, extra: str = "") -> Scenario:
-    text = with_blocks(SMALL.read_text(), blocks) + extra
+def short_scenario(tmp_path: Path, blocks: int = 8, *, bomb: bool = False) -> Scenario:
+    text = with_blocks(SMALL.read_text(), blocks)
+    if bomb:
+        text = with_bomb(text)
     path = tmp_path / "short.toml"
     path.write_text(text)
     return load_scenario(path)
@@ -84,10 +85,9 @@ def test_same_seed_gives_identical_files_and_another_seed_different(tmp_path: Pa
 
 
 def test_interrupted_run_keeps_the_log_to_the_last_block_and_writes_no_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setitem(STRATEGIES, "bomb", Bomb)
-    scenario = short_scenario(tmp_path, blocks=20, extra=BOMB)
+    scenario = short_scenario(tmp_path, blocks=20, bomb=True)
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")

@@ -9,14 +9,8 @@ from scenario_helpers import load_error
 
 from agentbed.agents.agent import PeriodicSchedule
 from agentbed.chain.latency import PerObserverLatency, RandomLatency
-from agentbed.chain.ordering import FrequentBatchPolicy
-from agentbed.experiments.scenario import (
-    POLICIES,
-    ScenarioError,
-    build,
-    canonical_policy,
-    load_scenario,
-)
+from agentbed.chain.ordering import POLICY_NAMES, FrequentBatchPolicy
+from agentbed.experiments.scenario import ScenarioError, build, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = ROOT / "scenarios" / "small.toml"
@@ -85,7 +79,7 @@ def test_loads_every_table_with_units_converted(tmp_path: Path) -> None:
 def test_shipped_scenarios_load() -> None:
     assert load_scenario(SMALL).run.blocks <= 50
     flagship = load_scenario(MEV)
-    assert flagship.run.policy in POLICIES
+    assert flagship.run.policy in POLICY_NAMES
     assert len(flagship.pools) == 2
 
 
@@ -200,12 +194,17 @@ def test_missing_file_is_a_scenario_error(tmp_path: Path) -> None:
         load_scenario(tmp_path / "nope.toml")
 
 
-def test_policy_names_and_aliases() -> None:
-    assert [canonical_policy(p) for p in POLICIES] == list(POLICIES)
-    assert canonical_policy("priority_fee") == "priority"
-    assert canonical_policy("Frequent_Batch") == "batch"
-    with pytest.raises(ValueError, match="valid policies: fifo, priority, random, batch, bundles"):
-        canonical_policy("fcfs")
+def test_policy_aliases_are_read_once_into_canonical_names(tmp_path: Path) -> None:
+    text = BASE.replace("seed = 3", 'seed = 3\npolicy = "Frequent_Batch"').replace(
+        "[market]", '[policies.bundles_first]\ninner = "fifo"\n\n[market]'
+    )
+    scenario = load_scenario(write(tmp_path, text))
+    assert scenario.run.policy == "batch"
+    assert scenario.policy_params == {"bundles": {"inner": "fifo"}}
+    assert scenario.policy_spec().name == "batch"
+    assert scenario.make_policy("bundles").name == "bundles_first+fifo"
+    with pytest.raises(ValueError, match="'priority_fee' is an alias of the policy 'priority'"):
+        scenario.make_policy("priority_fee")  # inner code takes canonical names only
 
 
 def test_policy_params_apply_to_the_named_policy(tmp_path: Path) -> None:

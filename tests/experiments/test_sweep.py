@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from scenario_helpers import with_blocks
 
+from agentbed.agents.market.study import METRICS as MARKET_METRICS
 from agentbed.cli import main
 from agentbed.experiments import sweep
 from agentbed.experiments.runner import run_scenario
@@ -256,7 +257,7 @@ def test_sweep_writes_each_run_summary_and_the_table(swept: Swept) -> None:
             assert summary["by_kind"]["retail"]["agents"] == int(cell[-1])
     rows = (swept.out / "sweep.csv").read_text().splitlines()
     assert rows[0] == "cell,agents[0].count,metric,seeds,mean,ci95_low,ci95_high"
-    assert len(rows) == 1 + 2 * len(sweep.DEFAULT_METRICS)
+    assert len(rows) == 1 + 2 * len(MARKET_METRICS)
     assert rows[1].startswith("agents.0.count=4,4,victim_loss,2,")
     table = (swept.out / "sweep.md").read_text()
     assert "| agents[0].count | victim_loss | searcher_profit | txs |" in table
@@ -340,7 +341,7 @@ def test_one_seed_shows_the_mean_and_na(swept: Swept, tmp_path: Path) -> None:
     assert code == 0, err
     assert "reusing 2 of 2 runs" in err
     assert ",txs,1," in (out / "sweep.csv").read_text()
-    assert (out / "sweep.csv").read_text().count(",n/a,n/a") == 2 * len(sweep.DEFAULT_METRICS)
+    assert (out / "sweep.csv").read_text().count(",n/a,n/a") == 2 * len(MARKET_METRICS)
     assert "± n/a |" in (out / "sweep.md").read_text()
 
 

@@ -14,12 +14,13 @@ import pytest
 from scenario_helpers import load_error
 
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
+from agentbed.agents.economy.study import CURRENCY
+from agentbed.agents.economy.study import METRICS as ECONOMY_METRICS
 from agentbed.agents.economy.world import TOKEN, Economy
 from agentbed.cli import main
 from agentbed.experiments.runner import BASE, compare, variant_runs
-from agentbed.experiments.scenario import CURRENCY, ScenarioError, build, load_scenario
+from agentbed.experiments.scenario import ScenarioError, build, load_scenario
 from agentbed.experiments.sweep import (
-    ECONOMY_METRICS,
     default_metrics,
     parse_param,
     plan_sweep,
@@ -73,12 +74,12 @@ def write(tmp_path: Path, text: str, name: str = "economy.toml") -> Path:
 
 def test_economy_table_and_currency_params_are_read_in_whole_tokens(tmp_path: Path) -> None:
     scenario = load_scenario(write(tmp_path, ECONOMY))
-    assert scenario.pools == ()
+    assert scenario.study == "economy"
+    assert scenario.pools is None  # another study's table
     assert scenario.economy is not None
     assert scenario.economy.timeout_policy == "refund"
     assert scenario.economy.min_arbitrator_stake == 50 * TOKEN
     assert scenario.economy.grace_s == 24
-    assert scenario.market.numeraire == CURRENCY
     buyers = scenario.agents[0]
     assert buyers.params == {"price": 2_500_000_000_000_000_000, "value": 4 * TOKEN, "demand": 1.0}
     assert buyers.funding == {CURRENCY: 100 * TOKEN}
@@ -116,7 +117,7 @@ BROKEN = [
     ("AGC = 100", "WETH = 100", "agents[0].funding.WETH", "unknown key"),
     ("price = 2.5", "price = -2.5", "agents[0].params.price", ">= 0"),
     ('behaviour = "opportunistic"', 'behaviour = "sly"', "agents[1].params.behaviour", "sly"),
-    ('kind = "buyer"', 'kind = "retail"', "agents[0].kind", "trades on pools"),
+    ('kind = "buyer"', 'kind = "retail"', "agents[0].kind", "a strategy of the market study"),
     (
         'economy.timeout_policy = "slash"',
         'economy.timeout_policy = "slsh"',
@@ -153,7 +154,7 @@ def test_a_scenario_is_a_market_or_an_economy(tmp_path: Path) -> None:
         load_scenario(write(tmp_path, both))
     small = (ROOT / "scenarios" / "small.toml").read_text()
     with_buyer = small + '\n[[agents]]\nkind = "buyer"\n'
-    with pytest.raises(ScenarioError, match=r"kind: 'buyer' needs an \[economy\] table"):
+    with pytest.raises(ScenarioError, match=r"kind: 'buyer' is a strategy of the economy study"):
         load_scenario(write(tmp_path, with_buyer, "market.toml"))
 
 

@@ -24,11 +24,11 @@ from agentbed.agents.market.intents import (
     Pricing,
     sign_intent,
 )
-from agentbed.agents.market.strategies.intents import crosses
+from agentbed.agents.market.strategies.intents import IntentMaker, Solver, crosses
+from agentbed.agents.market.study import STRATEGIES
 from agentbed.agents.market.world import IntentBoard, IntentFill, Market, PoolSpec
 from agentbed.agents.sim import Simulation
 from agentbed.chain.node import Chain
-from agentbed.experiments.strategies import STRATEGIES, IntentMaker, Solver
 
 SEED = 11
 WETH_RESERVE, USDC_RESERVE = 10**21, 3 * 10**24

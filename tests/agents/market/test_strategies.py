@@ -27,20 +27,21 @@ from marketkit import (
 from agentbed.agents.agent import GWEI, AgentView, PeriodicSchedule, PoissonSchedule
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
+from agentbed.agents.economy.study import STRATEGIES as ECONOMY_STRATEGIES
+from agentbed.agents.market.strategies.arbitrage import Arbitrageur
 from agentbed.agents.market.strategies.common import WeiPricer
+from agentbed.agents.market.strategies.frontrun import Frontrunner
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
+from agentbed.agents.market.strategies.liquidity import LiquidityProvider
+from agentbed.agents.market.strategies.retail import RetailTrader
+from agentbed.agents.market.strategies.sandwich import Sandwicher
+from agentbed.agents.market.strategies.spam import Spammer
+from agentbed.agents.market.study import STRATEGIES as MARKET_STRATEGIES
 from agentbed.agents.market.world import Market, PoolSpec
 from agentbed.agents.sim import Simulation
 from agentbed.chain.ordering import BundlesFirstPolicy, PriorityFeePolicy
-from agentbed.experiments.strategies import (
-    STRATEGIES,
-    Arbitrageur,
-    Frontrunner,
-    LiquidityProvider,
-    RetailTrader,
-    Sandwicher,
-    Spammer,
-)
+
+STRATEGIES = {**MARKET_STRATEGIES, **ECONOMY_STRATEGIES}
 
 SEED = 7
 WETH_RESERVE, USDC_RESERVE = 10**21, 3 * 10**24

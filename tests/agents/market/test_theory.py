@@ -23,11 +23,12 @@ import pytest
 from marketkit import OneShot, World, block_receipts, build_world, once_at, swap_amounts
 
 from agentbed.agents.agent import GWEI, AgentView
+from agentbed.agents.market.strategies.frontrun import Frontrunner
+from agentbed.agents.market.strategies.sandwich import Sandwicher
 from agentbed.agents.market.world import PoolSpec
 from agentbed.agents.sim import Simulation
 from agentbed.chain.latency import ConstantLatency, PerObserverLatency
 from agentbed.chain.ordering import BundlesFirstPolicy, FifoPolicy, PriorityFeePolicy
-from agentbed.experiments.strategies import Frontrunner, Sandwicher
 
 SEED = 20260101
 BPS = 10_000

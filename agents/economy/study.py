@@ -1,0 +1,244 @@
+"""The commitment-economy study as a plug-in: currency, staking, reputation and escrow.
+
+An economy scenario holds an ``[economy]`` table (the contracts' variant); its agents are the
+strategies in :data:`STRATEGIES` (buyers, sellers, arbitrators, a reputation issuer, and
+spammers for congestion), and their amounts of currency are whole tokens in the file. The study
+deploys the contracts as :meth:`~agentbed.agents.economy.world.Economy.deploy` does, with
+slashed bonds and stake going to a treasury account that is not an agent, mints the agents'
+currency, and reports a run with :mod:`agentbed.agents.economy.report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+from agentbed.agents.agent import Agent
+from agentbed.agents.economy.report import (
+    EconomyReport,
+    economy_summary_line,
+    summarize_economy,
+    write_economy_comparison,
+    write_economy_run,
+)
+from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
+from agentbed.agents.economy.strategies.issuer import ReputationIssuer
+from agentbed.agents.economy.world import Economy
+from agentbed.agents.market.report import intro_lines
+from agentbed.agents.market.strategies.spam import Spammer
+from agentbed.agents.study import Study, StudyReport, World
+from agentbed.experiments.reader import Table, token_amount
+
+if TYPE_CHECKING:
+    from agentbed.agents.sim import Simulation
+    from agentbed.chain.node import Chain
+    from agentbed.experiments.schema import AgentGroup, Scenario
+
+CURRENCY = "AGC"
+"""Funding symbol of the economy's currency (whole tokens, 18 decimals)."""
+STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
+    {
+        "buyer": ServiceBuyer,
+        "seller": ServiceSeller,
+        "arbitrator": Arbitrator,
+        "issuer": ReputationIssuer,
+        "spammer": Spammer,
+    }
+)
+"""The economy's strategies by the ``kind`` scenario files use."""
+CURRENCY_PARAMS = frozenset(
+    {
+        "price",
+        "value",
+        "bond",
+        "seller_bond",
+        "fee",
+        "temptation",
+        "bribe",
+        "cost",
+        "stake",
+        "min_bribe",
+    }
+)
+"""Strategy parameters that are amounts of currency: whole tokens in scenario files."""
+METRICS: tuple[str, ...] = (
+    "settlement_rate",
+    "timeout_rate",
+    "default_rate",
+    "welfare.total",
+    "broken_commitments",
+    "auc.last",
+)
+"""The metrics of an economy sweep unless others are named: key paths into ``summary.json``."""
+
+
+@dataclass(frozen=True, slots=True)
+class EconomyConfig:
+    """The ``[economy]`` table: the commitment economy's contract variant (``Economy.deploy``).
+
+    Attributes:
+        timeout_policy: ``"slash"`` (both bonds slashed when a delivery times out) or
+            ``"refund"`` (both refunded).
+        min_arbitrator_stake: Bonded stake an arbitrator needs to be named, in wei (0: none).
+        community: Deploy the community currency (transferable only through the escrow and
+            staking, so side payments are impossible) instead of the transferable one.
+        ruling_window_s: Seconds an arbitrator has to rule after a dispute.
+        arbitrator_slash: Stake taken from an arbitrator who misses the window, in wei.
+        grace_s: Deadline grace: seconds after ``deliverBy`` during which a confirmation or
+            dispute still counts and no timeout is allowed.
+    """
+
+    timeout_policy: Literal["refund", "slash"] = "slash"
+    min_arbitrator_stake: int = 100 * 10**18
+    community: bool = False
+    ruling_window_s: int = 36
+    arbitrator_slash: int = 50 * 10**18
+    grace_s: int = 0
+
+
+def parse_economy(table: Table) -> EconomyConfig:
+    """The ``[economy]`` table (amounts of currency in whole tokens)."""
+    table.expect(
+        (
+            "timeout_policy",
+            "min_arbitrator_stake",
+            "community",
+            "ruling_window_s",
+            "arbitrator_slash",
+            "grace_s",
+        )
+    )
+    community = table.boolean("community", False)
+    defaults = EconomyConfig()
+    return EconomyConfig(
+        timeout_policy=table.choice(  # type: ignore[arg-type]  # checked by choice()
+            "timeout_policy", ("slash", "refund"), defaults.timeout_policy
+        ),
+        min_arbitrator_stake=token_amount(
+            table, "min_arbitrator_stake", default=defaults.min_arbitrator_stake
+        ),
+        community=community,
+        ruling_window_s=table.integer("ruling_window_s", defaults.ruling_window_s, minimum=1),
+        arbitrator_slash=token_amount(table, "arbitrator_slash", default=defaults.arbitrator_slash),
+        grace_s=table.integer("grace_s", defaults.grace_s, minimum=0),
+    )
+
+
+def _economy(world: World) -> Economy:
+    if not isinstance(world, Economy):
+        raise TypeError(f"the economy study runs on an Economy, got {type(world).__name__}")
+    return world
+
+
+def _economy_report(report: StudyReport) -> EconomyReport:
+    if not isinstance(report, EconomyReport):
+        raise TypeError(f"the economy study reports an EconomyReport, got {type(report).__name__}")
+    return report
+
+
+def _title(scenario: Scenario, label: str) -> str:
+    what = "variant" if scenario.variant else "ordering"
+    return f"{scenario.run.name} ({label} {what})"
+
+
+@dataclass(frozen=True, slots=True)
+class EconomyStudy:
+    """The economy study (see the module docstring); the fields are the ``Study`` attributes."""
+
+    name: str = "economy"
+    sections: tuple[str, ...] = ("[economy]",)
+    strategies: Mapping[str, type[Agent]] = field(default_factory=lambda: STRATEGIES)
+    token_params: frozenset[str] = CURRENCY_PARAMS
+    extra_accounts: int = 1  # the treasury, the chain's last account
+    metrics: tuple[str, ...] = METRICS
+
+    def parse(self, top: Table) -> dict[str, Any]:
+        """``economy``: the contracts' variant."""
+        return {"economy": parse_economy(top.table("economy"))}
+
+    def funding_symbols(self, sections: Mapping[str, Any]) -> tuple[str, ...]:
+        """The currency alone."""
+        return (CURRENCY,)
+
+    def check_agents(
+        self, sections: Mapping[str, Any], agents: Sequence[AgentGroup], top: Table
+    ) -> None:
+        """Nothing to check: every economy kind runs on any ``[economy]`` variant."""
+
+    def deploy(self, chain: Chain, scenario: Scenario, seed: int) -> World:
+        """Currency, staking, reputation and escrow; the treasury is the chain's last account."""
+        config: EconomyConfig = scenario.economy
+        return Economy.deploy(
+            chain,
+            timeout_policy=config.timeout_policy,
+            min_arbitrator_stake=config.min_arbitrator_stake,
+            ruling_window=config.ruling_window_s,
+            arbitrator_slash=config.arbitrator_slash,
+            community=config.community,
+            grace_period=config.grace_s,
+            treasury=chain.accounts[-1].address,
+        )
+
+    def fund(self, world: World, funding: Mapping[str, Mapping[str, int]]) -> None:
+        """Mint each agent's currency."""
+        _economy(world).fund({who: amounts.get(CURRENCY, 0) for who, amounts in funding.items()})
+
+    def summarize(
+        self,
+        sim: Simulation,
+        world: World,
+        scenario: Scenario,
+        *,
+        policy: str,
+        seed: int,
+        label: str,
+        kinds: Mapping[str, str],
+    ) -> StudyReport:
+        """Agreements, welfare, reputation and congestion of the run."""
+        report = summarize_economy(
+            sim,
+            _economy(world),
+            label=label,
+            seed=seed,
+            scenario_name=scenario.run.name,
+            kinds=dict(kinds),
+        )
+        report.summary.update(policy=policy, variant=scenario.variant)
+        return report
+
+    def write_run(self, out: Path, report: StudyReport, scenario: Scenario, seed: int) -> Path:
+        """The run's CSV tables, ``summary.json``, plots and ``report.md``."""
+        run = _economy_report(report)
+        title = _title(scenario, run.label)
+        return write_economy_run(out, run, title=title, intro=intro_lines(scenario, seed))
+
+    def write_comparison(
+        self,
+        out: Path,
+        reports: Sequence[StudyReport],
+        scenario: Scenario,
+        seed: int,
+        *,
+        column: str,
+    ) -> Path:
+        """The comparison's tables, ``summary.json``, plots and ``report.md``."""
+        intro = [
+            *intro_lines(scenario, seed),
+            "",
+            f"The same seed under each {column}; each run's own tables, event log and plots "
+            f"are in the directory named after its {column}.",
+        ]
+        title = f"{scenario.run.name} ({column}s compared)"
+        runs = [_economy_report(r) for r in reports]
+        return write_economy_comparison(out, runs, title=title, intro=intro, column=column)
+
+    def summary_line(self, summary: Mapping[str, Any]) -> str:
+        """Agreements' outcomes, welfare, Gini and AUC of a run."""
+        return economy_summary_line(summary)
+
+
+STUDY: Study = EconomyStudy()
+"""The economy study, as the registry names it (``agentbed.experiments.studies``)."""

@@ -1,0 +1,281 @@
+"""The market study as a plug-in: pools, a reference-price walk, traders and MEV searchers.
+
+A market scenario holds ``[[pools]]`` (and optionally ``[market]`` and ``[intents]``); its agents
+are the strategies in :data:`STRATEGIES`. The study deploys the tokens and pools (and an
+``IntentBook`` for ``[intents]``) as :class:`~agentbed.agents.market.world.Market` does, mints the
+agents' tokens, and reports a run with the MEV accounting of
+:mod:`agentbed.agents.market.accounting` and the files of :mod:`agentbed.agents.market.report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+from agentbed.agents.agent import Agent
+from agentbed.agents.market.accounting import account_run
+from agentbed.agents.market.intents import OnUnmetCondition, Pricing
+from agentbed.agents.market.report import (
+    RunReport,
+    summarize,
+    summary_line,
+    write_comparison,
+    write_run,
+)
+from agentbed.agents.market.strategies.arbitrage import Arbitrageur
+from agentbed.agents.market.strategies.frontrun import Frontrunner
+from agentbed.agents.market.strategies.intents import IntentMaker, Solver
+from agentbed.agents.market.strategies.liquidity import LiquidityProvider
+from agentbed.agents.market.strategies.retail import RetailTrader
+from agentbed.agents.market.strategies.sandwich import Sandwicher
+from agentbed.agents.market.strategies.spam import Spammer
+from agentbed.agents.market.world import Market, PoolSpec
+from agentbed.agents.study import Study, StudyReport, World
+from agentbed.experiments.reader import Table, token_amount
+
+if TYPE_CHECKING:
+    from agentbed.agents.sim import Simulation
+    from agentbed.chain.node import Chain
+    from agentbed.experiments.schema import AgentGroup, Scenario
+
+STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
+    {
+        "retail": RetailTrader,
+        "lp": LiquidityProvider,
+        "arbitrageur": Arbitrageur,
+        "frontrunner": Frontrunner,
+        "sandwicher": Sandwicher,
+        "spammer": Spammer,
+        "intent_maker": IntentMaker,
+        "solver": Solver,
+    }
+)
+"""The market's strategies by the ``kind`` scenario files use."""
+INTENT_KINDS = frozenset({"intent_maker", "solver"})
+"""Strategy kinds that need an intent book (and so an ``[intents]`` table)."""
+METRICS: tuple[str, ...] = (
+    "victim_loss",
+    "searcher_profit",
+    "txs",
+    "reverted",
+    "inclusion_delay_ms.mean",
+    "fullness_mean",
+)
+"""The metrics of a market sweep unless others are named: key paths into ``summary.json``."""
+
+
+@dataclass(frozen=True, slots=True)
+class MarketConfig:
+    """The ``[market]`` table.
+
+    Attributes:
+        volatility: Per-block standard deviation of the reference price's log-return.
+        numeraire: Token symbol that profits and losses are valued in.
+        eth_price: Numeraire per ETH, for valuing gas; None values ETH like the ``WETH`` token.
+    """
+
+    volatility: float = 0.0
+    numeraire: str = ""
+    eth_price: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IntentsConfig:
+    """The ``[intents]`` table: the ``IntentBook`` variant deployed for intent makers and solvers.
+
+    Attributes:
+        pricing: ``"pay_as_filled"`` (each intent at its own pool execution) or ``"uniform"``
+            (one clearing price per pair and batch).
+        on_unmet: ``"skip"`` (an intent whose condition does not hold is left out) or
+            ``"revert"`` (the whole settlement reverts).
+        solver_share_bps: The solver's share of makers' surplus over their limits.
+    """
+
+    pricing: Literal["pay_as_filled", "uniform"] = "pay_as_filled"
+    on_unmet: Literal["skip", "revert"] = "skip"
+    solver_share_bps: int = 0
+
+
+def parse_pools(top: Table) -> tuple[PoolSpec, ...]:
+    """The ``[[pools]]`` (at least one; reserves in wei; one pool per pair and fee)."""
+    entries = top.tables("pools")
+    if not entries:
+        raise top.error("pools", "required: at least one [[pools]] entry")
+    specs: list[PoolSpec] = []
+    for table in entries:
+        table.expect(("token0", "token1", "reserve0", "reserve1", "fee_bps"))
+        token0, token1 = table.string("token0"), table.string("token1")
+        if token0 == token1:
+            raise table.error("token1", f"expected a token other than token0 ({token0!r})")
+        fee = table.integer("fee_bps", 30, minimum=0)
+        if fee >= 10_000:
+            raise table.error("fee_bps", f"expected an integer in [0, 10000), got {fee}")
+        spec = PoolSpec(
+            token0,
+            token1,
+            token_amount(table, "reserve0", positive=True),
+            token_amount(table, "reserve1", positive=True),
+            fee,
+        )
+        for i, other in enumerate(specs):
+            if {other.token0, other.token1} == {token0, token1} and other.fee_bps == fee:
+                raise table.error(
+                    "", f"duplicate of pools[{i}] (same tokens and fee_bps); a pair has one pool"
+                )
+        specs.append(spec)
+    return tuple(specs)
+
+
+def pool_symbols(pools: Sequence[PoolSpec]) -> tuple[str, ...]:
+    """The token symbols of ``pools``, sorted."""
+    return tuple(sorted({s for p in pools for s in (p.token0, p.token1)}))
+
+
+def parse_market(table: Table, pools: Sequence[PoolSpec]) -> MarketConfig:
+    """The ``[market]`` table (the numeraire defaults to the first pool's ``token1``)."""
+    symbols = pool_symbols(pools)
+    table.expect(("volatility", "numeraire", "eth_price"))
+    numeraire = table.string("numeraire", pools[0].token1)
+    if numeraire not in symbols:
+        raise table.error("numeraire", f"expected a pool token ({', '.join(symbols)})")
+    eth_price = table.number("eth_price", None, positive=True)
+    if eth_price is None and "WETH" not in symbols:
+        raise table.error("eth_price", "required when no pool holds WETH (numeraire per ETH)")
+    volatility = table.number("volatility", 0.0)
+    assert volatility is not None
+    return MarketConfig(volatility=volatility, numeraire=numeraire, eth_price=eth_price)
+
+
+def parse_intents(table: Table) -> IntentsConfig:
+    """The ``[intents]`` table."""
+    table.expect(("pricing", "on_unmet", "solver_share_bps"))
+    share = table.integer("solver_share_bps", 0, minimum=0)
+    if share > 10_000:
+        raise table.error("solver_share_bps", f"expected an integer in [0, 10000], got {share}")
+    pricing = table.choice("pricing", ("pay_as_filled", "uniform"), "pay_as_filled")
+    on_unmet = table.choice("on_unmet", ("skip", "revert"), "skip")
+    return IntentsConfig(
+        pricing=pricing,  # type: ignore[arg-type]  # checked by choice()
+        on_unmet=on_unmet,  # type: ignore[arg-type]  # checked by choice()
+        solver_share_bps=share,
+    )
+
+
+def _market(world: World) -> Market:
+    if not isinstance(world, Market):
+        raise TypeError(f"the market study runs on a Market, got {type(world).__name__}")
+    return world
+
+
+def _run_report(report: StudyReport) -> RunReport:
+    if not isinstance(report, RunReport):
+        raise TypeError(f"the market study reports a RunReport, got {type(report).__name__}")
+    return report
+
+
+@dataclass(frozen=True, slots=True)
+class MarketStudy:
+    """The market study (see the module docstring); the fields are the ``Study`` attributes."""
+
+    name: str = "market"
+    sections: tuple[str, ...] = ("[[pools]]", "[market]", "[intents]")
+    strategies: Mapping[str, type[Agent]] = field(default_factory=lambda: STRATEGIES)
+    token_params: frozenset[str] = frozenset()
+    extra_accounts: int = 0
+    metrics: tuple[str, ...] = METRICS
+
+    def parse(self, top: Table) -> dict[str, Any]:
+        """``pools``, ``market`` and ``intents`` (None without an ``[intents]`` table)."""
+        pools = parse_pools(top)
+        return {
+            "pools": pools,
+            "market": parse_market(top.table("market"), pools),
+            "intents": parse_intents(top.table("intents")) if top.has("intents") else None,
+        }
+
+    def funding_symbols(self, sections: Mapping[str, Any]) -> tuple[str, ...]:
+        """The pools' tokens."""
+        return pool_symbols(sections["pools"])
+
+    def check_agents(
+        self, sections: Mapping[str, Any], agents: Sequence[AgentGroup], top: Table
+    ) -> None:
+        """Intent makers and solvers need an ``[intents]`` table."""
+        if sections["intents"] is not None:
+            return
+        needing = next((g for g in agents if g.kind in INTENT_KINDS), None)
+        if needing is not None:
+            raise top.error(
+                "intents",
+                f"required: agent group {needing.name!r} ({needing.kind}) needs an intent book; "
+                "add an [intents] table",
+            )
+
+    def deploy(self, chain: Chain, scenario: Scenario, seed: int) -> World:
+        """Tokens, factory and pools, and the intent book of an ``[intents]`` table."""
+        config: MarketConfig = scenario.market
+        market = Market.deploy(chain, scenario.pools, seed=seed, volatility=config.volatility)
+        intents: IntentsConfig | None = scenario.intents
+        if intents is not None:
+            market.deploy_intent_book(
+                Pricing.UNIFORM_PRICE if intents.pricing == "uniform" else Pricing.PAY_AS_FILLED,
+                OnUnmetCondition.REVERT if intents.on_unmet == "revert" else OnUnmetCondition.SKIP,
+                intents.solver_share_bps,
+            )
+        return market
+
+    def fund(self, world: World, funding: Mapping[str, Mapping[str, int]]) -> None:
+        """Mint each agent's tokens."""
+        _market(world).fund(funding)
+
+    def summarize(
+        self,
+        sim: Simulation,
+        world: World,
+        scenario: Scenario,
+        *,
+        policy: str,
+        seed: int,
+        label: str,
+        kinds: Mapping[str, str],
+    ) -> StudyReport:
+        """The MEV accounting of the run and its report data."""
+        config: MarketConfig = scenario.market
+        account = account_run(
+            sim,
+            _market(world),
+            numeraire=config.numeraire,
+            eth_price=config.eth_price,
+            kinds=dict(kinds),
+        )
+        report = summarize(sim, account, scenario, policy, seed)
+        report.summary["variant"] = scenario.variant
+        return replace(report, label=label)
+
+    def write_run(self, out: Path, report: StudyReport, scenario: Scenario, seed: int) -> Path:
+        """The run's CSV tables, ``summary.json``, plots and ``report.md``."""
+        return write_run(out, _run_report(report), scenario, seed)
+
+    def write_comparison(
+        self,
+        out: Path,
+        reports: Sequence[StudyReport],
+        scenario: Scenario,
+        seed: int,
+        *,
+        column: str,
+    ) -> Path:
+        """The comparison's tables, ``summary.json``, plots and ``report.md``."""
+        runs = [_run_report(r) for r in reports]
+        return write_comparison(out, runs, scenario, seed, column=column)
+
+    def summary_line(self, summary: Mapping[str, Any]) -> str:
+        """Victim loss, searcher profit and transactions of a run."""
+        return summary_line(summary)
+
+
+STUDY: Study = MarketStudy()
+"""The market study, as the registry names it (``agentbed.experiments.studies``)."""
