@@ -27,8 +27,8 @@ from agentbed.agents.economy.report import (
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.world import Economy
-from agentbed.agents.market.report import intro_lines
 from agentbed.agents.market.strategies.spam import Spammer
+from agentbed.agents.reporting.intro import intro_lines
 from agentbed.agents.study import Study, StudyReport, World
 from agentbed.experiments.reader import Table, token_amount
 
@@ -139,6 +139,17 @@ def _economy_report(report: StudyReport) -> EconomyReport:
     return report
 
 
+def _setting(scenario: Scenario) -> str:
+    """The economy's rules in a report's first line."""
+    economy = scenario.economy
+    stake = economy.min_arbitrator_stake / 10**18
+    return (
+        f"{'community' if economy.community else 'transferable'} currency, timeouts "
+        f"{economy.timeout_policy} the bonds, arbitrator stake {stake:g} required, deadline "
+        f"grace {economy.grace_s} s"
+    )
+
+
 def _title(scenario: Scenario, label: str) -> str:
     what = "variant" if scenario.variant else "ordering"
     return f"{scenario.run.name} ({label} {what})"
@@ -213,7 +224,8 @@ class EconomyStudy:
         """The run's CSV tables, ``summary.json``, plots and ``report.md``."""
         run = _economy_report(report)
         title = _title(scenario, run.label)
-        return write_economy_run(out, run, title=title, intro=intro_lines(scenario, seed))
+        intro = intro_lines(scenario, seed, _setting(scenario))
+        return write_economy_run(out, run, title=title, intro=intro)
 
     def write_comparison(
         self,
@@ -226,7 +238,7 @@ class EconomyStudy:
     ) -> Path:
         """The comparison's tables, ``summary.json``, plots and ``report.md``."""
         intro = [
-            *intro_lines(scenario, seed),
+            *intro_lines(scenario, seed, _setting(scenario)),
             "",
             f"The same seed under each {column}; each run's own tables, event log and plots "
             f"are in the directory named after its {column}.",

@@ -8,13 +8,9 @@ by ``agentbed.agents.market.report``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from agentbed.agents.market.metrics import RunReport
 from agentbed.agents.reporting.tables import markdown_table, number_text, percent_text
-
-if TYPE_CHECKING:
-    from agentbed.experiments.scenario import Scenario
 
 
 def comparison_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
@@ -249,37 +245,3 @@ def report_text(
         lines += ["## Intents", "", *intents, "", INTENTS_NOTES, ""]
     lines += plot_lines
     return "\n".join(lines)
-
-
-def _setting(scenario: Scenario) -> str:
-    """The scenario's setting in a few words: its pools, or its economy's rules."""
-    economy = scenario.economy
-    if economy is None:
-        return f"{len(scenario.pools)} pool(s)"
-    stake = economy.min_arbitrator_stake / 10**18
-    return (
-        f"{'community' if economy.community else 'transferable'} currency, timeouts "
-        f"{economy.timeout_policy} the bonds, arbitrator stake {stake:g} required, deadline "
-        f"grace {economy.grace_s} s"
-    )
-
-
-def intro_lines(scenario: Scenario, seed: int) -> list[str]:
-    """The introduction of a run's report: the description and what the scenario holds."""
-    run = scenario.run
-    kinds = ", ".join(
-        f"{g.count} {g.kind}" if g.name == g.kind else f"{g.count} {g.kind} ({g.name})"
-        for g in scenario.agents
-        if g.count
-    )
-    intro = [
-        f"Scenario `{scenario.path}` ({run.name}), seed {seed}: {run.blocks} blocks of "
-        f"{run.block_time_ms / 1000:g} s, gas limit {run.gas_limit:,}, "
-        f"{_setting(scenario)}; agents: {kinds}.",
-    ]
-    if scenario.variant:
-        changes = ", ".join(f"`{k}` = {v!r}" for k, v in scenario.variant_overrides)
-        intro += ["", f"Variant **{scenario.variant}**: {changes}."]
-    if run.description:
-        intro = [run.description, "", *intro]
-    return intro

@@ -26,7 +26,6 @@ from agentbed.agents.market.markdown import (
     comparison_table,
     detector_table,
     intents_table,
-    intro_lines,
     kind_changes,
     kind_table,
     report_text,
@@ -34,6 +33,7 @@ from agentbed.agents.market.markdown import (
 )
 from agentbed.agents.market.metrics import RunReport, summarize, summary_line
 from agentbed.agents.reporting.files import summary_text, write_atomic, write_text
+from agentbed.agents.reporting.intro import intro_lines
 from agentbed.agents.reporting.plots import (
     cumulative,
     draw_plots,
@@ -176,6 +176,11 @@ def write_plots(out: Path, runs: Sequence[RunReport], numeraire: str) -> list[st
     return list(PLOTS)
 
 
+def setting(scenario: Scenario) -> str:
+    """The market's setting in a report's first line: how many pools it trades on."""
+    return f"{len(scenario.pools)} pool(s)"
+
+
 def write_run(out: Path, run: RunReport, scenario: Scenario, seed: int) -> Path:
     """Write one run's tables, summary, plots and report into ``out``; return the report."""
     write_tables(out, TABLES, [run])
@@ -184,7 +189,7 @@ def write_run(out: Path, run: RunReport, scenario: Scenario, seed: int) -> Path:
     report = out / "report.md"
     what = f"{run.label} variant" if scenario.variant else f"{run.policy} ordering"
     title = f"{scenario.run.name} ({what})"
-    intro = intro_lines(scenario, seed)
+    intro = intro_lines(scenario, seed, setting(scenario))
     write_text(report, report_text(title, intro, [run], plot_section(plots, PLOTS)))
     return report
 
@@ -211,7 +216,7 @@ def write_comparison(
     numeraire = runs[0].summary["numeraire"] if runs else ""
     plots = draw_plots(lambda: write_plots(out, runs, numeraire))
     intro = [
-        *intro_lines(scenario, seed),
+        *intro_lines(scenario, seed, setting(scenario)),
         "",
         f"The same scenario and seed under each {column}; each run's own tables, event log "
         f"and plots are in the directory named after its {column}.",
