@@ -455,7 +455,7 @@ def test_chain_identity_and_accounts(w3, chain):
     assert w3.is_connected()
     assert w3.eth.chain_id == chain.chain_id
     assert w3.net.version == str(chain.chain_id)
-    assert w3.client_version.startswith("agent-testbed/")
+    assert w3.client_version.startswith("agentbed/")
     assert w3.eth.accounts == [a.address for a in chain.accounts]
     assert w3.eth.get_balance(chain.accounts[0].address) == chain.balance(chain.accounts[0].address)
     assert w3.eth.get_block("earliest").number == 0
