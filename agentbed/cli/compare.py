@@ -1,0 +1,108 @@
+"""``testbed compare``: one scenario under several ordering policies, or its variants.
+
+Each run goes into ``DIR/<name>/`` and the comparison (tables with a policy or variant
+column, summary, plots, report) into ``DIR``. The runner loads when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TextIO
+
+from agentbed.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subparsers, echo_to
+from agentbed.cli.experiment_args import (
+    add_jobs_arg,
+    add_scenario_args,
+    jobs_or_default,
+    report_interrupted,
+    scenario_setup,
+    split_names,
+)
+
+
+def add_compare(subparsers: Subparsers) -> None:
+    """Declare ``testbed compare``: the scenario arguments, what to compare and ``--jobs``."""
+    parser = subparsers.add_parser(
+        "compare",
+        help="run a scenario under several ordering policies, or its variants, and compare",
+        description="Run the same scenario and seed under each policy, or each of the "
+        "scenario's [variants] ('base' is the file as written), each into DIR/<name>/, and "
+        "write the comparison (tables with a policy or variant column, summary.json, plots, "
+        "report.md) into DIR (default: runs/<scenario>-compare-seed<N>). Without options, a "
+        "scenario with variants compares base and every variant; one without compares all "
+        "five policies.",
+    )
+    add_scenario_args(parser)
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--policies",
+        metavar="P,P,...",
+        help="comma-separated policies (default without variants: all five)",
+    )
+    which.add_argument(
+        "--variants",
+        metavar="V,V,...",
+        help="comma-separated variant names, 'base' for the file as written (default with "
+        "variants: base and all of them)",
+    )
+    add_jobs_arg(parser)
+
+
+def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the chosen policies or variants and print where the comparison went.
+
+    Without ``--policies`` or ``--variants``, a scenario with variants compares the file as
+    written and every variant; one without compares all policies.
+
+    Returns:
+        0; 2 for bad arguments or scenario; 1 when a run fails; 130 when interrupted.
+    """
+    import time
+
+    from agentbed.agents.sim import default_progress
+    from agentbed.chain.ordering import POLICY_NAMES, parse_policy
+    from agentbed.experiments.runner import BASE, compare, policy_runs, variant_runs
+
+    setup = scenario_setup("compare", args, err)
+    if setup is None:
+        return EXIT_USAGE
+    scenario, seed = setup
+    try:
+        if args.variants is not None or (args.policies is None and scenario.variants):
+            chosen = (
+                split_names("--variants", args.variants)
+                if args.variants is not None
+                else [BASE, *scenario.variants]
+            )
+            runs = variant_runs(scenario, chosen)
+        else:
+            names = split_names("--policies", args.policies) if args.policies else POLICY_NAMES
+            runs = policy_runs(scenario, [parse_policy(name).name for name in names])
+    except ValueError as exc:
+        print(f"testbed compare: {exc}", file=err)
+        return EXIT_USAGE
+    jobs = jobs_or_default("compare", args, err)
+    if jobs is None:
+        return EXIT_USAGE
+    target = args.out or Path("runs") / f"{Path(scenario.path).stem}-compare-seed{seed}"
+    start = time.perf_counter()
+    try:
+        _, report = compare(
+            scenario,
+            runs,
+            target,
+            seed=seed,
+            jobs=jobs,
+            echo=echo_to(err),
+            progress=default_progress() if jobs == 1 else None,
+        )
+    except KeyboardInterrupt:
+        return report_interrupted("compare", [target / r.label / "events.jsonl" for r in runs], err)
+    except Exception as exc:
+        print(f"testbed compare: failed: {type(exc).__name__}: {exc}", file=err)
+        return EXIT_FAILED
+    elapsed = time.perf_counter() - start
+    print(f"compared {len(runs)} runs in {elapsed:.1f}s (--jobs {jobs})", file=out)
+    print(f"report: {report}", file=out)
+    return EXIT_OK

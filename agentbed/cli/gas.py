@@ -1,0 +1,58 @@
+"""``testbed gas``: gas per contract operation, measured by running the contract test suites.
+
+The command runs pytest in a subprocess with the chain fixtures' ``--gas-report`` and
+streams its output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from agentbed.chain.compiler import find_project_root
+from agentbed.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subparsers
+
+
+def add_gas(subparsers: Subparsers) -> None:
+    """Declare ``testbed gas``: test paths, and pytest arguments after ``--``."""
+    parser = subparsers.add_parser(
+        "gas",
+        help="print gas per contract operation, measured by running the contract test suites",
+        description="Run pytest with the chain fixtures' --gas-report on the given test paths "
+        "(default: tests/contracts/) and print gas per contract and operation: calls, min, "
+        "mean, max and reverted calls. Arguments after -- go to pytest unchanged.",
+    )
+    parser.add_argument("paths", nargs="*", type=Path, help="test files or directories")
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def run_gas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the test suites under ``--gas-report`` and stream pytest's output to ``out``.
+
+    Returns:
+        0 when pytest passes, 1 when it fails, 2 for a missing test path.
+    """
+    import subprocess
+
+    paths: list[Path] = list(args.paths)
+    if not paths:
+        root = find_project_root() or Path.cwd()
+        paths = [root / "tests" / "contracts"]
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"testbed gas: no such test path: {missing[0]}", file=err)
+        return EXIT_USAGE
+    extra = [a for a in args.pytest_args if a != "--"]
+    command = [sys.executable, "-m", "pytest", "-q", "--gas-report", *map(str, paths), *extra]
+    print(f"testbed gas: running {' '.join(command[1:])}", file=err)
+    # Stream pytest's output line by line: a full contract suite takes minutes.
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            out.write(line)
+            out.flush()
+    return EXIT_OK if proc.returncode == 0 else EXIT_FAILED
