@@ -1,18 +1,22 @@
 """``testbed gas``: gas per contract operation, measured by running the contract test suites.
 
 The command runs pytest in a subprocess with the chain fixtures' ``--gas-report`` and
-streams its output.
+streams its output. pytest is an optional extra (``agentbed[pytest]``), so the command
+checks for it first and says how to install it.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from agentbed.chain.compiler import find_project_root
 from agentbed.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subparsers
+
+NEEDS_PYTEST = 'testbed gas needs pytest: pip install "agentbed[pytest]"'
 
 
 def add_gas(subparsers: Subparsers) -> None:
@@ -28,14 +32,27 @@ def add_gas(subparsers: Subparsers) -> None:
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
 
 
+def _pytest_importable() -> bool:
+    """Whether this interpreter, which also runs the subprocess, can import pytest."""
+    # find_spec answers without importing; an entry of None in sys.modules (how imports are
+    # blocked) answers None too.
+    try:
+        return importlib.util.find_spec("pytest") is not None
+    except ValueError:  # a pytest module without __spec__
+        return "pytest" in sys.modules
+
+
 def run_gas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the test suites under ``--gas-report`` and stream pytest's output to ``out``.
 
     Returns:
-        0 when pytest passes, 1 when it fails, 2 for a missing test path.
+        0 when pytest passes, 1 when it fails, 2 without pytest or for a missing test path.
     """
     import subprocess
 
+    if not _pytest_importable():
+        print(f"testbed: error: {NEEDS_PYTEST}", file=err)
+        return EXIT_USAGE
     paths: list[Path] = list(args.paths)
     if not paths:
         root = find_project_root() or Path.cwd()
