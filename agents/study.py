@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from agentbed.agents.agent import Agent
+    from agentbed.agents.config import Table
     from agentbed.agents.sim import Simulation
     from agentbed.chain.node import Chain
     from agentbed.chain.types import Block, Receipt
-    from agentbed.experiments.reader import Table
     from agentbed.experiments.schema import AgentGroup, Scenario
 
 

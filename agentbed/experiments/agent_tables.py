@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from agentbed.agents.agent import Agent
+from agentbed.agents.config import NAME, Table, token_amount, type_name
 from agentbed.agents.study import Study
-from agentbed.experiments.reader import NAME, Table, token_amount, type_name
 from agentbed.experiments.schema import AgentGroup, LatencyConfig, ScheduleConfig
 
 _RESERVED_PARAMS = frozenset({"self", "name", "account", "rng", "schedule"})

@@ -13,8 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agentbed.experiments.reader import Table
-from agentbed.experiments.schema import ScenarioError
+from agentbed.agents.config import ScenarioError, Table
 
 _KEY_SEGMENT = re.compile(r"([A-Za-z0-9_-]+)((?:\[\d+\])*)")
 _KEY_INDEX = re.compile(r"\[(\d+)\]")

@@ -1,4 +1,4 @@
-"""Validating a scenario file: the generic tables here, the study's tables by its ``Study``.
+"""Reading and validating a scenario file: the generic tables here, the study's by its ``Study``.
 
 Validation is strict because a typo must not silently change an experiment: every key is
 checked, unknown keys are errors, and a broken file gets one line naming the file, the key path
@@ -15,22 +15,22 @@ scenario.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from agentbed.agents.config import NAME, ScenarioError, Table, type_name
 from agentbed.agents.study import Study
 from agentbed.chain.ordering import POLICY_NAMES, parse_policy
 from agentbed.experiments.agent_tables import parse_agents
 from agentbed.experiments.overrides import apply_overrides, flatten_overrides, split_key_path
-from agentbed.experiments.reader import NAME, Table, read_scenario_toml, type_name
 from agentbed.experiments.schema import (
     MIN_GAS_LIMIT,
     LatencyConfig,
     RunConfig,
     Scenario,
-    ScenarioError,
 )
 from agentbed.experiments.studies import UnknownStudy, registered, resolve_study, section_key
 
@@ -46,6 +46,35 @@ def load_scenario(path: str | Path) -> Scenario:
         ScenarioError: the file is missing, is not valid TOML, or breaks the schema.
     """
     return parse_scenario(read_scenario_toml(path), str(path))
+
+
+def read_scenario_toml(path: str | Path) -> dict[str, Any]:
+    """The parsed TOML of a scenario file, not yet validated.
+
+    Raises:
+        ScenarioError: the file is missing or is not valid TOML (``FILE:LINE:COL: ...``).
+    """
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
+        raise ScenarioError(file, "", f"cannot read: {err.strerror or err}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        message = str(err)
+        where = re.search(r"\(at line (\d+), column (\d+)\)$", message)
+        if where:
+            text_only = message[: where.start()].rstrip()
+            raise ScenarioError(
+                file,
+                "",
+                f"invalid TOML: {text_only}",
+                line=int(where.group(1)),
+                column=int(where.group(2)),
+            ) from None
+        raise ScenarioError(file, "", f"invalid TOML: {message}") from None
+    return data
 
 
 def parse_scenario(data: Mapping[str, Any], file: str = "<scenario>") -> Scenario:

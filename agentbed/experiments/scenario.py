@@ -9,8 +9,9 @@ per-agent latency), the tables of its study, and optional variants of itself.
 This module is the front of the scenario package; the parts live in their own modules:
 
 * :mod:`.schema`: the records (:class:`Scenario`, ...) and :class:`ScenarioError`;
-* :mod:`.reader`: reading the TOML file and its tables by key path;
-* :mod:`.parse` and :mod:`.agent_tables`: validation (the study reads its own tables);
+* :mod:`agentbed.agents.config`: the file's tables by key path, and :class:`ScenarioError`;
+* :mod:`.parse` and :mod:`.agent_tables`: reading the file and validating it (the study reads
+  its own tables);
 * :mod:`.overrides`: key paths, and the values variants and sweeps set by them;
 * :mod:`.build`: the chain, the study's world and the agents, from one root seed;
 * :mod:`.studies`: which study a file is a run of.
@@ -18,10 +19,10 @@ This module is the front of the scenario package; the parts live in their own mo
 
 from __future__ import annotations
 
+from agentbed.agents.config import TOKEN_UNIT, Table
 from agentbed.experiments.build import build, make_latency
 from agentbed.experiments.overrides import apply_overrides, split_key_path
-from agentbed.experiments.parse import load_scenario, parse_scenario
-from agentbed.experiments.reader import TOKEN_UNIT, Table, read_scenario_toml
+from agentbed.experiments.parse import load_scenario, parse_scenario, read_scenario_toml
 from agentbed.experiments.schema import (
     MIN_GAS_LIMIT,
     AgentGroup,

@@ -3,17 +3,18 @@
 The generic tables (``[run]``, ``[latency]``, ``[policies.NAME]``, ``[[agents]]``,
 ``[variants.NAME]``) are records here. The tables of the scenario's study (``Study.sections``,
 e.g. ``[[pools]]``) are the study's own values, kept in :attr:`Scenario.sections` and read as
-attributes (``scenario.pools``).
+attributes (``scenario.pools``). :class:`ScenarioError`, the error a broken file gives, is
+defined with the table reader in :mod:`agentbed.agents.config` and re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from agentbed.agents.agent import NoSchedule, PeriodicSchedule, PoissonSchedule, Schedule
+from agentbed.agents.config import ScenarioError as ScenarioError
 from agentbed.chain.interfaces import OrderingPolicy
 from agentbed.chain.ordering import PolicySpec
 
@@ -21,37 +22,6 @@ MIN_GAS_LIMIT = 2_500_000
 """Smallest block gas limit: deploying the pool factory (~1.9M gas) must fit in a block."""
 LatencyKind = Literal["constant", "per-agent", "random"]
 ScheduleKind = Literal["poisson", "periodic", "none"]
-
-
-class ScenarioError(ValueError):
-    """A scenario file is unreadable or breaks the schema.
-
-    The message is one line: ``FILE: KEY: what was expected`` (or ``FILE:LINE:COL: message``
-    for TOML syntax errors).
-
-    Attributes:
-        path: The scenario file.
-        line: Line of a TOML syntax error (None for schema errors).
-        key: Key path of the offending value, e.g. ``agents[2].params.slippage_bps`` (empty for
-            syntax errors and unreadable files).
-        expected: What was wrong or expected.
-    """
-
-    def __init__(
-        self,
-        path: str | Path,
-        key: str,
-        expected: str,
-        *,
-        line: int | None = None,
-        column: int | None = None,
-    ) -> None:
-        self.path = str(path)
-        self.key = key
-        self.expected = expected
-        self.line = line
-        where = self.path if line is None else f"{self.path}:{line}:{column}"
-        super().__init__(f"{where}: {key}: {expected}" if key else f"{where}: {expected}")
 
 
 @dataclass(frozen=True, slots=True)

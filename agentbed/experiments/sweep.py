@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from agentbed.agents.config import ScenarioError
 from agentbed.agents.reporting.files import summary_text, write_text
 from agentbed.experiments.grid import (
     BASE_CELL,
@@ -47,9 +48,8 @@ from agentbed.experiments.intervals import (
     t_critical,
 )
 from agentbed.experiments.overrides import apply_overrides
-from agentbed.experiments.parse import parse_scenario
-from agentbed.experiments.reader import read_scenario_toml
-from agentbed.experiments.schema import Scenario, ScenarioError
+from agentbed.experiments.parse import parse_scenario, read_scenario_toml
+from agentbed.experiments.schema import Scenario
 from agentbed.experiments.studies import resolve_study
 
 __all__ = [

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from agentbed.agents.agent import Agent
+from agentbed.agents.config import Table, token_amount
 from agentbed.agents.economy.report import (
     EconomyReport,
     economy_summary_line,
@@ -30,7 +31,6 @@ from agentbed.agents.economy.world import Economy
 from agentbed.agents.market.strategies.spam import Spammer
 from agentbed.agents.reporting.intro import intro_lines
 from agentbed.agents.study import Study, StudyReport, World
-from agentbed.experiments.reader import Table, token_amount
 
 if TYPE_CHECKING:
     from agentbed.agents.sim import Simulation

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from agentbed.agents.agent import Agent
+from agentbed.agents.config import Table, token_amount
 from agentbed.agents.market.accounting import account_run
 from agentbed.agents.market.intents import OnUnmetCondition, Pricing
 from agentbed.agents.market.report import (
@@ -34,7 +35,6 @@ from agentbed.agents.market.strategies.sandwich import Sandwicher
 from agentbed.agents.market.strategies.spam import Spammer
 from agentbed.agents.market.world import Market, PoolSpec
 from agentbed.agents.study import Study, StudyReport, World
-from agentbed.experiments.reader import Table, token_amount
 
 if TYPE_CHECKING:
     from agentbed.agents.sim import Simulation

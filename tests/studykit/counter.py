@@ -20,8 +20,8 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
 from agentbed.agents.agent import Action, Agent, AgentView, TxIntent
+from agentbed.agents.config import TOKEN_UNIT, Table
 from agentbed.agents.study import Study, StudyReport, World
-from agentbed.experiments.reader import TOKEN_UNIT, Table
 
 if TYPE_CHECKING:
     from agentbed.agents.sim import Simulation

@@ -1,28 +1,58 @@
-"""Reading scenario TOML: the file itself, and typed access to its tables by key path.
+"""Typed, key-path-aware access to configuration tables read from TOML; the error they raise.
 
-Every value is read through a :class:`Table`, which knows the key path of what it holds, so a
-wrong value gives one :class:`~agentbed.experiments.schema.ScenarioError` line naming the file,
-the key path (``agents[2].params.slippage_bps``) and what was expected; ``Table.expect`` makes
-unknown keys errors, with the closest known key as a hint. Studies read their own tables with the
-same class (see :meth:`agentbed.agents.study.Study.parse`).
+Every value of a configuration file (a scenario, a study's own tables) is read through a
+:class:`Table`, which knows the key path of what it holds, so a wrong value gives one
+:class:`ScenarioError` line naming the file, the key path (``agents[2].params.slippage_bps``)
+and what was expected; ``Table.expect`` makes unknown keys errors, with the closest known key
+as a hint. It belongs to the simulation core so that a study reads its own tables with it (see
+:meth:`agentbed.agents.study.Study.parse`) without importing :mod:`agentbed.experiments`, which
+sits above the studies: it reads scenario files and builds runs from them.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-import tomllib
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from agentbed.experiments.schema import ScenarioError
-
 TOKEN_UNIT = 10**18
 """Amounts in scenario files are whole tokens; the mock tokens have 18 decimals."""
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 """An agent group's or a variant's name."""
+
+
+class ScenarioError(ValueError):
+    """A scenario file is unreadable or breaks the schema.
+
+    The message is one line: ``FILE: KEY: what was expected`` (or ``FILE:LINE:COL: message``
+    for TOML syntax errors).
+
+    Attributes:
+        path: The scenario file.
+        line: Line of a TOML syntax error (None for schema errors).
+        key: Key path of the offending value, e.g. ``agents[2].params.slippage_bps`` (empty for
+            syntax errors and unreadable files).
+        expected: What was wrong or expected.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        key: str,
+        expected: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.key = key
+        self.expected = expected
+        self.line = line
+        where = self.path if line is None else f"{self.path}:{line}:{column}"
+        super().__init__(f"{where}: {key}: {expected}" if key else f"{where}: {expected}")
 
 
 def type_name(value: object) -> str:
@@ -177,32 +207,3 @@ def token_amount(
     if wei < 0 or (positive and wei == 0):
         raise table.error(name, f"expected an amount {'> 0' if positive else '>= 0'}, got {value}")
     return int(wei)
-
-
-def read_scenario_toml(path: str | Path) -> dict[str, Any]:
-    """The parsed TOML of a scenario file, not yet validated.
-
-    Raises:
-        ScenarioError: the file is missing or is not valid TOML (``FILE:LINE:COL: ...``).
-    """
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as err:
-        raise ScenarioError(file, "", f"cannot read: {err.strerror or err}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        message = str(err)
-        where = re.search(r"\(at line (\d+), column (\d+)\)$", message)
-        if where:
-            text_only = message[: where.start()].rstrip()
-            raise ScenarioError(
-                file,
-                "",
-                f"invalid TOML: {text_only}",
-                line=int(where.group(1)),
-                column=int(where.group(2)),
-            ) from None
-        raise ScenarioError(file, "", f"invalid TOML: {message}") from None
-    return data
