@@ -28,8 +28,8 @@ from agentbed.agents.economy.report import (
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.world import Economy
-from agentbed.agents.market.strategies.spam import Spammer
 from agentbed.agents.reporting.intro import intro_lines
+from agentbed.agents.spam import Spammer
 from agentbed.agents.study import Study, StudyReport, World
 
 if TYPE_CHECKING:

@@ -32,8 +32,8 @@ from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
 from agentbed.agents.market.strategies.retail import RetailTrader
 from agentbed.agents.market.strategies.sandwich import Sandwicher
-from agentbed.agents.market.strategies.spam import Spammer
 from agentbed.agents.market.world import Market, PoolSpec
+from agentbed.agents.spam import Spammer
 from agentbed.agents.study import Study, StudyReport, World
 
 if TYPE_CHECKING:

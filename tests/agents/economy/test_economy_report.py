@@ -59,8 +59,8 @@ from agentbed.agents.economy.strategies.escrow import (
     ServiceSeller,
 )
 from agentbed.agents.economy.world import TOKEN, Economy, TimeoutPolicy
-from agentbed.agents.market.strategies.spam import Spammer
 from agentbed.agents.sim import Simulation
+from agentbed.agents.spam import Spammer
 from agentbed.chain.node import Chain
 
 BLOCKS = 24

@@ -35,10 +35,10 @@ from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
 from agentbed.agents.market.strategies.retail import RetailTrader
 from agentbed.agents.market.strategies.sandwich import Sandwicher
-from agentbed.agents.market.strategies.spam import Spammer
 from agentbed.agents.market.study import STRATEGIES as MARKET_STRATEGIES
 from agentbed.agents.market.world import Market, PoolSpec
 from agentbed.agents.sim import Simulation
+from agentbed.agents.spam import Spammer
 from agentbed.chain.ordering import BundlesFirstPolicy, PriorityFeePolicy
 
 STRATEGIES = {**MARKET_STRATEGIES, **ECONOMY_STRATEGIES}

@@ -1,4 +1,8 @@
-"""A demand shock: bursts of gas-heavy transactions that fill blocks and push the base fee up."""
+"""A demand shock: bursts of gas-heavy transactions that fill blocks and push the base fee up.
+
+The spammer only sends transfers to itself, so it needs no study's contracts: every study
+offers it as its ``spammer`` kind.
+"""
 
 from __future__ import annotations
 
