@@ -345,6 +345,40 @@ def solve_pair(
         NoSolution: no intents, a repeated (maker, nonce), a malformed intent, or limits that
             cannot all be met.
     """
+    x, y = _pair_of(intents, fee_bps)
+    side = {t: [i for i in intents if i.sell_token == t] for t in (x, y)}
+    sx, sy = (sum(i.sell_amount for i in side[t]) for t in (x, y))
+    reserves: dict[str, int] = {to_checksum_address(k): v for k, v in (pool_reserves or {}).items()}
+    batch = _Batch(sx, sy, reserves.get(x, 0), reserves.get(y, 0), fee_bps)
+    if not batch.pool and (sx == 0 or sy == 0):  # nobody would buy the token sold
+        raise NoSolution("a one-sided batch needs a pool with liquidity")
+    need_x, need_y = _need(side[y], sy, pricing), _need(side[x], sx, pricing)
+    t, hold_x, hold_y, got = _route(batch, need_x, need_y)
+    swaps: tuple[Swap, ...] = ()
+    if t != 0:
+        swaps = (Swap(x, y, fee_bps, t, got) if t > 0 else Swap(y, x, fee_bps, -t, got),)
+    holdings = {x: hold_x, y: hold_y}
+    if pricing == Pricing.PAY_AS_FILLED:
+        owed = {x: need_x, y: need_y}
+        bases = _pay_as_filled_amounts(intents, {x: sx, y: sy}, holdings, owed)
+        plan = Plan.pay_as_filled(bases, swaps)
+    else:
+        prices = {x: hold_y, y: sx} if sx else {x: sy, y: hold_x}
+        if 0 in prices.values():
+            raise NoSolution("one side of the batch would be paid nothing")
+        bases = [i.sell_amount * prices[i.sell_token] // prices[i.buy_token] for i in intents]
+        plan = Plan.uniform(prices, swaps)
+    _check_payouts(intents, bases, holdings)
+    return plan
+
+
+def _pair_of(intents: Sequence[Intent], fee_bps: int) -> tuple[str, str]:
+    """The batch's pair ``(X, Y)``, X being the first intent's sell token.
+
+    Raises:
+        ValueError: the intents span more than one token pair, or a fee out of range.
+        NoSolution: no intents, a repeated (maker, nonce), or a malformed intent.
+    """
     if not 0 <= fee_bps < BPS:
         raise ValueError(f"fee_bps must be in [0, {BPS}), got {fee_bps}")
     if not intents:
@@ -356,62 +390,102 @@ def solve_pair(
         raise NoSolution("an intent sells nothing or buys the token it sells")
     if len({(i.maker, i.nonce) for i in intents}) < len(intents):
         raise NoSolution("a (maker, nonce) appears twice")
-    side = {t: [i for i in intents if i.sell_token == t] for t in (x, y)}
-    sx, sy = (sum(i.sell_amount for i in side[t]) for t in (x, y))
-    reserves: dict[str, int] = {to_checksum_address(k): v for k, v in (pool_reserves or {}).items()}
-    rx, ry = reserves.get(x, 0), reserves.get(y, 0)
-    pool = rx > 0 and ry > 0
-    if not pool and (sx == 0 or sy == 0):  # nobody would buy the token sold
-        raise NoSolution("a one-sided batch needs a pool with liquidity")
+    return x, y
 
-    def held(t: int) -> tuple[int, int]:
+
+def _need(sellers: Sequence[Intent], total: int, pricing: Pricing) -> int:
+    """What the batch must hold of the token ``sellers`` buy to meet all their limits.
+
+    ``total`` is what they sell together: uniform pricing pays each of them pro rata to it.
+    """
+    if pricing == Pricing.PAY_AS_FILLED:
+        return sum(i.min_buy_amount for i in sellers)
+    return max((-(-i.min_buy_amount * total // i.sell_amount) for i in sellers), default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """A one-pair batch as the solver sees it: what each side sells, and the pool's reserves.
+
+    Attributes:
+        sx: X sold by the X-sellers in all.
+        sy: Y sold by the Y-sellers in all.
+        rx: The pool's X reserve (0: no pool).
+        ry: The pool's Y reserve (0: no pool).
+        fee_bps: The pool's fee.
+    """
+
+    sx: int
+    sy: int
+    rx: int
+    ry: int
+    fee_bps: int
+
+    @property
+    def pool(self) -> bool:
+        """Whether the batch may route through a pool with liquidity."""
+        return self.rx > 0 and self.ry > 0
+
+    def held(self, t: int) -> tuple[int, int]:
+        """The X and Y the batch holds after routing ``t`` (``t > 0``: X in, ``t < 0``: Y in)."""
         if t >= 0:
-            return sx - t, sy + (amount_out(t, rx, ry, fee_bps) if t else 0)
-        return sx + amount_out(-t, ry, rx, fee_bps), sy + t
+            got = amount_out(t, self.rx, self.ry, self.fee_bps) if t else 0
+            return self.sx - t, self.sy + got
+        return self.sx + amount_out(-t, self.ry, self.rx, self.fee_bps), self.sy + t
 
-    def need(sellers: list[Intent], total: int) -> int:
-        if pricing == Pricing.PAY_AS_FILLED:
-            return sum(i.min_buy_amount for i in sellers)
-        return max((-(-i.min_buy_amount * total // i.sell_amount) for i in sellers), default=0)
-
-    need_x, need_y = need(side[y], sy), need(side[x], sx)
-    gamma = BPS - fee_bps
-    clear = 0
-    if pool:  # out(t)·(SX - t) >= SY·t with the pool's unrounded output, solved for t
+    def clearing_route(self) -> int:
+        """The ``t`` at which the pool's rate on ``t`` equals the other side's on the rest."""
+        if not self.pool:
+            return 0
+        # out(t)·(SX - t) >= SY·t with the pool's unrounded output, solved for t
+        gamma = BPS - self.fee_bps
+        sx, sy, rx, ry = self.sx, self.sy, self.rx, self.ry
         x_in = (gamma * ry * sx - sy * rx * BPS) // (gamma * (ry + sy))
         y_in = (gamma * rx * sy - sx * ry * BPS) // (gamma * (rx + sx))
-        clear = x_in if x_in > 0 else -y_in if y_in > 0 else 0
-    low, high = (-sy, sx) if pool else (0, 0)
-    low = _first(low, high, lambda t: held(t)[1] >= need_y)
-    high = -_first(-high, -low, lambda t: held(-t)[0] >= need_x)
+        return x_in if x_in > 0 else -y_in if y_in > 0 else 0
+
+
+def _route(batch: _Batch, need_x: int, need_y: int) -> tuple[int, int, int, int]:
+    """The routed amount ``t``, the X and Y held after it, and what the pool pays for it.
+
+    ``t`` is the clearing route moved into the range where each side's holdings cover its
+    limits (``need_x`` of X for the Y-sellers, ``need_y`` of Y for the X-sellers).
+
+    Raises:
+        NoSolution: no ``t`` meets every limit, or the pool pays nothing for a one-sided batch.
+    """
+    sx, sy = batch.sx, batch.sy
+    low, high = (-sy, sx) if batch.pool else (0, 0)
+    low = _first(low, high, lambda t: batch.held(t)[1] >= need_y)
+    high = -_first(-high, -low, lambda t: batch.held(-t)[0] >= need_x)
     if low > high:
         raise NoSolution(f"limits cannot all be met (need {need_x} X and {need_y} Y)")
-    t = min(max(clear, low), high)
-    hold_x, hold_y = held(t)
+    t = min(max(batch.clearing_route(), low), high)
+    hold_x, hold_y = batch.held(t)
     got = hold_y - sy if t > 0 else hold_x - sx
     if t != 0 and got == 0:
         if sx == 0 or sy == 0:
             raise NoSolution("the pool pays nothing for the batch's surplus")
-        t, (hold_x, hold_y) = 0, held(0)  # as good for both limits: 0 is in [low, high]
-    swaps: tuple[Swap, ...] = ()
-    if t != 0:
-        swaps = (Swap(x, y, fee_bps, t, got) if t > 0 else Swap(y, x, fee_bps, -t, got),)
-    holdings = {x: hold_x, y: hold_y}
-    if pricing == Pricing.PAY_AS_FILLED:
-        bases = []
-        for i in intents:
-            total, limits = (sx, need_y) if i.sell_token == x else (sy, need_x)
-            surplus = max(holdings[i.buy_token] - limits, 0)
-            bases.append(i.min_buy_amount + surplus * i.sell_amount // total)
-        plan = Plan.pay_as_filled(bases, swaps)
-    else:
-        prices = {x: hold_y, y: sx} if sx else {x: sy, y: hold_x}
-        if 0 in prices.values():
-            raise NoSolution("one side of the batch would be paid nothing")
-        bases = [i.sell_amount * prices[i.sell_token] // prices[i.buy_token] for i in intents]
-        plan = Plan.uniform(prices, swaps)
-    _check_payouts(intents, bases, holdings)
-    return plan
+        t, (hold_x, hold_y) = 0, batch.held(0)  # as good for both limits: 0 is in [low, high]
+    return t, hold_x, hold_y, got
+
+
+def _pay_as_filled_amounts(
+    intents: Sequence[Intent],
+    sold: Mapping[str, int],
+    holdings: Mapping[str, int],
+    owed: Mapping[str, int],
+) -> list[int]:
+    """Each maker's limit plus a share of its side's surplus, pro rata to what it sold.
+
+    ``sold``, ``holdings`` and ``owed`` are by token: what a side sells in all, what the batch
+    holds after routing, and the sum of the limits of the makers buying that token.
+    """
+    bases = []
+    for i in intents:
+        surplus = max(holdings[i.buy_token] - owed[i.buy_token], 0)
+        bases.append(i.min_buy_amount + surplus * i.sell_amount // sold[i.sell_token])
+    return bases
 
 
 def _first(low: int, high: int, ok: Callable[[int], bool]) -> int:
