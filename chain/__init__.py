@@ -1,1 +1,4 @@
-"""agent-testbed chain: compiler, EVM backend, mempool, ordering, builder, front object."""
+"""The chain: compiler, EVM backend, mempool, ordering, builder and the ``Chain`` front object.
+
+Never imports the agents or the experiments above it.
+"""

@@ -27,3 +27,13 @@ def test_readme_compiler_example_runs():
     namespace: dict[str, object] = {}
     exec(compile(block, "README.md", "exec"), namespace)
     assert namespace["art"].name == "MockERC20"  # type: ignore[attr-defined]
+
+
+def test_readme_scenario_example_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the example writes under runs/
+    block = next(b for b in _python_blocks() if "run_scenario(" in b)
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    outcome = namespace["outcome"]
+    assert outcome.report_path.is_file()  # type: ignore[attr-defined]
+    assert (tmp_path / "runs" / "small-from-python" / "summary.json").is_file()

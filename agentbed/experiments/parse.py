@@ -25,6 +25,7 @@ from agentbed.agents.config import NAME, ScenarioError, Table, type_name
 from agentbed.agents.study import Study
 from agentbed.chain.ordering import POLICY_NAMES, parse_policy
 from agentbed.experiments.agent_tables import parse_agents
+from agentbed.experiments.bundled import scenario_path
 from agentbed.experiments.overrides import apply_overrides, flatten_overrides, split_key_path
 from agentbed.experiments.schema import (
     MIN_GAS_LIMIT,
@@ -40,11 +41,14 @@ _Variants = dict[str, tuple[tuple[tuple[str, Any], ...], Scenario]]
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file.
+    """Read and validate a scenario file, or a bundled scenario given by name (``"mev"``).
+
+    An existing file wins over a bundled scenario of the same name.
 
     Raises:
         ScenarioError: the file is missing, is not valid TOML, or breaks the schema.
     """
+    path = scenario_path(path)
     return parse_scenario(read_scenario_toml(path), str(path))
 
 

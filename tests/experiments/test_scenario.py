@@ -250,3 +250,21 @@ def test_random_latency_is_seeded_from_the_root(tmp_path: Path) -> None:
     assert isinstance(two.chain.latency, RandomLatency)
     assert one.chain.latency.seed != two.chain.latency.seed
     assert (one.chain.latency.low_ms, one.chain.latency.high_ms) == (0, 50)
+
+
+def test_load_scenario_reads_a_bundled_scenario_by_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no file named "small" here: the bundled one is meant
+    from agentbed import load_scenario
+
+    scenario = load_scenario("small")
+    assert Path(scenario.path).name == "small.toml"
+    assert scenario.run.name == load_scenario(ROOT / "scenarios" / "small.toml").run.name
+
+
+def test_load_scenario_prefers_an_existing_file_over_a_bundled_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "small").write_text("not = [valid", encoding="utf-8")
+    from agentbed import load_scenario
+
+    with pytest.raises(ScenarioError, match="small"):
+        load_scenario("small")

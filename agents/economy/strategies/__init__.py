@@ -1,1 +1,1 @@
-"""agents/economy/strategies"""
+"""The economy's agents: service buyers, sellers, arbitrators and the reputation issuer."""
