@@ -108,7 +108,7 @@ VariantSpec = Sequence[Any] | Callable[[Deployer], Any]
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     """Add ``--testbed-seed``, ``--testbed-project-root`` and their ini options."""
-    group = parser.getgroup("agent-testbed", "agent-testbed chain fixtures")
+    group = parser.getgroup("agentbed", "agentbed chain fixtures")
     group.addoption(
         SEED_OPTION,
         action="store",

@@ -34,7 +34,7 @@ COMMANDS: tuple[tuple[str, Adder, Runner], ...] = (
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``testbed`` argument parser with every registered subcommand."""
     parser = argparse.ArgumentParser(
-        prog="testbed", description="agent-testbed: a local blockchain testbed for agent economies"
+        prog="testbed", description="agentbed: a local blockchain testbed for agent economies"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for _name, add, _run in COMMANDS:

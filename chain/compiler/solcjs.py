@@ -27,7 +27,7 @@ from agentbed.chain.compiler.shim import SHIM_NAME, render_shim
 from agentbed.chain.errors import ToolchainError
 
 NODE_MISSING = (
-    "agent-testbed compiles Solidity with the npm package solc: install Node.js (>=18) with npm, "
+    "agentbed compiles Solidity with the npm package solc: install Node.js (>=18) with npm, "
     "or set TESTBED_SOLC to a native solc binary"
 )
 """The one message shown when ``node`` or ``npm`` is not on PATH."""
@@ -110,9 +110,7 @@ class SolcJsInstaller:
         final = self.cache_dir / version
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         stream = self._progress if self._progress is not None else sys.stderr
-        print(
-            f"agent-testbed: installing solc {version} (npm package solc) into {final}", file=stream
-        )
+        print(f"agentbed: installing solc {version} (npm package solc) into {final}", file=stream)
         staging = Path(
             tempfile.mkdtemp(prefix=f".{version}.", suffix=".partial", dir=self.cache_dir)
         )

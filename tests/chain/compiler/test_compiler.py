@@ -195,7 +195,7 @@ def test_missing_node_with_installed_solc_gives_the_same_message(
 ) -> None:
     Compiler().installer.ensure("0.8.28")
     monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
-    with pytest.raises(ToolchainError, match=r"^agent-testbed compiles Solidity with the npm"):
+    with pytest.raises(ToolchainError, match=r"^agentbed compiles Solidity with the npm"):
         compile_files([FIXTURES / "counter"])
 
 
