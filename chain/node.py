@@ -14,40 +14,32 @@ timestamps, prevrandao and the ordering policy's random choices.
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from eth_abi import encode as abi_encode
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
-from eth_utils.abi import collapse_if_tuple
+from eth_utils import to_checksum_address
 
+from agentbed.chain import calls
 from agentbed.chain.abi import AbiRegistry
 from agentbed.chain.backend import PyEVMBackend
-from agentbed.chain.builder import BlockBuilder, BuildResult
+from agentbed.chain.builder import BuildResult
+from agentbed.chain.bundles import check_bundle
 from agentbed.chain.clock import SimClock
-from agentbed.chain.errors import (
-    BundleRejected,
-    ExecutionReverted,
-    GasEstimationFailed,
-    GasLimitExceeded,
-    IntrinsicGasTooLow,
-    TipAboveFeeCap,
-    TxRejected,
-    UnknownBlock,
-    UnknownContract,
-    UnknownSnapshot,
-    UnknownTransaction,
-)
-from agentbed.chain.fees import INITIAL_BASE_FEE, required_gas
+from agentbed.chain.deployer import Deployer
+from agentbed.chain.errors import UnknownTransaction
+from agentbed.chain.fees import INITIAL_BASE_FEE
+from agentbed.chain.history import ChainHistory
 from agentbed.chain.interfaces import HeadInfo, LatencyModel, OrderingPolicy, PoolConfig
 from agentbed.chain.latency import ConstantLatency, visible_txs
 from agentbed.chain.mempool import Mempool
 from agentbed.chain.ordering import PriorityFeePolicy
-from agentbed.chain.records import block_receipts, block_record
+from agentbed.chain.production import BUILDER, BlockListener, BlockProducer
+from agentbed.chain.records import block_record
+from agentbed.chain.seeds import derive_accounts, prev_randao
+from agentbed.chain.signing import GWEI, LocalSigner, as_bytes, transaction_fields
+from agentbed.chain.snapshots import ChainSnapshot, SnapshotStore
 from agentbed.chain.txcodec import decode_transaction
 from agentbed.chain.types import Address, Block, Bundle, Log, PoolTx, Receipt, Transaction, TxFate
 
@@ -57,28 +49,9 @@ if TYPE_CHECKING:
 
     from agentbed.chain.compiler import Artifact, Project
 
-BlockListener = Callable[[Block, tuple[Receipt, ...], tuple[Transaction, ...]], None]
+__all__ = ["BUILDER", "DEFAULT_BALANCE", "GWEI", "BlockListener", "Chain"]
 
 DEFAULT_BALANCE = 10_000 * 10**18
-BUILDER = "builder"
-"""Observer id of the block builder in latency models."""
-GWEI = 10**9
-
-
-@dataclass(frozen=True, slots=True)
-class _Snapshot:
-    backend: bytes
-    mempool: Mempool
-    clock: SimClock
-    n_blocks: int
-    bundles: tuple[Bundle, ...]
-    seq: int
-    automine: bool
-    policy: OrderingPolicy
-    latency: LatencyModel
-    coinbase: Address
-    next_block_time_ms: int | None
-    deployments: tuple[tuple[Address, str], ...]
 
 
 class Chain:
@@ -130,7 +103,7 @@ class Chain:
             raise ValueError(f"accounts must be >= 0, got {accounts}")
         self.seed = seed
         self.chain_id = chain_id
-        self.accounts: tuple[LocalAccount, ...] = _derive_accounts(seed, accounts, mnemonic)
+        self.accounts: tuple[LocalAccount, ...] = derive_accounts(seed, accounts, mnemonic)
         genesis: dict[str, int] = {a.address: balance for a in self.accounts}
         genesis.update({to_checksum_address(k): v for k, v in (alloc or {}).items()})
         self.clock = SimClock(genesis_ms=genesis_ms, block_interval_ms=block_interval_ms)
@@ -140,7 +113,7 @@ class Chain:
             genesis_timestamp=genesis_ms // 1000,
             gas_limit=gas_limit,
             base_fee=base_fee,
-            genesis_mix_hash=self._prev_randao(0),
+            genesis_mix_hash=prev_randao(seed, 0),
         )
         self.pool_config = pool_config or PoolConfig(chain_id=chain_id)
         if self.pool_config.chain_id != chain_id:
@@ -151,31 +124,18 @@ class Chain:
         self.automine = automine
         self.coinbase: Address = to_checksum_address(coinbase)
         self.abi = AbiRegistry()
-        self._project_root = project_root
-        self._project: Project | None = None
-        self._artifacts: Any = None
-        # "deploy" libraries already on chain: path:Name -> (address, keccak of its code), so a
-        # revert that removed one (or put other code there) is noticed and it is deployed again.
-        self._libraries: dict[str, tuple[Address, bytes]] = {}
-        self._keys = {a.address: a for a in self.accounts}
-        self._builder = BlockBuilder()
-        self._bundles: list[Bundle] = []
+        self._deployer = Deployer(project_root)
+        self._signer = LocalSigner(self.accounts)
         self._seq = 0
-        self._deployments: list[tuple[Address, str]] = []
-        self._snapshots: dict[int, _Snapshot] = {}
-        self._next_snapshot = 1
+        self._snapshots = SnapshotStore()
         self._w3: Web3 | None = None
         genesis_block = block_record(self.backend.head(), genesis_ms, (), "genesis")
-        self._blocks: list[Block] = [genesis_block]
-        self._block_receipts: list[tuple[Receipt, ...]] = [()]
-        self._tx_index: dict[bytes, tuple[int, int]] = {}
-        self._last_build: BuildResult | None = None
-        self._next_block_time_ms: int | None = None
-        self._block_listeners: list[BlockListener] = []
+        self._history = ChainHistory(genesis_block)
+        self._producer = BlockProducer(
+            backend=self.backend, history=self._history, abi=self.abi, seed=seed
+        )
 
-    # -----------------------------------------------------------------------------------------
-    # Time, head, fees
-    # -----------------------------------------------------------------------------------------
+    # -- time, head, fees ----------------------------------------------------------------------
 
     @property
     def now_ms(self) -> int:
@@ -183,11 +143,11 @@ class Chain:
 
     @property
     def block_number(self) -> int:
-        return len(self._blocks) - 1
+        return self._history.head_number
 
     @property
     def head(self) -> Block:
-        return self._blocks[-1]
+        return self._history.head
 
     @property
     def base_fee(self) -> int:
@@ -217,19 +177,7 @@ class Chain:
         """
         return self.clock.advance_to(timestamp_ms)
 
-    def _prev_randao(self, number: int) -> bytes:
-        return keccak(
-            b"agent-testbed/prevrandao"
-            + self.seed.to_bytes(32, "big", signed=True)
-            + number.to_bytes(8, "big")
-        )
-
-    def _policy_rng(self, number: int) -> random.Random:
-        return random.Random(f"agent-testbed/order/{self.seed}/{number}")
-
-    # -----------------------------------------------------------------------------------------
-    # Accounts and state
-    # -----------------------------------------------------------------------------------------
+    # -- accounts and state --------------------------------------------------------------------
 
     def balance(self, address: Address) -> int:
         return self.backend.balance(to_checksum_address(address))
@@ -250,14 +198,9 @@ class Chain:
         return self.backend.storage_at(to_checksum_address(address), slot)
 
     def account(self, address: Address) -> LocalAccount:
-        try:
-            return self._keys[to_checksum_address(address)]
-        except KeyError:
-            raise UnknownContract(f"no local key for {address}") from None
+        return self._signer.account(address)
 
-    # -----------------------------------------------------------------------------------------
-    # Submitting
-    # -----------------------------------------------------------------------------------------
+    # -- submitting ----------------------------------------------------------------------------
 
     def _arrival(self, at_ms: int | None) -> int:
         if at_ms is not None:
@@ -311,7 +254,7 @@ class Chain:
             The bundle id (keccak of the concatenated tx hashes).
         """
         bundle = self._make_bundle(raw_txs, target_block, allowed_to_revert, origin, at_ms)
-        self._bundles.append(bundle)
+        self._producer.bundles.append(bundle)
         return bundle.id
 
     def _make_bundle(
@@ -322,28 +265,17 @@ class Chain:
         origin: str | None,
         at_ms: int | None,
     ) -> Bundle:
-        if not raw_txs:
-            raise BundleRejected("a bundle needs at least one transaction")
-        target = self.block_number + 1 if target_block is None else target_block
-        if target <= self.block_number:
-            raise BundleRejected(
-                f"target block {target} is already mined (head is {self.block_number})"
-            )
-        txs = []
-        for i, raw in enumerate(raw_txs):
-            try:
-                tx = self.decode(raw)
-                _check_static(tx, self.gas_limit)
-            except TxRejected as err:
-                raise BundleRejected(f"bundle tx {i}: {err}") from err
-            txs.append(tx)
-        hashes = {tx.hash for tx in txs}
-        allowed = frozenset(bytes(h) for h in allowed_to_revert)
-        if not allowed <= hashes:
-            raise BundleRejected("allowed_to_revert names a tx that is not in the bundle")
+        txs, target, allowed = check_bundle(
+            raw_txs,
+            target_block,
+            allowed_to_revert,
+            head_number=self.block_number,
+            gas_limit=self.gas_limit,
+            decode=self.decode,
+        )
         arrival = self._arrival(at_ms)
         self._seq += 1
-        return Bundle(tuple(txs), target, allowed, arrival, self._seq, origin)
+        return Bundle(txs, target, allowed, arrival, self._seq, origin)
 
     def simulate_bundle(
         self, raw_txs: Sequence[bytes], *, allowed_to_revert: Iterable[bytes] = ()
@@ -355,42 +287,11 @@ class Chain:
         """
         bundle = self._make_bundle(raw_txs, None, allowed_to_revert, None, self.now_ms)
         self._seq -= 1  # simulation must not perturb the arrival counter
-        session = self.backend.open_block(
-            timestamp=self._next_timestamp(self._next_block_ms()), coinbase=self.coinbase
-        )
-        results, failure = self._builder.simulate_bundle(session, bundle)
-        receipts = block_receipts(
-            results,
-            number=session.number,
-            block_hash=b"\x00" * 32,
-            block_ms=self._next_block_ms(),
-            base_fee=session.base_fee,
-            abi=self.abi,
-        )
-        return receipts, failure
+        return self._producer.simulate_bundle(bundle, clock=self.clock, coinbase=self.coinbase)
 
     def sign(self, account: LocalAccount | Address, tx: Mapping[str, Any]) -> bytes:
         """Sign ``tx`` with a local key, filling chainId, nonce, fees and gas when missing."""
-        acct = account if isinstance(account, LocalAccount) else self.account(account)
-        fields = dict(tx)
-        fields.setdefault("chainId", self.chain_id)
-        # Nonce and base fee are state reads: only when the caller did not give the field.
-        if "nonce" not in fields:
-            fields["nonce"] = self.pending_nonce(acct.address)
-        fields.setdefault("value", 0)
-        if "gasPrice" not in fields:
-            fields.setdefault("maxPriorityFeePerGas", GWEI)
-            if "maxFeePerGas" not in fields:
-                fields["maxFeePerGas"] = 2 * self.base_fee + fields["maxPriorityFeePerGas"]
-            fields.setdefault("type", 2)
-        if "gas" not in fields:
-            fields["gas"] = self.estimate_gas(
-                sender=acct.address,
-                to=fields.get("to"),
-                data=_as_bytes(fields.get("data", b"")),
-                value=fields["value"],
-            )
-        return bytes(acct.sign_transaction(fields).raw_transaction)
+        return self._signer.sign(self, account, tx)
 
     def transact(
         self,
@@ -408,22 +309,10 @@ class Chain:
         ``call`` may be a web3 contract function call (``token.functions.transfer(a, 1)``),
         whose target and calldata are used.
         """
-        if call is not None:
-            to = call.address
-            data = bytes.fromhex(call._encode_transaction_data()[2:])
-        tx = {"to": to, "data": data, "value": value, **fields}
-        if to is None:
-            tx.pop("to")
+        tx = transaction_fields(call, to=to, data=data, value=value, fields=fields)
         return self.submit(self.sign(account, tx), origin=origin)
 
-    # -----------------------------------------------------------------------------------------
-    # Mining
-    # -----------------------------------------------------------------------------------------
-
-    def _next_block_ms(self) -> int:
-        if self._next_block_time_ms is not None:
-            return self._next_block_time_ms
-        return max(self.clock.now_ms, self.head.timestamp_ms + self.clock.block_interval_ms)
+    # -- mining --------------------------------------------------------------------------------
 
     def set_next_block_time(self, timestamp_ms: int) -> None:
         """Seal the next block at exactly ``timestamp_ms`` (for deadline tests at T-1, T, T+1).
@@ -435,21 +324,7 @@ class Chain:
             ValueError: the time is before the clock's now or its second is not after the head
                 block's timestamp (header timestamps must increase).
         """
-        if timestamp_ms < self.clock.now_ms:
-            raise ValueError(
-                f"next block time {timestamp_ms} ms is before the clock ({self.clock.now_ms} ms)"
-            )
-        if timestamp_ms // 1000 <= self.head.timestamp:
-            raise ValueError(
-                f"next block timestamp {timestamp_ms // 1000} s must be after the head block's"
-                f" {self.head.timestamp} s"
-            )
-        self._next_block_time_ms = timestamp_ms
-
-    def _next_timestamp(self, block_ms: int) -> int:
-        # Header timestamps are whole seconds and must increase; with sub-second block
-        # intervals consecutive blocks get consecutive seconds.
-        return max(block_ms // 1000, self.head.timestamp + 1)
+        self._producer.pin_next_block(timestamp_ms, self.clock)
 
     def next_block_timestamp(self) -> int:
         """Header timestamp (seconds) the next mined block will get, if mined now.
@@ -457,94 +332,48 @@ class Chain:
         Follows the clock, the block interval and :meth:`set_next_block_time`; reading it
         changes nothing.
         """
-        return self._next_timestamp(self._next_block_ms())
+        return self._producer.next_timestamp(self._producer.next_block_ms(self.clock))
 
     def mine(self, n: int = 1) -> tuple[Block, ...]:
         """Build and seal ``n`` blocks, each one block interval after the previous."""
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
-        return tuple(self._mine_one() for _ in range(n))
-
-    def _mine_one(self) -> Block:
-        block_ms = self._next_block_ms()
-        self._next_block_time_ms = None
-        self.clock.advance_to(block_ms)
-        session = self.backend.open_block(
-            timestamp=self._next_timestamp(block_ms), coinbase=self.coinbase
+        return tuple(
+            self._producer.seal_next(
+                clock=self.clock,
+                mempool=self.mempool,
+                policy=self.policy,
+                latency=self.latency,
+                coinbase=self.coinbase,
+            )
+            for _ in range(n)
         )
-        number = session.number
-        visible = visible_txs(self.mempool.pending(), BUILDER, block_ms, self.latency)
-        bundles = [b for b in self._bundles if b.target_block == number]
-        policy = self.policy
-        build = self._builder.build(
-            session,
-            pending=visible,
-            bundles=bundles,
-            policy=policy,
-            rng=self._policy_rng(number),
-        )
-        sealed = session.seal(mix_hash=self._prev_randao(number))
-        receipts = block_receipts(
-            build.included,
-            number=number,
-            block_hash=sealed.hash,
-            block_ms=block_ms,
-            base_fee=sealed.base_fee,
-            abi=self.abi,
-        )
-        block = block_record(sealed, block_ms, build.included, policy.name, build.bundles)
-        self._blocks.append(block)
-        self._block_receipts.append(receipts)
-        for i, inc in enumerate(build.included):
-            self._tx_index[inc.tx.hash] = (number, i)
-        self._bundles = [b for b in self._bundles if b.target_block > number]
-        # Bundle txs never passed through the pool; naming every sender the block touched lets
-        # the pool evict pooled txs whose nonces a bundle consumed.
-        self.mempool.on_block(
-            block.tx_hashes,
-            state=self.backend,
-            head=self.head_info(),
-            block_number=number,
-            touched={inc.tx.sender for inc in build.included},
-        )
-        self._last_build = build
-        if self._block_listeners:
-            txs = tuple(inc.tx for inc in build.included)
-            for listener in self._block_listeners:
-                listener(block, receipts, txs)
-        return block
 
     def add_block_listener(self, listener: BlockListener) -> None:
         """Call ``listener(block, receipts, transactions)`` after every block this chain seals.
 
         Listeners observe; they are not part of snapshots and survive ``revert``.
         """
-        self._block_listeners.append(listener)
+        self._producer.listeners.append(listener)
 
     @property
     def last_build(self) -> BuildResult | None:
         """What the builder did for the last block: skipped txs and dropped bundles, with why."""
-        return self._last_build
+        return self._producer.last_build
 
-    # -----------------------------------------------------------------------------------------
-    # Reading records
-    # -----------------------------------------------------------------------------------------
+    # -- reading records -----------------------------------------------------------------------
 
     def receipt(self, tx_hash: bytes | str) -> Receipt:
         """Receipt of a mined tx. Raises :class:`UnknownTransaction` if it is not mined."""
-        key = _as_bytes(tx_hash)
-        try:
-            number, index = self._tx_index[key]
-        except KeyError:
-            raise UnknownTransaction(f"no mined transaction 0x{key.hex()}") from None
-        return self._block_receipts[number][index]
+        return self._history.receipt(as_bytes(tx_hash))
 
     def transaction(self, tx_hash: bytes | str) -> Transaction:
         """A mined or pooled transaction."""
-        key = _as_bytes(tx_hash)
-        if key in self._tx_index:
+        key = as_bytes(tx_hash)
+        position = self._history.position(key)
+        if position is not None:
             # Mined txs are not kept as records (memory over long runs); py-evm has the bytes.
-            return self.decode(self.backend.raw_transaction(*self._tx_index[key]))
+            return self.decode(self.backend.raw_transaction(*position))
         pooled = self.mempool.get(key)
         if pooled is not None:
             return pooled.tx
@@ -552,27 +381,16 @@ class Chain:
 
     def fate(self, tx_hash: bytes | str) -> TxFate | None:
         """Where a tx the pool admitted stands (pending, queued, included, replaced, evicted)."""
-        return self.mempool.fate(_as_bytes(tx_hash))
+        return self.mempool.fate(as_bytes(tx_hash))
 
     def block(self, number: int | str = "latest") -> Block:
-        if number == "latest":
-            return self.head
-        if number == "earliest":
-            return self._blocks[0]
-        if not isinstance(number, int) or not 0 <= number < len(self._blocks):
-            raise UnknownBlock(f"no block {number!r} (head is {self.block_number})")
-        return self._blocks[number]
+        return self._history.block(number)
 
     def block_by_hash(self, block_hash: bytes | str) -> Block:
-        key = _as_bytes(block_hash)
-        for block in reversed(self._blocks):
-            if block.hash == key:
-                return block
-        raise UnknownBlock(f"no block with hash 0x{key.hex()}")
+        return self._history.block_by_hash(as_bytes(block_hash))
 
     def receipts(self, number: int) -> tuple[Receipt, ...]:
-        self.block(number)
-        return self._block_receipts[number]
+        return self._history.receipts(number)
 
     def logs(
         self,
@@ -583,26 +401,11 @@ class Chain:
         to_block: int | None = None,
     ) -> tuple[Log, ...]:
         """Logs matching ``address`` (one or several) and positional ``topics`` filters."""
-        last = self.block_number if to_block is None else min(to_block, self.block_number)
-        addresses = None
-        if address is not None:
-            addrs = [address] if isinstance(address, str) else list(address)
-            addresses = {to_checksum_address(a) for a in addrs}
-        wanted = [_topic_set(want) for want in topics or ()]
-        out = []
-        for number in range(max(from_block, 0), last + 1):
-            for rec in self._block_receipts[number]:
-                for log in rec.logs:
-                    if addresses is not None and log.address not in addresses:
-                        continue
-                    if wanted and not _topics_match(log.topics, wanted):
-                        continue
-                    out.append(log)
-        return tuple(out)
+        return self._history.logs(
+            address=address, topics=topics, from_block=from_block, to_block=to_block
+        )
 
-    # -----------------------------------------------------------------------------------------
-    # Calls
-    # -----------------------------------------------------------------------------------------
+    # -- calls ---------------------------------------------------------------------------------
 
     def call(
         self,
@@ -623,17 +426,16 @@ class Chain:
             ExecutionReverted: the call reverted (reason decoded when the ABI is known).
             UnknownBlock: no block ``block_number``.
         """
-        result = self.backend.call(
-            sender=self._default_sender(sender),
+        return calls.call(
+            self.backend,
+            self.abi,
+            sender=calls.default_sender(sender, self.accounts),
             to=to,
-            data=bytes(data),
+            data=data,
             value=value,
             gas=gas,
             block_number=block_number,
         )
-        if not result.success:
-            raise ExecutionReverted(self.abi.decode_revert(result.output), result.output)
-        return result.output
 
     def estimate_gas(
         self,
@@ -643,26 +445,17 @@ class Chain:
         data: bytes = b"",
         value: int = 0,
     ) -> int:
-        result = self.backend.estimate_gas(
-            sender=self._default_sender(sender), to=to, data=bytes(data), value=value
+        return calls.estimate_gas(
+            self.backend,
+            self.abi,
+            sender=calls.default_sender(sender, self.accounts),
+            to=to,
+            data=data,
+            value=value,
+            gas_limit=self.gas_limit,
         )
-        if not result.success and not result.reverted:
-            # geth's wording when even the block gas limit is not enough
-            raise GasEstimationFailed(f"gas required exceeds allowance ({self.gas_limit})")
-        if not result.success:
-            raise ExecutionReverted(self.abi.decode_revert(result.output), result.output)
-        return result.gas_used
 
-    def _default_sender(self, sender: Address | None) -> Address:
-        if sender is not None:
-            return to_checksum_address(sender)
-        if self.accounts:
-            return self.accounts[0].address
-        return "0x" + "00" * 20
-
-    # -----------------------------------------------------------------------------------------
-    # Mempool views
-    # -----------------------------------------------------------------------------------------
+    # -- mempool views -------------------------------------------------------------------------
 
     def mempool_view(self, observer: str, now_ms: int | None = None) -> tuple[PoolTx, ...]:
         """Pending and queued txs that have reached ``observer`` by ``now_ms`` (default: now).
@@ -695,9 +488,7 @@ class Chain:
             raise TypeError(f"{policy!r} is not an OrderingPolicy (needs .name and .order())")
         self.policy = policy
 
-    # -----------------------------------------------------------------------------------------
-    # Contracts
-    # -----------------------------------------------------------------------------------------
+    # -- contracts -----------------------------------------------------------------------------
 
     @property
     def project(self) -> Project:
@@ -707,31 +498,16 @@ class Chain:
             ProjectNotFound: ``project_root`` was given and no project is configured above it.
             ProjectConfigError: The project's table is malformed.
         """
-        if self._project is None:
-            from agentbed.chain.compiler import default_project, load_project
-
-            if self._project_root is not None:
-                self._project = load_project(self._project_root)
-            else:
-                self._project = default_project()
-        return self._project
+        return self._deployer.project
 
     @property
     def artifacts(self) -> Any:
         """Compiled project contracts (compiled once, then served from the on-disk cache)."""
-        if self._artifacts is None:
-            self._artifacts = self.project.compile()
-        return self._artifacts
+        return self._deployer.artifacts
 
     def use_artifacts(self, artifacts: Any) -> None:
         """Deploy from these compiled artifacts instead of the project's ``contracts/``."""
-        self._artifacts = artifacts
-
-    def _artifact(self, name_or_artifact: str | Artifact) -> Artifact:
-        if not isinstance(name_or_artifact, str):
-            return name_or_artifact
-        art: Artifact = self.artifacts.get(name_or_artifact)  # raises UnknownContract
-        return art
+        self._deployer.use_artifacts(artifacts)
 
     def deploy(
         self,
@@ -757,63 +533,13 @@ class Chain:
             UnlinkedLibraries: a library the contract calls has no address.
             ExecutionReverted: the constructor reverted.
         """
-        art = self._artifact(artifact)
-        acct = self.accounts[0] if sender is None else sender
-        if art.link_references:
-            art = self._link(art, libraries, acct)
-        data = art.bytecode + _encode_constructor(art.abi, args)
-        self.abi.register(art.name, art.abi)  # so a reverting constructor's error is decoded
-        fields: dict[str, Any] = {"data": data, "value": value}
-        if gas is not None:
-            fields["gas"] = gas
-        tx_hash = self.submit(self.sign(acct, fields))
-        if tx_hash not in self._tx_index:
-            self.mine()
-        rec = self.receipt(tx_hash)
-        if rec.status != 1 or rec.contract_address is None:
-            raise ExecutionReverted(rec.revert_reason or f"constructor of {art.name} reverted")
-        self.abi.register(art.name, art.abi, rec.contract_address)
-        self._deployments.append((rec.contract_address, art.name))
-        return self.contract(rec.contract_address, art)
-
-    def _link(
-        self,
-        art: Artifact,
-        libraries: Mapping[str, str] | None,
-        sender: LocalAccount | Address,
-    ) -> Artifact:
-        """Link ``art`` with addresses from ``libraries`` and the project's table."""
-        from agentbed.chain.compiler.linking import (
-            DEPLOY,
-            library_refs,
-            link_artifact,
-            lookup_library,
+        return self._deployer.deploy(
+            self, artifact, args, sender=sender, value=value, gas=gas, libraries=libraries
         )
-
-        # The table belongs to the project's artifacts: it applies once the project was loaded.
-        wanted = self._project.libraries if self._project is not None else {}
-        wanted.update(libraries or {})
-        addresses = dict(wanted)
-        for ref in library_refs(art):
-            if lookup_library(ref, wanted) == DEPLOY:
-                addresses[ref] = self._deployed_library(ref, wanted, sender)
-        return link_artifact(art, addresses)
-
-    def _deployed_library(
-        self, ref: str, libraries: Mapping[str, str], sender: LocalAccount | Address
-    ) -> Address:
-        """Address of library ``ref`` (``path:Name``) on this chain, deploying it if needed."""
-        known = self._libraries.get(ref)
-        if known is not None and keccak(self.code(known[0])) == known[1]:
-            return known[0]
-        library = self.deploy(self.artifacts.get(ref), sender=sender, libraries=libraries)
-        address: Address = library.address
-        self._libraries[ref] = (address, keccak(self.code(address)))
-        return address
 
     def contract(self, address: Address, artifact: str | Artifact) -> Contract:
         """A web3 contract object for ``address`` bound to this chain's provider."""
-        art = self._artifact(artifact)
+        art = self._deployer.artifact(artifact)
         self.abi.register(art.name, art.abi, to_checksum_address(address))
         return self.w3.eth.contract(address=to_checksum_address(address), abi=list(art.abi))
 
@@ -832,120 +558,42 @@ class Chain:
 
         return TestbedProvider(self)
 
-    # -----------------------------------------------------------------------------------------
-    # Snapshots
-    # -----------------------------------------------------------------------------------------
+    # -- snapshots -----------------------------------------------------------------------------
 
     def snapshot(self) -> int:
         """Capture state, mempool, bundles, clock, policy, latency and records; return an id.
 
         ABI registrations (used to decode logs) are additive and are not rolled back.
         """
-        sid = self._next_snapshot
-        self._next_snapshot += 1
-        self._snapshots[sid] = _Snapshot(
-            backend=self.backend.snapshot(),
-            mempool=self.mempool.copy(),
-            clock=self.clock.copy(),
-            n_blocks=len(self._blocks),
-            bundles=tuple(self._bundles),
-            seq=self._seq,
-            automine=self.automine,
-            policy=self.policy,
-            latency=self.latency,
-            coinbase=self.coinbase,
-            next_block_time_ms=self._next_block_time_ms,
-            deployments=tuple(self._deployments),
+        return self._snapshots.add(
+            ChainSnapshot(
+                backend=self.backend.snapshot(),
+                mempool=self.mempool.copy(),
+                clock=self.clock.copy(),
+                n_blocks=len(self._history),
+                bundles=tuple(self._producer.bundles),
+                seq=self._seq,
+                automine=self.automine,
+                policy=self.policy,
+                latency=self.latency,
+                coinbase=self.coinbase,
+                next_block_time_ms=self._producer.pinned_ms,
+                deployments=tuple(self._deployer.deployments),
+            )
         )
-        return sid
 
     def revert(self, snapshot_id: int) -> None:
         """Return to snapshot ``snapshot_id``; it and every later snapshot are consumed."""
-        snap = self._snapshots.get(snapshot_id)
-        if snap is None:
-            raise UnknownSnapshot(f"no snapshot {snapshot_id}")
-        for sid in [s for s in self._snapshots if s >= snapshot_id]:
-            del self._snapshots[sid]
+        snap = self._snapshots.consume(snapshot_id)
         self.backend.revert(snap.backend)
-        for number in range(snap.n_blocks, len(self._blocks)):
-            for rec in self._block_receipts[number]:
-                self._tx_index.pop(rec.tx_hash, None)
-        del self._blocks[snap.n_blocks :]
-        del self._block_receipts[snap.n_blocks :]
+        self._history.truncate(snap.n_blocks)
         self.mempool = snap.mempool.copy()
         self.clock = snap.clock.copy()
-        self._bundles = list(snap.bundles)
+        self._producer.bundles = list(snap.bundles)
         self._seq = snap.seq
         self.automine = snap.automine
         self.policy = snap.policy
         self.latency = snap.latency
         self.coinbase = snap.coinbase
-        self._next_block_time_ms = snap.next_block_time_ms
-        self._deployments = list(snap.deployments)
-
-
-# ---------------------------------------------------------------------------------------------
-# helpers
-# ---------------------------------------------------------------------------------------------
-
-
-def _derive_accounts(seed: int, n: int, mnemonic: str | None) -> tuple[LocalAccount, ...]:
-    if mnemonic is not None:
-        Account.enable_unaudited_hdwallet_features()
-        return tuple(
-            Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}") for i in range(n)
-        )
-    return tuple(
-        Account.from_key(
-            keccak(
-                b"agent-testbed/account"
-                + seed.to_bytes(32, "big", signed=True)
-                + i.to_bytes(8, "big")
-            )
-        )
-        for i in range(n)
-    )
-
-
-def _check_static(tx: Transaction, gas_limit: int) -> None:
-    """Static checks for bundle members (the pool's checks that do not depend on state)."""
-    if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
-        raise TipAboveFeeCap()
-    required = required_gas(tx)
-    if tx.gas < required:
-        raise IntrinsicGasTooLow(f"gas {tx.gas}, minimum needed {required}")
-    if tx.gas > gas_limit:
-        raise GasLimitExceeded(f"gas {tx.gas} > block gas limit {gas_limit}")
-
-
-def _encode_constructor(abi: Sequence[Mapping[str, Any]], args: Sequence[Any]) -> bytes:
-    ctor = next((item for item in abi if item.get("type") == "constructor"), None)
-    inputs = ctor.get("inputs", []) if ctor else []
-    if len(args) != len(inputs):
-        raise TypeError(f"constructor takes {len(inputs)} arguments, got {len(args)}")
-    if not inputs:
-        return b""
-    return abi_encode([collapse_if_tuple(dict(i)) for i in inputs], list(args))
-
-
-def _topic_set(want: bytes | Iterable[bytes] | None) -> frozenset[bytes] | None:
-    """One positional topic filter as a set (built once per query); None matches any topic."""
-    if want is None:
-        return None
-    if isinstance(want, bytes | bytearray):
-        return frozenset({bytes(want)})
-    return frozenset(bytes(w) for w in want)
-
-
-def _topics_match(log_topics: Sequence[bytes], wanted: Sequence[frozenset[bytes] | None]) -> bool:
-    if len(wanted) > len(log_topics):
-        return False
-    return all(
-        want is None or topic in want for topic, want in zip(log_topics, wanted, strict=False)
-    )
-
-
-def _as_bytes(value: bytes | str) -> bytes:
-    if isinstance(value, str):
-        return bytes.fromhex(value.removeprefix("0x"))
-    return bytes(value)
+        self._producer.pinned_ms = snap.next_block_time_ms
+        self._deployer.deployments = list(snap.deployments)

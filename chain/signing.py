@@ -1,0 +1,92 @@
+"""Signing with the chain's local keys, filling in what the caller left out.
+
+``Chain.sign`` and ``Chain.transact`` go through a :class:`LocalSigner`: it finds the key for
+an address and completes a transaction dict the way a wallet would -- chain id, next pending
+nonce, EIP-1559 fees from the next base fee, and a gas estimate -- reading the chain only for
+fields the caller did not give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+
+from agentbed.chain.errors import UnknownContract
+from agentbed.chain.types import Address
+
+if TYPE_CHECKING:
+    from agentbed.chain.node import Chain
+
+GWEI = 10**9
+
+
+class LocalSigner:
+    """The chain's local keys.
+
+    Args:
+        accounts: The accounts whose keys the chain holds.
+    """
+
+    def __init__(self, accounts: Iterable[LocalAccount]) -> None:
+        self._keys = {a.address: a for a in accounts}
+
+    def account(self, address: Address) -> LocalAccount:
+        """The local account of ``address``; raises :class:`UnknownContract` if none."""
+        try:
+            return self._keys[to_checksum_address(address)]
+        except KeyError:
+            raise UnknownContract(f"no local key for {address}") from None
+
+    def sign(self, chain: Chain, account: LocalAccount | Address, tx: Mapping[str, Any]) -> bytes:
+        """Sign ``tx`` for ``chain`` (see :meth:`Chain.sign`); return the raw transaction."""
+        acct = account if isinstance(account, LocalAccount) else self.account(account)
+        fields = dict(tx)
+        fields.setdefault("chainId", chain.chain_id)
+        # Nonce and base fee are state reads: only when the caller did not give the field.
+        if "nonce" not in fields:
+            fields["nonce"] = chain.pending_nonce(acct.address)
+        fields.setdefault("value", 0)
+        if "gasPrice" not in fields:
+            fields.setdefault("maxPriorityFeePerGas", GWEI)
+            if "maxFeePerGas" not in fields:
+                fields["maxFeePerGas"] = 2 * chain.base_fee + fields["maxPriorityFeePerGas"]
+            fields.setdefault("type", 2)
+        if "gas" not in fields:
+            fields["gas"] = chain.estimate_gas(
+                sender=acct.address,
+                to=fields.get("to"),
+                data=as_bytes(fields.get("data", b"")),
+                value=fields["value"],
+            )
+        return bytes(acct.sign_transaction(fields).raw_transaction)
+
+
+def transaction_fields(
+    call: Any, *, to: Address | None, data: bytes, value: int, fields: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The tx dict ``Chain.transact`` signs: ``call``'s target and calldata, when given.
+
+    Args:
+        call: A web3 contract function call (``token.functions.transfer(a, 1)``), or None.
+        to: Target when there is no ``call``; None (and no ``call``) creates a contract.
+        data: Calldata when there is no ``call``.
+        value: Wei to send.
+        fields: Further transaction fields, as given.
+    """
+    if call is not None:
+        to = call.address
+        data = bytes.fromhex(call._encode_transaction_data()[2:])
+    tx = {"to": to, "data": data, "value": value, **fields}
+    if to is None:
+        tx.pop("to")
+    return tx
+
+
+def as_bytes(value: bytes | str) -> bytes:
+    """``value`` as bytes; a ``str`` is hex, with or without ``0x`` (as web3 hands it over)."""
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value)
