@@ -19,7 +19,6 @@ deterministic (senders sorted, nonces ascending), so identical inputs give ident
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -42,6 +41,7 @@ from agentbed.chain.errors import (
 )
 from agentbed.chain.fees import calldata_floor_gas, intrinsic_gas
 from agentbed.chain.interfaces import HeadInfo, PoolConfig, StateView
+from agentbed.chain.priceheap import PriceHeap, price_key
 from agentbed.chain.types import Address, PoolTx, Transaction, TxFate, TxStatus
 
 __all__ = ["MAX_NONCE", "Mempool", "replacement_thresholds"]
@@ -50,11 +50,6 @@ MAX_NONCE = 2**64 - 1
 """A tx with this nonce is rejected: the account nonce could not be incremented past it."""
 
 _SUPPORTED_TYPES = frozenset({0, 1, 2})
-
-# Heap entry: (effective tip, fee cap, tip, -nonce, -seq, hash, sender). Smallest = cheapest;
-# among equal prices the higher nonce counts as cheaper, as in geth's priceHeap, so evicting
-# it is least likely to strand later nonces.
-_HeapEntry = tuple[int, int, int, int, int, bytes, Address]
 
 
 @dataclass(slots=True)
@@ -79,9 +74,17 @@ class _Account:
         return run
 
 
-def _price_key(tx: Transaction, base_fee: int) -> tuple[int, int, int]:
-    """What "pays more" means when the pool is full (geth ``priceHeap.cmp``)."""
-    return (tx.effective_tip(base_fee), tx.max_fee_per_gas, tx.max_priority_fee_per_gas)
+@dataclass(frozen=True, slots=True)
+class _Admission:
+    """What admission's state checks learned about a newcomer, for the steps after them."""
+
+    account_nonce: int
+    old: PoolTx | None
+    """The pooled tx of the same sender and nonce, which the newcomer would replace."""
+    run: int
+    """The sender's pending run counted from ``account_nonce``."""
+    n_live: int
+    """The sender's pooled txs at or above ``account_nonce``."""
 
 
 def replacement_thresholds(old: Transaction, price_bump_percent: int) -> tuple[int, int]:
@@ -131,10 +134,8 @@ class Mempool:
         """Final fates (INCLUDED, REPLACED, EVICTED) of txs no longer pooled."""
         self._n_pending = 0
         self._seq = 0
-        # Price heap for the pool-full path only; built lazily for one base fee, then kept up
-        # to date by pushes, with removed txs dropped lazily when they surface.
-        self._heap: list[_HeapEntry] = []
-        self._heap_base_fee: int | None = None
+        # For the pool-full path only; built the first time the pool is full.
+        self._prices = PriceHeap()
 
     # -----------------------------------------------------------------------------------------
     # Queries
@@ -271,11 +272,43 @@ class Mempool:
                 another sender.
             TxPoolFull: Pool (or its queued area) full and nothing can be evicted for ``tx``.
         """
-        cfg = self._config
         if tx.hash in self._by_hash:
             raise AlreadyKnown(_hex(tx.hash))
         self._validate_stateless(tx, head)
+        admission = self._validate_with_state(tx, state)
+        evict = self._make_room(tx, admission, head)
+        # Only now, with every check passed, does the pool change.
+        return self._insert(tx, admission, evict, arrival_ms, origin)
 
+    def _validate_stateless(self, tx: Transaction, head: HeadInfo) -> None:
+        """geth ``txpool.ValidateTransaction``: checks that need no account state."""
+        cfg = self._config
+        if tx.type not in _SUPPORTED_TYPES:
+            raise TxTypeNotSupported(f"type {tx.type}")
+        if tx.size > cfg.max_tx_size:
+            raise OversizedData(f"transaction size {tx.size}, limit {cfg.max_tx_size}")
+        if tx.is_create and len(tx.data) > cfg.max_initcode_size:
+            raise MaxInitCodeSizeExceeded(
+                f"code size {len(tx.data)}, limit {cfg.max_initcode_size}"
+            )
+        if tx.gas > head.block_gas_limit:
+            raise GasLimitExceeded(f"gas {tx.gas}, block gas limit {head.block_gas_limit}")
+        if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
+            raise TipAboveFeeCap(
+                f"address {tx.sender}, maxPriorityFeePerGas: {tx.max_priority_fee_per_gas}, "
+                f"maxFeePerGas: {tx.max_fee_per_gas}"
+            )
+        if tx.nonce >= MAX_NONCE:
+            raise NonceMax(f"address {tx.sender}, nonce: {tx.nonce}")
+        intrinsic = intrinsic_gas(tx)
+        if tx.gas < intrinsic:
+            raise IntrinsicGasTooLow(f"gas {tx.gas}, minimum needed {intrinsic}")
+        floor = calldata_floor_gas(tx)
+        if tx.gas < floor:
+            raise FloorDataGasTooLow(f"gas {tx.gas}, minimum needed {floor}")
+
+    def _validate_with_state(self, tx: Transaction, state: StateView) -> _Admission:
+        """geth ``ValidateTransactionWithState``: nonce, then funds (pooled txs counted)."""
         sender = tx.sender
         account_nonce = state.nonce(sender)
         if tx.nonce < account_nonce:
@@ -306,71 +339,66 @@ class Mempool:
                 f"balance {balance}, queued cost {spent}, tx cost {cost}, "
                 f"overshot {spent + cost - balance}"
             )
+        return _Admission(account_nonce, old, run, n_live)
 
-        evict: PoolTx | None = None
-        if old is not None:
-            self._check_replacement(old.tx, tx)
-        else:
-            is_pending = tx.nonce == account_nonce + run
-            self._check_account_limits(is_pending, run, n_live - run)
-            if len(self._by_hash) >= cfg.global_slots + cfg.global_queue:
-                evict = self._choose_eviction(tx, head.base_fee)
+    def _make_room(self, tx: Transaction, adm: _Admission, head: HeadInfo) -> PoolTx | None:
+        """The replacement rule, else the sender's limits and the pool-full check.
 
-        # ---- everything checked: apply ------------------------------------------------------
+        Returns:
+            The pooled tx to evict so that ``tx`` fits, if the pool is full.
+        """
+        if adm.old is not None:
+            self._check_replacement(adm.old.tx, tx)
+            return None
+        is_pending = tx.nonce == adm.account_nonce + adm.run
+        self._check_account_limits(is_pending, adm.run, adm.n_live - adm.run)
+        cfg = self._config
+        if len(self._by_hash) >= cfg.global_slots + cfg.global_queue:
+            return self._choose_eviction(tx, head.base_fee)
+        return None
+
+    def _insert(
+        self,
+        tx: Transaction,
+        adm: _Admission,
+        evict: PoolTx | None,
+        arrival_ms: int,
+        origin: str | None,
+    ) -> PoolTx:
+        """Apply a checked admission: evict, rebase on the account nonce, pool ``tx``, promote."""
+        acct = self._accounts.get(tx.sender)
         if evict is not None:
             self._drop(evict, TxFate(TxStatus.EVICTED, "pool full"))
         if acct is None:
-            acct = self._accounts[sender] = _Account(base=account_nonce)
+            acct = self._accounts[tx.sender] = _Account(base=adm.account_nonce)
         self._n_pending -= acct.run
-        rebased = acct.base != account_nonce
+        rebased = acct.base != adm.account_nonce
         if rebased:
-            for nonce in sorted(n for n in acct.txs if n < account_nonce):
+            for nonce in sorted(n for n in acct.txs if n < adm.account_nonce):
                 self._forget(acct, acct.txs[nonce], TxFate(TxStatus.EVICTED, "nonce too low"))
-            acct.base = account_nonce
+            acct.base = adm.account_nonce
         self._seq += 1
         ptx = PoolTx(tx=tx, arrival_ms=arrival_ms, seq=self._seq, origin=origin)
-        if old is not None:
-            self._forget(acct, old, TxFate(TxStatus.REPLACED, _hex(tx.hash)))
+        if adm.old is not None:
+            self._forget(acct, adm.old, TxFate(TxStatus.REPLACED, _hex(tx.hash)))
         acct.txs[tx.nonce] = ptx
-        acct.cost += cost
+        acct.cost += tx.max_cost()
         self._by_hash[tx.hash] = ptx
+        self._promote(acct, tx.nonce, rebased)
+        self._n_pending += acct.run
+        self._prices.push(ptx, self._by_hash)
+        return ptx
+
+    @staticmethod
+    def _promote(acct: _Account, nonce: int, rebased: bool) -> None:
+        """Recount ``acct``'s pending run now that ``nonce`` is pooled (else it stays queued)."""
         if rebased:
             acct.run = acct.count_run(acct.base)
-        elif tx.nonce == acct.base + acct.run:
+        elif nonce == acct.base + acct.run:
             # The next nonce arrived: it and any queued txs right behind it become pending.
             acct.run += 1
             while acct.base + acct.run in acct.txs:
                 acct.run += 1
-        self._n_pending += acct.run
-        self._push_heap(ptx)
-        return ptx
-
-    def _validate_stateless(self, tx: Transaction, head: HeadInfo) -> None:
-        """geth ``txpool.ValidateTransaction``: checks that need no account state."""
-        cfg = self._config
-        if tx.type not in _SUPPORTED_TYPES:
-            raise TxTypeNotSupported(f"type {tx.type}")
-        if tx.size > cfg.max_tx_size:
-            raise OversizedData(f"transaction size {tx.size}, limit {cfg.max_tx_size}")
-        if tx.is_create and len(tx.data) > cfg.max_initcode_size:
-            raise MaxInitCodeSizeExceeded(
-                f"code size {len(tx.data)}, limit {cfg.max_initcode_size}"
-            )
-        if tx.gas > head.block_gas_limit:
-            raise GasLimitExceeded(f"gas {tx.gas}, block gas limit {head.block_gas_limit}")
-        if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
-            raise TipAboveFeeCap(
-                f"address {tx.sender}, maxPriorityFeePerGas: {tx.max_priority_fee_per_gas}, "
-                f"maxFeePerGas: {tx.max_fee_per_gas}"
-            )
-        if tx.nonce >= MAX_NONCE:
-            raise NonceMax(f"address {tx.sender}, nonce: {tx.nonce}")
-        intrinsic = intrinsic_gas(tx)
-        if tx.gas < intrinsic:
-            raise IntrinsicGasTooLow(f"gas {tx.gas}, minimum needed {intrinsic}")
-        floor = calldata_floor_gas(tx)
-        if tx.gas < floor:
-            raise FloorDataGasTooLow(f"gas {tx.gas}, minimum needed {floor}")
 
     def _check_replacement(self, old: Transaction, new: Transaction) -> None:
         fee_cap_min, tip_min = replacement_thresholds(old, self._config.price_bump_percent)
@@ -406,10 +434,10 @@ class Mempool:
 
     def _choose_eviction(self, tx: Transaction, base_fee: int) -> PoolTx:
         """Pick the tx to evict so ``tx`` fits into a full pool, or raise."""
-        cheapest = self._cheapest_of_other_sender(tx.sender, base_fee)
+        cheapest = self._prices.cheapest_of_other_sender(tx.sender, base_fee, self._by_hash)
         if cheapest is None:
             raise TxPoolFull(f"{len(self._by_hash)} txs, all from {tx.sender}")
-        mine, theirs = _price_key(tx, base_fee), _price_key(cheapest.tx, base_fee)
+        mine, theirs = price_key(tx, base_fee), price_key(cheapest.tx, base_fee)
         if mine <= theirs:
             raise Underpriced(
                 f"effective tip {mine[0]}, fee cap {mine[1]} not above cheapest pooled "
@@ -513,8 +541,7 @@ class Mempool:
         other._fates = dict(self._fates)
         other._n_pending = self._n_pending
         other._seq = self._seq
-        other._heap = list(self._heap)
-        other._heap_base_fee = self._heap_base_fee
+        other._prices = self._prices.copy()
         return other
 
     # -----------------------------------------------------------------------------------------
@@ -537,45 +564,3 @@ class Mempool:
         self._n_pending += acct.run
         if not acct.txs:
             del self._accounts[ptx.sender]
-
-    def _heap_entry(self, ptx: PoolTx, base_fee: int) -> _HeapEntry:
-        tx = ptx.tx
-        tip, fee_cap, tip_cap = _price_key(tx, base_fee)
-        return (tip, fee_cap, tip_cap, -tx.nonce, -ptx.seq, tx.hash, tx.sender)
-
-    def _push_heap(self, ptx: PoolTx) -> None:
-        if self._heap_base_fee is None:
-            return
-        if len(self._heap) > 2 * len(self._by_hash) + 1024:
-            self._rebuild_heap(self._heap_base_fee)
-        else:
-            heapq.heappush(self._heap, self._heap_entry(ptx, self._heap_base_fee))
-
-    def _rebuild_heap(self, base_fee: int) -> None:
-        self._heap = [self._heap_entry(ptx, base_fee) for ptx in self._by_hash.values()]
-        heapq.heapify(self._heap)
-        self._heap_base_fee = base_fee
-
-    def _is_live(self, entry: _HeapEntry) -> bool:
-        ptx = self._by_hash.get(entry[5])
-        return ptx is not None and ptx.seq == -entry[4]
-
-    def _cheapest_of_other_sender(self, sender: Address, base_fee: int) -> PoolTx | None:
-        """The cheapest pooled tx not from ``sender`` at ``base_fee`` (heap order)."""
-        if self._heap_base_fee != base_fee:
-            self._rebuild_heap(base_fee)
-        heap = self._heap
-        set_aside: list[_HeapEntry] = []
-        found: PoolTx | None = None
-        while heap:
-            entry = heap[0]
-            if not self._is_live(entry):
-                heapq.heappop(heap)  # removed since it was pushed
-                continue
-            if entry[6] != sender:
-                found = self._by_hash[entry[5]]
-                break
-            set_aside.append(heapq.heappop(heap))
-        for entry in set_aside:
-            heapq.heappush(heap, entry)
-        return found
