@@ -3,8 +3,8 @@
 ``CompilerConfig`` is a frozen record of everything that decides a compile (compiler version,
 optimizer, EVM target, remappings, cache locations). Environment variables are read once, by
 ``CompilerConfig.from_env``, never at import time, so tests can pass their own mapping.
-``find_project_root`` finds a project by the ``[tool.agentbed]`` table of its ``pyproject.toml``
-(the table itself is parsed by ``agentbed.chain.compiler.project``).
+``find_project_table`` finds a project by the ``[tool.agentbed]`` table of its ``pyproject.toml``
+(the table's values are checked by ``agentbed.chain.compiler.project``).
 """
 
 from __future__ import annotations
@@ -107,17 +107,18 @@ def read_agentbed_table(pyproject: Path) -> dict[str, Any] | None:
     return table
 
 
-def find_project_root(start: Path | str | None = None) -> Path | None:
-    """Find the project root: the nearest folder whose ``pyproject.toml`` has ``[tool.agentbed]``.
+def find_project_table(start: Path | str | None = None) -> tuple[Path, dict[str, Any]] | None:
+    """Find the nearest folder whose ``pyproject.toml`` has ``[tool.agentbed]``, with that table.
 
     Directories whose ``pyproject.toml`` lacks the table are passed over, so a project nested
-    in another Python project is found by its own table, never by a guess.
+    in another Python project is found by its own table, never by a guess. Each file on the
+    way is read once; the table found is returned so that nobody reads it again.
 
     Args:
         start: File or directory to search upwards from; the current directory when ``None``.
 
     Returns:
-        The root directory, or ``None`` when no ancestor has such a table.
+        ``(root directory, table as parsed)``, or ``None`` when no ancestor has such a table.
 
     Raises:
         ProjectConfigError: If a ``pyproject.toml`` on the way is not valid TOML.
@@ -127,9 +128,28 @@ def find_project_root(start: Path | str | None = None) -> Path | None:
         here = here.parent
     for candidate in (here, *here.parents):
         pyproject = candidate / PYPROJECT
-        if pyproject.is_file() and read_agentbed_table(pyproject) is not None:
-            return candidate
+        if pyproject.is_file():
+            table = read_agentbed_table(pyproject)
+            if table is not None:
+                return candidate, table
     return None
+
+
+def find_project_root(start: Path | str | None = None) -> Path | None:
+    """Find the project root: the nearest folder whose ``pyproject.toml`` has ``[tool.agentbed]``.
+
+    Args:
+        start: File or directory to search upwards from; the current directory when ``None``.
+
+    Returns:
+        The root directory, or ``None`` when no ancestor has such a table (see
+        :func:`find_project_table`).
+
+    Raises:
+        ProjectConfigError: If a ``pyproject.toml`` on the way is not valid TOML.
+    """
+    found = find_project_table(start)
+    return found[0] if found is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,8 +38,7 @@ from agentbed.chain.compiler.config import (
     PYPROJECT,
     TABLE_NAME,
     CompilerConfig,
-    find_project_root,
-    read_agentbed_table,
+    find_project_table,
 )
 from agentbed.chain.compiler.errors import ProjectConfigError, ProjectNotFound
 from agentbed.chain.compiler.imports import Remapping
@@ -396,11 +395,11 @@ def load_project(start: Path | str | None = None) -> Project:
         ProjectConfigError: If the table is malformed.
     """
     where = Path(start).resolve() if start is not None else Path.cwd().resolve()
-    root = find_project_root(where)
-    if root is None:
+    found = find_project_table(where)
+    if found is None:
         raise ProjectNotFound([where])
+    root, table = found
     pyproject = root / PYPROJECT
-    table = read_agentbed_table(pyproject) or {}
     config = ProjectConfig.from_table(table, pyproject)
     return Project(root=root, config=config, pyproject=pyproject)
 
