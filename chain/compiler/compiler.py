@@ -158,7 +158,7 @@ class Compiler:
         self, units: Mapping[str, SourceUnit], group: VersionGroup, resolver: ImportResolver
     ) -> CompileResult:
         """Compile one group's sources with its version (or the configured compiler)."""
-        binary, compiler_id, version = self._pick_compiler(units, group.version or None)
+        binary, compiler_id, version = self._pick_compiler(group.version)
         settings = self._settings(version)
         standard_input: dict[str, Any] = {
             "language": "Solidity",
@@ -195,12 +195,11 @@ class Compiler:
             return self.config.root.resolve()
         return find_project_root(files[0]) or _common_dir(files)
 
-    def _pick_compiler(
-        self, units: Mapping[str, SourceUnit], planned: str | None = None
-    ) -> tuple[Path | None, str, str]:
+    def _pick_compiler(self, planned: str) -> tuple[Path | None, str, str]:
         """Return ``(native binary or None, compiler id for the key, version)``.
 
-        ``planned`` is the version a version group was given; it wins over the pragmas.
+        ``planned`` is the version :meth:`_plan` gave the group; it is empty only when a native
+        binary or ``solc_version`` decides the compiler instead.
         """
         native = self.config.solc_binary
         if native is not None:
@@ -209,15 +208,7 @@ class Compiler:
             except (OSError, subprocess.CalledProcessError, SolcError) as err:
                 raise ToolchainError(f"TESTBED_SOLC={native} is not a working solc: {err}") from err
             return native, f"native:{full}", full
-        if self.config.solc_version is not None:
-            version = self.config.solc_version
-        elif planned is not None:
-            version = planned
-        else:
-            pragmas = [(name, pragma) for name, unit in units.items() for pragma in unit.pragmas]
-            version = select_version(
-                pragmas, self.config.default_solc_version, self.installer.published_versions
-            )
+        version = self.config.solc_version or planned
         return None, f"solcjs:{version}", version
 
     def _settings(self, version: str) -> dict[str, Any]:
