@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from agentbed.chain.compiler.artifacts import CompileResult
-from agentbed.chain.compiler.compiler import Compiler
+from agentbed.chain.compiler.compiler import compile_files
 from agentbed.chain.compiler.config import (
     DEFAULT_OPTIMIZER_RUNS,
     DEFAULT_REMAPPINGS,
@@ -348,10 +348,7 @@ class Project:
             ToolchainError: If node/npm or the compiler are missing or broken.
         """
         base = base if base is not None else CompilerConfig.from_env()
-        own_config = self.compiler_config(base)
-        if options:
-            own_config = replace(own_config, **options)
-        own = Compiler(own_config).compile(self.source_dirs)
+        own = compile_files(self.source_dirs, self.compiler_config(base), **options)
         if not self.includes_library:
             return own
         library = library_project(self).compile(base)
