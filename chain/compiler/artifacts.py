@@ -6,9 +6,10 @@ computing line and column from the ``sourceLocation`` offsets and the source tex
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -201,6 +202,32 @@ class CompileResult:
             "warnings": list(self.warnings),
             "contracts": {a.qualified_name: a.to_json() for a in self.artifacts},
         }
+
+
+def combine_results(
+    parts: Sequence[CompileResult], artifacts: Iterable[Artifact], warnings: Iterable[str]
+) -> CompileResult:
+    """One result made of several compiles (version groups, or a project and the library).
+
+    Args:
+        parts: The compiles' results, in order; their versions and cache keys are combined.
+        artifacts: The artifacts kept from them.
+        warnings: The warnings kept from them.
+
+    Returns:
+        The artifacts sorted by ``(source, name)``, each compiler version once (joined by
+        ``", "``), a cache key hashed over the parts' keys, and ``from_cache`` only if every
+        part came from the cache.
+    """
+    versions = dict.fromkeys(v for r in parts for v in r.compiler_version.split(", ") if v)
+    key = hashlib.sha256("".join(r.cache_key for r in parts).encode("ascii")).hexdigest()
+    return CompileResult(
+        artifacts=tuple(sorted(artifacts, key=lambda a: (a.source, a.name))),
+        warnings=tuple(warnings),
+        compiler_version=", ".join(versions),
+        cache_key=key,
+        from_cache=all(r.from_cache for r in parts),
+    )
 
 
 def format_diagnostic(entry: Mapping[str, Any], contents: Mapping[str, str]) -> str:

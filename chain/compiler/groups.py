@@ -10,11 +10,10 @@ groups is an error naming both files: a bare name must keep meaning one contract
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from agentbed.chain.compiler.artifacts import Artifact, CompileResult
+from agentbed.chain.compiler.artifacts import Artifact, CompileResult, combine_results
 from agentbed.chain.compiler.imports import ImportResolver, SourceUnit
 from agentbed.chain.compiler.versions import parse_version, pragma_matches
 from agentbed.chain.errors import CompilationError
@@ -161,13 +160,6 @@ def merge_results(
             )
     if clashes:
         raise CompilationError(clashes)
-    artifacts = sorted((a for a, _ in chosen.values()), key=lambda a: (a.source, a.name))
-    versions = dict.fromkeys(r.compiler_version for r in results)
-    key = hashlib.sha256("".join(r.cache_key for r in results).encode("ascii")).hexdigest()
-    return CompileResult(
-        artifacts=tuple(artifacts),
-        warnings=tuple(w for r in results for w in r.warnings),
-        compiler_version=", ".join(versions),
-        cache_key=key,
-        from_cache=all(r.from_cache for r in results),
+    return combine_results(
+        results, (a for a, _ in chosen.values()), (w for r in results for w in r.warnings)
     )

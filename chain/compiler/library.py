@@ -15,12 +15,11 @@ repository's compile (same bytecode, same cache entry); else through the vendore
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from importlib.resources import files
 from pathlib import Path
 
-from agentbed.chain.compiler.artifacts import CompileResult
+from agentbed.chain.compiler.artifacts import CompileResult, combine_results
 from agentbed.chain.compiler.config import DEFAULT_REMAPPINGS
 from agentbed.chain.compiler.imports import Remapping
 
@@ -98,13 +97,4 @@ def merge_library(own: CompileResult, library: CompileResult) -> CompileResult:
     """
     names = {a.name for a in own.artifacts} | {a.qualified_name for a in own.artifacts}
     extra = [a for a in library.artifacts if a.name not in names and a.qualified_name not in names]
-    artifacts = sorted((*own.artifacts, *extra), key=lambda a: (a.source, a.name))
-    versions = dict.fromkeys(v for r in (own, library) for v in r.compiler_version.split(", ") if v)
-    key = hashlib.sha256((own.cache_key + library.cache_key).encode("ascii")).hexdigest()
-    return CompileResult(
-        artifacts=tuple(artifacts),
-        warnings=own.warnings,
-        compiler_version=", ".join(versions),
-        cache_key=key,
-        from_cache=own.from_cache and library.from_cache,
-    )
+    return combine_results((own, library), (*own.artifacts, *extra), own.warnings)
