@@ -161,15 +161,16 @@ class BlockProducer:
         Returns:
             ``(receipts, failure)``; ``failure`` says why the bundle would be dropped, or None.
         """
+        block_ms = self.next_block_ms(clock)
         session = self._backend.open_block(
-            timestamp=self.next_timestamp(self.next_block_ms(clock)), coinbase=coinbase
+            timestamp=self.next_timestamp(block_ms), coinbase=coinbase
         )
         results, failure = self._builder.simulate_bundle(session, bundle)
         receipts = block_receipts(
             results,
             number=session.number,
             block_hash=b"\x00" * 32,
-            block_ms=self.next_block_ms(clock),
+            block_ms=block_ms,
             base_fee=session.base_fee,
             abi=self._abi,
         )
