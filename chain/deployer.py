@@ -69,7 +69,7 @@ class Deployer:
         return self._artifacts
 
     def use_artifacts(self, artifacts: Any) -> None:
-        """Deploy from these compiled artifacts instead of the project's ``contracts/``."""
+        """Deploy from these compiled artifacts instead of compiling the project's sources."""
         self._artifacts = artifacts
 
     def artifact(self, name_or_artifact: str | Artifact) -> Artifact:

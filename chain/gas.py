@@ -43,7 +43,7 @@ class GasReport:
     that created it, so deployments are resolved when the next block arrives (or at the end).
 
     Args:
-        registry: The ABI registry of the chain being listened to (``agentbed.chain.abi``).
+        registry: The ABI registry of the chain being listened to (``chain.abi``).
     """
 
     def __init__(self, registry: AbiRegistry) -> None:

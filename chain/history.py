@@ -1,8 +1,8 @@
 """The chain's sealed history: blocks, their receipts, and the read-only lookups over them.
 
-``Chain`` appends a block and its receipts when it seals one and cuts the history back on
-``revert``; everything else here only reads. Transactions are found through an index from
-hash to ``(block number, position)``, so a receipt lookup does not scan the blocks.
+The block producer appends a block and its receipts when it seals one, and ``Chain`` cuts the
+history back on ``revert``; everything else here only reads. Transactions are found through an
+index from hash to ``(block number, position)``, so a receipt lookup does not scan the blocks.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Per-observer propagation latency: when each agent gets to see a pending transaction.
 
 Implementations of :class:`agentbed.chain.interfaces.LatencyModel` return how many milliseconds
-after a
-transaction's arrival in the pool an observer sees it. They are pure functions of the
+after a transaction's arrival in the pool an observer sees it. They are pure functions of the
 transaction and the observer: no model keeps a cursor into a shared RNG, so the answer never
 depends on who asked first or how often — a requirement for reproducible MEV experiments,
 where searchers' views are queried in whatever order the simulation loop happens to run.

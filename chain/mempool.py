@@ -1,8 +1,7 @@
 """The transaction pool: geth-style admission and pending/queued bookkeeping per sender.
 
-Follows geth's ``core/txpool/legacypool`` (validation in ``core/txpool/validation.go``):
-every rejection raises a named :class:`agentbed.chain.errors.TxRejected` subclass with geth's
-wording
+Follows geth's ``core/txpool/legacypool`` (validation in ``core/txpool/validation.go``): every
+rejection raises a named :class:`agentbed.chain.errors.TxRejected` subclass with geth's wording
 and leaves the pool exactly as it was. Signature, type and chain-id checks happen earlier, in
 :func:`agentbed.chain.txcodec.decode_transaction`.
 

@@ -506,7 +506,7 @@ class Chain:
         return self._deployer.artifacts
 
     def use_artifacts(self, artifacts: Any) -> None:
-        """Deploy from these compiled artifacts instead of the project's ``contracts/``."""
+        """Deploy from these compiled artifacts instead of compiling the project's sources."""
         self._deployer.use_artifacts(artifacts)
 
     def deploy(

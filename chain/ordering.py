@@ -1,8 +1,8 @@
 """Mempool ordering policies: the experimental variable of the testbed.
 
-Each policy implements :class:`agentbed.chain.interfaces.OrderingPolicy`: given the executable pool
-transactions, the base fee of the block being built and the policy's own seeded RNG, it returns
-the order in which the builder should try them. All built-in policies go through
+Each policy implements :class:`agentbed.chain.interfaces.OrderingPolicy`: given the executable
+pool transactions, the base fee of the block being built and the policy's own seeded RNG, it
+returns the order in which the builder should try them. All built-in policies go through
 :func:`merge_by_key`, which is what guarantees the one rule every order must keep: a sender's
 transactions come out in nonce order (the builder skips a tx whose nonce is not next).
 

@@ -1,6 +1,6 @@
-"""pytest plugin: fixtures for testing contracts on the agent-testbed chain.
+"""pytest plugin: fixtures for testing contracts on the agentbed chain.
 
-Registered through the ``pytest11`` entry point ``agent_testbed``, so installing the package
+Registered through the ``pytest11`` entry point ``agentbed``, so installing the package
 is enough. Nothing is compiled and no chain is created until a test asks for a fixture.
 
 Fixtures:
@@ -135,7 +135,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="testbed_gas_report",
         help="print gas used per contract operation by transactions the chain fixture mined",
     )
-    parser.addini(SEED_INI, "root seed of the agent-testbed test chain", default="0")
+    parser.addini(SEED_INI, "root seed of the agentbed test chain", default="0")
     parser.addini(
         ROOT_INI,
         "directory to find the agentbed project from (relative to the rootdir); default: the "

@@ -1,8 +1,9 @@
 """The records of a built block: its :class:`Block`, :class:`Receipt` s and their :class:`Log` s.
 
-``Chain`` calls these after the builder has executed a block (or simulated a bundle): they turn
-the backend's sealed header and each included transaction's execution result into the
-project's frozen records, with logs and revert reasons decoded through the ABI registry.
+The block producer (:mod:`agentbed.chain.production`) calls these after the builder has executed
+a block (or simulated a bundle): they turn the backend's sealed header and each included
+transaction's execution result into the project's frozen records, with logs and revert reasons
+decoded through the ABI registry.
 """
 
 from __future__ import annotations
