@@ -254,6 +254,7 @@ class Chain:
             The bundle id (keccak of the concatenated tx hashes).
         """
         bundle = self._make_bundle(raw_txs, target_block, allowed_to_revert, origin, at_ms)
+        self._seq = bundle.seq
         self._producer.bundles.append(bundle)
         return bundle.id
 
@@ -265,6 +266,7 @@ class Chain:
         origin: str | None,
         at_ms: int | None,
     ) -> Bundle:
+        """A checked bundle numbered as the next arrival; only a submit advances the counter."""
         txs, target, allowed = check_bundle(
             raw_txs,
             target_block,
@@ -274,8 +276,7 @@ class Chain:
             decode=self.decode,
         )
         arrival = self._arrival(at_ms)
-        self._seq += 1
-        return Bundle(txs, target, allowed, arrival, self._seq, origin)
+        return Bundle(txs, target, allowed, arrival, self._seq + 1, origin)
 
     def simulate_bundle(
         self, raw_txs: Sequence[bytes], *, allowed_to_revert: Iterable[bytes] = ()
@@ -286,7 +287,6 @@ class Chain:
             ``(receipts, failure)``; ``failure`` says why the bundle would be dropped, or None.
         """
         bundle = self._make_bundle(raw_txs, None, allowed_to_revert, None, self.now_ms)
-        self._seq -= 1  # simulation must not perturb the arrival counter
         return self._producer.simulate_bundle(bundle, clock=self.clock, coinbase=self.coinbase)
 
     def sign(self, account: LocalAccount | Address, tx: Mapping[str, Any]) -> bytes:
