@@ -129,8 +129,8 @@ class Deployer:
         )
 
         # The table belongs to the project's artifacts: it applies once the project was loaded.
-        wanted = self._project.libraries if self._project is not None else {}
-        wanted.update(libraries or {})
+        table = self._project.libraries if self._project is not None else {}
+        wanted = {**table, **(libraries or {})}
         addresses = dict(wanted)
         for ref in library_refs(art):
             if lookup_library(ref, wanted) == DEPLOY:
