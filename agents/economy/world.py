@@ -25,7 +25,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak
 
 from agentbed.agents.agent import TxIntent
 from agentbed.agents.economy.credentials import CredentialBoard, HeadVerdicts
-from agentbed.agents.market.world import approve_intent
+from agentbed.agents.erc20 import approve_intent
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount

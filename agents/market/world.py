@@ -21,6 +21,7 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from agentbed.agents.agent import TxIntent, derive_seed
+from agentbed.agents.erc20 import APPROVE_GAS, MAX_UINT, approve_calldata, approve_intent
 from agentbed.agents.market.amm_math import amount_out
 from agentbed.agents.market.intents import Intent, OnUnmetCondition, Pricing, intent_digest
 from agentbed.agents.market.mev import SYNC_TOPIC
@@ -31,15 +32,12 @@ if TYPE_CHECKING:
     from agentbed.chain.node import Chain
     from agentbed.chain.types import Block, Receipt
 
-MAX_UINT = 2**256 - 1
 SWAP_SELECTOR = function_signature_to_4byte_selector(
     "swapExactIn(address,uint256,uint256,address,uint256)"
 )
 _SWAP_ARGS = ("address", "uint256", "uint256", "address", "uint256")
-_APPROVE = function_signature_to_4byte_selector("approve(address,uint256)")
 _MINT = function_signature_to_4byte_selector("mint(address,uint256)")
 SWAP_GAS = 120_000
-APPROVE_GAS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +82,6 @@ class SwapCall:
 def swap_calldata(token_in: str, amount_in: int, min_out: int, to: str, deadline: int) -> bytes:
     """Calldata of ``swapExactIn(tokenIn, amountIn, minAmountOut, to, deadline)``."""
     return SWAP_SELECTOR + encode(_SWAP_ARGS, (token_in, amount_in, min_out, to, deadline))
-
-
-def approve_intent(token: str, spender: str) -> TxIntent:
-    """An unlimited ERC-20 ``approve`` of ``spender`` on ``token``."""
-    return TxIntent(
-        to=token,
-        data=_APPROVE + encode(("address", "uint256"), (spender, MAX_UINT)),
-        gas=APPROVE_GAS,
-        label="approve",
-    )
 
 
 def decode_swap(to: str | None, data: bytes) -> SwapCall | None:
@@ -199,7 +187,7 @@ class Market:
                 chain.transact(
                     owner,
                     to=tokens[sym],
-                    data=_APPROVE + encode(("address", "uint256"), (address, amount)),
+                    data=approve_calldata(address, amount),
                     gas=APPROVE_GAS,
                 )
             chain.transact(

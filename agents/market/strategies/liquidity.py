@@ -9,6 +9,7 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
 from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent
+from agentbed.agents.erc20 import MAX_UINT
 from agentbed.agents.market.strategies.common import (
     check_fraction,
     check_non_negative,
@@ -16,7 +17,7 @@ from agentbed.agents.market.strategies.common import (
     fraction_of,
     token_balance,
 )
-from agentbed.agents.market.world import MAX_UINT, Pool
+from agentbed.agents.market.world import Pool
 
 _ADD = function_signature_to_4byte_selector("addLiquidity(uint256,uint256,uint256,address,uint256)")
 _REMOVE = function_signature_to_4byte_selector(
