@@ -286,3 +286,27 @@ class Agent:
 
 
 AgentFactory = Callable[..., Agent]
+
+
+# Checks of strategy parameters that any study's agents use: a bad value in a scenario file
+# is reported when the file is read, with the parameter's name.
+
+
+def check_fraction(name: str, value: float, *, allow_zero: bool = False) -> None:
+    """Raise ValueError unless ``value`` is in (0, 1] (or [0, 1] with ``allow_zero``)."""
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not (low_ok and value <= 1):
+        interval = "[0, 1]" if allow_zero else "(0, 1]"
+        raise ValueError(f"{name} must be in {interval}, got {value}")
+
+
+def check_positive(name: str, value: float) -> None:
+    """Raise ValueError unless ``value`` is > 0."""
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+
+
+def check_non_negative(name: str, value: int) -> None:
+    """Raise ValueError when ``value`` is negative."""
+    if value < 0:
+        raise ValueError(f"{name} must be >= 0, got {value}")

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent
+from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent, check_fraction
 from agentbed.agents.economy.credentials import (
     FORGERIES,
     CredentialJudge,
@@ -39,7 +39,6 @@ from agentbed.agents.economy.credentials import (
     forge_credential,
 )
 from agentbed.agents.economy.world import TOKEN
-from agentbed.agents.market.strategies.common import check_fraction
 
 if TYPE_CHECKING:
     from agentbed.agents.economy.world import Deal, Economy

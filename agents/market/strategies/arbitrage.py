@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from agentbed.agents.agent import GWEI, Action, Agent, AgentView, BundleIntent, TxIntent
+from agentbed.agents.agent import (
+    GWEI,
+    Action,
+    Agent,
+    AgentView,
+    BundleIntent,
+    TxIntent,
+    check_fraction,
+    check_non_negative,
+)
 from agentbed.agents.market.amm_math import amount_out
 from agentbed.agents.market.strategies.common import (
     BPS,
@@ -16,9 +25,7 @@ from agentbed.agents.market.strategies.common import (
     WeiPricer,
     apply_swap,
     best_arbitrage,
-    check_fraction,
     check_mode,
-    check_non_negative,
     effective_tip,
     fraction_of,
     hash_hex,

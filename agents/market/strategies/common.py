@@ -72,14 +72,6 @@ def reference_price(market: Market, pool: Pool, token_in: str) -> Fraction:
     return ref if token_in == pool.token0 else 1 / ref
 
 
-def check_fraction(name: str, value: float, *, allow_zero: bool = False) -> None:
-    """Raise ValueError unless ``value`` is in (0, 1] (or [0, 1] with ``allow_zero``)."""
-    low_ok = value >= 0 if allow_zero else value > 0
-    if not (low_ok and value <= 1):
-        interval = "[0, 1]" if allow_zero else "(0, 1]"
-        raise ValueError(f"{name} must be in {interval}, got {value}")
-
-
 def fraction_of(amount: int, fraction: float) -> int:
     """``floor(amount * fraction)`` for a fraction in [0, 1], never above ``amount``.
 
@@ -87,18 +79,6 @@ def fraction_of(amount: int, fraction: float) -> int:
     bigger than the balance; the exact rational of the float does not.
     """
     return min(amount, int(Fraction(fraction) * amount))
-
-
-def check_positive(name: str, value: float) -> None:
-    """Raise ValueError unless ``value`` is > 0."""
-    if not value > 0:
-        raise ValueError(f"{name} must be > 0, got {value}")
-
-
-def check_non_negative(name: str, value: int) -> None:
-    """Raise ValueError when ``value`` is negative."""
-    if value < 0:
-        raise ValueError(f"{name} must be >= 0, got {value}")
 
 
 def check_slippage_bps(slippage_bps: int) -> None:

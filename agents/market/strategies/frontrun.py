@@ -7,7 +7,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent
+from agentbed.agents.agent import (
+    GWEI,
+    Action,
+    Agent,
+    AgentView,
+    TxIntent,
+    check_fraction,
+    check_non_negative,
+    check_positive,
+)
 from agentbed.agents.market.amm_math import amount_out
 from agentbed.agents.market.strategies.common import (
     BPS,
@@ -15,9 +24,6 @@ from agentbed.agents.market.strategies.common import (
     HeadBalances,
     WeiPricer,
     best_arbitrage,
-    check_fraction,
-    check_non_negative,
-    check_positive,
     check_slippage_bps,
     effective_tip,
     hash_hex,

@@ -8,15 +8,18 @@ from typing import Any
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
-from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent
-from agentbed.agents.erc20 import MAX_UINT
-from agentbed.agents.market.strategies.common import (
+from agentbed.agents.agent import (
+    GWEI,
+    Action,
+    Agent,
+    AgentView,
+    TxIntent,
     check_fraction,
     check_non_negative,
     check_positive,
-    fraction_of,
-    token_balance,
 )
+from agentbed.agents.erc20 import MAX_UINT
+from agentbed.agents.market.strategies.common import fraction_of, token_balance
 from agentbed.agents.market.world import Pool
 
 _ADD = function_signature_to_4byte_selector("addLiquidity(uint256,uint256,uint256,address,uint256)")

@@ -5,16 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from agentbed.agents.agent import GWEI, Action, Agent, AgentView, BundleIntent
+from agentbed.agents.agent import (
+    GWEI,
+    Action,
+    Agent,
+    AgentView,
+    BundleIntent,
+    check_fraction,
+    check_non_negative,
+    check_positive,
+)
 from agentbed.agents.market.amm_math import SandwichPlan, optimal_sandwich
 from agentbed.agents.market.strategies.common import (
     SWAP_GAS_USED,
     HeadBalances,
     WeiPricer,
-    check_fraction,
     check_mode,
-    check_non_negative,
-    check_positive,
     effective_tip,
     fraction_of,
     hash_hex,
