@@ -25,24 +25,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from agentbed.agents.economy.collector import EconomyReport, summarize_economy
-from agentbed.agents.economy.markdown import (
-    CONGESTION_NOTES,
-    DEFINITIONS,
-    behaviour_table,
-    comparison_table,
-    congestion_table,
-    credentials_table,
-    kind_table,
-    report_text,
-)
-from agentbed.agents.economy.metrics import (
-    ACCEPTED_STATES,
-    MAX_SAMPLES,
-    attested_records,
-    auc,
-    gini,
-)
-from agentbed.agents.economy.observations import CLOSED_ACCEPTED
+from agentbed.agents.economy.markdown import report_text
+from agentbed.agents.economy.metrics import attested_records, auc, gini
 from agentbed.agents.reporting.files import summary_text, write_text
 from agentbed.agents.reporting.plots import (
     draw_plots,
@@ -54,26 +38,16 @@ from agentbed.agents.reporting.plots import (
 from agentbed.agents.reporting.tables import number_text, percent_text, write_tables
 
 __all__ = [
-    "ACCEPTED_STATES",
     "AGENT_COLUMNS",
     "BLOCK_COLUMNS",
-    "CLOSED_ACCEPTED",
-    "CONGESTION_NOTES",
     "DEAL_COLUMNS",
-    "DEFINITIONS",
-    "MAX_SAMPLES",
     "PLOTS",
     "TABLES",
     "EconomyReport",
     "attested_records",
     "auc",
-    "behaviour_table",
-    "comparison_table",
-    "congestion_table",
-    "credentials_table",
     "economy_summary_line",
     "gini",
-    "kind_table",
     "summarize_economy",
     "write_economy_comparison",
     "write_economy_plots",

@@ -8,12 +8,13 @@ comparison plots and a ``report.md`` whose table answers "who pays for ordering"
 run's own directory beside them.
 
 This module writes those files; what a run measured comes from
-``agentbed.agents.market.metrics`` and the Markdown from ``agentbed.agents.market.markdown``
-(both re-exported here), the files, tables and plots shared by every study from
-``agentbed.agents.reporting``. Every file is written atomically, so an interrupted report never
-leaves a half-written file; files with other names in the output directory are never touched.
-Without matplotlib the report is written without its plots and says so. Nothing here reads the
-wall clock: the same runs give byte-identical CSV, JSON, Markdown and PNG files.
+``agentbed.agents.market.metrics`` (whose ``RunReport``, ``summarize`` and ``summary_line``
+are re-exported here) and the Markdown from ``agentbed.agents.market.markdown``, the files,
+tables and plots shared by every study from ``agentbed.agents.reporting``. Every file is
+written atomically, so an interrupted report never leaves a half-written file; files with other
+names in the output directory are never touched. Without matplotlib the report is written
+without its plots and says so. Nothing here reads the wall clock: the same runs give
+byte-identical CSV, JSON, Markdown and PNG files.
 """
 
 from __future__ import annotations
@@ -22,15 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agentbed.agents.market.markdown import (
-    comparison_table,
-    detector_table,
-    intents_table,
-    kind_changes,
-    kind_table,
-    report_text,
-    who_pays,
-)
+from agentbed.agents.market.markdown import intents_table, report_text
 from agentbed.agents.market.metrics import RunReport, summarize, summary_line
 from agentbed.agents.reporting.files import summary_text, write_atomic, write_text
 from agentbed.agents.reporting.intro import intro_lines
@@ -42,15 +35,7 @@ from agentbed.agents.reporting.plots import (
     save_figure,
     write_chain_plots,
 )
-from agentbed.agents.reporting.stats import mean, quantile
-from agentbed.agents.reporting.tables import (
-    csv_text,
-    markdown_table,
-    metrics_row,
-    number_text,
-    percent_text,
-    write_tables,
-)
+from agentbed.agents.reporting.tables import write_tables
 
 if TYPE_CHECKING:
     from agentbed.experiments.scenario import Scenario
@@ -62,32 +47,13 @@ __all__ = [
     "TABLES",
     "VICTIM_COLUMNS",
     "RunReport",
-    "comparison_table",
-    "csv_text",
-    "detector_table",
     "intents_table",
-    "intro_lines",
-    "kind_changes",
-    "kind_table",
-    "markdown_table",
-    "mean",
-    "metrics_row",
-    "new_figure",
-    "number_text",
-    "percent_text",
-    "quantile",
-    "save_figure",
     "summarize",
     "summary_line",
-    "summary_text",
-    "who_pays",
     "write_atomic",
-    "write_chain_plots",
     "write_comparison",
     "write_plots",
     "write_run",
-    "write_tables",
-    "write_text",
 ]
 
 BLOCK_COLUMNS = (
