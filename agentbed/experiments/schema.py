@@ -129,7 +129,9 @@ class Scenario:
     """A validated scenario file.
 
     The study's tables are attributes too, by table key (``scenario.pools``). A table that
-    another registered study reads is None, so a report may ask which study a scenario is.
+    another registered study reads is None, as it was when every study's tables were fields
+    here (tests ask ``scenario.pools is None``); nothing in the package relies on it: the
+    study a scenario is a run of is :attr:`study`.
 
     Attributes:
         path: The file it was loaded from.
