@@ -8,6 +8,8 @@ second, faster EVM (e.g. revm) can be added behind it later:
   (the builder decides which and in what order), can checkpoint and roll back (bundles are
   atomic) and finally seals the block;
 - ``call`` / ``estimate_gas`` against the head state without changing anything;
+- ``replay`` of signed transactions on a past block's parent state, in that block's context,
+  without changing anything (counterfactual blocks);
 - ``snapshot`` / ``revert`` of the canonical head.
 
 Determinism: the genesis timestamp, every block timestamp and every ``mix_hash`` (prevrandao)
@@ -17,7 +19,7 @@ clock or ``os.urandom``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -84,6 +86,33 @@ class CallResult:
     gas_used: int
     reverted: bool = False
     """True when the failure was a REVERT (output holds its data), not e.g. out of gas."""
+
+
+def _execution_result(
+    receipt: Any,
+    computation: ComputationAPI,
+    prev_cumulative: int,
+    created: Address | None,
+    coinbase_delta: int,
+) -> ExecutionResult:
+    """The project's record of one applied tx from py-evm's receipt and computation."""
+    logs = tuple(
+        RawLog(
+            address=checksum(log.address),
+            topics=tuple(t.to_bytes(32, "big") for t in log.topics),
+            data=bytes(log.data),
+        )
+        for log in receipt.logs
+    )
+    return ExecutionResult(
+        status=0 if computation.is_error else 1,
+        gas_used=receipt.gas_used - prev_cumulative,
+        cumulative_gas_used=receipt.gas_used,
+        logs=logs,
+        output=bytes(computation.output),
+        contract_address=created,
+        coinbase_balance_delta=coinbase_delta,
+    )
 
 
 class TxNotApplicable(Exception):
@@ -312,6 +341,37 @@ class PyEVMBackend:
                 low = mid
         return CallResult(success=True, output=first.output, gas_used=high)
 
+    def replay(self, number: int, raw_txs: Sequence[bytes]) -> tuple[ExecutionResult | None, ...]:
+        """Apply ``raw_txs`` in order on block ``number``'s parent state, in block ``number``'s
+        own context (timestamp, coinbase, base fee, prevrandao, gas limit), as its builder did,
+        and throw the changes away; None for a tx the block could not have included (nonce,
+        funds, fee cap below the base fee, or not enough gas left in the block).
+        """
+        if not 1 <= number <= self.head_number:
+            raise UnknownBlock(f"no block {number} with a parent to replay on")
+        block = self._chain.get_canonical_block_header_by_number(number)
+        parent = self._chain.get_canonical_block_header_by_number(number - 1)
+        # The block's header with the parent's post-state and nothing used yet: what the
+        # builder's session started from. The VM's in-memory state is never persisted.
+        header = block.copy(state_root=parent.state_root, gas_used=0, bloom=0)
+        vm: Any = self._chain.get_vm(header)
+        results: list[ExecutionResult | None] = []
+        for raw in raw_txs:
+            tx = self._decode(raw)
+            coinbase_before = vm.state.get_balance(header.coinbase)
+            try:
+                receipt, computation = vm.apply_transaction(header, tx)
+            except ValidationError:
+                results.append(None)
+                continue
+            created = None
+            if not tx.to and not computation.is_error:
+                created = contract_address_for(checksum(tx.sender), tx.nonce)
+            delta = vm.state.get_balance(header.coinbase) - coinbase_before
+            results.append(_execution_result(receipt, computation, header.gas_used, created, delta))
+            header = vm.add_receipt_to_header(header, receipt)
+        return tuple(results)
+
     # -- snapshots -------------------------------------------------------------------------
 
     def snapshot(self) -> bytes:
@@ -394,27 +454,11 @@ class BlockSession:
         prev_cumulative: int,
         coinbase_before: int,
     ) -> ExecutionResult:
-        logs = tuple(
-            RawLog(
-                address=checksum(log.address),
-                topics=tuple(t.to_bytes(32, "big") for t in log.topics),
-                data=bytes(log.data),
-            )
-            for log in receipt.logs
-        )
-        status = 0 if computation.is_error else 1
         created = None
-        if tx.to is None and status == 1:
+        if tx.to is None and not computation.is_error:
             created = contract_address_for(tx.sender, tx.nonce)
-        return ExecutionResult(
-            status=status,
-            gas_used=receipt.gas_used - prev_cumulative,
-            cumulative_gas_used=receipt.gas_used,
-            logs=logs,
-            output=bytes(computation.output),
-            contract_address=created,
-            coinbase_balance_delta=self._vm.state.get_balance(self._coinbase_b) - coinbase_before,
-        )
+        delta = self._vm.state.get_balance(self._coinbase_b) - coinbase_before
+        return _execution_result(receipt, computation, prev_cumulative, created, delta)
 
     # Checkpoints: py-evm's journal cannot roll back across transactions (each tx locks the
     # storage journal), so a checkpoint persists the state trie and a rollback rebuilds the

@@ -1,19 +1,25 @@
-"""Read-only execution for ``Chain``: ``eth_call`` and gas estimation, with the project's errors.
+"""Read-only execution for ``Chain``: ``eth_call``, gas estimation and block replays, with the
+project's errors and records.
 
-Both run on the backend without changing state; a failure becomes
+All run on the backend without changing state; a failure becomes
 :class:`agentbed.chain.errors.ExecutionReverted` (reason decoded through the ABI registry) or
-:class:`agentbed.chain.errors.GasEstimationFailed`, never a backend exception.
+:class:`agentbed.chain.errors.GasEstimationFailed`, never a backend exception. A replay runs a
+list of signed transactions on a past block's parent state in that block's context (the
+counterfactual block of an MEV measurement: the same block without the attacker's txs) and
+returns receipts as the block producer would have written them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from eth_utils import to_checksum_address
 
+from agentbed.chain.builder import IncludedTx
 from agentbed.chain.errors import ExecutionReverted, GasEstimationFailed
-from agentbed.chain.types import Address
+from agentbed.chain.records import block_receipts
+from agentbed.chain.types import Address, Block, Receipt, Transaction
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -74,3 +80,36 @@ def estimate_gas(
     if not result.success:
         raise ExecutionReverted(abi.decode_revert(result.output), result.output)
     return result.gas_used
+
+
+def replay(
+    backend: PyEVMBackend,
+    abi: AbiRegistry,
+    decode: Callable[[bytes], Transaction],
+    raw_txs: Sequence[bytes],
+    block: Block,
+) -> tuple[Receipt | None, ...]:
+    """Receipts of ``raw_txs`` applied in order on ``block``'s parent state (see
+    :meth:`Chain.replay`); None for a tx ``block`` could not have included.
+
+    The receipts carry ``block``'s number, a zero block hash (nothing is sealed), their index
+    among the applied txs, and no arrival time.
+    """
+    txs = [decode(raw) for raw in raw_txs]
+    results = backend.replay(block.number, [tx.raw for tx in txs])
+    included = [
+        IncludedTx(tx, result, None, None)
+        for tx, result in zip(txs, results, strict=True)
+        if result is not None
+    ]
+    receipts = iter(
+        block_receipts(
+            included,
+            number=block.number,
+            block_hash=b"\x00" * 32,
+            block_ms=block.timestamp_ms,
+            base_fee=block.base_fee,
+            abi=abi,
+        )
+    )
+    return tuple(None if result is None else next(receipts) for result in results)

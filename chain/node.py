@@ -129,8 +129,7 @@ class Chain:
         self._seq = 0
         self._snapshots = SnapshotStore()
         self._w3: Web3 | None = None
-        genesis_block = block_record(self.backend.head(), genesis_ms, (), "genesis")
-        self._history = ChainHistory(genesis_block)
+        self._history = ChainHistory(block_record(self.backend.head(), genesis_ms, (), "genesis"))
         self._producer = BlockProducer(
             backend=self.backend, history=self._history, abi=self.abi, seed=seed
         )
@@ -436,6 +435,11 @@ class Chain:
             gas=gas,
             block_number=block_number,
         )
+
+    def replay(self, raw_txs: Sequence[bytes], block_number: int) -> tuple[Receipt | None, ...]:
+        """Receipts of ``raw_txs`` run in order on block ``block_number``'s parent state, in its
+        context; None for a tx it could not include. Read-only (see :func:`calls.replay`)."""
+        return calls.replay(self.backend, self.abi, self.decode, raw_txs, self.block(block_number))
 
     def estimate_gas(
         self,

@@ -7,8 +7,10 @@ Two views of the same run are kept apart on purpose:
 * **Detection** uses receipts and logs only (:mod:`agentbed.agents.market.mev`), and is scored
   against the truth (precision and recall).
 
-Victim loss is the victim's actual output against the output of the same transaction executed
-alone on the pre-block state (:mod:`agentbed.agents.market.victims`). Profit per agent, here, is
+Victim loss is each victim's outcome in the block as built against the same block without the
+attacker's transactions, replayed on the parent state; reverted and displaced victims count,
+and bot-on-bot losses are kept apart from the headline bot-on-user loss
+(:mod:`agentbed.agents.market.victims`). Profit per agent, here, is
 the change of its token and LP-share holdings over the measured blocks (from ERC-20
 ``Transfer`` logs, so exact), valued at the end's reference prices in the scenario's numeraire
 (:mod:`agentbed.agents.market.valuation`), minus the ETH it spent (gas and direct payments to
@@ -35,7 +37,6 @@ from agentbed.agents.market.intent_accounting import (
 from agentbed.agents.market.mev import (
     Detection,
     DetectionScore,
-    SwapEvent,
     detect_backruns,
     detect_sandwiches,
     score,
@@ -116,7 +117,7 @@ class BlockAccount:
 
     Attributes:
         number: Block number.
-        victim_loss: Numeraire value lost by the block's victims.
+        victim_loss: Numeraire value lost by the block's victims (bot-on-user).
         searcher_profit: Numeraire value the searchers gained in the block, net of ETH spent.
     """
 
@@ -134,7 +135,7 @@ class RunAccount:
         valuation: Prices used.
         agents: Per-agent figures, in the simulation's agent order.
         blocks: Per-block series.
-        victims: Every victim's loss.
+        victims: Every victim's loss (bot-on-bot included, marked ``bot``).
         truth: Ground truth.
         detected: What the detector found.
         sandwich_score: Detector vs truth, sandwiches only.
@@ -158,9 +159,19 @@ class RunAccount:
     intents: IntentStats | None = None
 
     @property
+    def user_victims(self) -> tuple[VictimLoss, ...]:
+        """The victims that are not searchers (bot-on-user)."""
+        return tuple(v for v in self.victims if not v.bot)
+
+    @property
     def victim_loss(self) -> float:
-        """Total victim loss in numeraire units."""
-        return sum(v.value for v in self.victims)
+        """Total bot-on-user victim loss in numeraire units (the headline)."""
+        return sum(v.value for v in self.user_victims)
+
+    @property
+    def bot_victim_loss(self) -> float:
+        """Total bot-on-bot victim loss in numeraire units."""
+        return sum(v.value for v in self.victims if v.bot)
 
     @property
     def searcher_profit(self) -> float:
@@ -285,11 +296,12 @@ def _block_series(
     victims: Iterable[VictimLoss],
     valuation: Valuation,
 ) -> tuple[BlockAccount, ...]:
-    """Per block: its victims' loss, and what the searchers gained in it (holdings change net
-    of ETH spent, both in the numeraire)."""
+    """Per block: its bot-on-user victims' loss, and what the searchers gained in it
+    (holdings change net of ETH spent, both in the numeraire)."""
     loss_by_block: dict[int, float] = defaultdict(float)
     for victim in victims:
-        loss_by_block[victim.block] += victim.value
+        if not victim.bot:
+            loss_by_block[victim.block] += victim.value
     series = []
     for number in numbers:
         gained = 0.0
@@ -324,21 +336,18 @@ def account_run(
     receipts = [r for n in numbers for r in chain.receipts(n)]
     valuation = Valuation.from_market(market, numeraire, eth_price)
     swaps = swaps_from_receipts(receipts)
-    swaps_of: dict[bytes, list[SwapEvent]] = defaultdict(list)
-    for swap in swaps:
-        swaps_of[swap.tx_hash].append(swap)
 
     truth = ground_truth(sim, receipts, swaps)
     sandwiches = detect_sandwiches(swaps)
     detected: tuple[Detection, ...] = sandwiches + detect_backruns(swaps, sandwiches)
     agent_of: dict[Address, str] = {a.address: a.name for a in sim.agents}
-    victims = victim_losses(chain, truth, swaps_of, valuation, agent_of, market)
 
     tracked = set(market.tokens.values()) | {p.address for p in market.pools}
     flows = _holding_flows(receipts, agent_of, tracked)
     payments = _eth_payments(chain, blocks, receipts, agent_of)
     accounts = _agent_accounts(sim, dict(kinds or {}), numbers, flows, payments, valuation)
     searchers = {a.name for a in accounts if a.searcher}
+    victims = victim_losses(chain, truth, valuation, agent_of, market, searchers)
     series = _block_series(numbers, searchers, flows, payments, victims, valuation)
 
     truth_sandwiches = [c for c in truth.cases if c.kind == "sandwich"]

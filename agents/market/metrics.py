@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentbed.agents.market.mev import DetectedSandwich
+from agentbed.agents.market.victims import FATES
 from agentbed.agents.reporting.stats import delay_summary, mean, quantile
 from agentbed.agents.reporting.tables import metrics_row
 
@@ -96,22 +97,28 @@ def agent_rows(account: RunAccount) -> list[dict[str, Any]]:
 
 
 def victim_rows(account: RunAccount) -> list[dict[str, Any]]:
-    """``victims.csv``: each victim's output against its counterfactual alone on the pre-block
-    state, the loss in wei of the output token and in the numeraire, and who hit it."""
+    """``victims.csv``: each victim's fate and class (bot-on-user or bot-on-bot), its output
+    against the same block without the attacker's txs, the loss in wei of the output token,
+    of gas, and in the numeraire, who hit it, and why a negative loss is one."""
     symbols = account.valuation.symbols
     return [
         {
             "tx": "0x" + v.tx.hex(),
             "agent": v.agent,
             "block": v.block,
+            "fate": v.fate,
+            "class": "bot-on-bot" if v.bot else "bot-on-user",
             "pool": v.pool,
             "token_out": symbols.get(v.token_out, v.token_out),
             "actual_out": v.actual_out,
-            "alone_out": v.alone_out,
+            "counterfactual_out": v.counterfactual_out,
             "loss": v.loss,
+            "gas_loss_wei": v.gas_loss,
             "value": v.value,
             "attack": v.attack,
             "attackers": " ".join(v.attackers),
+            "delay_blocks": "" if v.delay is None else v.delay,
+            "note": v.note,
         }
         for v in account.victims
     ]
@@ -153,12 +160,38 @@ def kind_totals(account: RunAccount) -> dict[str, dict[str, Any]]:
 
 
 def victim_loss_by_token(account: RunAccount) -> dict[str, int]:
-    """Victims' losses summed per output token (by symbol, sorted), in its smallest units."""
+    """Bot-on-user victims' losses of output summed per output token (by symbol, sorted), in
+    its smallest units."""
     symbols = account.valuation.symbols
     loss_wei: dict[str, int] = defaultdict(int)
-    for v in account.victims:
+    for v in account.user_victims:
         loss_wei[symbols.get(v.token_out, v.token_out)] += v.loss
     return dict(sorted(loss_wei.items()))
+
+
+def victim_classes(account: RunAccount) -> dict[str, Any]:
+    """Victim counts and losses (numeraire) by class and fate, and the victims whose loss is
+    negative (the replay shows they gained) with why."""
+    classes: dict[str, Any] = {}
+    for name, bot in (("bot_on_user", False), ("bot_on_bot", True)):
+        group = [v for v in account.victims if v.bot == bot]
+        classes[name] = {
+            "victims": len(group),
+            "loss": sum(v.value for v in group),
+            **{
+                fate: {
+                    "victims": sum(1 for v in group if v.fate == fate),
+                    "loss": sum(v.value for v in group if v.fate == fate),
+                }
+                for fate in FATES
+            },
+        }
+    gained: dict[str, int] = defaultdict(int)
+    for v in account.victims:
+        if v.note:
+            gained[v.note] += 1
+    classes["negative"] = dict(sorted(gained.items()))
+    return classes
 
 
 def builder_revenue(metrics: Sequence[BlockMetrics], valuation: Valuation) -> dict[str, Any]:
@@ -256,8 +289,8 @@ def intents_summary(account: RunAccount) -> dict[str, Any]:
             "filled_without_counter": stats.conditional_without_counter,
         },
         # Makers send no swaps, so this stays 0 unless an intent maker's tx is squeezed.
-        "maker_victim_loss": sum(v.value for v in account.victims if v.agent in makers),
-        "public_victim_loss": sum(v.value for v in account.victims if v.agent not in makers),
+        "maker_victim_loss": sum(v.value for v in account.user_victims if v.agent in makers),
+        "public_victim_loss": sum(v.value for v in account.user_victims if v.agent not in makers),
         "victim_loss_by_group": victim_loss_by_group(account),
     }
 
@@ -278,7 +311,7 @@ def victim_loss_by_group(account: RunAccount) -> dict[str, float]:
     # Trader groups only: a searcher's own tx can be frontrun by a rival, which is no
     # question of how the order flow is routed.
     by_group = {group_of[a.name]: 0.0 for a in account.agents if not a.searcher}
-    for v in account.victims:
+    for v in account.user_victims:
         if group_of.get(v.agent) in by_group:
             by_group[group_of[v.agent]] += v.value
     return by_group
@@ -319,7 +352,9 @@ def summarize(
         "reverted": sum(m.reverted for m in metrics),
         "rejected": sum(a.rejected for a in account.agents),
         "victim_loss": account.victim_loss,
-        "victims": len(account.victims),
+        "victims": len(account.user_victims),
+        "bot_victim_loss": account.bot_victim_loss,
+        "victim_classes": victim_classes(account),
         "victim_loss_wei": victim_loss_by_token(account),
         "searcher_profit": account.searcher_profit,
         "builder": builder_revenue(metrics, valuation),

@@ -11,13 +11,21 @@ direction, in the same block, is a backrun of that swap, whether or not the sear
 (an arbitrageur restoring the price after a block's trades backruns the last of them just the
 same). What a detector finds from receipts alone (:mod:`agentbed.agents.market.mev`) is scored
 against this truth.
+
+Every tx an attack hit is also recorded as a :class:`Hit` with its fate, for the victim-loss
+counterfactual (:mod:`agentbed.agents.market.victims`): ``"landed"`` (a squeezed swap or a
+frontrun victim, as above; rival searchers' swaps included, so that bot-on-bot losses can be
+counted apart), ``"reverted"`` (it reverted in a block where a front of its attacker landed
+ahead of it) and ``"displaced"`` (a front aimed at it landed, and it did not land in that
+block or an earlier one: it landed later or never). Each hit names the attacker's txs in the
+attack's block, the ones the counterfactual block leaves out.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentbed.agents.market.mev import SwapEvent, TrueMev
@@ -28,6 +36,25 @@ if TYPE_CHECKING:
 
 MEV_LABELS = frozenset({"front", "back", "arb", "backrun"})
 """Labels that mark a tx as a searcher's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One tx an attack hit, and what the counterfactual block without the attack leaves out.
+
+    Attributes:
+        fate: ``"landed"``, ``"reverted"`` or ``"displaced"`` (see the module docstring).
+        attack: ``"sandwich"`` or ``"frontrun"``.
+        attackers: The attacking agents.
+        block: The block the attack landed in (for a displaced victim, its front's block).
+        attack_txs: The attackers' txs against it in ``block``, in block order.
+    """
+
+    fate: str
+    attack: str
+    attackers: tuple[str, ...]
+    block: int
+    attack_txs: tuple[bytes, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +71,8 @@ class MevTruth:
             searchers' labelled txs excluded).
         reverted_victims: Victims that reverted behind a front of their attacker in the same
             block (their slippage limit held; they lost gas and the trade, not output).
+        hits: Every tx an attack hit, by fate, with the attackers' txs to leave out of its
+            counterfactual block (rival searchers' txs included).
     """
 
     cases: tuple[TrueMev, ...]
@@ -52,6 +81,7 @@ class MevTruth:
     frontruns: tuple[tuple[bytes, bytes, str], ...]
     victims: Mapping[bytes, tuple[str, tuple[str, ...]]]
     reverted_victims: int = 0
+    hits: Mapping[bytes, Hit] = field(default_factory=dict)
 
     def count(self, kind: str) -> int:
         """Number of true cases of ``kind``."""
@@ -107,6 +137,11 @@ class _Chart:
         place = self.landed.get(tx)
         return place if place is not None and place.status == 1 else None
 
+    def in_block(self, txs: Iterable[bytes], block: int) -> tuple[bytes, ...]:
+        """Those of ``txs`` that landed in ``block`` (reverted or not), in block order."""
+        found = [(self.landed[t].index, t) for t in txs if t in self.landed]
+        return tuple(t for _, t in sorted(found) if self.landed[t].block == block)
+
     def squeezed(self, front: bytes, back: bytes) -> tuple[bytes, ...]:
         """Other actors' swaps in the front's pool and direction between front and back."""
         if not self.swaps_of.get(front) or not self.swaps_of.get(back):
@@ -153,6 +188,38 @@ class _Attacks:
     sandwich_attempts: int = 0
     frontrun_attempts: int = 0
     reverted_victims: int = 0
+    hits: dict[bytes, Hit] = field(default_factory=dict)
+
+    def hit(self, tx: bytes, new: Hit) -> None:
+        """Record ``new`` against ``tx``, merged with an earlier hit of it in the same block
+        (several attackers of one tx are left out of its counterfactual together)."""
+        old = self.hits.get(tx)
+        if old is not None and old.block == new.block:
+            attack = "sandwich" if "sandwich" in (old.attack, new.attack) else "frontrun"
+            attackers = tuple(sorted({*old.attackers, *new.attackers}))
+            txs = tuple(dict.fromkeys((*old.attack_txs, *new.attack_txs)))
+            new = Hit(old.fate, attack, attackers, old.block, txs)
+        elif old is not None:
+            return  # the first block an attack on it landed in decides its fate
+        self.hits[tx] = new
+
+
+def _attack_txs(chart: _Chart, own: Sequence[bytes], block: int) -> tuple[bytes, ...]:
+    """The attacker's own txs ``own`` that landed in ``block``, in block order."""
+    return chart.in_block(own, block)
+
+
+def _missed(
+    chart: _Chart, victim: bytes, front_txs: Sequence[bytes]
+) -> tuple[bytes, _Landed] | None:
+    """The first front that landed (successfully) in a block before the victim's, or before
+    the end when the victim never landed: the victim was displaced from its block."""
+    hit = chart.landed.get(victim)
+    for front in front_txs:
+        place = chart.ok(front)
+        if place is not None and (hit is None or hit.block > place.block):
+            return front, place
+    return None
 
 
 def _scan_attacks(
@@ -160,7 +227,8 @@ def _scan_attacks(
     fronts: Mapping[tuple[str, bytes], list[bytes]],
     backs: Mapping[tuple[str, bytes], list[bytes]],
 ) -> _Attacks:
-    """Sandwiches and frontruns of each (agent, victim) pair with a front.
+    """Sandwiches, frontruns and their reverted and displaced victims, for each (agent,
+    victim) pair with a front.
 
     Only the first of the agent's fronts that landed ahead of the victim counts: with a back
     landed after the victim in its block that squeezed swaps, a sandwich; without, a frontrun.
@@ -168,34 +236,59 @@ def _scan_attacks(
     found = _Attacks([], [], defaultdict(set))
     for (agent, victim), front_txs in sorted(fronts.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         back_txs = backs.get((agent, victim), [])
+        kind = "sandwich" if back_txs else "frontrun"
         if back_txs:
             found.sandwich_attempts += 1
         else:
             found.frontrun_attempts += 1
-        v = chart.ok(victim)
+        own = (*front_txs, *back_txs)
         hit = chart.landed.get(victim)
-        if hit is not None and hit.status == 0:
-            if any(_before(chart.ok(front), hit) for front in front_txs):
-                found.reverted_victims += 1
-            continue
-        if v is None:
-            continue
-        front = next((f for f in front_txs if _before(chart.ok(f), v)), None)
+        front = None
+        if hit is not None:
+            front = next((f for f in front_txs if _before(chart.ok(f), hit)), None)
         if front is None:
+            missed = _missed(chart, victim, front_txs)
+            if missed is not None:
+                block = missed[1].block
+                txs = _attack_txs(chart, own, block)
+                found.hit(victim, Hit("displaced", kind, (agent,), block, txs))
             continue
-        for back in back_txs:
-            b = chart.ok(back)
-            if b is None or b.block != v.block or b.index <= v.index:
-                continue
-            squeezed = chart.squeezed(front, back)
-            if squeezed:
-                found.cases.append(TrueMev("sandwich", frozenset({front, back, *squeezed})))
-                for tx in squeezed:
-                    found.squeezed_by[tx].add(agent)
-                break
-        else:
-            found.frontruns.append((front, victim, agent))
+        assert hit is not None
+        if hit.status == 0:
+            found.reverted_victims += 1
+            txs = _attack_txs(chart, own, hit.block)
+            found.hit(victim, Hit("reverted", kind, (agent,), hit.block, txs))
+            continue
+        _landed_attack(chart, found, agent, victim, front, back_txs, own)
     return found
+
+
+def _landed_attack(
+    chart: _Chart,
+    found: _Attacks,
+    agent: str,
+    victim: bytes,
+    front: bytes,
+    back_txs: Sequence[bytes],
+    own: Sequence[bytes],
+) -> None:
+    """Record the sandwich (with every swap it squeezed) or the frontrun of a victim that
+    landed successfully behind the agent's ``front``."""
+    v = chart.landed[victim]
+    txs = _attack_txs(chart, own, v.block)
+    for back in back_txs:
+        b = chart.ok(back)
+        if b is None or b.block != v.block or b.index <= v.index:
+            continue
+        squeezed = chart.squeezed(front, back)
+        if squeezed:
+            found.cases.append(TrueMev("sandwich", frozenset({front, back, *squeezed})))
+            for tx in squeezed:
+                found.squeezed_by[tx].add(agent)
+                found.hit(tx, Hit("landed", "sandwich", (agent,), v.block, txs))
+            return
+    found.frontruns.append((front, victim, agent))
+    found.hit(victim, Hit("landed", "frontrun", (agent,), v.block, txs))
 
 
 def ground_truth(
@@ -247,4 +340,5 @@ def ground_truth(
         frontruns=tuple(found.frontruns),
         victims=victims,
         reverted_victims=found.reverted_victims,
+        hits=dict(found.hits),
     )

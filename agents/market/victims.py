@@ -1,66 +1,274 @@
-"""Victim loss: what each squeezed swap of a market run lost to the transactions ordered around
-it, against the same transaction replayed alone on the pre-block state.
+"""Victim loss: what each tx an attack hit lost, against the same block without the attack.
 
-The counterfactual executes the victim's calldata from the same sender on block ``N - 1``'s
-post-state (``Chain.call``) and decodes the returned ``amountOut``; the loss is that output
-minus what the victim actually received, exactly in wei of the output token, and its value in
-the numeraire at the run's final reference prices.
+The counterfactual follows the sandwich literature (Zhou et al., "High-Frequency Trading on
+Decentralized On-Chain Exchanges", IEEE S&P 2021; Qin, Zhou and Gervais, "Quantifying
+Blockchain Extractable Value: How dark is the forest?", IEEE S&P 2022; mev-inspect-py's
+sandwich classification): the victim's outcome in the block as built, against its outcome
+in the same block with the attacker's transactions removed, the block's other transactions
+replayed in their order on the parent state (:meth:`agentbed.chain.node.Chain.replay`).
+
+A victim's *outcome* is what its transaction did to its sender: the net ERC-20 transfers to
+and from the sender in the tx's logs, and the fee it paid (gas used at the effective gas
+price). The loss is the counterfactual outcome minus the actual one, token by token in wei,
+valued in the numeraire at the run's final reference prices (fee difference in ETH). So:
+
+* a victim that landed loses the output the attack took from it;
+* a victim that reverted behind the attack loses its gas and the trade it would have made
+  (the output it would have got, net of the input it kept, which it still holds);
+* a displaced victim -- a front aimed at it landed and it did not land in that block -- is
+  counted only when it would have fit: appended after the block's other txs in the
+  counterfactual, it applies (nonce, funds, fee cap, gas left). It loses its counterfactual
+  trade against what it actually did later (or nothing, when it never landed); ``delay`` says
+  how many blocks later it landed. This is an upper bound on the attack's part: a builder
+  might have filled the freed gas with other pending txs first.
+
+A negative loss is a victim the replay shows really gained; ``note`` says why. Victims that
+are searchers' txs are bot-on-bot (``bot``) and kept apart from the headline (bot-on-user).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eth_abi import decode
+from eth_utils import keccak, to_checksum_address
 
-from agentbed.agents.market.mev import SwapEvent
-from agentbed.agents.market.truth import MevTruth
+from agentbed.agents.market.mev import swaps_from_receipts
+from agentbed.agents.market.truth import Hit, MevTruth
 from agentbed.agents.market.valuation import Valuation
-from agentbed.chain.errors import ExecutionReverted
+from agentbed.chain.errors import ExecutionReverted, UnknownTransaction
 
 if TYPE_CHECKING:
     from agentbed.agents.market.world import Market
     from agentbed.chain.node import Chain
+    from agentbed.chain.types import Receipt
+
+TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
+FATES = ("landed", "reverted", "displaced")
+"""A victim's fate in the attacked block, in report order."""
+WHY_NEGATIVE = {
+    "landed": "the attack moved its pool its way before it",
+    "reverted": "not trading saved it more than its gas (the trade was worth less than its "
+    "input at reference prices)",
+    "displaced": "it did better where it landed (or by not trading) than in the attacked block",
+}
+"""Why a victim of each fate can have a negative loss (a real gain in the replay)."""
 
 
 @dataclass(frozen=True, slots=True)
 class VictimLoss:
-    """What one victim lost to the transactions ordered around it.
+    """What one victim lost to an attack, against the same block without the attacker's txs.
 
     Attributes:
         tx: The victim's tx hash.
         agent: The victim agent's name ("" if not a simulated agent).
-        block: Block it landed in.
-        pool: Pool it swapped on.
-        token_out: The token it bought.
-        actual_out: What it received.
-        alone_out: What the same tx would have received alone on the pre-block state.
-        loss: ``alone_out - actual_out`` in wei of ``token_out``.
-        value: ``loss`` in numeraire units.
+        block: The attacked block (for a displaced victim, the block its attacker's front
+            landed in).
+        fate: ``"landed"``, ``"reverted"`` or ``"displaced"``.
+        bot: Whether the victim is a searcher (a bot-on-bot loss).
+        pool: The pool it swapped on ("" if no swap was decoded).
+        token_out: The token it bought ("" if none).
+        actual_out: What it received of ``token_out`` (0 when it reverted or never landed).
+        counterfactual_out: What it would have received in the block without the attack.
+        loss: ``counterfactual_out - actual_out`` in wei of ``token_out``.
+        gas_loss: Fee it paid minus the fee it would have paid, in wei.
+        value: The whole loss (every token and the fee) in numeraire units.
         attack: ``"sandwich"`` or ``"frontrun"``.
         attackers: Names of the agents whose txs hit it.
+        delay: Blocks after the attacked block that a displaced victim landed (None: another
+            fate, or it never landed).
+        note: Why the loss is negative, when it is ("" otherwise).
     """
 
     tx: bytes
     agent: str
     block: int
+    fate: str
+    bot: bool
     pool: str
     token_out: str
     actual_out: int
-    alone_out: int
+    counterfactual_out: int
     loss: int
+    gas_loss: int
     value: float
     attack: str
     attackers: tuple[str, ...]
+    delay: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What a tx did to its sender: net token transfers (token -> wei) and the fee it paid."""
+
+    flows: Mapping[str, int]
+    fee: int
+
+
+_NOTHING = _Outcome({}, 0)
+
+
+def _outcome(receipt: Receipt | None) -> _Outcome:
+    """The sender's net ERC-20 transfers in ``receipt``'s logs and its fee (nothing: None)."""
+    if receipt is None:
+        return _NOTHING
+    flows: dict[str, int] = defaultdict(int)
+    if receipt.status == 1:
+        for log in receipt.logs:
+            if len(log.topics) != 3 or log.topics[0] != TRANSFER_TOPIC or len(log.data) < 32:
+                continue
+            amount = int.from_bytes(log.data[:32], "big")
+            if to_checksum_address(log.topics[1][-20:]) == receipt.sender:
+                flows[log.address] -= amount
+            if to_checksum_address(log.topics[2][-20:]) == receipt.sender:
+                flows[log.address] += amount
+    return _Outcome(
+        {t: a for t, a in flows.items() if a}, receipt.gas_used * receipt.effective_gas_price
+    )
+
+
+class _Replays:
+    """Counterfactual blocks, each replayed once: a block without some attackers' txs,
+    optionally with a displaced victim appended."""
+
+    def __init__(self, chain: Chain) -> None:
+        self._chain = chain
+        self._raws: dict[int, list[tuple[bytes, bytes]]] = {}
+        self._done: dict[tuple[int, tuple[bytes, ...], bytes], dict[bytes, Receipt | None]] = {}
+
+    def _block_raws(self, number: int) -> list[tuple[bytes, bytes]]:
+        if number not in self._raws:
+            hashes = self._chain.block(number).tx_hashes
+            self._raws[number] = [(h, self._chain.transaction(h).raw) for h in hashes]
+        return self._raws[number]
+
+    def receipt(self, hit: Hit, victim: bytes, raw: bytes | None = None) -> Receipt | None:
+        """The victim's receipt in ``hit``'s block without its attack txs (``raw`` appended
+        at the end when the victim was not in the block); None if it could not apply."""
+        key = (hit.block, hit.attack_txs, victim if raw is not None else b"")
+        if key not in self._done:
+            kept = [(h, r) for h, r in self._block_raws(hit.block) if h not in hit.attack_txs]
+            if raw is not None:
+                kept.append((victim, raw))
+            replayed = self._chain.replay([r for _, r in kept], hit.block)
+            self._done[key] = {h: rec for (h, _), rec in zip(kept, replayed, strict=True)}
+        return self._done[key].get(victim)
+
+
+def _bought(receipts: Sequence[Receipt | None], market: Market) -> tuple[str, str]:
+    """(pool, token bought) of the first swap in ``receipts`` ("" and "" when none)."""
+    swaps = swaps_from_receipts([r for r in receipts if r is not None])
+    if not swaps:
+        return "", ""
+    swap = swaps[0]
+    pool = market.by_address.get(swap.pool)
+    return swap.pool, pool.other(swap.token_in) if pool is not None else ""
+
+
+def _loss(
+    actual: Receipt | None,
+    counterfactual: Receipt,
+    valuation: Valuation,
+    market: Market,
+) -> tuple[str, str, int, int, int, float]:
+    """(pool, token_out, actual_out, counterfactual_out, gas_loss, value) of one victim."""
+    real, would = _outcome(actual), _outcome(counterfactual)
+    pool, token_out = _bought([counterfactual, actual], market)
+    tokens = set(real.flows) | set(would.flows)
+    value = sum(valuation.value(t, would.flows.get(t, 0) - real.flows.get(t, 0)) for t in tokens)
+    gas_loss = real.fee - would.fee
+    value += valuation.value_eth(gas_loss)
+    got, could = real.flows.get(token_out, 0), would.flows.get(token_out, 0)
+    return pool, token_out, max(got, 0), max(could, 0), gas_loss, value
+
+
+def victim_losses(
+    chain: Chain,
+    truth: MevTruth,
+    valuation: Valuation,
+    agent_of: Mapping[str, str],
+    market: Market,
+    bots: Collection[str] = (),
+) -> tuple[VictimLoss, ...]:
+    """The loss of every tx an attack hit (``truth.hits``) against the same block without the
+    attackers' txs, ordered by block, then fate, then position.
+
+    Args:
+        chain: The chain the run was mined on (replays leave it unchanged).
+        truth: The run's ground truth.
+        valuation: Prices for the numeraire values.
+        agent_of: Agent name by address.
+        market: The run's market (pools by address).
+        bots: Names of the searcher agents (their losses are bot-on-bot).
+    """
+    replays = _Replays(chain)
+    out: list[tuple[tuple[int, int, int], VictimLoss]] = []
+    for tx, hit in truth.hits.items():
+        found = _victim(chain, replays, tx, hit)
+        if found is None:
+            continue
+        actual, counterfactual, delay = found
+        pool, token_out, got, could, gas_loss, value = _loss(
+            actual, counterfactual, valuation, market
+        )
+        agent = agent_of.get(counterfactual.sender, "")
+        loss = VictimLoss(
+            tx=tx,
+            agent=agent,
+            block=hit.block,
+            fate=hit.fate,
+            bot=agent in bots,
+            pool=pool,
+            token_out=token_out,
+            actual_out=got,
+            counterfactual_out=could,
+            loss=could - got,
+            gas_loss=gas_loss,
+            value=value,
+            attack=hit.attack,
+            attackers=hit.attackers,
+            delay=delay,
+            note=WHY_NEGATIVE[hit.fate] if value < 0 else "",
+        )
+        index = actual.tx_index if actual is not None else 1 << 30
+        out.append(((hit.block, FATES.index(hit.fate), index), loss))
+    out.sort(key=lambda item: item[0])
+    return tuple(loss for _, loss in out)
+
+
+def _victim(
+    chain: Chain, replays: _Replays, tx: bytes, hit: Hit
+) -> tuple[Receipt | None, Receipt, int | None] | None:
+    """(actual receipt, counterfactual receipt, delay) of one hit; None when it has no
+    counterfactual (a displaced tx that would not have fit, or is no longer known)."""
+    try:
+        actual: Receipt | None = chain.receipt(tx)
+    except UnknownTransaction:
+        actual = None
+    if hit.fate != "displaced":
+        counterfactual = replays.receipt(hit, tx)
+        return (actual, counterfactual, None) if counterfactual is not None else None
+    try:
+        raw = chain.transaction(tx).raw
+    except UnknownTransaction:
+        return None  # evicted or replaced before it ever landed: nothing to replay
+    counterfactual = replays.receipt(hit, tx, raw)
+    if counterfactual is None:
+        return None  # it would not have fit without the attack either: not displaced by it
+    delay = actual.block_number - hit.block if actual is not None else None
+    return actual, counterfactual, delay
 
 
 def counterfactual_output(chain: Chain, tx_hash: bytes, block: int) -> int | None:
-    """Output of a mined swap tx had it run alone on the state before ``block``.
+    """Output of a mined swap tx had it run *alone* on the state before ``block``.
 
-    Executes the same calldata from the same sender on block ``block - 1``'s post-state and
-    decodes the returned ``amountOut``; None when it would have reverted alone.
+    Not the victim-loss counterfactual (that replays the block's other txs too); a quick
+    look at what the pool would have quoted the tx with nothing ahead of it. Decodes the
+    returned ``amountOut``; None when it would have reverted alone.
     """
     tx = chain.transaction(tx_hash)
     try:
@@ -73,45 +281,3 @@ def counterfactual_output(chain: Chain, tx_hash: bytes, block: int) -> int | Non
         return None
     (amount,) = decode(("uint256",), output[:32])
     return int(amount)
-
-
-def victim_losses(
-    chain: Chain,
-    truth: MevTruth,
-    swaps_of: Mapping[bytes, Sequence[SwapEvent]],
-    valuation: Valuation,
-    agent_of: Mapping[str, str],
-    market: Market,
-) -> tuple[VictimLoss, ...]:
-    """The loss of every victim in ``truth`` against its counterfactual alone on the pre-block
-    state, in block and tx order."""
-    out: list[VictimLoss] = []
-    for tx in truth.victims:
-        swaps = swaps_of.get(tx)
-        if not swaps:
-            continue  # reverted or not a swap: it kept its input; no output to compare
-        swap = swaps[0]
-        alone = counterfactual_output(chain, tx, swap.block)
-        if alone is None:
-            continue
-        actual = sum(s.amount_out for s in swaps if s.pool == swap.pool)
-        pool = market.by_address.get(swap.pool)
-        token_out = pool.other(swap.token_in) if pool is not None else swap.token_in
-        attack, attackers = truth.victims[tx]
-        out.append(
-            VictimLoss(
-                tx=tx,
-                agent=agent_of.get(swap.actor, ""),
-                block=swap.block,
-                pool=swap.pool,
-                token_out=token_out,
-                actual_out=actual,
-                alone_out=alone,
-                loss=alone - actual,
-                value=valuation.value(token_out, alone - actual),
-                attack=attack,
-                attackers=attackers,
-            )
-        )
-    out.sort(key=lambda v: (v.block, swaps_of[v.tx][0].tx_index))
-    return tuple(out)

@@ -205,9 +205,9 @@ def test_scripted_sandwich_is_true_detected_and_its_loss_exact(
     (loss,) = account.victims
     assert loss.tx == hit and loss.agent == "victim0" and loss.attack == "sandwich"
     assert loss.attackers == ("sandwicher0",)
-    assert loss.alone_out == amount_out(VICTIM_IN, r_in, r_out, 30)
+    assert loss.counterfactual_out == amount_out(VICTIM_IN, r_in, r_out, 30)
     assert loss.actual_out == plan.victim_out
-    assert loss.loss == loss.alone_out - loss.actual_out > 0
+    assert loss.loss == loss.counterfactual_out - loss.actual_out > 0
     assert loss.value == pytest.approx(loss.loss / 10**18)  # USDC is the numeraire
 
     by_name = {a.name: a for a in account.agents}
