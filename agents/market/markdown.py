@@ -145,6 +145,31 @@ def who_pays(runs: Sequence[RunReport]) -> list[str]:
     return lines
 
 
+def victim_lines(runs: Sequence[RunReport]) -> list[str]:
+    """Per run, the victim loss by class and fate, and why any victim's loss is negative."""
+    lines = []
+    for run in runs:
+        classes = run.summary.get("victim_classes")
+        if not classes:
+            continue
+        unit = run.summary["numeraire"]
+        user, bot = classes["bot_on_user"], classes["bot_on_bot"]
+        fates = ", ".join(
+            f"{fate} {user[fate]['victims']}: {number_text(user[fate]['loss'])}"
+            for fate in ("landed", "reverted", "displaced")
+        )
+        line = (
+            f"- **{run.label}**: bot-on-user {number_text(user['loss'])} {unit} over "
+            f"{user['victims']} victims ({fates}); bot-on-bot {number_text(bot['loss'])} {unit} "
+            f"over {bot['victims']} victims."
+        )
+        negative = "; ".join(f"{n} because {why}" for why, n in classes["negative"].items())
+        if negative:
+            line += f" Negative losses: {negative}."
+        lines.append(line)
+    return lines
+
+
 def intents_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
     """Intent fills, conditional intents, makers' surplus, price dispersion, latency and each
     trader group's victim loss per run (empty without an intent book)."""
@@ -177,11 +202,13 @@ def intents_table(runs: Sequence[RunReport], column: str = "policy") -> list[str
 
 
 VICTIM_NOTES = (
-    "Victim loss: each victim's output against the same transaction run alone on the "
-    "pre-block state; a victim's loss is negative when other transactions of its block "
-    "moved the price its way first (arbitrage trades that a frontrunner jumped often "
-    "are), so a total can be below zero. Searcher profit: holdings change valued at the "
-    "final reference prices, net of gas and direct payments. Precision and recall: the "
+    "Victim loss (bot-on-user): each victim's outcome in its block against the same block "
+    "with the attacker's transactions removed, replayed in order on the parent state; "
+    "victims that reverted behind the attack (gas and the trade they missed) and victims "
+    "pushed out of the block count too; searchers' own txs hit by a rival are bot-on-bot, "
+    "apart. A loss is negative only where the replay shows the victim gained. Searcher "
+    "profit: holdings change valued at the final reference prices, net of gas and direct "
+    "payments. Precision and recall: the "
     "receipt-only sandwich detector against the simulation's ground truth."
 )
 DETECTION_NOTES = (
@@ -220,9 +247,9 @@ def report_text(
         column: What the runs differ in, the first column of the tables.
     """
     lines = [f"# {title}", "", *intro, "", "## Comparison", "", *comparison_table(runs, column), ""]
+    victims = victim_lines(runs)
+    lines += [VICTIM_NOTES, "", *victims, *([""] if victims else [])]
     lines += [
-        VICTIM_NOTES,
-        "",
         "## Who pays for ordering",
         "",
         *who_pays(runs),
