@@ -115,9 +115,8 @@ class Chain:
             base_fee=base_fee,
             genesis_mix_hash=prev_randao(seed, 0),
         )
-        self.pool_config = pool_config or PoolConfig(chain_id=chain_id)
-        if self.pool_config.chain_id != chain_id:
-            self.pool_config = replace(self.pool_config, chain_id=chain_id)
+        config = pool_config or PoolConfig(chain_id=chain_id)
+        self.pool_config = replace(config, chain_id=chain_id)  # the chain's id wins
         self.mempool = Mempool(self.pool_config)
         self.policy: OrderingPolicy = policy or PriorityFeePolicy()
         self.latency: LatencyModel = latency or ConstantLatency(0)
@@ -202,9 +201,7 @@ class Chain:
     # -- submitting ----------------------------------------------------------------------------
 
     def _arrival(self, at_ms: int | None) -> int:
-        if at_ms is not None:
-            self.clock.advance_to(at_ms)
-        return self.clock.now_ms
+        return self.clock.now_ms if at_ms is None else self.clock.advance_to(at_ms)
 
     def decode(self, raw: bytes) -> Transaction:
         """Decode and signature-check a raw transaction (raises a :class:`TxRejected`)."""
@@ -437,8 +434,7 @@ class Chain:
         )
 
     def replay(self, raw_txs: Sequence[bytes], block_number: int) -> tuple[Receipt | None, ...]:
-        """Receipts of ``raw_txs`` run in order on block ``block_number``'s parent state, in its
-        context; None for a tx it could not include. Read-only (see :func:`calls.replay`)."""
+        """Receipts of ``raw_txs`` re-run on block ``block_number``'s parent (calls.replay)."""
         return calls.replay(self.backend, self.abi, self.decode, raw_txs, self.block(block_number))
 
     def estimate_gas(
