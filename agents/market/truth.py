@@ -204,11 +204,6 @@ class _Attacks:
         self.hits[tx] = new
 
 
-def _attack_txs(chart: _Chart, own: Sequence[bytes], block: int) -> tuple[bytes, ...]:
-    """The attacker's own txs ``own`` that landed in ``block``, in block order."""
-    return chart.in_block(own, block)
-
-
 def _missed(
     chart: _Chart, victim: bytes, front_txs: Sequence[bytes]
 ) -> tuple[bytes, _Landed] | None:
@@ -250,13 +245,13 @@ def _scan_attacks(
             missed = _missed(chart, victim, front_txs)
             if missed is not None:
                 block = missed[1].block
-                txs = _attack_txs(chart, own, block)
+                txs = chart.in_block(own, block)
                 found.hit(victim, Hit("displaced", kind, (agent,), block, txs))
             continue
         assert hit is not None
         if hit.status == 0:
             found.reverted_victims += 1
-            txs = _attack_txs(chart, own, hit.block)
+            txs = chart.in_block(own, hit.block)
             found.hit(victim, Hit("reverted", kind, (agent,), hit.block, txs))
             continue
         _landed_attack(chart, found, agent, victim, front, back_txs, own)
@@ -275,7 +270,7 @@ def _landed_attack(
     """Record the sandwich (with every swap it squeezed) or the frontrun of a victim that
     landed successfully behind the agent's ``front``."""
     v = chart.landed[victim]
-    txs = _attack_txs(chart, own, v.block)
+    txs = chart.in_block(own, v.block)
     for back in back_txs:
         b = chart.ok(back)
         if b is None or b.block != v.block or b.index <= v.index:
