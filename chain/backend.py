@@ -190,8 +190,19 @@ class PyEVMBackend:
     def nonce(self, address: Address) -> int:
         return self._head_state.get_nonce(to_canonical_address(address))
 
-    def balance(self, address: Address) -> int:
-        return self._head_state.get_balance(to_canonical_address(address))
+    def balance(self, address: Address, block_number: int | None = None) -> int:
+        """Wei held at the head, or after canonical block ``block_number`` (geth's
+        ``eth_getBalance`` at a block number).
+
+        Raises:
+            UnknownBlock: no block ``block_number``.
+        """
+        if block_number is None:
+            return self._head_state.get_balance(to_canonical_address(address))
+        if not 0 <= block_number <= self.head_number:
+            raise UnknownBlock(f"no block {block_number}")
+        head = self._chain.get_canonical_block_header_by_number(block_number)
+        return self._call_state(head).get_balance(to_canonical_address(address))
 
     def code(self, address: Address) -> bytes:
         return bytes(self._head_state.get_code(to_canonical_address(address)))

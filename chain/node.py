@@ -177,8 +177,13 @@ class Chain:
 
     # -- accounts and state --------------------------------------------------------------------
 
-    def balance(self, address: Address) -> int:
-        return self.backend.balance(to_checksum_address(address))
+    def balance(self, address: Address, block_number: int | None = None) -> int:
+        """Wei held at the head, or after block ``block_number`` (its post-state).
+
+        Raises:
+            UnknownBlock: no block ``block_number``.
+        """
+        return self.backend.balance(to_checksum_address(address), block_number)
 
     def nonce(self, address: Address) -> int:
         """Confirmed nonce (transactions mined so far)."""
