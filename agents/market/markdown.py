@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from agentbed.agents.closure import closure_line
 from agentbed.agents.market.metrics import RunReport
 from agentbed.agents.reporting.tables import markdown_table, number_text, percent_text
 
@@ -201,6 +202,36 @@ def intents_table(runs: Sequence[RunReport], column: str = "policy") -> list[str
     return lines
 
 
+def closure_lines(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
+    """Each run's closure line, and a table of the addresses outside the agents table (the
+    pool deployer, the pools, the coinbase, contracts) with the agents' total beside them."""
+    rows = [r for r in runs if "closure" in r.summary]
+    if not rows:
+        return []
+    numeraire = rows[0].summary["numeraire"]
+    lines: list[str] = []
+    for run in rows:
+        c = run.summary["closure"]
+        valued = f"valued residual {c['valued']['residual']:.6f} {numeraire}"
+        prefix = f"{run.label}: " if len(runs) > 1 else ""
+        lines += [prefix + closure_line(c, valued), ""]
+    table_rows: list[list[object]] = []
+    for run in rows:
+        c = run.summary["closure"]
+        agents = run.summary["agents"]
+        table_rows.append(
+            [run.label, f"agents ({agents})", "agents", number_text(c["valued"]["agents"])]
+        )
+        table_rows += [
+            [run.label, h["name"], h["kind"], number_text(h["value_change"])] for h in c["holders"]
+        ]
+        table_rows.append(
+            [run.label, "burned base fee", "burned", number_text(c["valued"]["burned"])]
+        )
+    header = [column, "address", "kind", f"value change ({numeraire})"]
+    return lines + markdown_table(header, table_rows, "lllr")
+
+
 VICTIM_NOTES = (
     "Victim loss (bot-on-user): each victim's outcome in its block against the same block "
     "with the attacker's transactions removed, replayed in order on the parent state; "
@@ -216,6 +247,14 @@ DETECTION_NOTES = (
     "The backrun heuristic also flags ordinary trades that happen to move a pool back after "
     "another swap (plain arbitrage toward the reference price included), which is why its "
     "precision is low."
+)
+CLOSURE_NOTES = (
+    "Closure: every address that holds value (agents, the pool deployer, the pools, the "
+    "coinbase, contracts) at the start and the end of the measured blocks. Per token, the "
+    "holders' changes sum to what was minted minus burned, to the wei; ETH changes plus the "
+    "burned base fee sum to zero. Values: tokens at the final reference prices at both ends, "
+    "LP shares looked through to their floor share of the pool's tokens (the pool keeps the "
+    "dust and the locked minimum liquidity), so reserves are never counted twice."
 )
 INTENTS_NOTES = (
     "Intents are signed off-chain and settled by solvers, so no maker's order is in "
@@ -253,6 +292,12 @@ def report_text(
         "## Who pays for ordering",
         "",
         *who_pays(runs),
+        "",
+        "## Closure",
+        "",
+        *closure_lines(runs, column),
+        "",
+        CLOSURE_NOTES,
         "",
         "## Detection from receipts alone",
         "",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from agentbed.agents.agent import Agent
 from agentbed.agents.config import Table, token_amount
 from agentbed.agents.market.accounting import account_run
+from agentbed.agents.market.closure import market_closure
 from agentbed.agents.market.intents import OnUnmetCondition, Pricing
 from agentbed.agents.market.report import (
     RunReport,
@@ -253,6 +254,9 @@ class MarketStudy:
         )
         report = summarize(sim, account, scenario, policy, seed)
         report.summary["variant"] = scenario.variant
+        report.summary["closure"] = market_closure(
+            sim, _market(world), account.valuation, dict(kinds)
+        )
         return replace(report, label=label)
 
     def write_run(self, out: Path, report: StudyReport, scenario: Scenario, seed: int) -> Path:
