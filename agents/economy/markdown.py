@@ -10,7 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from agentbed.agents.closure import closure_line
+from agentbed.agents.economy.closure import CURRENCY_SYMBOL
 from agentbed.agents.economy.collector import EconomyReport
+from agentbed.agents.economy.world import TOKEN
 from agentbed.agents.reporting.tables import markdown_table, number_text, percent_text
 
 DEFINITIONS: Final = (
@@ -202,6 +205,64 @@ def _credentials_section(reports: Sequence[EconomyReport], column: str) -> list[
     ]
 
 
+def closure_lines(reports: Sequence[EconomyReport], column: str) -> list[str]:
+    """Each run's closure line, and the non-agent holders' changes (currency and ETH, in
+    tokens) beside the agents' total."""
+    runs = [r for r in reports if "closure" in r.summary]
+    if not runs:
+        return []
+    lines: list[str] = []
+    rows: list[list[object]] = []
+    for report in runs:
+        c = report.summary["closure"]
+        prefix = f"{report.label}: " if len(reports) > 1 else ""
+        lines += [prefix + closure_line(c), ""]
+        agents = c["agents"]
+        rows.append(
+            [
+                report.label,
+                f"agents ({report.summary['agents']})",
+                "agents",
+                f"{agents['currency_change_wei'] / TOKEN:,.4f}",
+                f"{agents['eth_change_wei'] / TOKEN:,.6f}",
+            ]
+        )
+        rows += [
+            [
+                report.label,
+                h["name"],
+                h["kind"],
+                f"{h['currency_change_wei'] / TOKEN:,.4f}",
+                f"{h['eth_change_wei'] / TOKEN:,.6f}",
+            ]
+            for h in c["holders"]
+        ]
+        burned = c["eth"]["burned_wei"] / TOKEN
+        minted = (
+            c["tokens"][CURRENCY_SYMBOL]["minted_wei"] - c["tokens"][CURRENCY_SYMBOL]["burned_wei"]
+        )
+        rows.append(
+            [
+                report.label,
+                "burned base fee / net mint",
+                "source",
+                f"{-minted / TOKEN:,.4f}",
+                f"{burned:,.6f}",
+            ]
+        )
+    header = [column, "address", "kind", "currency change (AGC)", "ETH change"]
+    return lines + markdown_table(header, rows, "lllrr")
+
+
+CLOSURE_NOTES = (
+    "Closure: every address holding currency or ETH, at the block before the run and at its "
+    "last block. The holders' currency changes sum to what was minted minus burned (slashing "
+    "to address(0) is a burn), and their ETH changes plus the burned base fee sum to zero, "
+    "both exactly in wei; the last row is what closes each column (minus the net mint, plus "
+    "the burned fee)."
+)
+
+
 def report_text(
     title: str,
     intro: Sequence[str],
@@ -242,6 +303,12 @@ def report_text(
         *congestion_table(reports, column),
         "",
         CONGESTION_NOTES,
+        "",
+        "## Closure",
+        "",
+        *closure_lines(reports, column),
+        "",
+        CLOSURE_NOTES,
         "",
         "## By agent kind",
         "",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from agentbed.agents.agent import Agent
 from agentbed.agents.config import Table, token_amount
+from agentbed.agents.economy.closure import economy_closure
 from agentbed.agents.economy.report import (
     EconomyReport,
     economy_summary_line,
@@ -218,6 +219,7 @@ class EconomyStudy:
             kinds=dict(kinds),
         )
         report.summary.update(policy=policy, variant=scenario.variant)
+        report.summary["closure"] = economy_closure(sim, _economy(world), dict(kinds))
         return report
 
     def write_run(self, out: Path, report: StudyReport, scenario: Scenario, seed: int) -> Path:
