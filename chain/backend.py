@@ -248,9 +248,13 @@ class PyEVMBackend:
 
     # -- block building --------------------------------------------------------------------
 
-    def open_block(self, *, timestamp: int, coinbase: Address) -> BlockSession:
-        """Start building the next block on the canonical head."""
-        return BlockSession(self, timestamp=timestamp, coinbase=coinbase)
+    def open_block(self, *, timestamp: int, coinbase: Address, mix_hash: bytes) -> BlockSession:
+        """Start building the next block on the canonical head.
+
+        ``mix_hash`` is the block's prevrandao: it goes into the header before any tx runs, so
+        ``PREVRANDAO`` inside the block's txs reads what the sealed header shows.
+        """
+        return BlockSession(self, timestamp=timestamp, coinbase=coinbase, mix_hash=mix_hash)
 
     def _decode(self, raw: bytes) -> SignedTransactionAPI:
         return self._chain.get_vm().get_transaction_builder().decode(raw)
@@ -400,12 +404,17 @@ class PyEVMBackend:
 class BlockSession:
     """One block under construction: apply, checkpoint/rollback, seal."""
 
-    def __init__(self, backend: PyEVMBackend, *, timestamp: int, coinbase: Address) -> None:
+    def __init__(
+        self, backend: PyEVMBackend, *, timestamp: int, coinbase: Address, mix_hash: bytes
+    ) -> None:
         chain = backend._chain
         self._backend = backend
         self._coinbase_b = to_canonical_address(coinbase)
         self.coinbase = to_checksum_address(coinbase)
-        self._header = chain.header.copy(timestamp=timestamp, coinbase=self._coinbase_b)
+        # The execution context is built from this header: the txs see its mix_hash.
+        self._header = chain.header.copy(
+            timestamp=timestamp, coinbase=self._coinbase_b, mix_hash=mix_hash
+        )
         self._vm: Any = chain.get_vm(self._header)
         self._txs: list[SignedTransactionAPI] = []
         self._receipts: list[Any] = []
@@ -491,15 +500,15 @@ class BlockSession:
             vm.previous_hashes,
         )
 
-    def seal(self, *, mix_hash: bytes) -> SealedBlock:
-        """Finish the block: persist it as the new canonical head."""
+    def seal(self) -> SealedBlock:
+        """Finish the block: persist it as the new canonical head (mix_hash set at opening)."""
         vm = self._vm
         vm.state.persist()
         header = self._header.copy(state_root=vm.state.state_root)
         block = vm.set_block_transactions_and_withdrawals(
             vm.get_block(), header, self._txs, self._receipts
         )
-        mined = vm.mine_block(block, mix_hash=mix_hash).block
+        mined = vm.mine_block(block).block
         chain = self._backend._chain
         chain.persist_block(mined)
         chain.header = chain.create_header_from_parent(mined.header)

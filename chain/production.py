@@ -112,10 +112,12 @@ class BlockProducer:
         block_ms = self.next_block_ms(clock)
         self.pinned_ms = None
         clock.advance_to(block_ms)
+        number = self._backend.head_number + 1
         session = self._backend.open_block(
-            timestamp=self.next_timestamp(block_ms), coinbase=coinbase
+            timestamp=self.next_timestamp(block_ms),
+            coinbase=coinbase,
+            mix_hash=prev_randao(self._seed, number),
         )
-        number = session.number
         visible = visible_txs(mempool.pending(), BUILDER, block_ms, latency)
         bundles = [b for b in self.bundles if b.target_block == number]
         build = self._builder.build(
@@ -125,7 +127,7 @@ class BlockProducer:
             policy=policy,
             rng=policy_rng(self._seed, number),
         )
-        sealed = session.seal(mix_hash=prev_randao(self._seed, number))
+        sealed = session.seal()
         receipts = block_receipts(
             build.included,
             number=number,
@@ -163,7 +165,9 @@ class BlockProducer:
         """
         block_ms = self.next_block_ms(clock)
         session = self._backend.open_block(
-            timestamp=self.next_timestamp(block_ms), coinbase=coinbase
+            timestamp=self.next_timestamp(block_ms),
+            coinbase=coinbase,
+            mix_hash=prev_randao(self._seed, self._backend.head_number + 1),
         )
         results, failure = self._builder.simulate_bundle(session, bundle)
         receipts = block_receipts(
