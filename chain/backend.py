@@ -37,7 +37,7 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 
 from agentbed.chain.addresses import checksum
 from agentbed.chain.errors import InvalidCall, UnknownBlock
-from agentbed.chain.fees import INITIAL_BASE_FEE
+from agentbed.chain.fees import INITIAL_BASE_FEE, data_floor_gas
 from agentbed.chain.types import Address, Transaction
 
 DEFAULT_GAS_LIMIT = 30_000_000
@@ -338,7 +338,10 @@ class PyEVMBackend:
     def estimate_gas(
         self, *, sender: Address, to: Address | None, data: bytes, value: int = 0
     ) -> CallResult:
-        """Smallest gas limit at which the call succeeds (binary search), or the failing call."""
+        """Smallest gas limit at which the call succeeds (binary search), or the failing call.
+
+        The limit is at least the EIP-7623 calldata floor, so a tx signed with it is admitted.
+        """
         head = self._chain.get_canonical_head()
         cap = head.gas_limit
         first = self.call(sender=sender, to=to, data=data, value=value, gas=cap)
@@ -354,7 +357,12 @@ class PyEVMBackend:
                 high = mid
             else:
                 low = mid
-        return CallResult(success=True, output=first.output, gas_used=high)
+        # py-evm charges the EIP-7623 floor after execution but does not make the gas limit
+        # cover it; the pool (as geth's) refuses a limit below the floor.
+        needed = max(high, data_floor_gas(data))
+        if needed > cap:
+            return CallResult(success=False, output=b"", gas_used=needed)
+        return CallResult(success=True, output=first.output, gas_used=needed)
 
     def replay(self, number: int, raw_txs: Sequence[bytes]) -> tuple[ExecutionResult | None, ...]:
         """Apply ``raw_txs`` in order on block ``number``'s parent state, in block ``number``'s

@@ -24,6 +24,7 @@ __all__ = [
     "TX_GAS",
     "calldata_floor_gas",
     "calldata_tokens",
+    "data_floor_gas",
     "intrinsic_gas",
     "next_base_fee",
     "required_gas",
@@ -76,13 +77,18 @@ def intrinsic_gas(tx: Transaction) -> int:
     return gas
 
 
+def data_floor_gas(data: bytes) -> int:
+    """EIP-7623 floor of a tx carrying ``data``: ``21000 + 10 * tokens``."""
+    return TX_GAS + FLOOR_GAS_PER_TOKEN * calldata_tokens(data)
+
+
 def calldata_floor_gas(tx: Transaction) -> int:
     """EIP-7623 floor: the least gas a tx is charged, ``21000 + 10 * tokens``.
 
     The floor ignores creation and access-list costs; a tx's gas limit must cover both the
     intrinsic gas and this floor (see :func:`required_gas`).
     """
-    return TX_GAS + FLOOR_GAS_PER_TOKEN * calldata_tokens(tx.data)
+    return data_floor_gas(tx.data)
 
 
 def required_gas(tx: Transaction) -> int:
