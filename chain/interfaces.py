@@ -35,6 +35,8 @@ class PoolConfig:
     """Queued (nonce-gapped) txs per account."""
     global_queue: int = 1024
     price_bump_percent: int = 10
+    price_limit: int = 1
+    """Least tip (wei) a tx must offer (geth's ``--txpool.pricelimit``); 0 admits zero tips."""
     max_tx_size: int = 128 * 1024
     max_initcode_size: int = 49_152
     allow_unprotected: bool = False

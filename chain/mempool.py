@@ -61,7 +61,7 @@ class _Account:
     run: int = 0
     """Length of the gap-free nonce run starting at ``base`` (the pending txs)."""
     cost: int = 0
-    """Sum of ``max_cost()`` over ``txs`` (what admission's funds check adds up)."""
+    """Sum of ``max_cost()`` over ``txs`` (admission's funds check leaves out the queued)."""
 
     def copy(self) -> _Account:
         return _Account(dict(self.txs), self.base, self.run, self.cost)
@@ -263,12 +263,12 @@ class Mempool:
             IntrinsicGasTooLow: Gas below intrinsic gas (:class:`FloorDataGasTooLow`, a
                 subclass, when only the EIP-7623 calldata floor is not covered).
             NonceTooLow: Nonce below the account nonce.
-            InsufficientFunds: Balance below this tx's cost plus the sender's other pooled
-                txs' costs (a tx this one replaces excluded).
+            InsufficientFunds: Balance below this tx's cost plus the sender's pending txs'
+                costs (a pending tx this one replaces excluded; queued txs not counted).
             ReplacementUnderpriced: Same sender and nonce pooled, bump too small.
             AccountLimitExceeded: The sender is at its queued (or pending) limit.
-            Underpriced: Pool full and ``tx`` does not pay more than the cheapest tx of
-                another sender.
+            Underpriced: Tip below the config's ``price_limit``; or pool full and ``tx``
+                does not pay more than the cheapest tx of another sender.
             TxPoolFull: Pool (or its queued area) full and nothing can be evicted for ``tx``.
         """
         if tx.hash in self._by_hash:
@@ -305,9 +305,17 @@ class Mempool:
         floor = calldata_floor_gas(tx)
         if tx.gas < floor:
             raise FloorDataGasTooLow(f"gas {tx.gas}, minimum needed {floor}")
+        if tx.max_priority_fee_per_gas < cfg.price_limit:
+            raise Underpriced(
+                f"tip needed {cfg.price_limit}, tip permitted {tx.max_priority_fee_per_gas}"
+            )
 
     def _validate_with_state(self, tx: Transaction, state: StateView) -> _Admission:
-        """geth ``ValidateTransactionWithState``: nonce, then funds (pooled txs counted)."""
+        """geth ``ValidateTransactionWithState``: nonce, then funds (pending txs counted).
+
+        As in geth, the funds check adds up the sender's *pending* txs only: a queued tx is
+        not yet executable, and counting it would refuse the very tx that fills its gap.
+        """
         sender = tx.sender
         account_nonce = state.nonce(sender)
         if tx.nonce < account_nonce:
@@ -318,13 +326,15 @@ class Mempool:
         if acct is None:
             spent, run, n_live = 0, 0, 0
         elif acct.base == account_nonce:
-            spent, run, n_live = acct.cost, acct.run, len(acct.txs)
+            run, n_live = acct.run, len(acct.txs)
+            # acct.cost covers every pooled tx; the queued ones (few) are taken back out.
+            spent = acct.cost - sum(p.tx.max_cost() for p in self._queued_of(acct))
         else:
             # The state moved on without on_block telling us; ignore txs it made stale.
-            live = [p for n, p in acct.txs.items() if n >= account_nonce]
-            spent = sum(p.tx.max_cost() for p in live)
-            run, n_live = acct.count_run(account_nonce), len(live)
-        if old is not None:
+            run = acct.count_run(account_nonce)
+            n_live = sum(1 for n in acct.txs if n >= account_nonce)
+            spent = sum(acct.txs[account_nonce + i].tx.max_cost() for i in range(run))
+        if old is not None and old.nonce < account_nonce + run:
             spent -= old.tx.max_cost()
 
         balance = state.balance(sender)

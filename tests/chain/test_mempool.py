@@ -253,13 +253,48 @@ def test_insufficient_funds_counts_already_pooled_txs() -> None:
     assert txs[2].max_cost() <= state.balance(address(1))
     err = reject(pool, state, txs[2], InsufficientFunds, known=known)
     assert "queued cost" in str(err)
-    # A gapped (queued) tx counts too.
-    pool2 = Mempool()
-    add(pool2, state, txs[2])
-    add(pool2, state, txs[0])
-    reject(pool2, state, txs[1], InsufficientFunds, known=[txs[2].hash, txs[0].hash])
     state.balances[address(1)] = 3 * cost
     add(pool, state, txs[2])
+
+
+def test_insufficient_funds_leaves_queued_txs_out() -> None:
+    """geth adds up the pending txs only: a gapped tx does not block the one filling its gap."""
+    filler = make_tx(1, 0, value=1)
+    gapped = make_tx(1, 1, value=10**18)
+    pool = Mempool()
+    state = FakeState(balances={address(1): gapped.max_cost() + filler.max_cost() - 1})
+    add(pool, state, gapped)
+    assert pool.status() == (0, 1)
+    add(pool, state, filler)  # the queued tx's cost is not counted
+    assert pool.status() == (2, 0)
+    # Now both are pending and counted: a third tx is refused.
+    reject(pool, state, make_tx(1, 2), InsufficientFunds, known=[gapped.hash, filler.hash])
+
+
+def test_replacing_a_queued_tx_counts_the_pending_ones_only() -> None:
+    pending = make_tx(1, 0, value=10**18)
+    queued = make_tx(1, 2, value=10**18)
+    new = make_tx(1, 2, fee_cap=3 * GWEI, tip=2 * GWEI, value=10**18)
+    pool = Mempool()
+    state = FakeState(balances={address(1): pending.max_cost() + new.max_cost() - 1})
+    add(pool, state, pending)
+    add(pool, state, queued)
+    # The queued tx's cost was never counted, so it is not subtracted either.
+    reject(pool, state, new, InsufficientFunds, known=[pending.hash, queued.hash])
+    state.balances[address(1)] += 1
+    add(pool, state, new)
+
+
+def test_tip_below_the_price_limit_is_underpriced() -> None:
+    pool, state = Mempool(), rich_state()
+    err = reject(pool, state, make_tx(1, 0, fee_cap=GWEI, tip=0), Underpriced)
+    assert str(err) == "transaction underpriced: tip needed 1, tip permitted 0"
+    add(pool, state, make_tx(1, 0, fee_cap=GWEI, tip=1))
+    strict = Mempool(PoolConfig(price_limit=GWEI))
+    reject(strict, state, make_tx(2, 0, fee_cap=2 * GWEI, tip=GWEI - 1), Underpriced)
+    add(strict, state, make_tx(2, 0, fee_cap=2 * GWEI, tip=GWEI))
+    lax = Mempool(PoolConfig(price_limit=0))
+    add(lax, state, make_tx(3, 0, fee_cap=GWEI, tip=0))
 
 
 def test_insufficient_funds_excludes_the_replaced_tx() -> None:
