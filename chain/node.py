@@ -70,7 +70,7 @@ class Chain:
         policy: Ordering policy for the public mempool (default: priority fee).
         latency: When a pending tx becomes visible to each observer (default: instantly).
         automine: Mine a block after every accepted submit (unit-test convenience).
-        pool_config: Mempool limits (geth's defaults).
+        pool_config: Mempool limits and minimum tip (geth's defaults).
         coinbase: Fee recipient of built blocks.
         alloc: Extra genesis balances ``{address: wei}``.
         project_root: A directory in the project whose contracts ``deploy("Name")`` finds (the
@@ -206,7 +206,7 @@ class Chain:
     # -- submitting ----------------------------------------------------------------------------
 
     def _arrival(self, at_ms: int | None) -> int:
-        return self.clock.now_ms if at_ms is None else self.clock.advance_to(at_ms)
+        return self.clock.now_ms if at_ms is None else self.clock.copy().advance_to(at_ms)
 
     def decode(self, raw: bytes) -> Transaction:
         """Decode and signature-check a raw transaction (raises a :class:`TxRejected`)."""
@@ -222,7 +222,7 @@ class Chain:
         Args:
             raw: The signed transaction bytes.
             origin: Observer id of the submitter; it sees its own tx without latency.
-            at_ms: Arrival time on the simulated clock (advances the clock; never backwards).
+            at_ms: Arrival time on the simulated clock (advances it on admission; not backwards).
 
         Raises:
             TxRejected: a subclass named for geth's rejection reason; nothing changed.
@@ -232,6 +232,7 @@ class Chain:
         self.mempool.add(
             tx, state=self.backend, head=self.head_info(), arrival_ms=arrival, origin=origin
         )
+        self.clock.advance_to(arrival)
         self._seq += 1
         if self.automine:
             self.mine()
@@ -255,6 +256,7 @@ class Chain:
             The bundle id (keccak of the concatenated tx hashes).
         """
         bundle = self._make_bundle(raw_txs, target_block, allowed_to_revert, origin, at_ms)
+        self.clock.advance_to(bundle.arrival_ms)
         self._seq = bundle.seq
         self._producer.bundles.append(bundle)
         return bundle.id
