@@ -103,7 +103,7 @@ def get_storage_at(chain: Chain, params: list[Any]) -> str:
     """``eth_getStorageAt(address, slot, block)`` at the head, as a 32-byte word."""
     address, slot, block = prm.args(params, 2, 3)
     prm.require_head(chain, block)
-    value = chain.storage_at(prm.address(address, "address"), prm.quantity(slot, "slot"))
+    value = chain.storage_at(prm.address(address, "address"), prm.storage_slot(slot))
     return "0x" + value.to_bytes(32, "big").hex()
 
 
@@ -228,7 +228,7 @@ def get_transaction_by_hash(chain: Chain, params: list[Any]) -> dict[str, Any] |
 def get_block_by_number(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     """``eth_getBlockByNumber(block, full)``; ``"pending"`` previews the next block."""
     block_id, full = prm.args(params, 1, 2)
-    number = prm.block_number(chain, block_id, allow_pending=True)
+    number = prm.block_number(chain, block_id, allow_pending=True, allow_object=False)
     if number is None:
         return _pending_block(chain, bool(full))
     if number > chain.block_number:
@@ -249,7 +249,7 @@ def get_block_by_hash(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
 def block_tx_count_by_number(chain: Chain, params: list[Any]) -> str | None:
     """``eth_getBlockTransactionCountByNumber``; for ``"pending"``, the pool's pending txs."""
     (block_id,) = prm.args(params, 1, 1)
-    number = prm.block_number(chain, block_id, allow_pending=True)
+    number = prm.block_number(chain, block_id, allow_pending=True, allow_object=False)
     if number is None:
         return enc.hex_quantity(len(chain.pending_transactions()))
     if number > chain.block_number:
@@ -383,6 +383,6 @@ def evm_set_next_block_timestamp(chain: Chain, params: list[Any]) -> None:
     """``evm_setNextBlockTimestamp([seconds])``: the next block is sealed at that second."""
     (timestamp,) = prm.args(params, 1, 1)
     try:
-        chain.set_next_block_time(prm.quantity(timestamp, "timestamp") * 1000)
+        chain.set_next_block_time(prm.uint64(timestamp, "timestamp") * 1000)
     except ValueError as err:
         raise InvalidParams(str(err)) from err

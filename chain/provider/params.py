@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 HEAD_TAGS = frozenset({"latest", "pending", "safe", "finalized"})
 """Block tags that name the head (or, for ``"pending"``, the block after it)."""
 
+UINT64_LIMIT = 2**64
+UINT256_LIMIT = 2**256
+
 _TX_QUANTITIES = (
     "gas",
     "gasPrice",
@@ -67,6 +70,22 @@ def quantity(value: Any, what: str) -> int:
         except ValueError:
             pass
     raise InvalidParams(f"invalid {what}: {value!r} is not a hex quantity")
+
+
+def uint64(value: Any, what: str) -> int:
+    """A quantity that fits geth's ``uint64`` (timestamps); larger ones are invalid params."""
+    number = quantity(value, what)
+    if number >= UINT64_LIMIT:
+        raise InvalidParams(f"invalid {what}: hex number > 64 bits")
+    return number
+
+
+def storage_slot(value: Any) -> int:
+    """A storage slot: a quantity below ``2**256`` (geth decodes it into a 32-byte hash)."""
+    slot = quantity(value, "slot")
+    if slot >= UINT256_LIMIT:
+        raise InvalidParams("invalid slot: hex string too long, want at most 32 bytes")
+    return slot
 
 
 def data(value: Any, what: str) -> bytes:
@@ -130,9 +149,9 @@ def mine_options(opts: Any) -> tuple[int, int | None]:
         if opts.get("blocks") is not None:
             blocks = quantity(opts["blocks"], "blocks")
         if opts.get("timestamp") is not None:
-            timestamp = quantity(opts["timestamp"], "timestamp")
+            timestamp = uint64(opts["timestamp"], "timestamp")
     elif opts is not None:
-        timestamp = quantity(opts, "timestamp")
+        timestamp = uint64(opts, "timestamp")
     return blocks, timestamp
 
 
@@ -232,13 +251,16 @@ def topic_filter(value: Any) -> list[frozenset[bytes] | None]:
 # ---------------------------------------------------------------------------------------------
 
 
-def block_number(chain: Chain, block_id: Any, *, allow_pending: bool) -> int | None:
+def block_number(
+    chain: Chain, block_id: Any, *, allow_pending: bool, allow_object: bool = True
+) -> int | None:
     """Resolve a block parameter to a number; ``None`` means the pending block.
 
-    Accepts tags, quantities and EIP-1898 objects (``{"blockNumber"}`` / ``{"blockHash"}``);
-    a missing parameter means ``"latest"``.
+    Accepts tags, quantities and, unless ``allow_object`` is False (geth's by-number methods),
+    EIP-1898 objects (``{"blockNumber"}`` / ``{"blockHash"}``, ``requireCanonical`` holds
+    trivially: every block kept is canonical); a missing parameter means ``"latest"``.
     """
-    if block_id is None or block_id in HEAD_TAGS - {"pending"}:
+    if block_id is None or (isinstance(block_id, str) and block_id in HEAD_TAGS - {"pending"}):
         return chain.block_number
     if block_id == "pending":
         if not allow_pending:
@@ -247,12 +269,29 @@ def block_number(chain: Chain, block_id: Any, *, allow_pending: bool) -> int | N
     if block_id == "earliest":
         return 0
     if isinstance(block_id, Mapping):
-        if "blockHash" in block_id:
-            return chain.block_by_hash(hash32(block_id["blockHash"], "blockHash")).number
-        if "blockNumber" in block_id:
-            return block_number(chain, block_id["blockNumber"], allow_pending=allow_pending)
-        raise InvalidParams("block object needs blockHash or blockNumber")
+        if not allow_object:
+            raise InvalidParams("invalid block number: want a tag or a hex quantity, not an object")
+        return _eip1898_block(chain, block_id, allow_pending)
     return quantity(block_id, "block number")
+
+
+def _eip1898_block(chain: Chain, block_id: Mapping[str, Any], allow_pending: bool) -> int | None:
+    """An EIP-1898 block object's number (geth's ``BlockNumberOrHash``)."""
+    has_hash, has_number = "blockHash" in block_id, "blockNumber" in block_id
+    if has_hash and has_number:
+        raise InvalidParams(
+            "cannot specify both BlockHash and BlockNumber, choose one or the other"
+        )
+    if has_hash:
+        try:
+            return chain.block_by_hash(hash32(block_id["blockHash"], "blockHash")).number
+        except UnknownBlock:
+            raise RpcError(SERVER_ERROR, "header for hash not found") from None
+    if has_number:
+        return block_number(
+            chain, block_id["blockNumber"], allow_pending=allow_pending, allow_object=False
+        )
+    raise InvalidParams("block object needs blockHash or blockNumber")
 
 
 def require_head(chain: Chain, block_id: Any) -> None:

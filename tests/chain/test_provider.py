@@ -490,12 +490,46 @@ def test_unknown_method_is_method_not_found(w3):
         ("eth_getTransactionReceipt", ["0x1234"], "want 32 bytes"),
         ("eth_getBalance", [], "missing value for required argument 0"),
         ("eth_getLogs", [{"blockHash": "0x" + "00" * 32, "fromBlock": "0x0"}], "choose one"),
+        ("evm_setNextBlockTimestamp", [hex(2**64)], "hex number > 64 bits"),
+        ("evm_mine", [{"timestamp": hex(2**64)}], "hex number > 64 bits"),
+        ("eth_getStorageAt", [DEAD, hex(2**256), "latest"], "want at most 32 bytes"),
+        ("eth_getBlockByNumber", [{"blockNumber": "0x0"}, False], "not an object"),
+        ("eth_getBlockTransactionCountByNumber", [{"blockNumber": "0x0"}], "not an object"),
+        ("eth_getBlockByNumber", [["0x0"], False], "not a hex quantity"),
+        ("eth_getBalance", [DEAD, {"blockNumber": "0x0", "blockHash": "0x" + "00" * 32}], "both"),
+        ("eth_getBalance", [DEAD, {"requireCanonical": True}], "needs blockHash or blockNumber"),
+        ("eth_getBalance", [DEAD, {"blockNumber": {"blockNumber": "0x0"}}], "not an object"),
     ],
 )
 def test_bad_params_are_invalid_params(chain, method, params, needle):
     response = TestbedProvider(chain).make_request(method, params)  # type: ignore[arg-type]
     assert response["error"]["code"] == -32602
     assert needle in response["error"]["message"]
+
+
+def test_eip1898_block_objects_name_a_block_by_number_or_hash(w3, chain, token):
+    token.functions.mint(w3.eth.accounts[1], 42).transact({"from": w3.eth.accounts[0]})
+    head = chain.head
+    by_hash = {"blockHash": "0x" + head.hash.hex(), "requireCanonical": True}
+    owner = w3.eth.accounts[1]
+    balance_call = {"to": token.address, "data": token.encode_abi("balanceOf", [owner])}
+    assert rpc(w3, "eth_getBalance", owner, by_hash)["result"] == hex(chain.balance(owner))
+    assert rpc(w3, "eth_getBalance", owner, {"blockNumber": hex(head.number)})["result"] == hex(
+        chain.balance(owner)
+    )
+    assert int(rpc(w3, "eth_call", balance_call, by_hash)["result"], 16) == 42
+    before = {"blockHash": "0x" + chain.block(head.number - 1).hash.hex()}
+    assert int(rpc(w3, "eth_call", balance_call, before)["result"], 16) == 0
+    assert token.functions.balanceOf(owner).call(block_identifier=head.hash) == 42
+    unknown = rpc(w3, "eth_getBalance", owner, {"blockHash": "0x" + "11" * 32})["error"]
+    assert unknown == {"code": -32000, "message": "header for hash not found"}
+
+
+def test_fee_history_serves_at_most_1024_blocks(w3, chain):
+    chain.mine(1_030)
+    history = rpc(w3, "eth_feeHistory", hex(5_000), "latest")["result"]
+    assert len(history["gasUsedRatio"]) == 1_024
+    assert int(history["oldestBlock"], 16) == chain.block_number - 1_023
 
 
 def test_call_runs_on_a_past_blocks_state(w3, token):
