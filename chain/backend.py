@@ -30,7 +30,7 @@ from eth.consensus import ConsensusApplier, NoProofConsensus
 from eth.constants import BLANK_ROOT_HASH, GENESIS_PARENT_HASH, ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
 from eth.db.trie import _make_trie_root_and_nodes
-from eth.exceptions import HeaderNotFound, Revert
+from eth.exceptions import BlockNotFound, HeaderNotFound, Revert
 from eth.vm.forks.prague import PragueVM
 from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
@@ -38,7 +38,7 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 from agentbed.chain.addresses import checksum
 from agentbed.chain.errors import InvalidCall, UnknownBlock
 from agentbed.chain.fees import INITIAL_BASE_FEE, data_floor_gas
-from agentbed.chain.types import Address, Transaction
+from agentbed.chain.types import Address, HeaderDetails, Transaction
 
 DEFAULT_GAS_LIMIT = 30_000_000
 
@@ -77,6 +77,7 @@ class SealedBlock:
     gas_used: int
     coinbase: Address
     prev_randao: bytes
+    details: HeaderDetails
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,12 +216,12 @@ class PyEVMBackend:
         return self._chain.get_canonical_head().block_number
 
     def head(self) -> SealedBlock:
-        return self._sealed(self._chain.get_canonical_head())
+        return self.block_by_number(self.head_number)
 
-    def header_by_number(self, number: int) -> SealedBlock:
+    def block_by_number(self, number: int) -> SealedBlock:
         try:
-            return self._sealed(self._chain.get_canonical_block_header_by_number(number))
-        except HeaderNotFound as err:
+            return self._sealed(self._chain.get_canonical_block_by_number(number))
+        except (BlockNotFound, HeaderNotFound) as err:
             raise UnknownBlock(f"no block {number}") from err
 
     def raw_transaction(self, number: int, index: int) -> bytes:
@@ -233,7 +234,20 @@ class PyEVMBackend:
         return self._chain.header.base_fee_per_gas
 
     @staticmethod
-    def _sealed(header: Any) -> SealedBlock:
+    def _sealed(block: Any) -> SealedBlock:
+        header = block.header
+        details = HeaderDetails(
+            state_root=bytes(header.state_root),
+            transactions_root=bytes(header.transaction_root),
+            receipts_root=bytes(header.receipt_root),
+            withdrawals_root=bytes(header.withdrawals_root),
+            extra_data=bytes(header.extra_data),
+            blob_gas_used=header.blob_gas_used,
+            excess_blob_gas=header.excess_blob_gas,
+            parent_beacon_block_root=bytes(header.parent_beacon_block_root),
+            requests_hash=bytes(header.requests_hash),
+            size=len(rlp.encode(block)),
+        )
         return SealedBlock(
             number=header.block_number,
             hash=bytes(header.hash),
@@ -244,6 +258,7 @@ class PyEVMBackend:
             gas_used=header.gas_used,
             coinbase=to_checksum_address(header.coinbase),
             prev_randao=bytes(header.mix_hash),
+            details=details,
         )
 
     # -- block building --------------------------------------------------------------------
@@ -524,4 +539,4 @@ class BlockSession:
         # keeps every decoded tx of those blocks alive; we never ask for them again.
         _make_trie_root_and_nodes.cache_clear()
         self._backend._head_vm = None
-        return self._backend._sealed(mined.header)
+        return self._backend._sealed(mined)

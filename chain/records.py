@@ -51,6 +51,7 @@ def block_record(
         coinbase_transfers=transfers,
         burned=sealed.base_fee * sealed.gas_used,
         bundles=bundles,
+        header=sealed.details,
     )
 
 

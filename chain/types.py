@@ -182,6 +182,26 @@ class Receipt:
 
 
 @dataclass(frozen=True, slots=True)
+class HeaderDetails:
+    """The rest of a sealed header, and the block's encoded size, as JSON-RPC clients read them.
+
+    Copied from the backend's header, so a client can recompute the block hash from them.
+    """
+
+    state_root: bytes
+    transactions_root: bytes
+    receipts_root: bytes
+    withdrawals_root: bytes
+    extra_data: bytes
+    blob_gas_used: int
+    excess_blob_gas: int
+    parent_beacon_block_root: bytes
+    requests_hash: bytes
+    size: int
+    """Bytes of the RLP-encoded block (header, transactions, uncles, withdrawals)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Block:
     number: int
     hash: bytes
@@ -204,6 +224,8 @@ class Block:
     burned: int
     """Base fee * gas used."""
     bundles: tuple[bytes, ...] = field(default=())
+    header: HeaderDetails | None = None
+    """Roots and other header fields; None only for records built outside a chain (tests)."""
 
     @property
     def coinbase_payment(self) -> int:

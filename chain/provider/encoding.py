@@ -12,7 +12,15 @@ from typing import Any
 
 from eth_bloom import BloomFilter
 
-from agentbed.chain.types import Address, Block, Log, PoolTx, Receipt, Transaction
+from agentbed.chain.types import (
+    Address,
+    Block,
+    HeaderDetails,
+    Log,
+    PoolTx,
+    Receipt,
+    Transaction,
+)
 
 EMPTY_UNCLES_HASH = "0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
 """keccak(rlp([])): ``sha3Uncles`` of every post-merge block."""
@@ -56,13 +64,20 @@ def log_json(log: Log) -> dict[str, Any]:
     }
 
 
-def receipt_json(rec: Receipt, tx_type: int) -> dict[str, Any]:
-    """geth's receipt object; ``tx_type`` is the EIP-2718 type of the receipt's transaction."""
+def receipt_json(rec: Receipt, tx_type: int, block_timestamp: int) -> dict[str, Any]:
+    """geth's receipt object.
+
+    Args:
+        rec: The receipt.
+        tx_type: The EIP-2718 type of the receipt's transaction.
+        block_timestamp: Header timestamp (seconds) of the receipt's block.
+    """
     return {
         "transactionHash": hex_data(rec.tx_hash),
         "transactionIndex": hex_quantity(rec.tx_index),
         "blockHash": hex_data(rec.block_hash),
         "blockNumber": hex_quantity(rec.block_number),
+        "blockTimestamp": hex_quantity(block_timestamp),
         "from": rec.sender,
         "to": rec.to,
         "cumulativeGasUsed": hex_quantity(rec.cumulative_gas_used),
@@ -121,7 +136,7 @@ def block_json(
         receipts: Its receipts (for the logs bloom).
         transactions: Hashes as hex, or :func:`tx_json` objects for a full block.
     """
-    return {
+    out: dict[str, Any] = {
         "number": hex_quantity(block.number),
         "hash": hex_data(block.hash),
         "parentHash": hex_data(block.parent_hash),
@@ -139,6 +154,25 @@ def block_json(
         "uncles": [],
         "withdrawals": [],
         "withdrawalsRoot": BLANK_ROOT,
+    }
+    if block.header is not None:
+        out.update(header_json(block.header))
+    return out
+
+
+def header_json(header: HeaderDetails) -> dict[str, Any]:
+    """The header fields beyond those of :class:`Block`, Prague's blob and request ones too."""
+    return {
+        "stateRoot": hex_data(header.state_root),
+        "transactionsRoot": hex_data(header.transactions_root),
+        "receiptsRoot": hex_data(header.receipts_root),
+        "withdrawalsRoot": hex_data(header.withdrawals_root),
+        "extraData": hex_data(header.extra_data),
+        "blobGasUsed": hex_quantity(header.blob_gas_used),
+        "excessBlobGas": hex_quantity(header.excess_blob_gas),
+        "parentBeaconBlockRoot": hex_data(header.parent_beacon_block_root),
+        "requestsHash": hex_data(header.requests_hash),
+        "size": hex_quantity(header.size),
     }
 
 

@@ -202,7 +202,8 @@ def get_transaction_receipt(chain: Chain, params: list[Any]) -> dict[str, Any] |
         receipt = chain.receipt(key)
     except UnknownTransaction:
         return None
-    return enc.receipt_json(receipt, chain.transaction(receipt.tx_hash).type)
+    tx_type = chain.transaction(receipt.tx_hash).type
+    return enc.receipt_json(receipt, tx_type, chain.block(receipt.block_number).timestamp)
 
 
 def get_transaction_by_hash(chain: Chain, params: list[Any]) -> dict[str, Any] | None:

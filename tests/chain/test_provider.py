@@ -11,6 +11,7 @@ from importlib.metadata import version
 from typing import Any
 
 import pytest
+import rlp
 from eth_account import Account
 from eth_bloom import BloomFilter
 from eth_utils import function_abi_to_4byte_selector, keccak
@@ -150,6 +151,42 @@ def test_receipt_bloom_contains_the_log_address_and_topics(w3, token):
     assert bytes.fromhex(DEAD[2:]) not in bloom
     block = w3.eth.get_block(receipt.blockNumber)
     assert block.logsBloom == receipt.logsBloom
+
+
+_HEADER_KEYS = (
+    "parentHash", "sha3Uncles", "miner", "stateRoot", "transactionsRoot", "receiptsRoot",
+    "logsBloom", "difficulty", "number", "gasLimit", "gasUsed", "timestamp", "extraData",
+    "mixHash", "nonce", "baseFeePerGas", "withdrawalsRoot", "blobGasUsed", "excessBlobGas",
+    "parentBeaconBlockRoot", "requestsHash",
+)  # fmt: skip
+"""A Prague header's fields in RLP order."""
+
+
+def _rlp_item(key: str, value: str) -> bytes | int:
+    quantities = {"difficulty", "number", "gasLimit", "gasUsed", "timestamp", "baseFeePerGas"}
+    quantities |= {"blobGasUsed", "excessBlobGas"}
+    return int(value, 16) if key in quantities else bytes.fromhex(value[2:])
+
+
+def test_block_json_carries_the_header_the_hash_is_made_of(w3, chain, accounts):
+    w3.eth.send_raw_transaction(signed_transfer(chain, accounts[0]))
+    numbers = (0, chain.block_number)
+    blocks = [rpc(w3, "eth_getBlockByNumber", hex(n), False)["result"] for n in numbers]
+    for number, block in zip(numbers, blocks, strict=True):
+        header = [_rlp_item(key, block[key]) for key in _HEADER_KEYS]
+        assert "0x" + keccak(rlp.encode(header)).hex() == block["hash"]
+        n_txs = len(block["transactions"])
+        raw_txs = [chain.backend.raw_transaction(number, i) for i in range(n_txs)]
+        assert int(block["size"], 16) == len(rlp.encode([header, raw_txs, [], []]))
+    assert (blocks[0]["extraData"], blocks[1]["extraData"]) == ("0x" + b"agent-testbed".hex(), "0x")
+    assert blocks[0]["stateRoot"] != blocks[1]["stateRoot"]
+    assert blocks[0]["transactionsRoot"] != blocks[1]["transactionsRoot"]
+
+
+def test_receipt_carries_its_blocks_timestamp(w3, chain, accounts):
+    tx_hash = w3.eth.send_raw_transaction(signed_transfer(chain, accounts[0]))
+    receipt = rpc(w3, "eth_getTransactionReceipt", "0x" + bytes(tx_hash).hex())["result"]
+    assert receipt["blockTimestamp"] == hex(chain.block(int(receipt["blockNumber"], 16)).timestamp)
 
 
 def test_log_index_counts_across_the_block(w3, token, chain):
