@@ -1,7 +1,6 @@
 """``Chain``: the one front object users and agents talk to.
 
-It owns the backend (py-evm), the mempool, the ordering policy, the builder, the simulated clock
-and the latency model, and keeps the records (blocks, receipts, logs) an experiment needs::
+It owns the backend, mempool, ordering policy, builder, simulated clock and latency model::
 
     chain = Chain(seed=7)
     token = chain.deploy("MockERC20", "Agent", "AGT")
@@ -165,10 +164,8 @@ class Chain:
         return self.backend.name
 
     def advance_clock_to(self, timestamp_ms: int) -> int:
-        """Move the simulated clock forward to ``timestamp_ms``; return the new time.
-
-        Pending transactions become visible to observers as the clock passes their latency;
-        the next block is sealed no earlier than the new time.
+        """Move the simulated clock forward to ``timestamp_ms`` (the next block is sealed no
+        earlier); return the new time.
 
         Raises:
             ValueError: ``timestamp_ms`` is before the clock's now (time never goes backwards).
@@ -178,11 +175,7 @@ class Chain:
     # -- accounts and state --------------------------------------------------------------------
 
     def balance(self, address: Address, block_number: int | None = None) -> int:
-        """Wei held at the head, or after block ``block_number`` (its post-state).
-
-        Raises:
-            UnknownBlock: no block ``block_number``.
-        """
+        """Wei held at the head, or after block ``block_number`` (else ``UnknownBlock``)."""
         return self.backend.balance(to_checksum_address(address), block_number)
 
     def nonce(self, address: Address) -> int:
@@ -420,10 +413,8 @@ class Chain:
         gas: int = 0,
         block_number: int | None = None,
     ) -> bytes:
-        """Execute against the head state; return the output or raise ExecutionReverted.
-
-        ``block_number`` runs the call on that block's post-state instead (geth's eth_call at a
-        block number), e.g. the state just before block N for a counterfactual: ``N - 1``.
+        """Execute against the head state, or block ``block_number``'s post-state (geth's
+        eth_call at a block number); return the output.
 
         Raises:
             ExecutionReverted: the call reverted (reason decoded when the ABI is known).
@@ -441,7 +432,10 @@ class Chain:
         )
 
     def replay(self, raw_txs: Sequence[bytes], block_number: int) -> tuple[Receipt | None, ...]:
-        """Receipts of ``raw_txs`` re-run on block ``block_number``'s parent (calls.replay)."""
+        """Receipts of ``raw_txs`` re-run on block ``block_number``'s parent state, read-only.
+
+        ``None`` for a tx that block could not have included (see ``calls.replay``).
+        """
         return calls.replay(self.backend, self.abi, self.decode, raw_txs, self.block(block_number))
 
     def estimate_gas(
