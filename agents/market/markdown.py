@@ -212,7 +212,8 @@ def closure_lines(runs: Sequence[RunReport], column: str = "policy") -> list[str
     lines: list[str] = []
     for run in rows:
         c = run.summary["closure"]
-        valued = f"valued residual {c['valued']['residual']:.6f} {numeraire}"
+        residual = f"{c['valued']['residual']:.6f}".replace("-0.000000", "0.000000")
+        valued = f"valued residual {residual} {numeraire}"
         prefix = f"{run.label}: " if len(runs) > 1 else ""
         lines += [prefix + closure_line(c, valued), ""]
     table_rows: list[list[object]] = []

@@ -58,8 +58,13 @@ def markdown_table(
 
 
 def number_text(value: float) -> str:
-    """``value`` as a report shows an amount: thousands separators, two decimals."""
-    return f"{value:,.2f}"
+    """``value`` as a report shows an amount: thousands separators, two decimals.
+
+    A value that rounds to zero reads ``0.00``, never ``-0.00``: a tiny float residual has no
+    sign worth showing.
+    """
+    text = f"{value:,.2f}"
+    return text[1:] if text == "-0.00" else text
 
 
 def percent_text(value: float) -> str:
