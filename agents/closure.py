@@ -39,8 +39,25 @@ ZERO = "0x" + "00" * 20
 _TOTAL_SUPPLY = function_signature_to_4byte_selector("totalSupply()")
 
 
+class _Changes:
+    """Balance changes of a ledger with ``start`` and ``end`` balances by holder."""
+
+    __slots__ = ()
+    start: Mapping[str, int]
+    end: Mapping[str, int]
+
+    def change(self, holder: str) -> int:
+        """``holder``'s balance change over the measured blocks (wei)."""
+        return self.end.get(holder, 0) - self.start.get(holder, 0)
+
+    @property
+    def total_change(self) -> int:
+        """The sum of every holder's change (wei)."""
+        return sum(self.end.values()) - sum(self.start.values())
+
+
 @dataclass(frozen=True, slots=True)
-class TokenLedger:
+class TokenLedger(_Changes):
     """One token's balances at the start and the end of the measured blocks.
 
     Attributes:
@@ -63,15 +80,6 @@ class TokenLedger:
     supply_start: int
     supply_end: int
 
-    def change(self, holder: str) -> int:
-        """``holder``'s balance change over the measured blocks."""
-        return self.end.get(holder, 0) - self.start.get(holder, 0)
-
-    @property
-    def total_change(self) -> int:
-        """The sum of every holder's change."""
-        return sum(self.end.values()) - sum(self.start.values())
-
     @property
     def residual(self) -> int:
         """Sum of changes minus (minted - burned): zero when the token's books close."""
@@ -84,7 +92,7 @@ class TokenLedger:
 
 
 @dataclass(frozen=True, slots=True)
-class EthLedger:
+class EthLedger(_Changes):
     """ETH balances at the start and the end of the measured blocks.
 
     Attributes:
@@ -96,15 +104,6 @@ class EthLedger:
     start: Mapping[str, int]
     end: Mapping[str, int]
     burned: int
-
-    def change(self, holder: str) -> int:
-        """``holder``'s change in wei over the measured blocks."""
-        return self.end.get(holder, 0) - self.start.get(holder, 0)
-
-    @property
-    def total_change(self) -> int:
-        """The sum of every holder's change, in wei."""
-        return sum(self.end.values()) - sum(self.start.values())
 
     @property
     def residual(self) -> int:
