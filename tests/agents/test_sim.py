@@ -198,10 +198,10 @@ def test_interrupted_run_keeps_the_log_up_to_the_last_block(tmp_path: Path) -> N
     chain, market = make_market(13, 1)
     crash = Crash("crash", chain.accounts[1], random.Random(0), PeriodicSchedule(6_000))
     crash.crash_at = chain.block_number + 3
-    log = EventLog(tmp_path / "log.jsonl")
-    sim = Simulation(chain, [crash], blocks=10, seed=0, market=market, log=log)
-    with pytest.raises(RuntimeError, match="agent bug"):
-        sim.run()
+    with EventLog(tmp_path / "log.jsonl") as log:
+        sim = Simulation(chain, [crash], blocks=10, seed=0, market=market, log=log)
+        with pytest.raises(RuntimeError, match="agent bug"):
+            sim.run()
     events = read_events(tmp_path / "log.jsonl")
     assert events[-1]["event"] == "interrupted"
     assert events[-1]["last_block"] == chain.block_number
