@@ -27,14 +27,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+
+from agentbed.agents.erc20 import TRANSFER_TOPIC, transfers
 
 if TYPE_CHECKING:
     from agentbed.chain.node import Chain
     from agentbed.chain.types import Log
 
-TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
-"""Topic 0 of the ERC-20 ``Transfer(address,address,uint256)`` event."""
 ZERO = "0x" + "00" * 20
 _TOTAL_SUPPLY = function_signature_to_4byte_selector("totalSupply()")
 
@@ -165,15 +165,7 @@ def transfers_of(logs: Iterable[Log]) -> list[tuple[int, str, str, str, int]]:
 
     Logs with the ``Transfer`` topic but not three topics (an ERC-721 has four) are skipped.
     """
-    out: list[tuple[int, str, str, str, int]] = []
-    for log in logs:
-        if len(log.topics) != 3 or log.topics[0] != TRANSFER_TOPIC:
-            continue
-        source = to_checksum_address(log.topics[1][-20:])
-        target = to_checksum_address(log.topics[2][-20:])
-        amount = int.from_bytes(log.data[:32], "big")
-        out.append((log.block_number, log.address, source, target, amount))
-    return out
+    return [(t.block, t.token, t.source, t.target, t.amount) for t in transfers(logs)]
 
 
 def token_ledger(

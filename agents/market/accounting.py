@@ -26,8 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from eth_utils import keccak, to_checksum_address
-
+from agentbed.agents.erc20 import TRANSFER_TOPIC, transfers
 from agentbed.agents.market.intent_accounting import (
     IntentStats,
     SettledBatch,
@@ -73,7 +72,6 @@ __all__ = [
     "victim_losses",
 ]
 
-TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
 SEARCHER_KINDS = frozenset({"arbitrageur", "backrunner", "frontrunner", "sandwicher"})
 """Scenario kinds counted as searchers (besides any agent that sent an MEV-labelled tx)."""
 
@@ -187,20 +185,13 @@ def _holding_flows(
     for receipt in receipts:
         if receipt.status != 1:
             continue
-        for log in receipt.logs:
-            if (
-                log.address not in tracked
-                or len(log.topics) != 3
-                or log.topics[0] != TRANSFER_TOPIC
-            ):
+        for transfer in transfers(receipt.logs):
+            if transfer.token not in tracked:
                 continue
-            amount = int.from_bytes(log.data[:32], "big")
-            source = to_checksum_address(log.topics[1][-20:])
-            target = to_checksum_address(log.topics[2][-20:])
-            if source in holders:
-                flows[(holders[source], receipt.block_number)][log.address] -= amount
-            if target in holders:
-                flows[(holders[target], receipt.block_number)][log.address] += amount
+            if transfer.source in holders:
+                flows[(holders[transfer.source], transfer.block)][transfer.token] -= transfer.amount
+            if transfer.target in holders:
+                flows[(holders[transfer.target], transfer.block)][transfer.token] += transfer.amount
     return flows
 
 

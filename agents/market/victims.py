@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eth_abi import decode
-from eth_utils import keccak, to_checksum_address
 
+from agentbed.agents.erc20 import transfers
 from agentbed.agents.market.mev import swaps_from_receipts
 from agentbed.agents.market.truth import Hit, MevTruth
 from agentbed.agents.market.valuation import Valuation
@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from agentbed.chain.node import Chain
     from agentbed.chain.types import Receipt
 
-TRANSFER_TOPIC = keccak(text="Transfer(address,address,uint256)")
 FATES = ("landed", "reverted", "displaced")
 """A victim's fate in the attacked block, in report order."""
 WHY_NEGATIVE = {
@@ -118,14 +117,11 @@ def _outcome(receipt: Receipt | None) -> _Outcome:
         return _NOTHING
     flows: dict[str, int] = defaultdict(int)
     if receipt.status == 1:
-        for log in receipt.logs:
-            if len(log.topics) != 3 or log.topics[0] != TRANSFER_TOPIC or len(log.data) < 32:
-                continue
-            amount = int.from_bytes(log.data[:32], "big")
-            if to_checksum_address(log.topics[1][-20:]) == receipt.sender:
-                flows[log.address] -= amount
-            if to_checksum_address(log.topics[2][-20:]) == receipt.sender:
-                flows[log.address] += amount
+        for transfer in transfers(receipt.logs):
+            if transfer.source == receipt.sender:
+                flows[transfer.token] -= transfer.amount
+            if transfer.target == receipt.sender:
+                flows[transfer.token] += transfer.amount
     return _Outcome(
         {t: a for t, a in flows.items() if a}, receipt.gas_used * receipt.effective_gas_price
     )
