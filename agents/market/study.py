@@ -20,6 +20,7 @@ from agentbed.agents.config import Table, token_amount
 from agentbed.agents.market.accounting import account_run
 from agentbed.agents.market.closure import market_closure
 from agentbed.agents.market.intents import OnUnmetCondition, Pricing
+from agentbed.agents.market.lvr import RecordingMarket, lvr_summary
 from agentbed.agents.market.report import (
     RunReport,
     summarize,
@@ -218,7 +219,10 @@ class MarketStudy:
     def deploy(self, chain: Chain, scenario: Scenario, seed: int) -> World:
         """Tokens, factory and pools, and the intent book of an ``[intents]`` table."""
         config: MarketConfig = scenario.market
-        market = Market.deploy(chain, scenario.pools, seed=seed, volatility=config.volatility)
+        # Recording the reference path each block lets the report set LVR against arbitrage.
+        market = RecordingMarket.deploy(
+            chain, scenario.pools, seed=seed, volatility=config.volatility
+        )
         intents: IntentsConfig | None = scenario.intents
         if intents is not None:
             market.deploy_intent_book(
@@ -257,6 +261,8 @@ class MarketStudy:
         report.summary["closure"] = market_closure(
             sim, _market(world), account.valuation, dict(kinds)
         )
+        if isinstance(world, RecordingMarket):
+            report.summary["lvr"] = lvr_summary(sim, world, account)
         return replace(report, label=label)
 
     def write_run(self, out: Path, report: StudyReport, scenario: Scenario, seed: int) -> Path:
