@@ -99,6 +99,7 @@ def detector_table(runs: Sequence[RunReport], column: str = "policy") -> list[st
         "precision",
         "recall",
         "backruns true / detected",
+        "matched / false / missed",
         "precision",
         "recall",
     ]
@@ -112,11 +113,67 @@ def detector_table(runs: Sequence[RunReport], column: str = "policy") -> list[st
                 percent_text(sw["precision"]),
                 percent_text(sw["recall"]),
                 f"{br['true']} / {br['detected']}",
-                percent_text(br["precision"]),
-                percent_text(br["recall"]),
+                f"{br['true_positives']} / {br['false_positives']} / {br['false_negatives']}",
+                _rate_text(br["precision"]),
+                _rate_text(br["recall"]),
             ]
         )
-    return markdown_table(header, rows, "l" + "r" * 6)
+    return markdown_table(header, rows, "l" + "r" * 7)
+
+
+def _rate_text(value: float | None) -> str:
+    """A share as a percentage, ``n/a`` when it is undefined (no cases to divide by)."""
+    return "n/a" if value is None else percent_text(value)
+
+
+def lvr_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
+    """Per run and pool: LVR (ex post and the ideal benchmark), fees, the LVR of the
+    arbitrageurs' own swaps and their realised profit, as Markdown lines (empty when no run
+    recorded its reference path)."""
+    rows: list[list[object]] = []
+    for run in runs:
+        lvr = run.summary.get("lvr")
+        if not lvr:
+            continue
+        for pool in lvr["pools"]:
+            rows.append(
+                [
+                    run.label,
+                    pool["pool"],
+                    pool["swaps"],
+                    number_text(pool["lvr"]),
+                    number_text(pool["fees"]),
+                    number_text(pool["lvr_ideal"]),
+                    number_text(pool["lvr_arbitrageur_swaps"]),
+                    number_text(pool["arbitrage_profit"]),
+                ]
+            )
+        rows.append(
+            [
+                run.label,
+                "not on one pool",
+                "",
+                "",
+                "",
+                "",
+                "",
+                number_text(lvr["arbitrage_unattributed"]),
+            ]
+        )
+    if not rows:
+        return []
+    unit = runs[0].summary["numeraire"]
+    header = [
+        column,
+        "pool",
+        "swaps",
+        f"LVR ({unit})",
+        f"fees ({unit})",
+        f"ideal LVR ({unit})",
+        f"LVR of arbitrageurs' swaps ({unit})",
+        f"arbitrage profit ({unit})",
+    ]
+    return markdown_table(header, rows, "ll" + "r" * 6)
 
 
 def who_pays(runs: Sequence[RunReport]) -> list[str]:
@@ -245,9 +302,23 @@ VICTIM_NOTES = (
 )
 DETECTION_NOTES = (
     "A detection counts as true only when it names exactly the transactions of a true case. "
-    "The backrun heuristic also flags ordinary trades that happen to move a pool back after "
-    "another swap (plain arbitrage toward the reference price included), which is why its "
-    "precision is low."
+    "True backruns are defined by behaviour from the chain, whoever sent them: the next swap "
+    "in the same pool and block, by another sender, in the opposite direction, that brings "
+    "the pool's log price back to within half of the target's move of where the target found "
+    "it (takes back 50% to 150% of the move), and is not the back of a sandwich around the "
+    "target. Precision and recall read n/a where there is nothing to divide by."
+)
+LVR_NOTES = (
+    "Loss-versus-rebalancing (Milionis, Moallemi, Roughgarden and Zhang, 2022): a portfolio "
+    "that holds the pool's quantity of each token but makes the pool's trades at the "
+    "reference price in force while each block was built, against the pool. LVR: over every "
+    "swap on the pool, the value at that reference price of what the pool gave up along its "
+    "curve, fee excluded; fees: what the pool kept (the liquidity providers end LVR minus fees "
+    "behind the rebalancing portfolio). Ideal LVR: the closed form for a fee-less pool with the "
+    "same liquidity that tracks the reference exactly each block, from the price path alone. "
+    "Arbitrage profit: the arbitrageurs' swaps on the pool net of their gas there, valued like "
+    "every profit at the final reference prices; 'not on one pool' is the rest of their "
+    "accounted profit."
 )
 CLOSURE_NOTES = (
     "Closure: every address that holds value (agents, the pool deployer, the pools, the "
@@ -268,6 +339,11 @@ INTENTS_NOTES = (
     "same rate, so 0). Fill latency: from posting to the settling block. Victim loss "
     "by group: what each trader group's swaps lost to sandwiches and frontruns."
 )
+
+
+def _section(title: str, body: Sequence[str], notes: str) -> list[str]:
+    """A titled section with its notes, or nothing when ``body`` is empty."""
+    return [f"## {title}", "", *body, "", notes, ""] if body else []
 
 
 def report_text(
@@ -306,6 +382,7 @@ def report_text(
         "",
         DETECTION_NOTES,
         "",
+        *_section("Arbitrage against loss-versus-rebalancing", lvr_table(runs, column), LVR_NOTES),
         "## Profit by agent kind",
         "",
         *kind_table(runs),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentbed.agents.market.mev import DetectedSandwich
+from agentbed.agents.market.truth import BACKRUN_RECOVERY
 from agentbed.agents.market.victims import FATES
 from agentbed.agents.reporting.stats import delay_summary, mean, quantile
 from agentbed.agents.reporting.tables import metrics_row
@@ -220,14 +221,33 @@ def mev_cases(account: RunAccount) -> dict[str, Any]:
             "precision": account.sandwich_score.precision,
             "recall": account.sandwich_score.recall,
         },
-        "backruns": {
-            "true": truth.count("backrun"),
-            "detected": len(account.detected) - detected_sandwiches,
-            "precision": account.backrun_score.precision,
-            "recall": account.backrun_score.recall,
-        },
+        "backruns": backrun_cases(account),
         "frontruns": {"attempted": truth.frontrun_attempts, "landed": len(truth.frontruns)},
         "victims_reverted": truth.reverted_victims,
+    }
+
+
+def share(part: int, whole: int) -> float | None:
+    """``part / whole``, or None when ``whole`` is 0 (a rate over no cases is undefined)."""
+    return part / whole if whole else None
+
+
+def backrun_cases(account: RunAccount) -> dict[str, Any]:
+    """The receipt-only backrun detector against the behaviour-defined truth
+    (:func:`agentbed.agents.market.truth.behavioural_backruns`): true and detected cases, the
+    matches, and precision and recall (None where there is nothing to divide by)."""
+    score = account.backrun_score
+    found = score.true_positives + score.false_positives
+    real = score.true_positives + score.false_negatives
+    return {
+        "recovery": BACKRUN_RECOVERY,
+        "true": account.truth.count("backrun"),
+        "detected": found,
+        "true_positives": score.true_positives,
+        "false_positives": score.false_positives,
+        "false_negatives": score.false_negatives,
+        "precision": share(score.true_positives, found),
+        "recall": share(score.true_positives, real),
     }
 
 

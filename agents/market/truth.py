@@ -5,12 +5,28 @@ is a ``"front"`` and a ``"back"`` tx of one agent naming the same victim (``meta
 ``meta["victims"]``, tx hashes) that landed in one block as front < victim < back, all
 successful; its transactions are the front, the back and every other actor's swap in the same
 pool and direction between them (the swaps it actually squeezed, which the targeted victim is
-one of). A ``"front"`` without a landed back is a frontrun. A searcher's ``"backrun"``/``"arb"``
-tx that landed as the next swap in a pool right after another actor's swap in the opposite
-direction, in the same block, is a backrun of that swap, whether or not the searcher named it
-(an arbitrageur restoring the price after a block's trades backruns the last of them just the
-same). What a detector finds from receipts alone (:mod:`agentbed.agents.market.mev`) is scored
-against this truth.
+one of). A ``"front"`` without a landed back is a frontrun.
+
+Backruns are defined by behaviour, from chain data alone (swaps and the pool's reserves from
+its ``Sync`` logs), whoever sent them and whatever they were labelled. A swap ``B`` backruns a
+swap ``T`` (the target) when all of these hold:
+
+* same block and pool, ``B`` the next swap in that pool after ``T`` (nothing in between);
+* ``B`` sent by another address than ``T``, in the opposite direction;
+* ``B`` reverses ``T``'s price impact: with ``m0`` the pool's log price (log of reserve1 /
+  reserve0) before ``T``, ``m1`` after ``T`` and ``m2`` after ``B``, the share of ``T``'s move
+  that ``B`` takes back, ``rho = (m1 - m2) / (m1 - m0)``, is within
+  [:data:`BACKRUN_RECOVERY`, 2 - :data:`BACKRUN_RECOVERY`]: the price ends within
+  ``1 - BACKRUN_RECOVERY`` of ``T``'s move of its level before ``T`` (a small partial reversal
+  is an ordinary counter-trade; a trade that overshoots far past the pre-target level trades
+  on something else than ``T``'s impact);
+* ``T`` and ``B`` are not both in one true sandwich (a back closing its sandwich is the
+  sandwich, not a backrun).
+
+Backrunning in this sense is Flashbots' and Daian et al.'s (2020, "Flash Boys 2.0") "placing
+a transaction right after a target to capture the opportunity it opens"; the threshold makes
+"captures the opportunity" measurable. What a detector finds from receipts alone
+(:mod:`agentbed.agents.market.mev`) is scored against this truth.
 
 Every tx an attack hit is also recorded as a :class:`Hit` with its fate, for the victim-loss
 counterfactual (:mod:`agentbed.agents.market.victims`): ``"landed"`` (a squeezed swap or a
@@ -23,9 +39,11 @@ attack's block, the ones the counterfactual block leaves out.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from agentbed.agents.market.mev import SwapEvent, TrueMev
@@ -36,6 +54,8 @@ if TYPE_CHECKING:
 
 MEV_LABELS = frozenset({"front", "back", "arb", "backrun"})
 """Labels that mark a tx as a searcher's."""
+BACKRUN_RECOVERY = 0.5
+"""Least share of a target's price move a backrun takes back (see the module docstring)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,19 +179,6 @@ class _Chart:
         ]
         return tuple(dict.fromkeys(out))
 
-    def swap_before(self, tx: bytes) -> SwapEvent | None:
-        """The swap right before ``tx``'s first swap in the same pool and block, if any."""
-        own = self.swaps_of.get(tx)
-        if not own:
-            return None
-        first = own[0]
-        previous = None
-        for swap in self.by_pool_block[(first.block, first.pool)]:
-            if (swap.tx_index, swap.log_index) >= (first.tx_index, first.log_index):
-                break
-            previous = swap
-        return previous
-
 
 def _before(first: _Landed | None, second: _Landed) -> bool:
     """Whether ``first`` landed in ``second``'s block, ahead of it."""
@@ -286,6 +293,63 @@ def _landed_attack(
     found.hit(victim, Hit("landed", "frontrun", (agent,), v.block, txs))
 
 
+def _log_price(reserves: tuple[int, int]) -> float | None:
+    """log(reserve1 / reserve0), or None for an empty side."""
+    r0, r1 = reserves
+    return math.log(r1) - math.log(r0) if r0 > 0 and r1 > 0 else None
+
+
+def recovery(target: SwapEvent, follower: SwapEvent) -> float | None:
+    """The share ``rho`` of ``target``'s log-price move that ``follower`` takes back (see the
+    module docstring), or None when it cannot be measured from the chain: a swap without
+    ``Sync`` reserves, both in the same direction, or a target that did not move the price.
+
+    The pool's tokens are in address order, so with the two directions seen token0 is the
+    lower address; the reserves before the target are its reserves after, minus its amounts.
+    """
+    after, end = target.reserves_after, follower.reserves_after
+    if after is None or end is None or target.token_in == follower.token_in:
+        return None
+    r0, r1 = after
+    if int(target.token_in, 16) < int(follower.token_in, 16):  # the target sold token0
+        before = (r0 - target.amount_in, r1 + target.amount_out)
+    else:
+        before = (r0 + target.amount_out, r1 - target.amount_in)
+    m0, m1, m2 = _log_price(before), _log_price(after), _log_price(end)
+    if m0 is None or m1 is None or m2 is None or m1 == m0:
+        return None
+    return (m1 - m2) / (m1 - m0)
+
+
+def behavioural_backruns(
+    swaps: Iterable[SwapEvent], sandwiches: Iterable[TrueMev] = ()
+) -> tuple[TrueMev, ...]:
+    """Every backrun in ``swaps`` by the behavioural definition of the module docstring.
+
+    Args:
+        swaps: Successful swaps decoded from the receipts (with their ``Sync`` reserves).
+        sandwiches: True sandwiches; a target and follower both in one of them are no backrun.
+    """
+    closed = [c.tx_hashes for c in sandwiches]
+    by_pool: dict[tuple[int, str], list[SwapEvent]] = defaultdict(list)
+    for swap in swaps:
+        by_pool[(swap.block, swap.pool)].append(swap)
+    found: list[TrueMev] = []
+    for _, group in sorted(by_pool.items()):
+        group.sort(key=lambda s: (s.tx_index, s.log_index))
+        for target, follower in pairwise(group):
+            if follower.actor == target.actor:
+                continue
+            share = recovery(target, follower)
+            if share is None or not BACKRUN_RECOVERY <= share <= 2 - BACKRUN_RECOVERY:
+                continue
+            pair = {target.tx_hash, follower.tx_hash}
+            if any(pair <= hashes for hashes in closed):
+                continue
+            found.append(TrueMev("backrun", frozenset(pair)))
+    return tuple(dict.fromkeys(found))
+
+
 def ground_truth(
     sim: Simulation, receipts: Iterable[Receipt], swaps: Sequence[SwapEvent]
 ) -> MevTruth:
@@ -299,10 +363,7 @@ def ground_truth(
     chart = _Chart(receipts, swaps)
     fronts: dict[tuple[str, bytes], list[bytes]] = defaultdict(list)
     backs: dict[tuple[str, bytes], list[bytes]] = defaultdict(list)
-    followers: list[bytes] = []
     for tx_hash, sent in sim.sent.items():
-        if sent.label in ("backrun", "arb"):
-            followers.append(tx_hash)
         for victim in _victims_of(sent.meta):
             if sent.label == "front":
                 fronts[(sent.agent, victim)].append(tx_hash)
@@ -320,14 +381,7 @@ def ground_truth(
             victims[victim] = ("frontrun", (agent,))
         elif victims[victim][0] == "frontrun":
             victims[victim] = ("frontrun", tuple(sorted({*victims[victim][1], agent})))
-    cases = found.cases
-    for follower in followers:
-        previous = chart.swap_before(follower)
-        if chart.ok(follower) is None or previous is None:
-            continue
-        first = chart.swaps_of[follower][0]
-        if previous.actor != first.actor and previous.token_in != first.token_in:
-            cases.append(TrueMev("backrun", frozenset({previous.tx_hash, follower})))
+    cases = [*found.cases, *behavioural_backruns(swaps, found.cases)]
     return MevTruth(
         cases=tuple(dict.fromkeys(cases)),
         sandwich_attempts=found.sandwich_attempts,
