@@ -1,7 +1,7 @@
 """Loss-versus-rebalancing (``agents/market/lvr.py``) against independent computations.
 
 The closed form is Milionis et al.'s: a fee-less constant-product pool with liquidity ``L``
-brought from reference price ``p`` to ``p·r`` loses ``L·√p·(√r − 1)²`` to the rebalancing
+brought from reference price ``p`` to ``p·r`` loses ``L·√p·(√r - 1)²`` to the rebalancing
 strategy. The integer paths replay a pool with the exact pool arithmetic and run the
 rebalancing portfolio next to it, trade by trade, in exact fractions.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import pairwise
 from types import SimpleNamespace
 from typing import Any
 
@@ -68,12 +69,8 @@ LIQUIDITY = 10**24
 
 def test_lvr_of_a_pool_tracking_the_reference_matches_the_closed_form() -> None:
     pool = make_pool(0)
-    reserves = [
-        (round(LIQUIDITY / math.sqrt(p)), round(LIQUIDITY * math.sqrt(p))) for p in PRICES
-    ]
-    path = [
-        BlockState(n, {POOL: p}, {POOL: reserves[max(n - 1, 0)]}) for n, p in enumerate(PRICES)
-    ]
+    reserves = [(round(LIQUIDITY / math.sqrt(p)), round(LIQUIDITY * math.sqrt(p))) for p in PRICES]
+    path = [BlockState(n, {POOL: p}, {POOL: reserves[max(n - 1, 0)]}) for n, p in enumerate(PRICES)]
     swaps = [
         moves(reserves[n - 1], reserves[n], n)
         for n in range(1, len(PRICES))
@@ -82,8 +79,7 @@ def test_lvr_of_a_pool_tracking_the_reference_matches_the_closed_form() -> None:
     figures = pool_lvr(pool, swaps, path, range(1, len(PRICES)))
 
     closed = sum(
-        LIQUIDITY * math.sqrt(a) * (math.sqrt(b / a) - 1) ** 2
-        for a, b in zip(PRICES, PRICES[1:], strict=False)
+        LIQUIDITY * math.sqrt(a) * (math.sqrt(b / a) - 1) ** 2 for a, b in pairwise(PRICES)
     )
     assert closed > 0
     # Integer reserves round each side by under one unit; the closed form is exact.
