@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from itertools import pairwise
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,6 +30,8 @@ from agentbed.agents.market.lvr import (
 from agentbed.agents.market.mev import SwapEvent
 from agentbed.agents.market.world import Pool, PoolSpec
 from agentbed.chain.node import Chain
+from agentbed.experiments.runner import run_scenario
+from agentbed.experiments.scenario import load_scenario
 
 TOKEN0 = "0x" + "11" * 20  # the lower address is token0, as the pools sort them
 TOKEN1 = "0x" + "22" * 20
@@ -169,3 +172,63 @@ def test_recording_market_records_the_price_the_block_was_built_at() -> None:
     assert market.path[0].reference[pool] == before
     assert market.path[1].reference[pool] != before  # the walk stepped after the block
     assert market.path[0].reserves[pool] == market.reserves[pool]
+
+
+ARBITRAGED = """
+[run]
+name = "lvr"
+seed = 3
+blocks = 12
+block_time_ms = 12_000
+gas_limit = 3_000_000
+base_fee = 1_000_000_000
+policy = "priority"
+
+[latency]
+model = "constant"
+ms = 50
+
+[[pools]]
+token0 = "WETH"
+token1 = "USDC"
+reserve0 = 1_000
+reserve1 = 3_000_000
+fee_bps = 30
+
+[market]
+volatility = 0.01
+numeraire = "USDC"
+
+[[agents]]
+kind = "retail"
+count = 2
+funding = { WETH = 50, USDC = 150_000 }
+schedule = { kind = "poisson", rate_per_s = 0.02 }
+params = { mean_size = 0.002, slippage_bps = 100 }
+
+[[agents]]
+kind = "arbitrageur"
+count = 2
+funding = { WETH = 100, USDC = 300_000 }
+params = { threshold_bps = 10, mode = "fee", max_trade_fraction = 0.5 }
+"""
+
+
+def test_a_run_reports_lvr_next_to_the_arbitrageurs_accounted_profit(tmp_path: Path) -> None:
+    path = tmp_path / "lvr.toml"
+    path.write_text(ARBITRAGED)
+    outcome = run_scenario(load_scenario(path), tmp_path / "out")
+    summary = outcome.report.summary
+    (row,) = summary["lvr"]["pools"]
+    assert row["pool"] == "WETH/USDC" and row["swaps"] > 0
+    # A 1% per-block walk on a 3M USDC pool: the closed form's expectation is about
+    # L·√p·σ²/4 = 75 USDC a block (a chi-square with 12 degrees of freedom over the run).
+    assert 12 * 5 < row["lvr_ideal"] < 12 * 300
+    assert row["lvr_arbitrageur_swaps"] > 0 and row["lvr"] > 0 and row["fees"] > 0
+    accounted = summary["by_kind"]["arbitrageur"]["profit"]
+    assert summary["lvr"]["arbitrage_profit"] == pytest.approx(accounted)
+    # Arbitrageurs in fee mode only swap on the pool: every bit of their profit is on it.
+    assert summary["lvr"]["arbitrage_unattributed"] == pytest.approx(0.0, abs=1e-6)
+    assert row["arbitrage_profit"] == pytest.approx(accounted)
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "## Arbitrage against loss-versus-rebalancing" in report
