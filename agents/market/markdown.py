@@ -110,8 +110,8 @@ def detector_table(runs: Sequence[RunReport], column: str = "policy") -> list[st
             [
                 run.label,
                 f"{sw['true']} / {sw['detected']}",
-                percent_text(sw["precision"]),
-                percent_text(sw["recall"]),
+                _rate_text(sw["precision"] if sw["detected"] else None),
+                _rate_text(sw["recall"] if sw["true"] else None),
                 f"{br['true']} / {br['detected']}",
                 f"{br['true_positives']} / {br['false_positives']} / {br['false_negatives']}",
                 _rate_text(br["precision"]),

@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 
 from agentbed.agents.market.amm_math import amount_out
-from agentbed.agents.market.mev import SwapEvent, TrueMev, detect_backruns, score
+from agentbed.agents.market.markdown import detector_table
+from agentbed.agents.market.metrics import RunReport, backrun_cases
+from agentbed.agents.market.mev import (
+    DetectionScore,
+    SwapEvent,
+    TrueMev,
+    detect_backruns,
+    score,
+)
 from agentbed.agents.market.mev import swaps_from_receipts as decode_swaps
 from agentbed.agents.market.truth import (
     BACKRUN_RECOVERY,
@@ -180,3 +188,44 @@ def test_threshold_is_a_band_around_the_pre_target_price(
     # The same direction, or no Sync reserves, can never make a backrun.
     assert recovery(target, _swap(1, LOW, 1, 1, end)) is None
     assert recovery(target, _swap(1, HIGH, 1, 1, None)) is None
+
+
+def test_detector_table_reads_n_a_where_a_rate_has_no_cases() -> None:
+    none = {"true": 0, "detected": 0, "precision": 1.0, "recall": 1.0}
+    backruns = {
+        **none,
+        "detected": 2,
+        "true_positives": 0,
+        "false_positives": 2,
+        "false_negatives": 0,
+        "precision": 0.0,
+        "recall": None,
+    }
+    run = RunReport("priority", {"sandwiches": none, "backruns": backruns})
+    (row,) = detector_table([run])[2:]
+    assert row == "| priority | 0 / 0 | n/a | n/a | 0 / 2 | 0 / 2 / 0 | 0% | n/a |"
+
+
+@pytest.mark.parametrize(
+    ("counts", "precision", "recall"),
+    [
+        ((3, 1, 2), 0.75, 0.6),
+        ((0, 0, 4), None, 0.0),
+        ((0, 5, 0), 0.0, None),
+        ((0, 0, 0), None, None),
+    ],
+)
+def test_backrun_rates_come_from_the_counts_and_are_none_without_cases(
+    counts: tuple[int, int, int], precision: float | None, recall: float | None
+) -> None:
+    tp, fp, fn = counts
+    truth = SimpleNamespace(count=lambda kind: tp + fn if kind == "backrun" else 0)
+    account = SimpleNamespace(backrun_score=score_of(tp, fp, fn), truth=truth)
+    cases = backrun_cases(account)  # type: ignore[arg-type]
+    assert (cases["true"], cases["detected"]) == (tp + fn, tp + fp)
+    assert (cases["precision"], cases["recall"]) == (precision, recall)
+    assert cases["recovery"] == BACKRUN_RECOVERY
+
+
+def score_of(tp: int, fp: int, fn: int) -> DetectionScore:
+    return DetectionScore(1.0, 1.0, tp, fp, fn)  # the 1.0s must not leak into the summary
