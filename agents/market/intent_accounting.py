@@ -1,10 +1,18 @@
 """Accounting of a market's intent book: the settlements read back from the chain alone
-(calldata and the book's events), and how the posted intents fared: fills, the makers' surplus
-over their limits, solver rewards, fill latency, conditional intents and the dispersion of
-execution rates within a batch."""
+(calldata and the book's events), how the posted intents fared (fills, solver rewards, fill
+latency, conditional intents, the dispersion of execution rates within a batch), and each
+maker's full P&L (``maker_pnl``).
+
+The makers' full P&L is the headline: it compares with the same makers sending the same orders
+as public swaps (``scenarios/intents.toml``'s ``public`` variant, ``scripts/intents_compare.py``
+over seeds). "Makers' surplus over limit" (what a fill paid above the signed limit) is a
+secondary line only: a limit is the maker's own choice, set below the quote, so surplus over
+it says nothing about what the maker lost to ordering, to the solver or to a sandwich.
+"""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -20,6 +28,7 @@ from agentbed.agents.market.intents import (
 from agentbed.agents.market.valuation import Valuation
 
 if TYPE_CHECKING:
+    from agentbed.agents.market.accounting import AgentAccount
     from agentbed.agents.market.world import Market
     from agentbed.chain.node import Chain
     from agentbed.chain.types import Receipt
@@ -212,3 +221,27 @@ def intent_stats(
         price_spreads_bps=_price_spreads_bps(batches),
         batches=batches,
     )
+
+
+MAKER_GROUP = "maker"
+"""The scenario group whose full P&L the intents report follows (``scenarios/intents.toml``)."""
+
+
+def group_members(names: Iterable[str], group: str = MAKER_GROUP) -> tuple[str, ...]:
+    """The agents of scenario group ``group`` (named ``group0``, ``group1``, ...), in order."""
+    pattern = re.compile(re.escape(group) + r"\d+")
+    return tuple(n for n in names if pattern.fullmatch(n))
+
+
+def maker_pnl(agents: Iterable[AgentAccount], group: str = MAKER_GROUP) -> dict[str, float]:
+    """Each maker's full P&L over the measured blocks, by name, in the numeraire.
+
+    Full P&L is the agent's ``profit`` (``agentbed.agents.market.accounting``): the change of
+    everything it holds, valued at the run's final reference prices, net of the ETH it spent
+    on gas and direct payments. The group is found by name, not kind, so that the same makers
+    compare whether they sign intents or send public swaps (a variant changes their kind). An
+    intent maker pays no gas; a public swapper pays its own; an intent never filled changes
+    nothing, like a swap never sent.
+    """
+    accounts = {a.name: a for a in agents}
+    return {name: accounts[name].profit for name in group_members(accounts, group)}

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agentbed.agents.market.intent_accounting import maker_pnl
 from agentbed.agents.market.mev import DetectedSandwich
 from agentbed.agents.market.truth import BACKRUN_RECOVERY
 from agentbed.agents.market.victims import FATES
@@ -285,6 +286,7 @@ def intents_summary(account: RunAccount) -> dict[str, Any]:
         "posted": stats.posted,
         "filled": stats.filled,
         "fill_rate": stats.fill_rate,
+        "maker_pnl": maker_pnl(account.agents),  # full P&L per maker (intent_accounting)
         "maker_surplus": stats.maker_surplus,
         "surplus_per_fill": stats.maker_surplus / stats.filled if stats.filled else 0.0,
         "surplus_bps": {

@@ -30,11 +30,12 @@ from agentbed.agents.market.strategies.common import (
     fraction_of,
     hash_hex,
     oriented,
+    pending_swaps,
     pool_of,
     reference_price,
     token_balance,
 )
-from agentbed.agents.market.world import Pool, decode_swap
+from agentbed.agents.market.world import Pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +217,7 @@ class Arbitrageur(Agent):
             return ()
         if self.mode == "fee" and view.nonce > view.confirmed_nonce:
             return ()
-        swap = decode_swap(victim.tx.to, victim.tx.data)
+        swap = next(iter(pending_swaps(view.market, victim.tx)), None)
         pool = pool_of(view.market, swap.pool if swap else None)
         if swap is None or pool is None or swap.token_in not in (pool.token0, pool.token1):
             return ()

@@ -27,6 +27,7 @@ from agentbed.agents.market.strategies.common import (
     check_slippage_bps,
     effective_tip,
     hash_hex,
+    pending_swaps,
     pool_of,
     reference_price,
 )
@@ -141,7 +142,7 @@ class Frontrunner(Agent):
             self.open = None  # mined, or never admitted
         if trigger.sender == self.address:
             return ()
-        swap = decode_swap(trigger.tx.to, trigger.tx.data)
+        swap = next(iter(pending_swaps(view.market, trigger.tx)), None)
         if swap is None:
             return ()
         if self.open is not None and own is not None:

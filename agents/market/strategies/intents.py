@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from eth_abi import encode
 
 from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent
+from agentbed.agents.market.intent_settlement import commit_to_limits
 from agentbed.agents.market.intents import (
     SETTLE_ARGS,
     SETTLE_SELECTOR,
@@ -25,6 +26,7 @@ from agentbed.agents.market.intents import (
     Intent,
     NoSolution,
     Plan,
+    Pricing,
     crosses,
     sign_intent,
     solve_pair,
@@ -166,10 +168,21 @@ class Solver(Agent):
     the plan still solves. A batch is sent as one ``settle`` with tip ``tip``; the solver
     waits for its pending settlement to be mined before sending another.
 
+    What the plan commits to (``commit``), which decides what a searcher reading the pending
+    settlement can take (``agentbed.agents.market.intent_settlement``):
+
+    * ``"quote"``: ``solve_pair``'s plan as it is: each maker's buy amount includes its share
+      of the surplus and the swap's minimum output is its quoted output, so the settlement
+      reverts if anything moves the pool first (nothing to sandwich, but fragile);
+    * ``"limits"``: the plan commits only to the makers' signed limits
+      (``commit_to_limits``; pay-as-filled books only): the surplus is paid when the swap
+      yields it, and a sandwich can take it without making the settlement revert.
+
     Args:
         tip: Priority fee per gas in wei.
         max_batch: Most intents per settlement.
         expiry_margin_s: Leave out intents expiring within this many seconds of the head.
+        commit: ``"quote"`` or ``"limits"`` (above).
         **kwargs: Passed to ``Agent``.
     """
 
@@ -181,6 +194,7 @@ class Solver(Agent):
         tip: int = 2 * GWEI,
         max_batch: int = 12,
         expiry_margin_s: int = 4,
+        commit: str = "quote",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -190,7 +204,15 @@ class Solver(Agent):
             raise ValueError(f"expiry_margin_s must be >= 0, got {expiry_margin_s}")
         self.tip = tip
         self.max_batch = max_batch
+        if commit not in ("quote", "limits"):
+            raise ValueError(f"commit must be 'quote' or 'limits', got {commit!r}")
         self.expiry_margin_s = expiry_margin_s
+        self.commit = commit
+
+    def setup(self, market: Any) -> Sequence[Action]:
+        if self.commit == "limits" and board_of(market).pricing != Pricing.PAY_AS_FILLED:
+            raise ValueError(f"{self.name}: commit='limits' needs a pay-as-filled intent book")
+        return ()
 
     def observe(self, view: AgentView) -> Sequence[Action]:
         if view.nonce > view.confirmed_nonce:
@@ -208,6 +230,14 @@ class Solver(Agent):
             batch, plan = self._batch(posted, pool, market, board)
             if plan is None:
                 continue
+            if self.commit == "limits":
+                plan = commit_to_limits(
+                    [p.intent for p in batch],
+                    plan,
+                    pools=(pool,),
+                    reserves=market.reserves,
+                    on_unmet=board.on_unmet,
+                )  # solve_pair checked the plan settles at these reserves, so this cannot raise
             gas = (
                 SETTLE_BASE_GAS
                 + SETTLE_GAS_PER_INTENT * len(batch)

@@ -24,9 +24,10 @@ from agentbed.agents.market.strategies.common import (
     effective_tip,
     fraction_of,
     hash_hex,
+    pending_swaps,
     pool_of,
 )
-from agentbed.agents.market.world import Pool, SwapCall, decode_swap
+from agentbed.agents.market.world import Pool, SwapCall
 from agentbed.chain.types import PoolTx
 
 
@@ -124,7 +125,7 @@ class Sandwicher(Agent):
         victim = view.trigger
         if view.reason != "pending" or victim is None or victim.sender == self.address:
             return ()
-        swap = decode_swap(victim.tx.to, victim.tx.data)
+        swap = next(iter(pending_swaps(view.market, victim.tx)), None)
         pool = pool_of(view.market, swap.pool if swap else None)
         if swap is None or pool is None or swap.token_in not in (pool.token0, pool.token1):
             return ()

@@ -1,0 +1,306 @@
+"""What a pending ``settle`` of the IntentBook will do to the pools, read from its calldata.
+
+A solver's settlement waits in the public mempool like any other transaction, and its plan
+trades through the factory's pools. ``planned_swaps`` reads the calldata and replays the
+book's own arithmetic (``IntentBook.settle``) off-chain at given pool reserves: for each plan
+swap it returns the pool, the token in, the amount in (a plan's ``ALL`` resolved to what the
+batch holds), the output expected at those reserves, and the *floor*: the least output at
+which the settlement still succeeds. The floor is the larger of the plan's own
+``minAmountOut`` and the least output with which ``IntentBook._payOut`` can still pay every
+executed maker its signed limit and the plan's committed amounts. Everything above the floor
+is exposed to a searcher: a sandwich may push the swap down to it and the batch still settles,
+the makers taking the loss.
+
+What is modelled and what is not:
+
+* Conditions are resolved as ``IntentBook._resolveConditions`` does (the revert variant
+  reverts the batch, so it makes no swaps; the skip variant drops unmet intents to a fixed
+  point). ``COUNTER_INTENT`` and ``INTENT_SETTLES`` are decided from the batch alone, exactly;
+  ``PRICE_WITHIN`` reads a pool's price at execution and is taken to hold.
+* Signatures, nonces and deadlines are not checked: a settlement failing them reverts before
+  any swap, which the chain will say.
+* The floor is exact for a swap whose output is paid out to makers (every plan of
+  ``solve_pair``). A swap whose output feeds a later hop keeps the plan's ``minAmountOut`` as
+  its floor, and later hops are quoted at the reserves the earlier ones leave.
+
+``commit_to_limits`` turns a pay-as-filled plan into one that commits the solver only to the
+makers' signed limits (the surplus is still paid out, pro rata, when the swap yields it): the
+plan a solver sends when it does not protect its makers' surplus.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Final
+
+from eth_abi.exceptions import DecodingError
+
+from agentbed.agents.market.amm_math import amount_out
+from agentbed.agents.market.intents import (
+    ALL,
+    ConditionKind,
+    Intent,
+    OnUnmetCondition,
+    Plan,
+    Pricing,
+    crosses,
+    decode_settle,
+)
+
+if TYPE_CHECKING:
+    from agentbed.agents.market.world import Pool
+
+_NO_SWAPS: Final[tuple[PlannedSwap, ...]] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSwap:
+    """One pool swap a pending settlement will make.
+
+    Attributes:
+        pool: The pool's address.
+        token_in: Token the book sells.
+        token_out: Token it buys.
+        amount_in: What it sells (``ALL`` resolved).
+        expected_out: The output at the reserves it was decoded against.
+        min_amount_out: The least output at which the settlement still succeeds.
+    """
+
+    pool: str
+    token_in: str
+    token_out: str
+    amount_in: int
+    expected_out: int
+    min_amount_out: int
+
+
+def executed_intents(intents: Sequence[Intent], on_unmet: OnUnmetCondition) -> list[bool] | None:
+    """Which intents of a batch execute (``IntentBook._resolveConditions``), or None when an
+    unmet condition reverts the batch. ``PRICE_WITHIN`` is taken to hold."""
+    executed = [True] * len(intents)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(intents)):
+            if not executed[i] or _holds(intents, executed, i):
+                continue
+            if on_unmet == OnUnmetCondition.REVERT:
+                return None
+            executed[i] = False
+            changed = True
+    return executed
+
+
+def _holds(intents: Sequence[Intent], executed: Sequence[bool], i: int) -> bool:
+    condition = intents[i].condition
+    if condition.kind == ConditionKind.COUNTER_INTENT:
+        test = lambda other: crosses(intents[i], other)  # noqa: E731
+    elif condition.kind == ConditionKind.INTENT_SETTLES:
+        test = lambda other: (other.maker, other.nonce) == (condition.maker, condition.nonce)  # noqa: E731
+    else:
+        return True
+    return any(executed[j] and j != i and test(other) for j, other in enumerate(intents))
+
+
+def base_amounts(
+    intents: Sequence[Intent], executed: Sequence[bool], plan: Plan, pricing: Pricing
+) -> list[int] | None:
+    """What each executed intent is owed before its share of any excess
+    (``IntentBook._baseAmounts``); None when the book would revert on the plan's shape."""
+    if pricing == Pricing.PAY_AS_FILLED:
+        if len(plan.buy_amounts) != len(intents):
+            return None
+        return [a if x else 0 for a, x in zip(plan.buy_amounts, executed, strict=True)]
+    if len(plan.prices) != len(plan.tokens):
+        return None
+    prices = {}
+    for token, price in zip(plan.tokens, plan.prices, strict=True):
+        if price > 0:
+            prices.setdefault(token, price)  # priceOf takes the first positive entry
+    amounts = []
+    for intent, x in zip(intents, executed, strict=True):
+        if not x:
+            amounts.append(0)
+        elif intent.sell_token not in prices or intent.buy_token not in prices:
+            return None
+        else:
+            amounts.append(
+                intent.sell_amount * prices[intent.sell_token] // prices[intent.buy_token]
+            )
+    return amounts
+
+
+def payout_ok(
+    intents: Sequence[Intent],
+    executed: Sequence[bool],
+    bases: Sequence[int],
+    token: str,
+    available: int,
+) -> bool:
+    """Whether ``IntentBook._payOut`` pays every executed buyer of ``token`` at least its limit
+    out of ``available`` (monotone in ``available``)."""
+    buyers = [k for k, i in enumerate(intents) if executed[k] and i.buy_token == token]
+    required = sum(bases[k] for k in buyers)
+    if available < required:
+        return False
+    if not buyers:
+        return available == 0  # IntentBookUnspentToken otherwise
+    excess = available - required
+    for k in buyers:
+        share = excess // len(buyers) if required == 0 else excess * bases[k] // required
+        if bases[k] + share < intents[k].min_buy_amount:
+            return False
+    return True
+
+
+def _least_available(
+    intents: Sequence[Intent], executed: Sequence[bool], bases: Sequence[int], token: str, high: int
+) -> int:
+    """The least amount of ``token`` in [0, high] the payout accepts (``high`` is accepted)."""
+    low = 0
+    while low < high:
+        mid = (low + high) // 2
+        low, high = (
+            (low, mid) if payout_ok(intents, executed, bases, token, mid) else (mid + 1, high)
+        )
+    return low
+
+
+def _pool_for(pools: Sequence[Pool], token_in: str, token_out: str, fee: int) -> Pool | None:
+    for pool in pools:
+        if {pool.token0, pool.token1} == {token_in, token_out} and pool.fee_bps == fee:
+            return pool
+    return None
+
+
+def plan_swaps(
+    intents: Sequence[Intent],
+    plan: Plan,
+    *,
+    pools: Sequence[Pool],
+    reserves: Mapping[str, tuple[int, int]],
+    pricing: Pricing,
+    on_unmet: OnUnmetCondition,
+) -> tuple[PlannedSwap, ...]:
+    """The pool swaps a settlement of ``intents`` under ``plan`` makes at ``reserves``
+    (pool address -> ``(reserve0, reserve1)``), with their floors; empty when it would revert
+    there or make no swap (see the module docstring for what is checked)."""
+    executed = executed_intents(intents, on_unmet)
+    if executed is None or any(i.sell_token == i.buy_token or i.sell_amount == 0 for i in intents):
+        return _NO_SWAPS
+    bases = base_amounts(intents, executed, plan, pricing)
+    if bases is None:
+        return _NO_SWAPS
+    held: dict[str, int] = defaultdict(int)
+    for intent, x in zip(intents, executed, strict=True):
+        if x:
+            held[intent.sell_token] += intent.sell_amount
+    local = dict(reserves)
+    steps: list[PlannedSwap] = []
+    for step in plan.swaps:
+        pool = _pool_for(pools, step.token_in, step.token_out, step.fee)
+        if pool is None or pool.address not in local:
+            return _NO_SWAPS  # IntentBookUnknownPool (or a pool we cannot quote)
+        amount = held[step.token_in] if step.amount_in == ALL else step.amount_in
+        if amount == 0 and step.amount_in == ALL:
+            continue  # the book skips an empty ALL hop
+        r0, r1 = local[pool.address]
+        forward = step.token_in == pool.token0
+        r_in, r_out = (r0, r1) if forward else (r1, r0)
+        out = amount_out(amount, r_in, r_out, pool.fee_bps) if amount > 0 else 0
+        if amount > held[step.token_in] or out == 0 or out < step.min_amount_out:
+            return _NO_SWAPS
+        local[pool.address] = (r0 + amount, r1 - out) if forward else (r0 - out, r1 + amount)
+        held[step.token_in] -= amount
+        held[step.token_out] += out
+        # The plan's own minimum for now; _with_floor raises it to the floor.
+        steps.append(
+            PlannedSwap(
+                pool.address, step.token_in, step.token_out, amount, out, step.min_amount_out
+            )
+        )
+    if any(
+        not payout_ok(intents, executed, bases, token, held[token])
+        for token in {*held, *(i.buy_token for i in intents)}
+    ):
+        return _NO_SWAPS
+    return tuple(_with_floor(k, steps, intents, executed, bases, held) for k in range(len(steps)))
+
+
+def _with_floor(
+    k: int,
+    steps: Sequence[PlannedSwap],
+    intents: Sequence[Intent],
+    executed: Sequence[bool],
+    bases: Sequence[int],
+    held: Mapping[str, int],
+) -> PlannedSwap:
+    """Step ``k`` with its floor: the least output the payout of its token still accepts."""
+    step = steps[k]
+    own = step.min_amount_out
+    if any(later.token_in == step.token_out for later in steps[k + 1 :]):
+        return replace(step, min_amount_out=max(own, 1))  # feeds a later hop
+    least = _least_available(intents, executed, bases, step.token_out, held[step.token_out])
+    floor = least - (held[step.token_out] - step.expected_out)
+    return replace(step, min_amount_out=max(own, floor, 1))
+
+
+def planned_swaps(
+    calldata: bytes,
+    *,
+    pools: Sequence[Pool],
+    reserves: Mapping[str, tuple[int, int]],
+    pricing: Pricing,
+    on_unmet: OnUnmetCondition,
+) -> tuple[PlannedSwap, ...]:
+    """The pool swaps a pending ``settle`` transaction makes at ``reserves``, with their floors;
+    empty for calldata that is not a well-formed ``settle`` or a settlement that would revert
+    there."""
+    try:
+        intents, _, plan = decode_settle(calldata)
+    except (ValueError, TypeError, DecodingError):  # not settle(...), or malformed arguments
+        return _NO_SWAPS
+    return plan_swaps(
+        intents, plan, pools=pools, reserves=reserves, pricing=pricing, on_unmet=on_unmet
+    )
+
+
+def commit_to_limits(
+    intents: Sequence[Intent],
+    plan: Plan,
+    *,
+    pools: Sequence[Pool],
+    reserves: Mapping[str, tuple[int, int]],
+    on_unmet: OnUnmetCondition,
+) -> Plan:
+    """A pay-as-filled ``plan`` rewritten to commit only to the makers' limits.
+
+    Each intent's buy amount becomes its signed limit, so what the swaps yield beyond the
+    limits is paid as the book's pro-rata excess (to the limits) instead of being committed;
+    each swap's ``minAmountOut`` becomes its floor (``plan_swaps``). The settlement pays the
+    same in all when nothing moves the pool first, but a sandwich can now take everything
+    above the limits without making it revert.
+
+    Raises:
+        ValueError: ``plan`` would not settle ``intents`` at ``reserves``.
+    """
+    loose = Plan.pay_as_filled(
+        [i.min_buy_amount for i in intents],
+        [replace(s, min_amount_out=0) for s in plan.swaps],
+    )
+    steps = plan_swaps(
+        intents,
+        loose,
+        pools=pools,
+        reserves=reserves,
+        pricing=Pricing.PAY_AS_FILLED,
+        on_unmet=on_unmet,
+    )
+    if plan.swaps and len(steps) != len(plan.swaps):
+        raise ValueError("the plan does not settle its intents at these reserves")
+    swaps = [
+        replace(s, min_amount_out=t.min_amount_out) for s, t in zip(plan.swaps, steps, strict=True)
+    ]
+    return Plan.pay_as_filled(loose.buy_amounts, swaps)
