@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -151,14 +152,25 @@ def main(argv: Sequence[str]) -> int:
         parser.error("--seeds must be at least 2 for an interval")
     seeds = list(range(args.root, args.root + args.seeds))
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    args.out.mkdir(parents=True, exist_ok=True)
+    done = args.out / "runs.jsonl"  # one line per finished run, so a stopped comparison resumes
+    cached: dict[tuple[str, int], Run] = {}
+    if done.exists():
+        for line in done.read_text().splitlines():
+            record = json.loads(line)
+            cached[(record["variant"], record["seed"])] = record["run"]
     runs: dict[str, list[Run]] = {v: [] for v in variants}
     for seed in seeds:
         for v in variants:
-            runs[v].append(run_once(args.scenario, v, seed))
+            if (v, seed) not in cached:
+                cached[(v, seed)] = run_once(args.scenario, v, seed)
+                with done.open("a") as log:
+                    log.write(json.dumps({"variant": v, "seed": seed, "run": cached[(v, seed)]}))
+                    log.write("\n")
+            runs[v].append(cached[(v, seed)])
             total = sum(runs[v][-1]["pnl"].values())
             print(f"seed {seed} {v}: makers' P&L {total:,.2f}", file=sys.stderr, flush=True)
     unit = runs[variants[0]][0]["unit"]
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "intents.md").write_text(tables(runs, seeds, unit))
     (args.out / "intents.csv").write_text(csv_text(runs, seeds))
     print((args.out / "intents.md").read_text())

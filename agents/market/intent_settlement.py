@@ -115,7 +115,7 @@ def base_amounts(
         return [a if x else 0 for a, x in zip(plan.buy_amounts, executed, strict=True)]
     if len(plan.prices) != len(plan.tokens):
         return None
-    prices = {}
+    prices: dict[str, int] = {}
     for token, price in zip(plan.tokens, plan.prices, strict=True):
         if price > 0:
             prices.setdefault(token, price)  # priceOf takes the first positive entry

@@ -229,17 +229,20 @@ def victim_lines(runs: Sequence[RunReport]) -> list[str]:
 
 
 def intents_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
-    """Intent fills, conditional intents, makers' surplus, price dispersion, latency and each
-    trader group's victim loss per run (empty without an intent book)."""
+    """Intent fills, conditional intents, the makers' full P&L, their surplus over limits
+    (secondary), price dispersion, latency and each trader group's victim loss per run (empty
+    without an intent book)."""
     rows = [r for r in runs if "intents" in r.summary]
     if not rows:
         return []
     numeraire = rows[0].summary["numeraire"]
     lines = [
         f"| {column} | posted | filled | fill rate | conditional posted / filled / expired | "
-        f"makers' surplus ({numeraire}) | per fill | price spread in a batch (bps) | "
+        f"makers' full P&L ({numeraire}) | "
+        f"makers' surplus over limit ({numeraire}, secondary) | per fill | "
+        "price spread in a batch (bps) | "
         f"solver rewards ({numeraire}) | mean fill latency (s) | victim loss by group |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in rows:
         i = run.summary["intents"]
@@ -251,6 +254,7 @@ def intents_table(runs: Sequence[RunReport], column: str = "policy") -> list[str
         lines.append(
             f"| {run.label} | {i['posted']} | {i['filled']} | {percent_text(i['fill_rate'])} | "
             f"{c.get('posted', 0)} / {c.get('filled', 0)} / {c.get('expired', 0)} | "
+            f"{number_text(sum(i.get('maker_pnl', {}).values()))} | "
             f"{number_text(i['maker_surplus'])} | {number_text(i.get('surplus_per_fill', 0.0))} | "
             f"{spread.get('mean', 0.0):.1f} (max {spread.get('max', 0.0):.1f}) | "
             f"{number_text(i['solver_rewards'])} | {i['fill_latency_ms']['mean'] / 1000:.1f} | "
@@ -332,14 +336,18 @@ CLOSURE_NOTES = (
     "dust and the locked minimum liquidity), so reserves are never counted twice."
 )
 INTENTS_NOTES = (
-    "Intents are signed off-chain and settled by solvers, so no maker's order is in "
-    "the public mempool to be sandwiched. Conditional intents execute only beside a "
-    "crossing reverse intent; expired: past their deadline unsettled at the last "
-    "block. Makers' surplus: what the makers received above their signed limits, "
-    "after the solver's reward, at the final reference prices (per fill: over the "
-    "filled intents). Price spread: within each batch and side, how far apart the "
-    "makers' execution rates are (uniform pricing gives every maker of a side the "
-    "same rate, so 0). Fill latency: from posting to the settling block. Victim loss "
+    "Intents are signed off-chain, but the solvers' settlements wait in the public "
+    "mempool, and searchers read them as the pool swaps they will make: a settlement "
+    "whose plan commits only to the makers' limits can be sandwiched down to them. "
+    "Makers' full P&L: the maker group's holdings change at the final reference prices, "
+    "net of ETH spent (the figure to compare with the same makers' trades sent as public "
+    "swaps, over seeds: scripts/intents_compare.py). Conditional intents execute only "
+    "beside a crossing reverse intent; expired: past their deadline unsettled at the last "
+    "block. Makers' surplus over limit (secondary, not a P&L): what the makers received "
+    "above their signed limits, after the solver's reward, at the final reference prices "
+    "(per fill: over the filled intents). Price spread: within each batch and side, how "
+    "far apart the makers' execution rates are (uniform pricing gives every maker of a "
+    "side the same rate, so 0). Fill latency: from posting to the settling block. Victim loss "
     "by group: what each trader group's swaps lost to sandwiches and frontruns."
 )
 

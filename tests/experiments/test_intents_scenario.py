@@ -26,6 +26,7 @@ from agentbed.agents.market.intents import ConditionKind, Pricing, crosses
 from agentbed.agents.market.mev import DetectedSandwich
 from agentbed.agents.market.report import RunReport, intents_table, summarize
 from agentbed.agents.market.world import Market
+from agentbed.agents.reporting.tables import number_text
 from agentbed.agents.sim import Simulation
 from agentbed.experiments.scenario import (
     Scenario,
@@ -115,7 +116,7 @@ def test_scenario_loads_with_its_intent_book() -> None:
     makers = next(g for g in scenario.agents if g.name == "maker")
     assert makers.kind == "intent_maker"
     assert 0 < makers.params["conditional"] < 1
-    assert list(scenario.variants) == ["public", "pay_as_filled", "uniform"]
+    assert list(scenario.variants) == ["public", "pay_as_filled", "uniform", "limits"]
     public = next(g for g in scenario.variant_named("public").agents if g.name == "maker")
     assert public.kind == "retail"
     # The same trade draw: only the intent-only parameters are left out.
@@ -127,7 +128,10 @@ def test_scenario_loads_with_its_intent_book() -> None:
         "public": "pay_as_filled",
         "pay_as_filled": "pay_as_filled",
         "uniform": "uniform",
+        "limits": "pay_as_filled",
     }
+    solvers = next(g for g in scenario.variant_named("limits").agents if g.kind == "solver")
+    assert solvers.params["commit"] == "limits"
 
 
 def test_build_deploys_the_configured_book_variant() -> None:
@@ -298,11 +302,18 @@ def test_intents_table_has_a_row_per_variant(
     lines = intents_table([public_run.report, base, uniform_run.report], "variant")
     assert lines[0].startswith("| variant | posted | filled |")
     assert "conditional posted / filled / expired" in lines[0]
+    assert "makers' full P&L (USDC)" in lines[0]
+    assert "makers' surplus over limit (USDC, secondary)" in lines[0]
     rows = {line.split(" | ")[0].removeprefix("| "): line for line in lines[2:]}
     assert list(rows) == ["public", "pay_as_filled", "uniform"]
     c = run.summary["intents"]["conditional"]
     assert f"| {c['posted']} / {c['filled']} / {c['expired']} |" in rows["pay_as_filled"]
     assert "maker 0.00" in rows["uniform"]
+    pnl = sum(run.summary["intents"]["maker_pnl"].values())
+    makers = [a for a in run.account.agents if a.kind == "intent_maker"]
+    assert len(run.summary["intents"]["maker_pnl"]) == len(makers) == 10
+    assert pnl == pytest.approx(sum(a.profit for a in makers))
+    assert f"| {number_text(pnl)} |" in rows["pay_as_filled"]
     assert "maker 0.00" not in rows["public"]
 
 

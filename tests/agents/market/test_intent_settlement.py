@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 from eth_abi import encode
 from eth_account.signers.local import LocalAccount
+from eth_utils import to_checksum_address
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from marketkit import OneShot, World, balance_at, once_at
 
 from agentbed.agents.erc20 import transfers
@@ -25,6 +28,8 @@ from agentbed.agents.market.intent_accounting import maker_pnl
 from agentbed.agents.market.intent_settlement import (
     commit_to_limits,
     executed_intents,
+    payout_ok,
+    plan_swaps,
     planned_swaps,
 )
 from agentbed.agents.market.intents import (
@@ -32,6 +37,7 @@ from agentbed.agents.market.intents import (
     SETTLE_SELECTOR,
     Condition,
     Intent,
+    NoSolution,
     OnUnmetCondition,
     Plan,
     Pricing,
@@ -42,7 +48,7 @@ from agentbed.agents.market.intents import (
 from agentbed.agents.market.strategies.common import pending_swaps
 from agentbed.agents.market.strategies.intents import Solver
 from agentbed.agents.market.strategies.sandwich import Sandwicher
-from agentbed.agents.market.world import Market, PoolSpec
+from agentbed.agents.market.world import Market, Pool, PoolSpec
 from agentbed.chain.node import Chain
 from agentbed.chain.types import Receipt
 
@@ -368,3 +374,62 @@ def test_maker_pnl_is_holdings_change_at_final_reference_prices_net_of_gas(
         expected = (change["USDC"] + change["WETH"] * weth_price + eth * weth_price) / E18
         assert change["WETH"] < 0 < change["USDC"]  # it sold WETH, through the book
         assert pnl[maker.name] == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+# -- the floor, as a property ----------------------------------------------------------------------
+
+X, Y = to_checksum_address("0x" + "0a" * 20), to_checksum_address("0x" + "0b" * 20)
+FAKE_POOL = Pool(to_checksum_address("0x" + "0c" * 20), X, Y, "X", "Y", FEE_BPS)
+orders = st.lists(
+    st.tuples(st.booleans(), st.integers(10**15, 10**20), st.integers(0, 500)),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=60)
+@given(orders=orders)
+def test_fuzz_limits_plan_exposes_exactly_the_surplus_above_the_limits(
+    orders: list[tuple[bool, int, int]],
+) -> None:
+    """For a batch ``solve_pair`` settles, the plan committing only to limits makes the same
+    swap as the quoted plan, with a floor no higher; at the floor the book pays every maker
+    its limit, one unit less and it cannot (unless the floor is the pool's 1-unit minimum)."""
+    reserves = {FAKE_POOL.address: (10**21, 3 * 10**24)}
+    pool_reserves = {X: 10**21, Y: 3 * 10**24}
+    intents = []
+    for n, (sells_x, amount, slippage) in enumerate(orders):
+        sell, buy = (X, Y) if sells_x else (Y, X)
+        r_in, r_out = (pool_reserves[sell], pool_reserves[buy])
+        limit = out_of(amount, r_in, r_out) * (10_000 - slippage) // 10_000
+        maker = "0x" + f"{n + 1:040x}"
+        intents.append(Intent(maker, sell, buy, amount, max(limit, 1), 2**40, n, Condition.none()))
+    try:
+        quoted = solve_pair(intents, pool_reserves=pool_reserves, pricing=Pricing.PAY_AS_FILLED)
+    except NoSolution:
+        assume(False)
+        return
+    assume(quoted.swaps)
+    kw: dict[str, Any] = {"pools": (FAKE_POOL,), "reserves": reserves}
+    limits = commit_to_limits(intents, quoted, on_unmet=OnUnmetCondition.SKIP, **kw)
+    both = [
+        plan_swaps(intents, p, pricing=Pricing.PAY_AS_FILLED, on_unmet=OnUnmetCondition.SKIP, **kw)
+        for p in (quoted, limits)
+    ]
+    (q,), (lim,) = both
+    assert (q.pool, q.token_in, q.amount_in, q.expected_out) == (
+        lim.pool,
+        lim.token_in,
+        lim.amount_in,
+        lim.expected_out,
+    )
+    assert q.min_amount_out == q.expected_out
+    assert 1 <= lim.min_amount_out <= q.expected_out
+    executed = [True] * len(intents)
+    bases = [i.min_buy_amount for i in intents]
+    others = sum(i.sell_amount for i in intents if i.sell_token == lim.token_out)
+    assert payout_ok(intents, executed, bases, lim.token_out, others + lim.min_amount_out)
+    if lim.min_amount_out > 1:
+        assert not payout_ok(
+            intents, executed, bases, lim.token_out, others + lim.min_amount_out - 1
+        )
