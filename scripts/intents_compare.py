@@ -107,7 +107,12 @@ def tables(runs: Mapping[str, Sequence[Run]], seeds: Sequence[int], unit: str) -
             f"{filled} / {posted} | {sum(r['hit'] for r in runs[v])} | "
             f"{interval_text(confidence_interval([r['surplus'] for r in runs[v]]))} |"
         )
-    lines += ["", f"Per maker: mean P&L ({unit}) and the paired difference vs `{baseline}`.", ""]
+    lines += [
+        "",
+        f"Per maker: mean P&L ({unit}) and the paired difference vs `{baseline}` (intervals not "
+        "corrected for multiple comparisons: at 95%, about one in twenty excludes 0 by chance).",
+        "",
+    ]
     others = variants[1:]
     header = ["maker", baseline, *others, *(f"{v} - {baseline}" for v in others)]
     lines += ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
