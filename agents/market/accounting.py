@@ -141,6 +141,8 @@ class RunAccount:
         overall_score: Detector vs truth, both kinds.
         waits_ms: Inclusion delay of every mined tx that had an arrival time.
         intents: Intent fills and surplus, when the market has an intent book.
+        unknown_swap_calls: Mined txs to a venue's pool or router whose call the venue could
+            not read (see :func:`unknown_swap_calls`).
     """
 
     policy: str
@@ -155,6 +157,7 @@ class RunAccount:
     overall_score: DetectionScore
     waits_ms: tuple[int, ...] = field(default=())
     intents: IntentStats | None = None
+    unknown_swap_calls: int = 0
 
     @property
     def user_victims(self) -> tuple[VictimLoss, ...]:
@@ -304,6 +307,20 @@ def _block_series(
     return tuple(series)
 
 
+def unknown_swap_calls(chain: Chain, market: Market, receipts: Iterable[Receipt]) -> int:
+    """How many of ``receipts``' txs called a venue's pool or router with a selector that venue
+    does not know, or a swap it cannot decode (reverted ones too): the swaps the detector,
+    the searchers and the accounting cannot see, counted so that none is ignored silently."""
+    targets: set[str] = set()
+    for venue in market.venues.values():
+        targets |= venue.targets()
+    return sum(
+        1
+        for r in receipts
+        if r.to in targets and market.is_unknown_call(r.to, chain.transaction(r.tx_hash).data)
+    )
+
+
 def account_run(
     sim: Simulation,
     market: Market,
@@ -326,7 +343,7 @@ def account_run(
     blocks: list[Block] = [chain.block(n) for n in numbers]
     receipts = [r for n in numbers for r in chain.receipts(n)]
     valuation = Valuation.from_market(market, numeraire, eth_price)
-    swaps = swaps_from_receipts(receipts)
+    swaps = swaps_from_receipts(receipts, market.venues.values())
 
     truth = ground_truth(sim, receipts, swaps)
     sandwiches = detect_sandwiches(swaps)
@@ -356,4 +373,5 @@ def account_run(
         overall_score=score(detected, truth.cases),
         waits_ms=tuple(r.waited_ms for r in receipts if r.waited_ms is not None),
         intents=intent_stats(market, valuation, receipts),
+        unknown_swap_calls=unknown_swap_calls(chain, market, receipts),
     )

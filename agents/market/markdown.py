@@ -294,6 +294,20 @@ def closure_lines(runs: Sequence[RunReport], column: str = "policy") -> list[str
     return lines + markdown_table(header, table_rows, "lllr")
 
 
+def unknown_calls_lines(runs: Sequence[RunReport]) -> list[str]:
+    """One line per run: mined calls to a venue's pool or router that no venue could read."""
+    lines = []
+    for run in runs:
+        count = run.summary.get("unknown_swap_calls")
+        if count is not None:
+            prefix = f"{run.label}: " if len(runs) > 1 else ""
+            lines.append(
+                f"{prefix}Unknown swap-looking calls (to a pool or router, call not decodable "
+                f"by its venue): {count}."
+            )
+    return [*lines, ""] if lines else []
+
+
 VICTIM_NOTES = (
     "Victim loss (bot-on-user): each victim's outcome in its block against the same block "
     "with the attacker's transactions removed, replayed in order on the parent state; "
@@ -391,6 +405,7 @@ def report_text(
         "",
         *detector_table(runs, column),
         "",
+        *unknown_calls_lines(runs),
         DETECTION_NOTES,
         "",
         *_section("Arbitrage against loss-versus-rebalancing", lvr_table(runs, column), LVR_NOTES),

@@ -1,8 +1,10 @@
 """MEV detection from receipts and logs alone, in the style of Flashbots' mev-inspect.
 
 Detection sees only what any observer of the chain sees: successful receipts and their logs. The
-pool's ``Swap`` and ``Sync`` logs are decoded here from topics and data (not through the chain's
-ABI registry), so swaps in pools the chain never registered are found as well. The actor of a
+pools' swap and reserve logs are decoded from topics and data by each venue's log decoder
+(:mod:`agentbed.agents.market.venues`; not through the chain's ABI registry), so swaps in pools
+the chain never registered are found as well. Without decoders, our ``ConstantProductPool``'s
+``Swap`` and ``Sync`` logs are read, at any address. The actor of a
 swap is the transaction's sender, not the ``Swap`` log's ``sender`` (the pool's caller), because
 a bot may route its swaps through a contract.
 
@@ -31,20 +33,23 @@ Heuristics (all within one block and one pool, in execution order):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import groupby
 from typing import Literal
 
-from eth_utils import keccak, to_checksum_address
-
+from agentbed.agents.market.venues.constant_product import (
+    SWAP_TOPIC,
+    SYNC_TOPIC,
+    ConstantProductVenue,
+)
+from agentbed.agents.market.venues.protocol import LogDecoder, SwapLog
 from agentbed.chain.types import Address, Log, Receipt
 
-SWAP_TOPIC = keccak(text="Swap(address,address,uint256,uint256,address)")
-"""topic0 of ``IConstantProductPool.Swap`` (sender, tokenIn and to are indexed)."""
-SYNC_TOPIC = keccak(text="Sync(uint256,uint256)")
-"""topic0 of ``IConstantProductPool.Sync`` (nothing indexed)."""
+__all__ = ["SWAP_TOPIC", "SYNC_TOPIC"]  # re-exported: our pool's topics, named here before venues
+DEFAULT_DECODERS: tuple[LogDecoder, ...] = (ConstantProductVenue({}),)
+"""Log decoders used when none are given: our pool's events, at any address."""
 
 MevKind = Literal["sandwich", "backrun"]
 
@@ -114,50 +119,56 @@ class DetectionScore:
     false_negatives: int
 
 
-def _word_address(word: bytes) -> Address:
-    return to_checksum_address("0x" + word[-20:].hex())
-
-
-def _decode_receipt(receipt: Receipt) -> list[SwapEvent]:
+def _decode_receipt(receipt: Receipt, decoders: Sequence[LogDecoder]) -> list[SwapEvent]:
     swaps = []
     last_sync: dict[Address, tuple[int, int]] = {}
     for log in sorted(receipt.logs, key=lambda entry: entry.log_index):
-        if not log.topics or len(log.data) != 64:
+        if not log.topics:
             continue
-        first, second = int.from_bytes(log.data[:32], "big"), int.from_bytes(log.data[32:], "big")
-        if log.topics == (SYNC_TOPIC,):
-            last_sync[log.address] = (first, second)
-        elif log.topics[0] == SWAP_TOPIC and len(log.topics) == 4:
-            swaps.append(_swap(receipt, log, first, second, last_sync.pop(log.address, None)))
+        for decoder in decoders:
+            reserves = decoder.decode_sync(log)
+            if reserves is not None:
+                last_sync[log.address] = reserves
+                break
+            swap = decoder.decode_swap_log(log)
+            if swap is not None:
+                swaps.append(_swap(receipt, log, swap, last_sync.pop(log.address, None)))
+                break
     return swaps
 
 
-def _swap(
-    receipt: Receipt, log: Log, amount_in: int, amount_out: int, reserves: tuple[int, int] | None
-) -> SwapEvent:
+def _swap(receipt: Receipt, log: Log, swap: SwapLog, reserves: tuple[int, int] | None) -> SwapEvent:
     return SwapEvent(
         block=receipt.block_number,
         tx_index=receipt.tx_index,
         tx_hash=receipt.tx_hash,
         actor=receipt.sender,
         pool=log.address,
-        token_in=_word_address(log.topics[2]),
-        amount_in=amount_in,
-        amount_out=amount_out,
-        recipient=_word_address(log.topics[3]),
+        token_in=swap.token_in,
+        amount_in=swap.amount_in,
+        amount_out=swap.amount_out,
+        recipient=swap.recipient,
         log_index=log.log_index,
         reserves_after=reserves,
     )
 
 
-def swaps_from_receipts(receipts: Iterable[Receipt]) -> tuple[SwapEvent, ...]:
+def swaps_from_receipts(
+    receipts: Iterable[Receipt], decoders: Iterable[LogDecoder] | None = None
+) -> tuple[SwapEvent, ...]:
     """Every swap in the successful receipts, by block, then tx index, then log index.
 
     A reverted transaction's logs are discarded by the EVM, but its receipt is skipped anyway so
     that a receipt built by hand cannot contribute swaps that never happened.
+
+    Args:
+        receipts: The receipts.
+        decoders: The venues' log decoders (``Market.venues.values()``); default
+            :data:`DEFAULT_DECODERS`.
     """
+    chosen = DEFAULT_DECODERS if decoders is None else tuple(decoders)
     ordered = sorted(receipts, key=lambda r: (r.block_number, r.tx_index))
-    return tuple(swap for r in ordered if r.status == 1 for swap in _decode_receipt(r))
+    return tuple(swap for r in ordered if r.status == 1 for swap in _decode_receipt(r, chosen))
 
 
 def _by_block_and_pool(swaps: Iterable[SwapEvent]) -> list[list[SwapEvent]]:

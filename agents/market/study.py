@@ -34,6 +34,9 @@ from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
 from agentbed.agents.market.strategies.retail import RetailTrader
 from agentbed.agents.market.strategies.sandwich import Sandwicher
+from agentbed.agents.market.venues import DEFAULT_VENUE, VENUE_NAMES
+from agentbed.agents.market.venues.uniswap_v2 import FEE_BPS as UNISWAP_V2_FEE_BPS
+from agentbed.agents.market.venues.uniswap_v2 import NAME as UNISWAP_V2
 from agentbed.agents.market.world import Market, PoolSpec
 from agentbed.agents.spam import Spammer
 from agentbed.agents.study import Study, StudyReport, World
@@ -102,30 +105,47 @@ class IntentsConfig:
 
 
 def parse_pools(top: Table) -> tuple[PoolSpec, ...]:
-    """The ``[[pools]]`` (at least one; reserves in wei; one pool per pair and fee)."""
+    """The ``[[pools]]`` (at least one; reserves in wei; one pool per pair, fee and venue).
+
+    ``venue`` is a key of :data:`agentbed.agents.market.venues.DEPLOYERS` (default our
+    ``ConstantProductPool``); a ``"uniswap-v2"`` pair's fee is fixed at 30 bps.
+    """
     entries = top.tables("pools")
     if not entries:
         raise top.error("pools", "required: at least one [[pools]] entry")
     specs: list[PoolSpec] = []
     for table in entries:
-        table.expect(("token0", "token1", "reserve0", "reserve1", "fee_bps"))
+        table.expect(("token0", "token1", "reserve0", "reserve1", "fee_bps", "venue"))
         token0, token1 = table.string("token0"), table.string("token1")
         if token0 == token1:
             raise table.error("token1", f"expected a token other than token0 ({token0!r})")
         fee = table.integer("fee_bps", 30, minimum=0)
         if fee >= 10_000:
             raise table.error("fee_bps", f"expected an integer in [0, 10000), got {fee}")
+        venue = table.choice("venue", VENUE_NAMES, DEFAULT_VENUE)
+        if venue == UNISWAP_V2 and fee != UNISWAP_V2_FEE_BPS:
+            raise table.error(
+                "fee_bps",
+                f"a {UNISWAP_V2} pair's fee is fixed at {UNISWAP_V2_FEE_BPS}; got {fee}",
+            )
         spec = PoolSpec(
             token0,
             token1,
             token_amount(table, "reserve0", positive=True),
             token_amount(table, "reserve1", positive=True),
             fee,
+            venue,
         )
         for i, other in enumerate(specs):
-            if {other.token0, other.token1} == {token0, token1} and other.fee_bps == fee:
+            if (
+                {other.token0, other.token1} == {token0, token1}
+                and other.fee_bps == fee
+                and other.venue == venue
+            ):
                 raise table.error(
-                    "", f"duplicate of pools[{i}] (same tokens and fee_bps); a pair has one pool"
+                    "",
+                    f"duplicate of pools[{i}] (same tokens, fee_bps and venue); a pair has one "
+                    "pool per venue",
                 )
         specs.append(spec)
     return tuple(specs)
@@ -258,6 +278,7 @@ class MarketStudy:
         )
         report = summarize(sim, account, scenario, policy, seed)
         report.summary["variant"] = scenario.variant
+        report.summary["unknown_swap_calls"] = account.unknown_swap_calls
         report.summary["closure"] = market_closure(
             sim, _market(world), account.valuation, dict(kinds)
         )

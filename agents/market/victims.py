@@ -157,7 +157,7 @@ class _Replays:
 
 def _bought(receipts: Sequence[Receipt | None], market: Market) -> tuple[str, str]:
     """(pool, token bought) of the first swap in ``receipts`` ("" and "" when none)."""
-    swaps = swaps_from_receipts([r for r in receipts if r is not None])
+    swaps = swaps_from_receipts([r for r in receipts if r is not None], market.venues.values())
     if not swaps:
         return "", ""
     swap = swaps[0]
@@ -259,12 +259,16 @@ def _victim(
     return actual, counterfactual, delay
 
 
-def counterfactual_output(chain: Chain, tx_hash: bytes, block: int) -> int | None:
+def counterfactual_output(
+    chain: Chain, tx_hash: bytes, block: int, market: Market | None = None
+) -> int | None:
     """Output of a mined swap tx had it run *alone* on the state before ``block``.
 
     Not the victim-loss counterfactual (that replays the block's other txs too); a quick
-    look at what the pool would have quoted the tx with nothing ahead of it. Decodes the
-    returned ``amountOut``; None when it would have reverted alone.
+    look at what the pool would have quoted the tx with nothing ahead of it. The return data
+    is read by the venue the tx called (``market``'s; a router returns ``uint[] amounts``, the
+    output last); without a market, or for a call no venue reads, as our pool's ``amountOut``
+    (the first word). None when it would have reverted alone, or no venue reads its output.
     """
     tx = chain.transaction(tx_hash)
     try:
@@ -273,6 +277,10 @@ def counterfactual_output(chain: Chain, tx_hash: bytes, block: int) -> int | Non
         )
     except ExecutionReverted:
         return None
+    if market is not None and tx.to is not None:
+        for venue in market.venues.values():
+            if tx.to in venue.targets():
+                return venue.output_of(tx.data, output)
     if len(output) < 32:
         return None
     (amount,) = decode(("uint256",), output[:32])

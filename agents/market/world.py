@@ -18,88 +18,36 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eth_abi import decode, encode
-from eth_utils import function_signature_to_4byte_selector, to_checksum_address
+from eth_utils import function_signature_to_4byte_selector
 
 from agentbed.agents.agent import TxIntent, derive_seed
 from agentbed.agents.erc20 import APPROVE_GAS, MAX_UINT, approve_calldata, approve_intent
-from agentbed.agents.market.amm_math import amount_out
 from agentbed.agents.market.intents import Intent, OnUnmetCondition, Pricing, intent_digest
-from agentbed.agents.market.mev import SYNC_TOPIC
+from agentbed.agents.market.venues import DEPLOYERS, ConstantProductVenue, constant_product
+from agentbed.agents.market.venues.protocol import (
+    DEFAULT_VENUE,
+    PendingDecoder,
+    Pool,
+    PoolSpec,
+    SwapCall,
+    Venue,
+)
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
     from agentbed.chain.node import Chain
-    from agentbed.chain.types import Block, Receipt
+    from agentbed.chain.types import Block, Receipt, Transaction
 
-SWAP_SELECTOR = function_signature_to_4byte_selector(
-    "swapExactIn(address,uint256,uint256,address,uint256)"
-)
-_SWAP_ARGS = ("address", "uint256", "uint256", "address", "uint256")
+__all__ = ["SWAP_GAS", "Market", "Pool", "PoolSpec", "SwapCall", "decode_swap", "swap_calldata"]
+
 _MINT = function_signature_to_4byte_selector("mint(address,uint256)")
-SWAP_GAS = 120_000
-
-
-@dataclass(frozen=True, slots=True)
-class PoolSpec:
-    """A pool to create: its two token symbols, initial reserves and fee."""
-
-    token0: str
-    token1: str
-    reserve0: int
-    reserve1: int
-    fee_bps: int = 30
-
-
-@dataclass(frozen=True, slots=True)
-class Pool:
-    """A deployed pool. ``token0``/``token1`` follow the pool's own (address) order."""
-
-    address: str
-    token0: str
-    token1: str
-    symbol0: str
-    symbol1: str
-    fee_bps: int
-
-    def other(self, token: str) -> str:
-        """The pool's other token."""
-        return self.token1 if token == self.token0 else self.token0
-
-
-@dataclass(frozen=True, slots=True)
-class SwapCall:
-    """A decoded ``swapExactIn`` call."""
-
-    pool: str
-    token_in: str
-    amount_in: int
-    min_amount_out: int
-    to: str
-    deadline: int
-
-
-def swap_calldata(token_in: str, amount_in: int, min_out: int, to: str, deadline: int) -> bytes:
-    """Calldata of ``swapExactIn(tokenIn, amountIn, minAmountOut, to, deadline)``."""
-    return SWAP_SELECTOR + encode(_SWAP_ARGS, (token_in, amount_in, min_out, to, deadline))
-
-
-def decode_swap(to: str | None, data: bytes) -> SwapCall | None:
-    """The swap a transaction makes, or None when it is not a well-formed ``swapExactIn``."""
-    if to is None or data[:4] != SWAP_SELECTOR:
-        return None
-    try:
-        token_in, amount_in, min_out, recipient, deadline = decode(_SWAP_ARGS, data[4:])
-    except Exception:  # eth_abi raises several types for malformed data; all mean "not a swap"
-        return None
-    return SwapCall(
-        to_checksum_address(to),
-        to_checksum_address(token_in),
-        amount_in,
-        min_out,
-        to_checksum_address(recipient),
-        deadline,
-    )
+SWAP_GAS = constant_product.SWAP_GAS
+SWAP_SELECTOR = constant_product.SWAP_SELECTOR
+swap_calldata = constant_product.swap_calldata
+decode_swap = constant_product.decode_swap
+"""Our pool's ``swapExactIn`` calldata codec (kept here for callers that name the pool
+directly; agents go through the market's venues)."""
 
 
 class Market:
@@ -119,6 +67,7 @@ class Market:
         seed: int,
         volatility: float,
         factory: str | None = None,
+        venues: Sequence[Venue] = (),
     ) -> None:
         self.chain = chain
         self.factory = factory
@@ -128,10 +77,20 @@ class Market:
         self.pools = tuple(pools)
         self.by_address = {p.address: p for p in self.pools}
         self.volatility = volatility
+        self.venues: dict[str, Venue] = {v.name: v for v in venues}
+        ours = {p.address: p.fee_bps for p in self.pools if p.venue == DEFAULT_VENUE}
+        if ours and DEFAULT_VENUE not in self.venues:
+            self.venues[DEFAULT_VENUE] = ConstantProductVenue(ours)
+        missing = sorted({p.venue for p in self.pools} - set(self.venues))
+        if missing:
+            raise ValueError(f"no venue given for the pools of venue(s) {', '.join(missing)}")
+        self._venue_at = {p.address: self.venues[p.venue] for p in self.pools}
+        self.decoders: list[PendingDecoder] = list(self.venues.values())
+        """What :meth:`pending_swaps` consults, in order: the venues, then added decoders."""
         self.reserves: dict[str, tuple[int, int]] = {}
         for pool in self.pools:
             raw = chain.call(pool.address, function_signature_to_4byte_selector("getReserves()"))
-            r0, r1 = decode(("uint256", "uint256"), raw)
+            r0, r1 = decode(("uint256", "uint256"), raw[:64])  # a v2 pair adds a timestamp
             self.reserves[pool.address] = (r0, r1)
         self.reference: dict[str, float] = {
             p.address: self.reserves[p.address][1] / self.reserves[p.address][0] for p in self.pools
@@ -155,10 +114,18 @@ class Market:
             sym: str(chain.deploy("MockERC20", sym, sym, sender=owner).address) for sym in symbols
         }
         factory = chain.deploy("PoolFactory", sender=owner)
-        pools = []
         for spec in specs:
             if spec.token0 == spec.token1:
                 raise ValueError(f"pool {spec.token0}/{spec.token1}: the two tokens must differ")
+            if spec.venue not in DEPLOYERS:
+                raise ValueError(
+                    f"pool {spec.token0}/{spec.token1}: unknown venue {spec.venue!r}; "
+                    f"expected one of {', '.join(DEPLOYERS)}"
+                )
+        placed: dict[int, Pool] = {}
+        for index, spec in enumerate(specs):
+            if spec.venue != DEFAULT_VENUE:
+                continue
             chain.transact(
                 owner,
                 factory.functions.createPool(
@@ -196,9 +163,24 @@ class Market:
                 gas=400_000,
             )
             chain.mine()
-            pools.append(Pool(str(address), tokens[sym0], tokens[sym1], sym0, sym1, spec.fee_bps))
+            placed[index] = Pool(str(address), tokens[sym0], tokens[sym1], sym0, sym1, spec.fee_bps)
+        venues: list[Venue] = []
+        for name, deploy_pools in DEPLOYERS.items():
+            indices = [i for i, spec in enumerate(specs) if spec.venue == name]
+            if deploy_pools is None or not indices:
+                continue
+            venue, deployed = deploy_pools(chain, owner, tokens, [specs[i] for i in indices])
+            venues.append(venue)
+            placed.update(zip(indices, deployed, strict=True))
+        pools = [placed[i] for i in range(len(specs))]
         return cls(
-            chain, tokens, pools, seed=seed, volatility=volatility, factory=str(factory.address)
+            chain,
+            tokens,
+            pools,
+            seed=seed,
+            volatility=volatility,
+            factory=str(factory.address),
+            venues=venues,
         )
 
     # -- funding and approvals ------------------------------------------------------------------
@@ -218,9 +200,20 @@ class Market:
         self.chain.mine()
 
     def approvals(self, spenders: Sequence[str] | None = None) -> tuple[TxIntent, ...]:
-        """Unlimited approvals of every token to each spender (default: every pool)."""
-        targets = list(spenders) if spenders is not None else [p.address for p in self.pools]
-        return tuple(approve_intent(token, s) for s in targets for token in self.tokens.values())
+        """Unlimited approvals of every token to each spender (default: whom each pool's
+        venue has traders approve, and the LP shares of pools whose venue needs them
+        approved for a withdrawal)."""
+        if spenders is not None:
+            return tuple(
+                approve_intent(token, s) for s in spenders for token in self.tokens.values()
+            )
+        targets = dict.fromkeys(self.venue_of(p).spender(p.address) for p in self.pools)
+        intents = [approve_intent(token, s) for s in targets for token in self.tokens.values()]
+        for pool in self.pools:
+            share_spender = self.venue_of(pool).share_spender(pool.address)
+            if share_spender is not None:
+                intents.append(approve_intent(pool.address, share_spender))
+        return tuple(intents)
 
     def deploy_intent_book(
         self,
@@ -256,9 +249,9 @@ class Market:
         return (r0, r1) if token_in == pool.token0 else (r1, r0)
 
     def quote(self, pool: Pool, token_in: str, amount_in: int) -> int:
-        """Output of swapping ``amount_in`` at the last block's reserves (exact pool math)."""
+        """Output of swapping ``amount_in`` at the last block's reserves (the venue's math)."""
         r_in, r_out = self.reserves_for(pool, token_in)
-        return amount_out(amount_in, r_in, r_out, pool.fee_bps)
+        return self.venue_of(pool).amount_out(amount_in, r_in, r_out, pool.address)
 
     def reference_prices(self, numeraire: str) -> dict[str, float]:
         """Reference price, in units of token ``numeraire`` (an address), of every token
@@ -295,15 +288,57 @@ class Market:
         deadline: int = MAX_UINT,
         **meta: object,
     ) -> TxIntent:
-        """A ``swapExactIn`` transaction intent on ``pool``."""
-        return TxIntent(
-            to=pool.address,
-            data=swap_calldata(token_in, amount_in, min_out, to, deadline),
-            gas=SWAP_GAS,
-            tip=tip,
-            label=label,
-            meta=meta,
+        """An exact-input swap on ``pool``, as its venue encodes it (a pool or router call)."""
+        call = self.venue_of(pool).encode_swap(
+            pool.address, token_in, amount_in, min_out, to, deadline
         )
+        return TxIntent(to=call.to, data=call.data, gas=call.gas, tip=tip, label=label, meta=meta)
+
+    # -- venues ----------------------------------------------------------------------------------
+
+    def venue_of(self, pool: Pool | str) -> Venue:
+        """The venue of a pool (or of the pool at an address)."""
+        return self._venue_at[pool if isinstance(pool, str) else pool.address]
+
+    def add_decoder(self, decoder: PendingDecoder) -> None:
+        """Consult ``decoder`` too (after the venues) when reading pending transactions; e.g.
+        one that reads an intent book's solver settlements into the swaps they make."""
+        self.decoders.append(decoder)
+
+    def pending_swaps(self, to: str | None, data: bytes) -> tuple[SwapCall, ...]:
+        """The swaps a transaction will make, from the first decoder that reads it (none: ())."""
+        for decoder in self.decoders:
+            swaps = decoder.decode_call(to, data)
+            if swaps is not None:
+                return swaps
+        return ()
+
+    def pending_swap(self, tx: Transaction) -> SwapCall | None:
+        """The one swap ``tx`` makes on one of the market's pools, selling one of the pool's
+        tokens; None for anything else (not a swap, a multi-hop route, an unknown pool)."""
+        swaps = self.pending_swaps(tx.to, tx.data)
+        if len(swaps) != 1:
+            return None
+        pool = self.by_address.get(swaps[0].pool)
+        if pool is None or swaps[0].token_in not in (pool.token0, pool.token1):
+            return None
+        return swaps[0]
+
+    def touches(self, tx: Transaction, pool: Pool) -> bool:
+        """Whether ``tx`` calls ``pool`` or makes a swap on it (e.g. through a router)."""
+        if tx.to == pool.address:
+            return True
+        return any(s.pool == pool.address for s in self.pending_swaps(tx.to, tx.data))
+
+    def is_unknown_call(self, to: str | None, data: bytes) -> bool:
+        """Whether a call to one of the venues' addresses has a selector its venue does not
+        know, or a swap it cannot decode (see :mod:`agentbed.agents.market.venues.protocol`)."""
+        if to is None:
+            return False
+        for venue in self.venues.values():
+            if to in venue.targets():
+                return not venue.knows_call(to, data)
+        return False
 
     # -- updating --------------------------------------------------------------------------------
 
@@ -311,8 +346,11 @@ class Market:
         """Take the reserves from the block's ``Sync`` logs and step the reference prices."""
         for receipt in receipts:
             for log in receipt.logs:
-                if log.address in self.by_address and log.topics and log.topics[0] == SYNC_TOPIC:
-                    self.reserves[log.address] = decode(("uint256", "uint256"), log.data)
+                venue = self._venue_at.get(log.address)
+                if venue is not None:
+                    reserves = venue.decode_sync(log)
+                    if reserves is not None:
+                        self.reserves[log.address] = reserves
         if self.intent_board is not None:
             self.intent_board.on_block(receipts)
         if self.volatility > 0:

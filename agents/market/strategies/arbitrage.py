@@ -30,7 +30,6 @@ from agentbed.agents.market.strategies.common import (
     fraction_of,
     hash_hex,
     oriented,
-    pending_swaps,
     pool_of,
     reference_price,
     token_balance,
@@ -217,7 +216,7 @@ class Arbitrageur(Agent):
             return ()
         if self.mode == "fee" and view.nonce > view.confirmed_nonce:
             return ()
-        swap = next(iter(pending_swaps(view.market, victim.tx)), None)
+        swap = view.market.pending_swap(victim.tx)
         pool = pool_of(view.market, swap.pool if swap else None)
         if swap is None or pool is None or swap.token_in not in (pool.token0, pool.token1):
             return ()

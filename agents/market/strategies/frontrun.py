@@ -27,11 +27,10 @@ from agentbed.agents.market.strategies.common import (
     check_slippage_bps,
     effective_tip,
     hash_hex,
-    pending_swaps,
     pool_of,
     reference_price,
 )
-from agentbed.agents.market.world import SwapCall, decode_swap
+from agentbed.agents.market.world import SwapCall
 from agentbed.chain.types import PoolTx, Receipt
 
 PRICE_BUMP_PERCENT = 10
@@ -142,7 +141,7 @@ class Frontrunner(Agent):
             self.open = None  # mined, or never admitted
         if trigger.sender == self.address:
             return ()
-        swap = next(iter(pending_swaps(view.market, trigger.tx)), None)
+        swap = view.market.pending_swap(trigger.tx)
         if swap is None:
             return ()
         if self.open is not None and own is not None:
@@ -178,7 +177,7 @@ class Frontrunner(Agent):
         rivals = [
             effective_tip(p, view.base_fee)
             for p in view.pending
-            if p.hash != victim.hash and self._same_trade(p, swap)
+            if p.hash != victim.hash and self._same_trade(market, p, swap)
         ]
         tip = max([effective_tip(victim, view.base_fee), *rivals]) + self.tip_increment
         cap = int(self.max_tip_fraction * value) // SWAP_GAS_USED
@@ -239,9 +238,9 @@ class Frontrunner(Agent):
                 return ptx
         return None
 
-    def _same_trade(self, ptx: PoolTx, swap: SwapCall) -> bool:
+    def _same_trade(self, market: Any, ptx: PoolTx, swap: SwapCall) -> bool:
         """Whether ``ptx`` is another agent's swap on ``swap``'s pool in the same direction."""
         if ptx.sender == self.address:
             return False
-        other = decode_swap(ptx.tx.to, ptx.tx.data)
+        other = market.pending_swap(ptx.tx)
         return other is not None and other.pool == swap.pool and other.token_in == swap.token_in

@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import function_signature_to_4byte_selector
-
 from agentbed.agents.agent import (
     GWEI,
     Action,
@@ -18,17 +15,8 @@ from agentbed.agents.agent import (
     check_non_negative,
     check_positive,
 )
-from agentbed.agents.erc20 import MAX_UINT
 from agentbed.agents.market.strategies.common import fraction_of, token_balance
 from agentbed.agents.market.world import Pool
-
-_ADD = function_signature_to_4byte_selector("addLiquidity(uint256,uint256,uint256,address,uint256)")
-_REMOVE = function_signature_to_4byte_selector(
-    "removeLiquidity(uint256,uint256,uint256,address,uint256)"
-)
-_ARGS = ("uint256", "uint256", "uint256", "address", "uint256")
-ADD_GAS = 250_000
-REMOVE_GAS = 200_000
 
 
 class LiquidityProvider(Agent):
@@ -83,7 +71,7 @@ class LiquidityProvider(Agent):
                 amount0 = int(r0 * self.initial_fraction)
                 amount1 = amount0 * r1 // r0
                 if amount0 > 0 and amount1 > 0:
-                    actions.append(self.add(pool, amount0, amount1))
+                    actions.append(self.add(market, pool, amount0, amount1))
         return actions
 
     def observe(self, view: AgentView) -> Sequence[Action]:
@@ -102,33 +90,33 @@ class LiquidityProvider(Agent):
                 amount0, amount1 = balance1 * r0 // r1, balance1
             if amount0 <= 0 or amount1 <= 0:
                 return ()
-            return (self.add(pool, amount0, amount1),)
+            return (self.add(market, pool, amount0, amount1),)
         shares = fraction_of(
             token_balance(view.reader, pool.address, self.address), self.remove_fraction
         )
         if shares <= 0:
             return ()
-        return (self.remove(pool, shares),)
+        return (self.remove(market, pool, shares),)
 
-    def add(self, pool: Pool, amount0: int, amount1: int) -> TxIntent:
-        """An ``addLiquidity`` of exactly ``amount0`` and ``amount1`` to ``pool``."""
-        data = _ADD + encode(_ARGS, (amount0, amount1, 0, self.address, MAX_UINT))
+    def add(self, market: Any, pool: Pool, amount0: int, amount1: int) -> TxIntent:
+        """A deposit of exactly ``amount0`` and ``amount1`` into ``pool`` (its venue's call)."""
+        call = market.venue_of(pool).encode_add(pool.address, amount0, amount1, self.address)
         return TxIntent(
-            to=pool.address,
-            data=data,
-            gas=ADD_GAS,
+            to=call.to,
+            data=call.data,
+            gas=call.gas,
             tip=self.tip,
             label="add_liquidity",
             meta={"pool": pool.address, "amount0": amount0, "amount1": amount1},
         )
 
-    def remove(self, pool: Pool, shares: int) -> TxIntent:
-        """A ``removeLiquidity`` of ``shares`` of ``pool``'s LP shares."""
-        data = _REMOVE + encode(_ARGS, (shares, 0, 0, self.address, MAX_UINT))
+    def remove(self, market: Any, pool: Pool, shares: int) -> TxIntent:
+        """A withdrawal of ``shares`` of ``pool``'s LP shares (its venue's call)."""
+        call = market.venue_of(pool).encode_remove(pool.address, shares, self.address)
         return TxIntent(
-            to=pool.address,
-            data=data,
-            gas=REMOVE_GAS,
+            to=call.to,
+            data=call.data,
+            gas=call.gas,
             tip=self.tip,
             label="remove_liquidity",
             meta={"pool": pool.address, "shares": shares},

@@ -24,7 +24,6 @@ from agentbed.agents.market.strategies.common import (
     effective_tip,
     fraction_of,
     hash_hex,
-    pending_swaps,
     pool_of,
 )
 from agentbed.agents.market.world import Pool, SwapCall
@@ -125,7 +124,7 @@ class Sandwicher(Agent):
         victim = view.trigger
         if view.reason != "pending" or victim is None or victim.sender == self.address:
             return ()
-        swap = next(iter(pending_swaps(view.market, victim.tx)), None)
+        swap = view.market.pending_swap(victim.tx)
         pool = pool_of(view.market, swap.pool if swap else None)
         if swap is None or pool is None or swap.token_in not in (pool.token0, pool.token1):
             return ()
@@ -197,9 +196,9 @@ class Sandwicher(Agent):
         """Whether another visible pending tx on the pool could land inside the sandwich."""
         floor = effective_tip(victim, view.base_fee)
         return any(
-            ptx.tx.to == pool.address
-            and ptx.hash != victim.hash
+            ptx.hash != victim.hash
             and ptx.sender != self.address
             and effective_tip(ptx, view.base_fee) >= floor
+            and view.market.touches(ptx.tx, pool)
             for ptx in view.pending
         )
