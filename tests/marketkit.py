@@ -51,10 +51,18 @@ class World:
     tokens: dict[str, str]
     pools: tuple[Any, ...]
     seed: int
+    venues: tuple[Any, ...] = ()
 
     def market(self, volatility: float = 0.0) -> Market:
         """A fresh ``Market`` reading the chain's current reserves."""
-        return Market(self.chain, self.tokens, self.pools, seed=self.seed, volatility=volatility)
+        return Market(
+            self.chain,
+            self.tokens,
+            self.pools,
+            seed=self.seed,
+            volatility=volatility,
+            venues=self.venues,
+        )
 
     @contextmanager
     def fresh(self) -> Iterator[Market]:
@@ -106,7 +114,7 @@ def build_world(
     market = Market.deploy(chain, specs, seed=seed)
     market.fund({acct.address: funding for acct in chain.accounts[1:]})
     chain.automine = False
-    return World(chain, dict(market.tokens), market.pools, seed)
+    return World(chain, dict(market.tokens), market.pools, seed, tuple(market.venues.values()))
 
 
 def once_at(ms: int) -> PeriodicSchedule:

@@ -4,6 +4,7 @@ on a shortened run of every bundled scenario (market and economy alike)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from eth_utils import to_canonical_address, to_checksum_address
@@ -103,7 +104,24 @@ def test_closure_holds_exactly_on_every_bundled_scenario(path: Path) -> None:
     """Every scenario, cut to a few blocks: per token and for ETH the identities hold to the
     wei (tolerance 0 wei), the market's valued residual to rounding, and each holder's token
     balances in the ledger equal ``balanceOf`` read from the chain at both ends."""
-    scenario = load_with_overrides(path, [("run.blocks", 4)])
+    _check_closure(load_with_overrides(path, [("run.blocks", 4)]))
+
+
+VENUE_VARIANTS = [("mev", "uniswap_v2")]
+"""Bundled variants that put a scenario's pools on another venue."""
+
+
+@pytest.mark.parametrize(
+    ("stem", "variant"), VENUE_VARIANTS, ids=["-".join(v) for v in VENUE_VARIANTS]
+)
+def test_closure_holds_exactly_on_the_venue_variants(stem: str, variant: str) -> None:
+    """The same identities on the flagship's Uniswap v2 variant (pairs and Router02)."""
+    path = ROOT / "scenarios" / f"{stem}.toml"
+    overrides = [*load_with_overrides(path, []).variants[variant], ("run.blocks", 4)]
+    _check_closure(load_with_overrides(path, overrides))
+
+
+def _check_closure(scenario: Any) -> None:
     sim, world = build(scenario)
     sim.run()
     study = resolve_study(scenario.study)

@@ -49,6 +49,8 @@ MAINNET_INIT_CODE_HASH = "96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e
 """The pair init-code hash hard-coded in ``UniswapV2Library.pairFor`` (mainnet's pair)."""
 LIBRARY = "libraries/UniswapV2Library.sol"
 EVM_VERSION = "istanbul"
+ROUTER_DEPLOY_GAS = 4_000_000
+"""Least block gas limit a v2 market needs: Router02's creation uses 3,904,382 gas here."""
 
 
 class UniswapV2NotInstalled(RuntimeError):
@@ -155,9 +157,17 @@ def deploy_uniswap_v2(chain: Chain, owner: LocalAccount, weth: str) -> UniswapV2
     and ``UniswapV2Router02`` on it. ``weth`` is what the router calls WETH: only its ETH swaps
     use it, and the market's agents trade tokens for tokens, so any token address serves.
 
-    Each deploy is mined at once; the factory's pair code needs more gas than a small block
-    holds, so the gas limit is the chain's.
+    Each deploy is mined at once, with the block's whole gas limit.
+
+    Raises:
+        ValueError: The chain's block gas limit is below :data:`ROUTER_DEPLOY_GAS`.
     """
+    if chain.gas_limit < ROUTER_DEPLOY_GAS:
+        raise ValueError(
+            f"a uniswap-v2 pool needs a block gas limit of at least {ROUTER_DEPLOY_GAS:,} to "
+            f"deploy Router02 (about 3.9M gas); the chain's is {chain.gas_limit:,}: raise "
+            "run.gas_limit"
+        )
     artifacts = compile_uniswap_v2()
     factory = chain.deploy(artifacts.factory, owner.address, sender=owner, gas=chain.gas_limit)
     router = chain.deploy(
