@@ -1,9 +1,14 @@
-"""The trading venue of a simulation: tokens, constant-product pools and a reference price.
+"""The market of a simulation: tokens, pools on their venues, and a reference price.
 
-``Market.deploy`` puts mock ERC-20 tokens, a ``PoolFactory`` and seeded pools on a chain. During
-the run the market keeps each pool's reserves current from the ``Sync`` logs of every block (no
-extra EVM calls) and moves each pool's external reference price by a seeded random walk, which
-arbitrageurs trade toward. Agents read the market; only transactions change the pools.
+``Market.deploy`` puts mock ERC-20 tokens, a ``PoolFactory`` and seeded pools on a chain, each
+pool on its venue (:mod:`agentbed.agents.market.venues`: our ``ConstantProductPool`` by
+default, or Uniswap v2 pairs behind Router02). The venues are how the market and its agents
+read and write pool calls: ``quote``, ``swap``, ``approvals``, ``pending_swap(s)`` (plus any
+decoders added with ``add_decoder``) and ``is_unknown_call`` all ask the pool's venue. During
+the run the market keeps each pool's reserves current from its venue's reserve logs of every
+block (no extra EVM calls) and moves each pool's external reference price by a seeded random
+walk, which arbitrageurs trade toward. Agents read the market; only transactions change the
+pools.
 An ``IntentBook`` variant can be deployed on the market's factory
 (``deploy_intent_book``); its off-chain ``IntentBoard`` is where intent makers post signed
 intents for solvers.
