@@ -8,6 +8,7 @@ compiler and deployed on our chain.
 3. Calls to the router or a pair that the venue cannot read are unknown, and counted.
 4. The theory check of ``test_theory`` on a v2 pair: a sandwich's realised profit equals the
    optimum found here by exhaustive integer search over the pair's own formula (997/1000).
+5. An LP deposits and withdraws through the router.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_canonical_address
 from marketkit import OneShot, World, balance_at, block_receipts, build_world, once_at
 
-from agentbed.agents.agent import GWEI, AgentView
+from agentbed.agents.agent import GWEI, AgentView, TxIntent
 from agentbed.agents.market.accounting import account_run, unknown_swap_calls
 from agentbed.agents.market.mev import detect_sandwiches, swaps_from_receipts
+from agentbed.agents.market.strategies.liquidity import LiquidityProvider
 from agentbed.agents.market.strategies.sandwich import Sandwicher
 from agentbed.agents.market.venues.uniswap_v2 import SWAP_GAS
 from agentbed.agents.market.venues.uniswap_v2_build import (
@@ -291,3 +293,28 @@ def test_sandwich_on_a_v2_pair_is_accounted_against_the_block_without_it(
 def test_market_without_a_venue_for_its_pools_is_an_error(small_world: World) -> None:
     with pytest.raises(ValueError, match="no venue given for the pools of venue"):
         Market(small_world.chain, small_world.tokens, small_world.pools, seed=1, volatility=0.0)
+
+
+def test_lp_deposits_and_withdraws_through_the_router(big_world: World) -> None:
+    world = big_world
+    chain = world.chain
+    with world.fresh() as market:
+        (pool,) = market.pools
+        lp = LiquidityProvider("lp", world.account(1), world.rng("lp"), initial_fraction=0.01)
+        r0, r1 = market.reserves[pool.address]
+        deposits = [a for a in lp.setup(market) if isinstance(a, TxIntent)]
+        # Tokens approved to the router, the pair's shares to the router, then the deposit.
+        assert {d.to for d in deposits[:-1]} == {*market.tokens.values(), pool.address}
+        assert deposits[-1].to == market.venue_of(pool).router
+        hashes = [chain.transact(lp.account, to=d.to, data=d.data, gas=d.gas) for d in deposits]
+        chain.mine()
+        assert all(chain.receipt(h).status == 1 for h in hashes)
+        shares = balance_at(chain, pool.address, lp.address)
+        assert shares > 0
+        assert balance_at(chain, pool.token0, pool.address) == r0 + r0 // 100
+        withdrawal = lp.remove(market, pool, shares)
+        tx = chain.transact(lp.account, to=withdrawal.to, data=withdrawal.data, gas=withdrawal.gas)
+        chain.mine()
+        assert chain.receipt(tx).status == 1
+        assert balance_at(chain, pool.address, lp.address) == 0
+        assert not market.is_unknown_call(withdrawal.to, withdrawal.data)
