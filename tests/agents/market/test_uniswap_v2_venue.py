@@ -312,6 +312,7 @@ def test_lp_deposits_and_withdraws_through_the_router(big_world: World) -> None:
         shares = balance_at(chain, pool.address, lp.address)
         assert shares > 0
         assert balance_at(chain, pool.token0, pool.address) == r0 + r0 // 100
+        assert balance_at(chain, pool.token1, pool.address) == r1 + (r0 // 100) * r1 // r0
         withdrawal = lp.remove(market, pool, shares)
         tx = chain.transact(lp.account, to=withdrawal.to, data=withdrawal.data, gas=withdrawal.gas)
         chain.mine()
