@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Final
 
 from eth_abi.exceptions import DecodingError
 
+from agentbed.agents.erc20 import MAX_UINT
 from agentbed.agents.market.amm_math import amount_out
 from agentbed.agents.market.intents import (
     ALL,
@@ -48,9 +49,10 @@ from agentbed.agents.market.intents import (
     crosses,
     decode_settle,
 )
+from agentbed.agents.market.venues.protocol import SwapCall
 
 if TYPE_CHECKING:
-    from agentbed.agents.market.world import Pool
+    from agentbed.agents.market.world import IntentBoard, Market, Pool
 
 _NO_SWAPS: Final[tuple[PlannedSwap, ...]] = ()
 
@@ -265,6 +267,40 @@ def planned_swaps(
     return plan_swaps(
         intents, plan, pools=pools, reserves=reserves, pricing=pricing, on_unmet=on_unmet
     )
+
+
+class SettlementDecoder:
+    """Reads a pending ``settle`` to a market's intent book into the pool swaps it will make.
+
+    Plugged into the market's pending-call decoders (``Market.add_decoder``) when the book is
+    deployed, so every searcher that asks ``market.pending_swap(tx)`` sees settlements like
+    direct swaps. Each swap is the plan's swap at the last block's reserves, with the *floor*
+    (the least output at which the settlement still pays every maker its signed limit) as its
+    ``min_amount_out``; its ``to`` is the book and its ``deadline`` ``MAX_UINT`` (the book swaps
+    with ``block.timestamp``; the intents' own deadlines revert the whole settlement before any
+    swap).
+    """
+
+    def __init__(self, market: Market, board: IntentBoard) -> None:
+        self.market = market
+        self.board = board
+
+    def decode_call(self, to: str | None, data: bytes) -> tuple[SwapCall, ...] | None:
+        """The settlement's swaps; None for a call to anything but the book."""
+        if to is None or to.lower() != self.board.book.lower():
+            return None
+        swaps = planned_swaps(
+            data,
+            pools=self.market.pools,
+            reserves=self.market.reserves,
+            pricing=self.board.pricing,
+            on_unmet=self.board.on_unmet,
+        )
+        book = self.board.book
+        return tuple(
+            SwapCall(s.pool, s.token_in, s.amount_in, s.min_amount_out, book, MAX_UINT)
+            for s in swaps
+        )
 
 
 def commit_to_limits(

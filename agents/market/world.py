@@ -27,6 +27,7 @@ from eth_utils import function_signature_to_4byte_selector
 
 from agentbed.agents.agent import TxIntent, derive_seed
 from agentbed.agents.erc20 import APPROVE_GAS, MAX_UINT, approve_calldata, approve_intent
+from agentbed.agents.market.intent_settlement import SettlementDecoder
 from agentbed.agents.market.intents import Intent, OnUnmetCondition, Pricing, intent_digest
 from agentbed.agents.market.venues import DEPLOYERS, ConstantProductVenue, constant_product
 from agentbed.agents.market.venues.protocol import (
@@ -244,6 +245,7 @@ class Market:
         )
         address = str(book.address)
         self.intent_board = IntentBoard(address, self.chain.chain_id, pricing, on_unmet, share_bps)
+        self.add_decoder(SettlementDecoder(self, self.intent_board))
         return address
 
     # -- reading ---------------------------------------------------------------------------------

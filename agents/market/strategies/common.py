@@ -19,15 +19,12 @@ from typing import TYPE_CHECKING, Any
 from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector
 
-from agentbed.agents.erc20 import MAX_UINT
 from agentbed.agents.market.amm_math import amount_out, swap_to_price
-from agentbed.agents.market.intent_settlement import planned_swaps
-from agentbed.agents.market.world import SwapCall, decode_swap
 
 if TYPE_CHECKING:
     from agentbed.agents.agent import AgentView, ChainReader
     from agentbed.agents.market.world import Market, Pool
-    from agentbed.chain.types import PoolTx, Transaction
+    from agentbed.chain.types import PoolTx
 
 BPS = 10_000
 SWAP_GAS_USED = 80_000
@@ -220,33 +217,3 @@ def pool_of(market: Any, address: str | None) -> Pool | None:
         return None
     pool: Pool | None = market.by_address.get(address)
     return pool
-
-
-def pending_swaps(market: Any, tx: Transaction) -> tuple[SwapCall, ...]:
-    """The pool swaps a pending transaction will make, as the searchers see them.
-
-    The one place strategies ask "what will this tx do to the pools": a direct
-    ``swapExactIn`` is one swap; a ``settle`` sent to the market's intent book is the plan's
-    swaps at the last block's reserves (``agentbed.agents.market.intent_settlement``), each with
-    the least output at which the settlement still pays every maker its signed limit as its
-    ``min_amount_out``; its ``to`` is the book, and its ``deadline`` ``MAX_UINT`` (the book
-    swaps with ``block.timestamp``; the intents' own deadlines revert the whole settlement
-    before any swap). Anything else makes no swap a searcher can read (an empty tuple).
-    """
-    direct = decode_swap(tx.to, tx.data)
-    if direct is not None:
-        return (direct,)
-    board = getattr(market, "intent_board", None)
-    if board is None or tx.to is None or str(tx.to).lower() != board.book.lower():
-        return ()
-    swaps = planned_swaps(
-        tx.data,
-        pools=market.pools,
-        reserves=market.reserves,
-        pricing=board.pricing,
-        on_unmet=board.on_unmet,
-    )
-    return tuple(
-        SwapCall(s.pool, s.token_in, s.amount_in, s.min_amount_out, board.book, MAX_UINT)
-        for s in swaps
-    )

@@ -1,8 +1,8 @@
 """Pending intent settlements as searchers see them, and the makers' full P&L.
 
 One WETH/USDC pool (3,000 USDC per WETH) deployed once per module; each test deploys a
-pay-as-filled book on a snapshot. A settlement is decoded while pending (``pending_swaps``, the
-strategies' seam) and checked against what the chain then executes: the swap's Transfer logs,
+pay-as-filled book on a snapshot. A settlement is decoded while pending (``Market.pending_swaps``,
+the strategies' seam) and checked against what the chain then executes: the swap's Transfer logs,
 and, for the floor, whether the settlement succeeds or reverts behind a front-run that pushes
 its swap's output just above or just below it (sizes found with the pool formula written out
 here, not the project's).
@@ -45,10 +45,9 @@ from agentbed.agents.market.intents import (
     sign_intent,
     solve_pair,
 )
-from agentbed.agents.market.strategies.common import pending_swaps
 from agentbed.agents.market.strategies.intents import Solver
 from agentbed.agents.market.strategies.sandwich import Sandwicher
-from agentbed.agents.market.world import Market, Pool, PoolSpec
+from agentbed.agents.market.world import Market, Pool, PoolSpec, SwapCall
 from agentbed.chain.node import Chain
 from agentbed.chain.types import Receipt
 
@@ -71,6 +70,7 @@ class BookWorld(World):
             self.pools,
             seed=self.seed,
             volatility=volatility,
+            venues=self.venues,
             factory=self.factory,
         )
 
@@ -83,7 +83,7 @@ def world() -> BookWorld:
     market.fund({account.address: funding for account in chain.accounts[1:]})
     chain.automine = False
     assert market.factory is not None
-    return BookWorld(chain, dict(market.tokens), market.pools, SEED, market.factory)
+    return BookWorld(chain, dict(market.tokens), market.pools, SEED, factory=market.factory)
 
 
 @pytest.fixture
@@ -179,7 +179,7 @@ def test_pending_settlement_decodes_to_the_swap_the_chain_executes(
         )
     data = settle_data(intents, signatures, plan)
     tx_hash = send_settle(world, market, data)
-    (swap,) = pending_swaps(market, world.chain.transaction(tx_hash))
+    (swap,) = _swaps(market, world.chain.transaction(tx_hash))
     (planned,) = planned_swaps(
         data,
         pools=market.pools,
@@ -214,7 +214,7 @@ def test_floor_is_the_least_output_the_chain_still_settles(world: World, market:
         [i.min_buy_amount for i in intents], [Swap(weth, pool.other(weth), FEE_BPS, sold, 0)]
     )
     data = settle_data(intents, signatures, loose)
-    (swap,) = pending_swaps(market, _Pending(market, data))
+    (swap,) = _swaps(market, _Pending(market, data))
     floor = sum(i.min_buy_amount for i in intents)  # nobody else sells USDC into the batch
     assert swap.min_amount_out == floor
     r_weth, r_usdc = market.reserves_for(pool, weth)
@@ -247,6 +247,11 @@ def test_floor_is_the_least_output_the_chain_still_settles(world: World, market:
         world.chain.revert(snapshot)
 
 
+def _swaps(market: Market, tx: Any) -> tuple[SwapCall, ...]:
+    """What the market's pending-call decoders read ``tx`` as (the settlement decoder here)."""
+    return market.pending_swaps(tx.to, tx.data)
+
+
 class _Pending:
     """A pending tx to the market's book, as ``pending_swaps`` reads it (``to``, ``data``)."""
 
@@ -259,8 +264,8 @@ class _Pending:
 def test_settlement_that_would_revert_or_is_not_settle_makes_no_swaps(market: Market) -> None:
     board = market.intent_board
     assert board is not None
-    assert pending_swaps(market, _Pending(market, b"\x12\x34\x56\x78" + b"\x00" * 64)) == ()
-    assert pending_swaps(market, _Pending(market, SETTLE_SELECTOR + b"\x01" * 40)) == ()
+    assert _swaps(market, _Pending(market, b"\x12\x34\x56\x78" + b"\x00" * 64)) == ()
+    assert _swaps(market, _Pending(market, SETTLE_SELECTOR + b"\x01" * 40)) == ()
     pool = market.pools[0]
     weth = market.tokens["WETH"]
     account = market.chain.accounts[1]
@@ -268,9 +273,7 @@ def test_settlement_that_would_revert_or_is_not_settle_makes_no_swaps(market: Ma
         account.address, weth, pool.other(weth), E18, 10**30, 2**40, 0, Condition.none()
     )
     plan = Plan.pay_as_filled([10**30], [Swap(weth, pool.other(weth), FEE_BPS, E18, 0)])
-    assert (
-        pending_swaps(market, _Pending(market, settle_data([greedy], [b"\x00" * 65], plan))) == ()
-    )
+    assert _swaps(market, _Pending(market, settle_data([greedy], [b"\x00" * 65], plan))) == ()
 
 
 def test_unmet_counter_condition_reverts_or_skips_like_the_book() -> None:
