@@ -4,28 +4,28 @@
 search (a ternary search of an exact-``Fraction`` profit, a scan, then branch and bound). This
 module gets the same answer, to the wei and with the same tie rule (the smallest front-run),
 from three facts about the pool's arithmetic (``ConstantProductPool._amountOut``, Uniswap v2's
-``getAmountOut`` with the fee ``f`` in basis points, ``γ = 1 - f/10000``):
+``getAmountOut`` with the fee ``f`` in basis points, ``g = 1 - f/10000``):
 
 1. **The victim's limit is a quadratic.** Without rounding, a front-run of ``x`` leaves the
-   victim ``γ·a·R1·R0 / ((R0 + γx)(R0 + x + γa))``, so "at least the victim's minimum output"
+   victim ``g·a·R1·R0 / ((R0 + g·x)(R0 + x + g·a))``, so "at least the victim's minimum output"
    is a quadratic inequality in ``x`` (Zhou et al., *High-Frequency Trading on Decentralized
-   On-Chain Exchanges*, IEEE S&P 2021, §V). Its root, by ``math.isqrt``, lands within a few
+   On-Chain Exchanges*, IEEE S&P 2021). Its root, by ``math.isqrt``, lands within a few
    units of the rounded bound, which a galloping check from the root then makes exact.
 2. **The unrounded profit is a ratio of quadratics.** Substituting the three swaps gives
-   ``P(x) = x·(αx + β) / D(x)`` with ``α = γ²(R0 + a) - R0``,
-   ``β = γ²(R0 + a)(R0 + γa) - R0²`` and ``D(x) = R0(R0 + x) + γ²x(R0 + x + γa)`` (the output
+   ``P(x) = x·(u·x + w) / D(x)`` with ``u = g²(R0 + a) - R0``,
+   ``w = g²(R0 + a)(R0 + g·a) - R0²`` and ``D(x) = R0(R0 + x) + g²·x(R0 + x + g·a)`` (the output
    reserve cancels). The sign of ``P'`` is that of a quadratic, so its stationary points are
    closed-form roots, and every level set ``{x : P(x) > L}`` is bounded by the roots of the
-   quadratic ``x(αx + β) - L·D(x)``.
-3. **Rounding is bounded and ordered.** The rounded profit exceeds the unrounded one by less
-   than ``E = γ·b/(R - γ)`` (``b`` the back-run output, ``R`` the output-token reserve the
+   quadratic ``x(u·x + w) - L·D(x)``.
+3. **Rounding is bounded and ordered.** The rounded profit exceeds the unrounded one by at most
+   ``E = g·b/(R - g)`` (``b`` the back-run output, ``R`` the output-token reserve the
    back-run meets); and while the front-run's output does not change, one more unit of input
    never raises the rounded profit (the back-run gains less than the unit it costs). So only the
    first front-run of each front-run output can be optimal.
 
 The answer is therefore: evaluate the rounded profit at the closed-form candidates (the bound
 and the stationary points), take the level ``L = best - E``, and check every first-of-its-output
-front-run in the proven window ``{x : P(x) > L}``. When the victim's limit binds, that window
+front-run in the proven window ``{x : P(x) >= L}``. When the victim's limit binds, that window
 holds a few sizes; when the victim accepts any output and the pool is large, the profit is flat
 within rounding over billions of sizes, and the window is searched by branch and bound within
 ``budget`` evaluations, which reports how much better any other size could at most be.
@@ -34,6 +34,7 @@ within rounding over billions of sizes, and the window is searched by branch and
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from math import isqrt
@@ -112,7 +113,7 @@ def _positive_region(poly: Poly, lo: int, hi: int) -> list[tuple[int, int]]:
         cuts[1:1] = [v for v in (vertex, vertex + 1) if lo < v <= hi]
     hints = _roots(poly)
     region: list[tuple[int, int]] = []
-    for start, stop in zip(cuts, cuts[1:], strict=False):
+    for start, stop in itertools.pairwise(cuts):
         end = stop - 1
         if start > end:
             continue
@@ -143,7 +144,7 @@ def front_run_bound(
     """The largest front-run after which the victim's swap still succeeds (-1 if none).
 
     Same answer as :func:`agentbed.agents.market.amm_math.max_feasible_front_in`, from the
-    closed-form root of the unrounded limit ``m·((R0 + x) + γa)(R0 + γx) <= γ·a·R1·R0`` (scaled
+    closed-form root of the unrounded limit ``m·((R0 + x) + g·a)(R0 + g·x) <= g·a·R1·R0`` (scaled
     by the fee's denominator to stay in integers) and an exact check around it. Rounding of the
     front-run's output only helps the victim, so the root is never past the exact bound.
     """
@@ -182,21 +183,28 @@ def _profit_polys(r_in: int, fee: int, victim: int) -> tuple[Poly, Poly]:
     return numerator, denominator
 
 
-def _rounding_gain(r_in: int, r_out: int, fee: int, victim: int, bound: int) -> int:
-    """``E``: the rounded profit of any front-run in ``[0, bound]`` is below unrounded + ``E``.
+def _rounding_gain(
+    r_in: int, r_out: int, fee: int, victim: int, bound: int
+) -> tuple[int, int] | None:
+    """``E`` as ``(num, den)``: for every front-run in ``[0, bound]``, rounded <= unrounded + E.
 
-    The three floors raise the profit at most through the front-run's output, by less than
-    ``γ·b/(R - γ)`` with ``b < R0 + bound + a`` the back-run output and ``R`` at least the
-    output reserve left after a front-run of ``bound`` and the victim, unrounded.
+    The three floors raise the profit only through the front-run's output (rounded down, it
+    leaves the back-run a larger output reserve), by less than ``g·b/(R - g)``: ``b`` the
+    unrounded back-run output and ``R`` the output reserve it meets. ``R`` is at least the
+    unrounded reserve left by a front-run of ``bound`` and the victim, ``C``, and
+    ``b <= g·y·(R0 + bound + a)/C`` with ``y`` the front-run output at ``bound``. None when
+    ``C`` is too small for a useful bound (tiny pools): the window is then everything.
     """
     g = BPS - fee
     least_reserve = (r_out * r_in * r_in * BPS * BPS) // (
         (r_in * BPS + g * bound) * (r_in * BPS + g * victim)
     )
     slack = least_reserve * BPS - g
-    if slack <= 0:
-        return r_in + bound + victim  # no useful bound: the window becomes everything
-    return -(-(g * (r_in + bound + victim)) // slack)
+    if least_reserve < 1 or slack <= 0:
+        return None
+    most_front_out = _out(bound, r_in, r_out, fee) + 1
+    back_out_num = g * most_front_out * (r_in + bound + victim)  # over least_reserve·BPS
+    return g * back_out_num, least_reserve * BPS * slack
 
 
 def _candidates(numerator: Poly, denominator: Poly, bound: int) -> set[int]:
@@ -277,14 +285,19 @@ def closed_form_sandwich(
         visit(front)
         out = _out(front, reserve_in, reserve_out, fee_bps)
         visit(max(1, -(-(out * reserve_in * BPS) // (g * (reserve_out - out)))))
-    level = max(best[0], 1) - _rounding_gain(reserve_in, reserve_out, fee_bps, victim_in, bound)
-    # Unrounded profit >= level  <=>  numerator - level·denominator >= 0  (denominator > 0).
-    window_poly: Poly = (
-        numerator[0] - level * denominator[0],
-        numerator[1] - level * denominator[1],
-        numerator[2] - level * denominator[2] + 1,
-    )
-    window = _positive_region(window_poly, 1, bound)
+    gain = _rounding_gain(reserve_in, reserve_out, fee_bps, victim_in, bound)
+    if gain is None:
+        window = [(1, bound)]
+    else:
+        # Unrounded profit >= target - num/den  <=>  den·numerator - level·denominator >= 0,
+        # with level = target·den - num (the denominator is positive).
+        level = max(best[0], 1) * gain[1] - gain[0]
+        window_poly: Poly = (
+            gain[1] * numerator[0] - level * denominator[0],
+            gain[1] * numerator[1] - level * denominator[1],
+            gain[1] * numerator[2] - level * denominator[2] + 1,
+        )
+        window = _positive_region(window_poly, 1, bound)
     sizes = [_first_sizes(lo, hi, reserve_in, reserve_out, fee_bps) for lo, hi in window]
     if sum(len(s) for s in sizes) <= budget:
         for part in sizes:

@@ -15,7 +15,8 @@ from agentbed.agents.agent import (
     check_non_negative,
     check_positive,
 )
-from agentbed.agents.market.amm_math import SandwichPlan, optimal_sandwich
+from agentbed.agents.market.amm_math import SandwichPlan
+from agentbed.agents.market.sandwich_math import closed_form_sandwich
 from agentbed.agents.market.strategies.common import (
     SWAP_GAS_USED,
     HeadBalances,
@@ -34,8 +35,8 @@ class Sandwicher(Agent):
     """Sandwiches visible pending swaps: buy ahead of the victim, sell right after it.
 
     For a pending swap of another agent that sells ``a`` of token X with minimum output ``m``,
-    the plan is ``agentbed.agents.market.amm_math.optimal_sandwich`` at the last block's reserves:
-    the front-run
+    the plan is ``agentbed.agents.market.sandwich_math.closed_form_sandwich`` at the last block's
+    reserves: the front-run
     size (at most ``max_front_fraction`` of its X balance and ``max_front_in``) that maximises
     ``back_out - front_in`` while the victim still gets at least ``m``, so the victim never
     reverts because of the plan. The profit is in X; it is valued in wei at the reference price
@@ -71,10 +72,11 @@ class Sandwicher(Agent):
         max_front_fraction: Largest share of its balance of the victim's input token to use.
         max_front_in: Absolute cap on the front-run input (None for none).
         min_profit_wei: Least profit net of gas, in wei.
-        search_budget: Profit evaluations ``optimal_sandwich`` may spend proving its plan
-            optimal; in large pools whose victim accepts a wide slippage the profit is flat
-            within rounding over many sizes and the proof would take long, so the plan may then
-            fall short of the optimum by its (small) reported ``optimality_gap``.
+        search_budget: Profit evaluations the plan's exact check may spend. It binds only
+            where the closed form's proven window is wider than this (a victim whose limit
+            does not bind, in a large pool: the profit is flat within rounding over many
+            sizes); the window is then searched by branch and bound within the budget, and
+            the plan may fall short of the optimum by its (small) ``optimality_gap``.
         numeraire: Token the wei valuation walks the pools from (see ``WeiPricer``).
         eth_price: Numeraire per ETH; None when the numeraire is ETH-like (``WETH``).
         prices_wei: Fixed wei per smallest unit by token symbol, overriding the walk.
@@ -182,7 +184,7 @@ class Sandwicher(Agent):
             cap = min(cap, self.max_front_in)
         if cap <= 0:
             return None
-        return optimal_sandwich(
+        return closed_form_sandwich(
             reserve_in,
             reserve_out,
             pool.fee_bps,

@@ -43,9 +43,9 @@ def exhaustive(
     best: tuple[int, int] | None = None
     for front in range(1, limit + 1):
         plan = simulate_sandwich(front, reserve_in, reserve_out, fee, victim_in)
-        if plan.victim_out >= max(need, 1) and plan.profit > 0:
-            if best is None or plan.profit > best[0]:
-                best = (plan.profit, front)
+        feasible = plan.victim_out >= max(need, 1)
+        if feasible and plan.profit > 0 and (best is None or plan.profit > best[0]):
+            best = (plan.profit, front)
     return best
 
 
