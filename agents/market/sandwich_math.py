@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from math import isqrt
 
@@ -218,19 +218,21 @@ def _candidates(numerator: Poly, denominator: Poly, bound: int) -> set[int]:
     return points
 
 
-def _first_sizes(lo: int, hi: int, r_in: int, r_out: int, fee: int) -> range | list[int]:
-    """The front-runs in ``[lo, hi]`` that can be optimal: ``lo`` and each first size of an output.
+def _first_sizes(lo: int, hi: int, r_in: int, r_out: int, fee: int) -> tuple[int, Iterator[int]]:
+    """The front-runs in ``[lo, hi]`` that can be optimal: how many, and a lazy list of them.
 
     Whichever is shorter: every size, or ``lo`` plus the smallest input buying each output
-    above ``lo``'s (the ceiling division of ``amount_in_for_out``).
+    above ``lo``'s (the ceiling division of ``amount_in_for_out``). Lazy, so a window too
+    wide for the budget costs nothing to count.
     """
     first_out, last_out = _out(lo, r_in, r_out, fee), _out(hi, r_in, r_out, fee)
     if hi - lo <= last_out - first_out:
-        return range(lo, hi + 1)
+        return hi - lo + 1, iter(range(lo, hi + 1))
     g = BPS - fee
-    return [lo] + [
+    firsts = (
         -(-(out * r_in * BPS) // (g * (r_out - out))) for out in range(first_out + 1, last_out + 1)
-    ]
+    )
+    return last_out - first_out + 1, itertools.chain((lo,), firsts)
 
 
 def closed_form_sandwich(
@@ -299,8 +301,8 @@ def closed_form_sandwich(
         )
         window = _positive_region(window_poly, 1, bound)
     sizes = [_first_sizes(lo, hi, reserve_in, reserve_out, fee_bps) for lo, hi in window]
-    if sum(len(s) for s in sizes) <= budget:
-        for part in sizes:
+    if sum(count for count, _ in sizes) <= budget:
+        for _, part in sizes:
             for front in part:
                 visit(front)
         gap = 0
