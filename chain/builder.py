@@ -6,9 +6,10 @@ base fee, that its sender can no longer pay for, or whose gas does not fit the b
 and so are that sender's later transactions in this block (as geth's miner pops the account).
 
 Bundles (policies with ``bundles_first``) go first: each bundle for this block is simulated at
-the top of the block, ranked by payment to the coinbase per gas, then applied atomically — if a
-member is not applicable or reverts without being listed in ``allowed_to_revert``, the whole
-bundle is rolled back and dropped.
+the top of the block, ranked by payment to the coinbase (a sealed-bid, first-price auction), then
+applied atomically — a bundle that conflicts with one already included (same tx or same sender
+nonce) lost the auction and is dropped; if a member is not applicable or reverts without being
+listed in ``allowed_to_revert``, the whole bundle is rolled back and dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from agentbed.chain.backend import BlockSession, ExecutionResult, TxNotApplicable
+from agentbed.chain.bundles import conflicting_bundle
 from agentbed.chain.fees import TX_GAS
 from agentbed.chain.interfaces import OrderingPolicy
 from agentbed.chain.ordering import rank_bundles
@@ -130,7 +132,12 @@ class BlockBuilder:
             payment = sum(r.result.coinbase_balance_delta for r in results)
             gas = sum(r.result.gas_used for r in results)
             scored.append((bundle, payment, gas))
-        for bundle, _payment, _gas in rank_bundles(scored):
+        won: list[Bundle] = []
+        for bundle, payment, _gas in rank_bundles(scored):
+            rival = conflicting_bundle(bundle, won)
+            if rival is not None:
+                dropped.append((bundle.id, f"outbid by bundle 0x{rival.id.hex()} ({payment} wei)"))
+                continue
             # Re-check on the state left by higher-ranked bundles: they may conflict.
             checkpoint = session.checkpoint()
             results, failure = self._apply_one(session, bundle, public)
@@ -140,3 +147,4 @@ class BlockBuilder:
                 continue
             included.extend(results)
             bundle_ids.append(bundle.id)
+            won.append(bundle)

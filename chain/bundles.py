@@ -3,7 +3,8 @@
 A bundle never enters the mempool, so the pool's admission does not see it. What can be
 checked without state is checked here, when the bundle arrives; whether its transactions
 apply (nonces, funds, reverts) is decided when the builder simulates it at the top of its
-target block.
+target block. :func:`conflicting_bundle` says which bundles compete for the same opportunity,
+so that the builder's sealed-bid auction keeps only the best bid of each.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from agentbed.chain.errors import (
     TxRejected,
 )
 from agentbed.chain.fees import required_gas
-from agentbed.chain.types import Transaction
+from agentbed.chain.types import Bundle, Transaction
 
 
 def check_bundle(
@@ -76,3 +77,28 @@ def _check_static(tx: Transaction, gas_limit: int) -> None:
         raise IntrinsicGasTooLow(f"gas {tx.gas}, minimum needed {required}")
     if tx.gas > gas_limit:
         raise GasLimitExceeded(f"gas {tx.gas} > block gas limit {gas_limit}")
+
+
+def conflicting_bundle(bundle: Bundle, included: Sequence[Bundle]) -> Bundle | None:
+    """The first of ``included`` that ``bundle`` competes with for the same opportunity.
+
+    Two bundles conflict when they carry the same transaction (two searchers wrapping the same
+    victim) or the same sender's nonce (one searcher's alternatives for one block): at most one
+    of them can land, and the builder's auction (see :func:`agentbed.chain.ordering.
+    rank_bundles`) has already decided which, by payment. Conflicts through state alone (two
+    sandwiches of different victims on one pool) are left to the re-simulation, which drops a
+    bundle whose guard now reverts.
+
+    Args:
+        bundle: A bundle the builder is about to apply.
+        included: The bundles already in the block.
+
+    Returns:
+        The included bundle it conflicts with, or None.
+    """
+    hashes = {tx.hash for tx in bundle.txs}
+    nonces = {(tx.sender, tx.nonce) for tx in bundle.txs}
+    for other in included:
+        if any(tx.hash in hashes or (tx.sender, tx.nonce) in nonces for tx in other.txs):
+            return other
+    return None

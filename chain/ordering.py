@@ -202,8 +202,10 @@ class BundlesFirstPolicy:
 
     The policy itself only marks the block as bundles-first (``bundles_first = True``): the
     builder simulates the bundles for the target block, ranks them with :func:`rank_bundles`
-    by payment to the coinbase per gas, includes them atomically, and then fills the rest of
-    the block with ``order``'s result, which is ``inner``'s.
+    by their payment to the coinbase (a sealed-bid, first-price auction), includes them
+    atomically in that order, skipping a bundle that conflicts with one already included (it
+    lost the auction for that opportunity), and then fills the rest of the block with
+    ``order``'s result, which is ``inner``'s.
 
     Args:
         inner: Policy for the public transactions after the bundles.
@@ -238,10 +240,21 @@ B = TypeVar("B", bound=_Arrived)
 
 
 def rank_bundles(scored: Sequence[tuple[B, int, int]]) -> list[tuple[B, int, int]]:
-    """Rank simulated bundles by payment to the coinbase per unit of gas, best first.
+    """Rank simulated bundles by total payment to the coinbase, best first: the builder's
+    sealed-bid, first-price auction.
 
-    Ties (exactly equal payment per gas, compared as fractions, not floats) go to the earlier
-    bundle by ``(arrival_ms, seq)``.
+    Each bundle is a sealed bid: the builder sees only its own simulation of it, and the
+    winner pays what it bid. Ranking by the whole payment (tips above the base fee plus direct
+    transfers to the coinbase), not by payment per gas, is what makes the best bid win when
+    bundles compete for one opportunity: the builder applies them in this order and drops a
+    bundle that conflicts with one already included (``agentbed.chain.bundles.
+    conflicting_bundle``), so of two bundles wrapping the same victim the one paying the
+    builder more lands. A block's revenue is the sum of payments, and bundles rarely fill a
+    block, so greedy by payment is also what maximises it (MEV-Boost builders' "max profit"
+    ordering; mev-geth ranked by payment per gas instead).
+
+    Ties (equal payment) go to the cheaper bundle in gas (higher payment per gas, compared as
+    fractions, not floats), then to the earlier by ``(arrival_ms, seq)``.
 
     Args:
         scored: ``(bundle, payment_wei, gas_used)`` per bundle, as the builder's simulation
@@ -258,7 +271,12 @@ def rank_bundles(scored: Sequence[tuple[B, int, int]]) -> list[tuple[B, int, int
             raise ValueError(f"gas_used must be positive, got {gas_used} for {bundle!r}")
     return sorted(
         scored,
-        key=lambda item: (-Fraction(item[1], item[2]), item[0].arrival_ms, item[0].seq),
+        key=lambda item: (
+            -item[1],
+            -Fraction(item[1], item[2]),
+            item[0].arrival_ms,
+            item[0].seq,
+        ),
     )
 
 

@@ -371,7 +371,7 @@ def test_bundle_is_atomic_unless_revert_allowed(bundle_chain):
     assert chain.receipt(chain.decode(ok).hash).status == 1
 
 
-def test_bundles_ranked_by_coinbase_payment_per_gas(bundle_chain):
+def test_bundles_ranked_by_coinbase_payment(bundle_chain):
     chain, probe = bundle_chain
     small = _call_raw(chain, chain.accounts[1], probe.functions.payCoinbase(), value=10**14)
     big = _call_raw(chain, chain.accounts[2], probe.functions.payCoinbase(), value=10**16)

@@ -295,23 +295,29 @@ class FakeBundle:
     seq: int
 
 
-def test_rank_bundles_by_payment_per_gas() -> None:
+def test_rank_bundles_by_total_payment() -> None:
     a = FakeBundle("a", 0, 0)
     b = FakeBundle("b", 0, 1)
     c = FakeBundle("c", 0, 2)
     scored = [(a, 100 * GWEI, 100_000), (b, 90 * GWEI, 50_000), (c, 300 * GWEI, 200_000)]
     ranked = rank_bundles(scored)
-    # Per gas: a = 1.0 gwei, b = 1.8 gwei, c = 1.5 gwei.
-    assert [item[0].label for item in ranked] == ["b", "c", "a"]
+    # First price: the whole payment decides (per gas would give b, c, a).
+    assert [item[0].label for item in ranked] == ["c", "a", "b"]
 
 
-def test_rank_bundles_ties_by_arrival_then_seq() -> None:
+def test_rank_bundles_ties_by_gas_then_arrival_then_seq() -> None:
     late = FakeBundle("late", 500, 0)
     early_second = FakeBundle("early_second", 100, 2)
     early_first = FakeBundle("early_first", 100, 1)
-    # Equal ratios written differently: exact comparison, not float.
-    scored = [(late, 3, 21_000), (early_second, 6, 42_000), (early_first, 9, 63_000)]
+    lean = FakeBundle("lean", 900, 3)
+    scored = [
+        (late, 9, 21_000),
+        (early_second, 9, 21_000),
+        (early_first, 9, 21_000),
+        (lean, 9, 20_000),
+    ]
     assert [item[0].label for item in rank_bundles(scored)] == [
+        "lean",
         "early_first",
         "early_second",
         "late",
