@@ -22,7 +22,7 @@ from agentbed.agents.reporting.stats import delay_summary, mean, quantile
 from agentbed.agents.reporting.tables import metrics_row
 
 if TYPE_CHECKING:
-    from agentbed.agents.market.accounting import RunAccount, Valuation
+    from agentbed.agents.market.accounting import AgentAccount, RunAccount, Valuation
     from agentbed.agents.sim import BlockMetrics, Simulation
     from agentbed.experiments.scenario import Scenario
 
@@ -208,6 +208,27 @@ def builder_revenue(metrics: Sequence[BlockMetrics], valuation: Valuation) -> di
     }
 
 
+def producer_share(agents: Sequence[AgentAccount], valuation: Valuation) -> dict[str, Any]:
+    """How the searchers' extracted value splits between them and the block producer.
+
+    ``paid`` is what the searchers paid the producer: their priority fees (tips above the base
+    fee) and direct coinbase transfers, failed txs included. ``extracted`` is their value
+    before paying it: their net profit plus ``paid``. ``share`` = ``paid / extracted``, the
+    producer's share of extracted value (None when ``extracted`` is not positive); the
+    searchers keep ``1 - share``. The base fee they burned is a cost outside both (it is in
+    neither their profit nor ``paid``). Other agents' tips are the producer's revenue but not
+    extracted value, so they are left out (``builder.revenue`` has them). In the numeraire.
+    """
+    searchers = [a for a in agents if a.searcher]
+    paid = valuation.value_eth(sum(a.tips_paid + a.coinbase_paid for a in searchers))
+    extracted = sum(a.profit for a in searchers) + paid
+    return {
+        "share": paid / extracted if extracted > 0 else None,
+        "paid": paid,
+        "extracted": extracted,
+    }
+
+
 def mev_cases(account: RunAccount) -> dict[str, Any]:
     """Sandwiches, backruns and frontruns: attempted and true (ground truth) against what the
     receipt-only detector found, with its precision and recall per kind, and the victims that
@@ -380,6 +401,7 @@ def summarize(
         "victim_loss_wei": victim_loss_by_token(account),
         "searcher_profit": account.searcher_profit,
         "builder": builder_revenue(metrics, valuation),
+        "producer_share": producer_share(account.agents, valuation),
         "burned_wei": burned,
         "burned": valuation.value_eth(burned),
         **mev_cases(account),

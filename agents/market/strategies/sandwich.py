@@ -17,6 +17,11 @@ from agentbed.agents.agent import (
 )
 from agentbed.agents.market.amm_math import SandwichPlan
 from agentbed.agents.market.sandwich_math import closed_form_sandwich
+from agentbed.agents.market.strategies.bidding import (
+    SwapSeen,
+    first_price_fraction,
+    sandwich_senders,
+)
 from agentbed.agents.market.strategies.common import (
     SWAP_GAS_USED,
     HeadBalances,
@@ -52,10 +57,15 @@ class Sandwicher(Agent):
       pool in between, so a victim is skipped while any other visible pending tx on its pool
       pays at least the victim's tip, and only one sandwich is in flight at a time.
     * ``"bundle"``: a private bundle ``[front, victim's raw tx, back]`` for the next block; both
-      legs tip ``bribe_fraction`` of the expected profit, spread over their gas, which is what
-      bundles-first builders rank by (a policy without bundles drops them). The builder drops
-      the bundle if any leg (or the victim) would revert. Several bundles for one block (for
-      different victims) are alternatives: they reuse the same nonces, so at most one lands.
+      legs tip a share of the expected profit, spread over their gas: its bid in the builder's
+      sealed-bid, first-price auction, which includes the best-paying of the bundles on one
+      victim (a policy without bundles drops them). The share is ``bribe_fraction`` when given;
+      otherwise the first-price rule ``(n - 1) / n`` of ``agentbed.agents.market.strategies.
+      bidding`` for ``n`` bidders, itself and ``rivals`` (when given) or the other senders it has
+      seen sandwich a trade on the market's pools since the start (it sees who won, never the
+      sealed bids). The builder drops the bundle if any leg (or the victim) would revert.
+      Several bundles for one block (for different victims) are alternatives: they reuse the
+      same nonces, so at most one lands.
 
     Guards: the front's minimum output is exactly the planned output (if the pool moved first,
     it reverts rather than push the victim past its limit); the back's minimum output is the
@@ -68,7 +78,10 @@ class Sandwicher(Agent):
     Args:
         mode: ``"fee"`` or ``"bundle"``.
         tip_increment: Fee mode: how much the front's tip exceeds the victim's, in wei.
-        bribe_fraction: Bundle mode: share of the expected profit paid to the builder.
+        bribe_fraction: Bundle mode: share of the expected profit paid to the builder; None
+            (default) bids by the first-price rule against the rivals it counts.
+        rivals: Bundle mode with the first-price rule: the number of rival bidders, taken as
+            known; None (default) counts the rivals it has seen win.
         max_front_fraction: Largest share of its balance of the victim's input token to use.
         max_front_in: Absolute cap on the front-run input (None for none).
         min_profit_wei: Least profit net of gas, in wei.
@@ -90,7 +103,8 @@ class Sandwicher(Agent):
         *args: Any,
         mode: str = "fee",
         tip_increment: int = GWEI,
-        bribe_fraction: float = 0.5,
+        bribe_fraction: float | None = None,
+        rivals: int | None = None,
         max_front_fraction: float = 1.0,
         max_front_in: int | None = None,
         min_profit_wei: int = 0,
@@ -103,7 +117,10 @@ class Sandwicher(Agent):
         super().__init__(*args, **kwargs)
         check_mode(mode)
         check_positive("tip_increment", tip_increment)
-        check_fraction("bribe_fraction", bribe_fraction, allow_zero=True)
+        if bribe_fraction is not None:
+            check_fraction("bribe_fraction", bribe_fraction, allow_zero=True)
+        if rivals is not None:
+            check_non_negative("rivals", rivals)
         check_fraction("max_front_fraction", max_front_fraction)
         check_non_negative("min_profit_wei", min_profit_wei)
         check_positive("search_budget", search_budget)
@@ -112,6 +129,9 @@ class Sandwicher(Agent):
         self.mode = mode
         self.tip_increment = tip_increment
         self.bribe_fraction = bribe_fraction
+        self.rivals = rivals
+        self.rivals_seen: set[str] = set()
+        """Other senders it has seen sandwich a trade (first-price rule, ``rivals`` None)."""
         self.max_front_fraction = max_front_fraction
         self.max_front_in = max_front_in
         self.min_profit_wei = min_profit_wei
@@ -123,6 +143,8 @@ class Sandwicher(Agent):
         return market.approvals()
 
     def observe(self, view: AgentView) -> Sequence[Action]:
+        if self.mode == "bundle" and self.bribe_fraction is None and self.rivals is None:
+            self._watch_rivals(view)
         victim = view.trigger
         if view.reason != "pending" or victim is None or victim.sender == self.address:
             return ()
@@ -143,7 +165,7 @@ class Sandwicher(Agent):
             victim_tip = effective_tip(victim, view.base_fee)
             front_tip, back_tip = victim_tip + self.tip_increment, victim_tip
         else:
-            front_tip = back_tip = int(self.bribe_fraction * value) // gas
+            front_tip = back_tip = int(self.bid_fraction() * value) // gas
         cost = SWAP_GAS_USED * (2 * view.base_fee + front_tip + back_tip)
         if value <= cost or value - cost < self.min_profit_wei:
             return ()
@@ -193,6 +215,42 @@ class Sandwicher(Agent):
             max_front_in=cap,
             budget=self.search_budget,
         )
+
+    def bid_fraction(self) -> float:
+        """Bundle mode: the share of the expected profit it bids to the builder."""
+        if self.bribe_fraction is not None:
+            return self.bribe_fraction
+        rivals = self.rivals if self.rivals is not None else len(self.rivals_seen)
+        return first_price_fraction(1 + rivals)
+
+    def _watch_rivals(self, view: AgentView) -> None:
+        """Add the senders that sandwiched a trade in the blocks sealed since it last woke."""
+        if not view.new_blocks:
+            return
+        numbers = {block.number for block in view.new_blocks}
+        swaps = []
+        for pool in view.market.pools:
+            for log in view.reader.logs(address=pool.address):
+                event = log.event
+                # Pools whose Swap names no input token (a Uniswap v2 pair) are not read.
+                if (
+                    log.block_number in numbers
+                    and event is not None
+                    and event.name == "Swap"
+                    and "tokenIn" in event.args
+                ):
+                    swaps.append(
+                        SwapSeen(
+                            log.block_number,
+                            (log.tx_index, log.log_index),
+                            pool.address,
+                            str(event.args["sender"]).lower(),
+                            str(event.args["tokenIn"]).lower(),
+                            int(event.args["amountIn"]),
+                            int(event.args["amountOut"]),
+                        )
+                    )
+        self.rivals_seen |= sandwich_senders(swaps) - {self.address.lower()}
 
     def _crowded(self, view: AgentView, victim: PoolTx, pool: Pool) -> bool:
         """Whether another visible pending tx on the pool could land inside the sandwich."""
