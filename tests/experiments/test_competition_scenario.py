@@ -1,0 +1,40 @@
+"""``scenarios/competition.toml``: it loads as documented, a sweep addresses the searchers'
+count, and a short monopoly run hands the producer nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from agentbed.experiments.runner import run_scenario
+from agentbed.experiments.scenario import load_scenario
+from agentbed.experiments.sweep import load_with_overrides
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPETITION = ROOT / "scenarios" / "competition.toml"
+
+
+def test_competition_loads_with_first_price_bundle_searchers() -> None:
+    scenario = load_scenario(COMPETITION)
+    assert scenario.run.policy == "bundles"
+    searchers = scenario.agents[2]
+    assert searchers.kind == "sandwicher"
+    assert searchers.params["mode"] == "bundle"
+    # No fixed bribe: the bid is the first-price rule's, which is what the sweep measures.
+    assert "bribe_fraction" not in searchers.params
+    # Typical mainnet gas: tens of gwei at the start, not the flagship's 1 gwei.
+    assert scenario.run.base_fee >= 10 * 10**9
+
+
+def test_sweep_key_addresses_the_number_of_searchers() -> None:
+    scenario = load_with_overrides(COMPETITION, [("agents[2].count", 4)])
+    assert scenario.agents[2].count == 4
+    assert load_scenario(COMPETITION).agents[2].count != 4
+
+
+def test_a_lone_bundle_searcher_pays_the_producer_nothing(tmp_path: Path) -> None:
+    scenario = load_with_overrides(COMPETITION, [("agents[2].count", 1), ("run.blocks", 6)])
+    run_scenario(scenario, tmp_path)
+    share = json.loads((tmp_path / "summary.json").read_text())["producer_share"]
+    assert share["extracted"] > 0  # it did sandwich someone
+    assert share["paid"] == 0.0 and share["share"] == 0.0
