@@ -63,9 +63,9 @@ class Sandwicher(Agent):
       otherwise the first-price rule ``(n - 1) / n`` of ``agentbed.agents.market.strategies.
       bidding`` for ``n`` bidders, itself and ``rivals`` (when given) or the other senders it has
       seen sandwich a trade on the market's pools since the start (it sees who won, never the
-      sealed bids). The builder drops the bundle if any leg (or the victim) would revert.
-      Several bundles for one block (for different victims) are alternatives: they reuse the
-      same nonces, so at most one lands.
+      sealed bids), and at least ``min_bid_fraction``. The builder drops the bundle if any leg
+      (or the victim) would revert. Several bundles for one block (for different victims) are
+      alternatives: they reuse the same nonces, so at most one lands.
 
     Guards: the front's minimum output is exactly the planned output (if the pool moved first,
     it reverts rather than push the victim past its limit); the back's minimum output is the
@@ -82,6 +82,10 @@ class Sandwicher(Agent):
             (default) bids by the first-price rule against the rivals it counts.
         rivals: Bundle mode with the first-price rule: the number of rival bidders, taken as
             known; None (default) counts the rivals it has seen win.
+        min_bid_fraction: Bundle mode with the first-price rule: the least share it bids, also
+            when it sees no rival. A bid of nothing would leave the builder indifferent among
+            its alternatives for one block (they share nonces) and let it pick a worse one;
+            a bid in proportion to the value makes the builder pick its best.
         max_front_fraction: Largest share of its balance of the victim's input token to use.
         max_front_in: Absolute cap on the front-run input (None for none).
         min_profit_wei: Least profit net of gas, in wei.
@@ -105,6 +109,7 @@ class Sandwicher(Agent):
         tip_increment: int = GWEI,
         bribe_fraction: float | None = None,
         rivals: int | None = None,
+        min_bid_fraction: float = 0.01,
         max_front_fraction: float = 1.0,
         max_front_in: int | None = None,
         min_profit_wei: int = 0,
@@ -121,6 +126,7 @@ class Sandwicher(Agent):
             check_fraction("bribe_fraction", bribe_fraction, allow_zero=True)
         if rivals is not None:
             check_non_negative("rivals", rivals)
+        check_fraction("min_bid_fraction", min_bid_fraction, allow_zero=True)
         check_fraction("max_front_fraction", max_front_fraction)
         check_non_negative("min_profit_wei", min_profit_wei)
         check_positive("search_budget", search_budget)
@@ -130,6 +136,7 @@ class Sandwicher(Agent):
         self.tip_increment = tip_increment
         self.bribe_fraction = bribe_fraction
         self.rivals = rivals
+        self.min_bid_fraction = min_bid_fraction
         self.rivals_seen: set[str] = set()
         """Other senders it has seen sandwich a trade (first-price rule, ``rivals`` None)."""
         self.max_front_fraction = max_front_fraction
@@ -221,7 +228,7 @@ class Sandwicher(Agent):
         if self.bribe_fraction is not None:
             return self.bribe_fraction
         rivals = self.rivals if self.rivals is not None else len(self.rivals_seen)
-        return first_price_fraction(1 + rivals)
+        return max(first_price_fraction(1 + rivals), self.min_bid_fraction)
 
     def _watch_rivals(self, view: AgentView) -> None:
         """Add the senders that sandwiched a trade in the blocks sealed since it last woke."""

@@ -56,7 +56,8 @@ def _sandwicher(**params: Any) -> Sandwicher:
 
 
 def test_sandwicher_bids_by_the_rule_unless_a_bribe_fraction_overrides() -> None:
-    assert _sandwicher().bid_fraction() == 0.0  # alone as far as it knows
+    assert _sandwicher().bid_fraction() == 0.01  # alone as far as it knows: the floor
+    assert _sandwicher(min_bid_fraction=0.0).bid_fraction() == 0.0
     assert _sandwicher(rivals=3).bid_fraction() == 0.75
     assert _sandwicher(bribe_fraction=0.3, rivals=3).bid_fraction() == 0.3
     seen = _sandwicher()
