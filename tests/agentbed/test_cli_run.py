@@ -69,7 +69,7 @@ def test_compare_prints_progress_and_the_report(
         (["run", "{tmp}/nope.toml"], "nope.toml: cannot read"),
         (
             ["run", "nope"],
-            "nope: cannot read: No such file or directory; bundled scenarios: bench, "
+            "nope: cannot read: No such file or directory; bundled scenarios: bench, competition, "
             "congestion, escrow, intents, mev, small",
         ),
         (["sweep", "mevv", "--seeds", "1"], "mevv: cannot read"),
