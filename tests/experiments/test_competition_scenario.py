@@ -39,3 +39,13 @@ def test_a_lone_bundle_searcher_pays_the_producer_only_its_floor(tmp_path: Path)
     assert share["extracted"] > 0  # it did sandwich someone
     # It bids min_bid_fraction (1%) of each sandwich's expected value, no more.
     assert 0.0 < share["share"] < 0.02
+
+
+def test_competing_searchers_give_the_same_summary_for_the_same_seed(tmp_path: Path) -> None:
+    scenario = load_with_overrides(COMPETITION, [("agents[2].count", 2), ("run.blocks", 6)])
+    texts = []
+    for name in ("a", "b"):
+        run_scenario(scenario, tmp_path / name)
+        texts.append((tmp_path / name / "summary.json").read_text())
+    assert texts[0] == texts[1]
+    assert json.loads(texts[0])["producer_share"]["paid"] > 0  # they did bid against each other
