@@ -144,14 +144,20 @@ class Study(Protocol):
     def write_comparison(
         self,
         out: Path,
-        reports: Sequence[StudyReport],
+        runs: Mapping[str, Sequence[StudyReport]],
         scenario: Scenario,
-        seed: int,
+        seeds: Sequence[int],
         *,
         column: str,
+        baseline: str,
     ) -> Path:
-        """Write the comparison of runs (their own files are in ``out/<label>/``); return its
-        ``report.md``. ``column`` names what the runs differ in: ``policy`` or ``variant``."""
+        """Write the comparison over seeds of runs (their own files are in
+        ``out/<label>/seed<N>/``); return its ``report.md``.
+
+        ``runs`` holds each label's reports, one per seed in the order of ``seeds``;
+        ``column`` names what the labels differ in (``policy`` or ``variant``); differences
+        are paired by seed against ``baseline``, one of the labels
+        (:mod:`agentbed.agents.reporting.seeds` holds the statistics and their wording)."""
         ...
 
     def summary_line(self, summary: Mapping[str, Any]) -> str:

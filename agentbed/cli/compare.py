@@ -1,7 +1,9 @@
-"""``testbed compare``: one scenario under several ordering policies, or its variants.
+"""``testbed compare``: one scenario under several ordering policies, or its variants, over
+several seeds.
 
-Each run goes into ``DIR/<name>/`` and the comparison (tables with a policy or variant
-column, summary, plots, report) into ``DIR``. The runner loads when the command runs.
+Each run goes into ``DIR/<name>/seed<N>/`` and the comparison (means with 95% intervals over
+the seeds, seed-paired differences against a baseline, tables with a policy or variant column
+and a seed column, summary, plots, report) into ``DIR``. The runner loads when the command runs.
 """
 
 from __future__ import annotations
@@ -20,18 +22,23 @@ from agentbed.cli.experiment_args import (
     split_names,
 )
 
+DEFAULT_SEEDS = 5
+"""Seeds per policy or variant unless ``--seeds`` says otherwise: enough for a t-interval with
+4 degrees of freedom, and the flagship's 25 runs stay within its time target."""
+
 
 def add_compare(subparsers: Subparsers) -> None:
     """Declare ``testbed compare``: the scenario arguments, what to compare and ``--jobs``."""
     parser = subparsers.add_parser(
         "compare",
         help="run a scenario under several ordering policies, or its variants, and compare",
-        description="Run the same scenario and seed under each policy, or each of the "
-        "scenario's [variants] ('base' is the file as written), each into DIR/<name>/, and "
-        "write the comparison (tables with a policy or variant column, summary.json, plots, "
-        "report.md) into DIR (default: runs/<scenario>-compare-seed<N>). Without options, a "
-        "scenario with variants compares base and every variant; one without compares all "
-        "five policies.",
+        description="Run the same scenario and seeds under each policy, or each of the "
+        "scenario's [variants] ('base' is the file as written), each run into "
+        "DIR/<name>/seed<N>/, and write the comparison (means with 95%% t-intervals over the "
+        "seeds, seed-paired differences against the baseline, tables with a policy or variant "
+        "column and a seed column, summary.json, plots, report.md) into DIR (default: "
+        "runs/<scenario>-compare-seed<N>x<seeds>). Without options, a scenario with variants "
+        "compares base and every variant; one without compares all five policies.",
     )
     add_scenario_args(parser)
     which = parser.add_mutually_exclusive_group()
@@ -45,6 +52,20 @@ def add_compare(subparsers: Subparsers) -> None:
         metavar="V,V,...",
         help="comma-separated variant names, 'base' for the file as written (default with "
         "variants: base and all of them)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=DEFAULT_SEEDS,
+        metavar="N",
+        help=f"seeds per policy or variant: the root seed and the N-1 after it (default: "
+        f"{DEFAULT_SEEDS}; 1 compares one seed)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="the policy or variant differences are taken against (default: fifo among "
+        "policies, base among variants, else the first)",
     )
     add_jobs_arg(parser)
 
@@ -62,7 +83,15 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     from agentbed.agents.sim import default_progress
     from agentbed.chain.ordering import POLICY_NAMES, parse_policy
-    from agentbed.experiments.runner import BASE, compare, policy_runs, variant_runs
+    from agentbed.experiments.runner import (
+        BASE,
+        compare,
+        default_baseline,
+        policy_runs,
+        run_dir,
+        seed_range,
+        variant_runs,
+    )
 
     setup = scenario_setup("compare", args, err)
     if setup is None:
@@ -79,13 +108,20 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         else:
             names = split_names("--policies", args.policies) if args.policies else POLICY_NAMES
             runs = policy_runs(scenario, [parse_policy(name).name for name in names])
+        seeds = seed_range(seed, args.seeds)
+        baseline = args.baseline or default_baseline(runs)
+        if baseline not in [r.label for r in runs]:
+            compared = ", ".join(r.label for r in runs)
+            raise ValueError(f"--baseline {baseline!r} is not compared; compared: {compared}")
     except ValueError as exc:
         print(f"testbed compare: {exc}", file=err)
         return EXIT_USAGE
     jobs = jobs_or_default("compare", args, err)
     if jobs is None:
         return EXIT_USAGE
-    target = args.out or Path("runs") / f"{Path(scenario.path).stem}-compare-seed{seed}"
+    target = (
+        args.out or Path("runs") / f"{Path(scenario.path).stem}-compare-seed{seed}x{len(seeds)}"
+    )
     start = time.perf_counter()
     try:
         _, report = compare(
@@ -93,16 +129,24 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             runs,
             target,
             seed=seed,
+            seeds=len(seeds),
+            baseline=baseline,
             jobs=jobs,
             echo=echo_to(err),
             progress=default_progress() if jobs == 1 else None,
         )
     except KeyboardInterrupt:
-        return report_interrupted("compare", [target / r.label / "events.jsonl" for r in runs], err)
+        logs = [run_dir(target, r.label, s) / "events.jsonl" for r in runs for s in seeds]
+        return report_interrupted("compare", logs, err)
     except Exception as exc:
         print(f"testbed compare: failed: {type(exc).__name__}: {exc}", file=err)
         return EXIT_FAILED
     elapsed = time.perf_counter() - start
-    print(f"compared {len(runs)} runs in {elapsed:.1f}s (--jobs {jobs})", file=out)
+    total = len(runs) * len(seeds)
+    print(
+        f"compared {len(runs)} x {len(seeds)} seeds = {total} runs in {elapsed:.1f}s "
+        f"(--jobs {jobs})",
+        file=out,
+    )
     print(f"report: {report}", file=out)
     return EXIT_OK

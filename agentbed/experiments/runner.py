@@ -3,9 +3,9 @@
 ``run_scenario`` builds a scenario under one ordering policy, runs it with its event log in the
 output directory, and has the scenario's study summarize it and write its report. ``compare``
 does that for each of several runs -- the same scenario under different policies
-(``policy_runs``) or the scenario's variants (``variant_runs``) -- in parallel processes when
-asked (every run depends only on its scenario, policy and seed, so the results are the same
-either way), then has the study write the comparison report.
+(``policy_runs``) or the scenario's variants (``variant_runs``) -- and each of several seeds,
+in parallel processes when asked (every run depends only on its scenario, policy and seed, so
+the results are the same either way), then has the study write the comparison over the seeds.
 
 Policies are canonical names here (:data:`agentbed.chain.ordering.POLICY_NAMES`): user input is
 read with :func:`agentbed.chain.ordering.parse_policy` where it enters (the scenario file, the
@@ -137,9 +137,10 @@ def _job(spec: RunSpec, seed: int, out: Path) -> RunOutcome:
     return run_scenario(spec.scenario, out, policy=spec.policy, seed=seed, label=spec.label)
 
 
-def describe(outcome: RunOutcome) -> str:
-    """One line about a finished run, for progress output."""
-    return f"{outcome.report.label}: {outcome.wall_s:.1f}s, {outcome.line}"
+def describe(outcome: RunOutcome, seed: int | None = None) -> str:
+    """One line about a finished run (of ``seed``, in a comparison), for progress output."""
+    name = outcome.report.label if seed is None else f"{outcome.report.label} seed {seed}"
+    return f"{name}: {outcome.wall_s:.1f}s, {outcome.line}"
 
 
 def policy_runs(scenario: Scenario, policies: Sequence[str]) -> list[RunSpec]:
@@ -179,36 +180,76 @@ def variant_runs(
     return runs
 
 
+MAX_SEEDS = 1000
+"""The most seeds a comparison runs: beyond it a typo (``--seeds 10**9``), not a study."""
+
+
+def seed_range(root: int, seeds: int) -> tuple[int, ...]:
+    """The seeds ``root .. root + seeds - 1`` a comparison runs.
+
+    Raises:
+        ValueError: ``seeds`` outside ``1 .. MAX_SEEDS`` or ``root < 0``.
+    """
+    if not 1 <= seeds <= MAX_SEEDS:
+        raise ValueError(f"--seeds must be between 1 and {MAX_SEEDS}, got {seeds}")
+    if root < 0:
+        raise ValueError(f"--seed must be >= 0, got {root}")
+    return tuple(range(root, root + seeds))
+
+
+def run_dir(out: Path, label: str, seed: int) -> Path:
+    """Where one run of a comparison goes: ``out/<label>/seed<N>/``."""
+    return out / label / f"seed{seed}"
+
+
+def default_baseline(runs: Sequence[RunSpec]) -> str:
+    """The label differences are taken against unless told: ``fifo`` among policies (arrival
+    order, the ordering without fee or payment power, so a difference reads as what that power
+    changes), ``base`` among variants (the file as written), else the first run."""
+    labels = [r.label for r in runs]
+    for name in ("fifo", BASE):
+        if name in labels:
+            return name
+    return labels[0]
+
+
 def compare(
     scenario: Scenario,
     runs: Sequence[RunSpec],
     out: Path,
     *,
     seed: int | None = None,
+    seeds: int = 1,
+    baseline: str | None = None,
     jobs: int = 1,
     echo: Callable[[str], None] | None = None,
     progress: IO[str] | None = None,
 ) -> tuple[list[RunOutcome], Path]:
-    """Run each of ``runs`` with one seed and write the comparison.
+    """Run each of ``runs`` with each seed and write the comparison over the seeds.
 
-    Each run goes to ``out/<label>/``; the comparison (tables with a policy or variant
-    column, one summary, plots, ``report.md``) to ``out``. Build ``runs`` with
-    :func:`policy_runs` or :func:`variant_runs`.
+    Each run goes to ``out/<label>/seed<N>/`` (:func:`run_dir`); the comparison (tables with a
+    policy or variant column and a seed column, one summary with means, intervals and
+    seed-paired differences against ``baseline``, plots, ``report.md``) to ``out``. Build
+    ``runs`` with :func:`policy_runs` or :func:`variant_runs`.
 
     Args:
         scenario: The scenario file's scenario (for the report's introduction).
         runs: The runs, in report order (distinct labels).
         out: Output directory.
-        seed: Root seed; default: the scenario's.
+        seed: First root seed; default: the scenario's.
+        seeds: How many seeds each run has: ``seed .. seed + seeds - 1``.
+        baseline: The label paired differences are taken against; default
+            :func:`default_baseline`.
         jobs: Worker processes; 1 runs in this process.
         echo: Called with a line as each run finishes.
         progress: Progress-bar stream for sequential runs.
 
     Returns:
-        The runs in order, and the comparison report's path.
+        The runs, label by label and seed by seed within a label, and the report's path.
 
     Raises:
-        ValueError: no runs, repeated labels, or ``jobs < 1``.
+        ValueError: no runs, repeated labels, a baseline that is not a label, ``seeds``
+            outside ``1 .. MAX_SEEDS`` or ``jobs < 1`` (before anything runs).
     """
     labels = [r.label for r in runs]
     if not runs:
@@ -217,63 +258,78 @@ def compare(
         raise ValueError(f"run labels repeat: {', '.join(labels)}")
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
-    root = scenario.run.seed if seed is None else seed
+    chosen = seed_range(scenario.run.seed if seed is None else seed, seeds)
+    base = default_baseline(runs) if baseline is None else baseline
+    if base not in labels:
+        raise ValueError(f"--baseline {base!r} is not compared; compared: {', '.join(labels)}")
+    tasks = [(spec, s) for spec in runs for s in chosen]
     say = echo or (lambda line: None)
-    if jobs == 1 or len(runs) == 1:
-        outcomes = _run_here(runs, root, out, say, progress)
+    if jobs == 1 or len(tasks) == 1:
+        outcomes = _run_here(tasks, out, say, progress)
     else:
-        outcomes = _run_in_processes(runs, root, out, jobs, say)
-    ordered = [outcomes[label] for label in labels]
+        outcomes = _run_in_processes(tasks, out, jobs, say)
+    ordered = [outcomes[spec.label, s] for spec, s in tasks]
     by_variant = any(spec.scenario.variant or spec.label == BASE for spec in runs) and (
         len({spec.policy for spec in runs}) == 1
     )
     column = "variant" if by_variant else "policy"
     study = resolve_study(scenario.study)
-    reports = [o.report for o in ordered]
-    return ordered, study.write_comparison(out, reports, scenario, root, column=column)
+    grouped = {spec.label: [outcomes[spec.label, s].report for s in chosen] for spec in runs}
+    report = study.write_comparison(out, grouped, scenario, chosen, column=column, baseline=base)
+    return ordered, report
+
+
+Task = tuple[RunSpec, int]
+
+
+def _name(task: Task) -> str:
+    spec, seed = task
+    return f"{spec.label} seed {seed}"
 
 
 def _run_here(
-    runs: Sequence[RunSpec],
-    root: int,
+    tasks: Sequence[Task],
     out: Path,
     say: Callable[[str], None],
     progress: IO[str] | None,
-) -> dict[str, RunOutcome]:
+) -> dict[tuple[str, int], RunOutcome]:
     """Each run in turn, in this process."""
-    outcomes: dict[str, RunOutcome] = {}
-    for i, spec in enumerate(runs, 1):
-        say(f"[{i}/{len(runs)}] running {spec.label} ...")
-        outcomes[spec.label] = run_scenario(
+    outcomes: dict[tuple[str, int], RunOutcome] = {}
+    for i, (spec, seed) in enumerate(tasks, 1):
+        say(f"[{i}/{len(tasks)}] running {_name((spec, seed))} ...")
+        outcome = run_scenario(
             spec.scenario,
-            out / spec.label,
+            run_dir(out, spec.label, seed),
             policy=spec.policy,
-            seed=root,
+            seed=seed,
             label=spec.label,
             progress=progress,
         )
-        say(f"[{i}/{len(runs)}] {describe(outcomes[spec.label])}")
+        outcomes[spec.label, seed] = outcome
+        say(f"[{i}/{len(tasks)}] {describe(outcome, seed)}")
     return outcomes
 
 
 def _run_in_processes(
-    runs: Sequence[RunSpec], root: int, out: Path, jobs: int, say: Callable[[str], None]
-) -> dict[str, RunOutcome]:
+    tasks: Sequence[Task], out: Path, jobs: int, say: Callable[[str], None]
+) -> dict[tuple[str, int], RunOutcome]:
     """The runs in up to ``jobs`` worker processes, in the order they finish."""
     # Compile (and on a fresh machine install the compiler) once, here, so the workers find
     # a warm cache instead of racing each other to fill it.
     compile_project()
-    workers = min(jobs, len(runs))
-    outcomes: dict[str, RunOutcome] = {}
+    workers = min(jobs, len(tasks))
+    outcomes: dict[tuple[str, int], RunOutcome] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures: dict[Future[RunOutcome], str] = {
-            pool.submit(_job, spec, root, out / spec.label): spec.label for spec in runs
+        futures: dict[Future[RunOutcome], tuple[str, int]] = {
+            pool.submit(_job, spec, seed, run_dir(out, spec.label, seed)): (spec.label, seed)
+            for spec, seed in tasks
         }
-        say(f"running {len(runs)} runs in {workers} processes ...")
+        say(f"running {len(tasks)} runs in {workers} processes ...")
         try:
             for future in as_completed(futures):
-                outcomes[futures[future]] = future.result()
-                say(f"[{len(outcomes)}/{len(runs)}] {describe(outcomes[futures[future]])}")
+                key = futures[future]
+                outcomes[key] = future.result()
+                say(f"[{len(outcomes)}/{len(tasks)}] {describe(outcomes[key], key[1])}")
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise

@@ -20,7 +20,9 @@ byte-identical CSV, JSON, Markdown and PNG files.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
 
@@ -29,11 +31,21 @@ from agentbed.agents.economy.markdown import report_text
 from agentbed.agents.economy.metrics import attested_records, auc, gini
 from agentbed.agents.reporting.files import summary_text, write_text
 from agentbed.agents.reporting.plots import (
+    comparison_subtitle,
     draw_plots,
     new_figure,
     plot_section,
     save_figure,
     write_chain_plots,
+    write_seed_chain_plots,
+    write_seed_series,
+)
+from agentbed.agents.reporting.seeds import (
+    Metric,
+    seed_stats,
+    seeds_text,
+    stats_json,
+    stats_table,
 )
 from agentbed.agents.reporting.tables import number_text, percent_text, write_tables
 
@@ -185,27 +197,134 @@ def write_economy_run(
     return path
 
 
+def _path_value(summary: Mapping[str, Any], path: str) -> float | None:
+    value: Any = summary
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return float(value) if isinstance(value, int | float) else None
+
+
+HEADLINES: Final = (
+    ("settlement_rate", "settlement", percent_text),
+    ("timeout_rate", "timeouts", percent_text),
+    ("dispute_rate", "disputes", percent_text),
+    ("default_rate", "defaults", percent_text),
+    ("welfare.total", "welfare", number_text),
+    ("welfare.slashed", "slashed", number_text),
+    ("broken_commitments", "broken commitments", number_text),
+    ("gini.last", "Gini last", lambda v: f"{v:.3f}"),
+    ("auc.last", "AUC last", lambda v: f"{v:.2f}"),
+)
+"""The economy's headline numbers over seeds: (key path, title, format); defined in
+``DEFINITIONS`` of :mod:`agentbed.agents.economy.markdown`."""
+
+
+def economy_metrics() -> tuple[Metric, ...]:
+    """The headline numbers as metrics of a comparison over seeds."""
+    return tuple(
+        Metric(key, title, "see the definitions below.", partial(_path_value, path=key), fmt)
+        for key, title, fmt in HEADLINES
+    )
+
+
+def write_economy_seed_plots(
+    out: Path, runs: Mapping[str, Sequence[EconomyReport]], subtitle: str
+) -> list[str]:
+    """The comparison's plots, one facet per label, means over seeds with 95% t-intervals.
+
+    Raises:
+        MatplotlibMissing: matplotlib is not installed (no file is written then).
+    """
+    for key, title in (("released", "Released"), ("timed_out", "Timed out")):
+        series = {
+            label: [[float(r[key]) for r in run.blocks] for run in group]
+            for label, group in runs.items()
+        }
+        write_seed_series(
+            out / f"{key}.png",
+            series,
+            title=f"{title} (cumulative)",
+            subtitle=subtitle,
+            ylabel="agreements",
+        )
+    for key in ("gini", "auc"):
+        series = {
+            label: [
+                [float(r[key]) if r[key] != "" else math.nan for r in run.blocks] for run in group
+            ]
+            for label, group in runs.items()
+        }
+        name = f"{key}.png"
+        write_seed_series(out / name, series, title=PLOTS[name], subtitle=subtitle, ylabel=key)
+    chain = write_seed_chain_plots(out, runs, subtitle)
+    return ["released.png", "timed_out.png", "gini.png", "auc.png", *chain]
+
+
+SEED_PLOTS: Final = {
+    "released.png": "Released agreements (cumulative)",
+    "timed_out.png": "Timed-out agreements (cumulative)",
+    **{k: v for k, v in PLOTS.items() if k != "outcomes.png"},
+}
+
+
 def write_economy_comparison(
     out: Path,
-    reports: Sequence[EconomyReport],
+    runs: Mapping[str, Sequence[EconomyReport]],
     *,
     title: str,
     intro: Sequence[str],
+    seeds: Sequence[int],
     column: str = "variant",
+    baseline: str,
 ) -> Path:
-    """Write the comparison of ``reports`` (same scenario and seed) into ``out``; return the
-    report. The tables get a first column ``column`` holding each run's label."""
-    write_tables(out, TABLES, reports, column)
-    first = reports[0].summary if reports else {}
+    """Write the comparison over seeds of ``runs`` (each label's reports in the order of
+    ``seeds``) into ``out``; return the report. The tables get a first column ``column``
+    holding each run's label and a ``seed`` column; the report opens with the headline
+    numbers' means, intervals and seed-paired differences against ``baseline``, then the
+    first seed's detailed tables."""
+    flat = [r for group in runs.values() for r in group]
+    write_tables(out, TABLES, flat, column, seeds=[s for _ in runs for s in seeds])
+    metrics = economy_metrics()
+    stats = seed_stats({k: [r.summary for r in g] for k, g in runs.items()}, metrics, baseline)
     summary = {
-        "scenario": first.get("scenario", ""),
-        "seed": first.get("seed", 0),
-        f"{column}s": [r.label for r in reports],
-        "runs": {r.label: r.summary for r in reports},
+        "scenario": flat[0].summary.get("scenario", "") if flat else "",
+        "seeds": list(seeds),
+        f"{column}s": list(runs),
+        "runs": {
+            label: {f"seed{s}": r.summary for s, r in zip(seeds, group, strict=True)}
+            for label, group in runs.items()
+        },
+        "statistics": stats_json(stats, baseline),
     }
     write_text(out / "summary.json", summary_text(summary))
-    plots = draw_plots(lambda: write_economy_plots(out, reports))
+    subtitle = comparison_subtitle(str(summary["scenario"]), seeds)
+    plots = draw_plots(lambda: write_economy_seed_plots(out, runs, subtitle))
+    over = [
+        *intro,
+        "",
+        f"## Over {seeds_text(len(seeds))}",
+        "",
+        f"Mean [95% t-interval] over seeds {seeds[0]}-{seeds[-1]}:",
+        "",
+        *stats_table(column, stats, metrics),
+        "",
+    ]
+    if len(runs) > 1:
+        over += [
+            f"Seed-paired difference against {baseline} (a difference is stated only when its "
+            "interval excludes zero):",
+            "",
+            *stats_table(column, stats, metrics, differences=True),
+            "",
+        ]
+    over += [
+        f"The tables below are seed {seeds[0]}'s; each run's own report is in "
+        f"`<{column}>/seed<N>/`."
+    ]
+    first = [group[0] for group in runs.values()]
     path = out / "report.md"
-    lines = plot_section(plots, PLOTS)
-    write_text(path, report_text(title, intro, reports, lines, column))
+    lines = plot_section(plots, SEED_PLOTS)
+    write_text(path, report_text(title, over, first, lines, column))
     return path

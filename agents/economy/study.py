@@ -232,22 +232,25 @@ class EconomyStudy:
     def write_comparison(
         self,
         out: Path,
-        reports: Sequence[StudyReport],
+        runs: Mapping[str, Sequence[StudyReport]],
         scenario: Scenario,
-        seed: int,
+        seeds: Sequence[int],
         *,
         column: str,
+        baseline: str,
     ) -> Path:
-        """The comparison's tables, ``summary.json``, plots and ``report.md``."""
+        """The comparison over seeds: tables, ``summary.json``, plots and ``report.md``."""
         intro = [
-            *intro_lines(scenario, seed, _setting(scenario)),
+            *intro_lines(scenario, seeds, _setting(scenario)),
             "",
-            f"The same seed under each {column}; each run's own tables, event log and plots "
-            f"are in the directory named after its {column}.",
+            f"The same seeds under each {column}; each run's own tables, event log and plots "
+            f"are in `<{column}>/seed<N>/`.",
         ]
-        title = f"{scenario.run.name} ({column}s compared)"
-        runs = [_economy_report(r) for r in reports]
-        return write_economy_comparison(out, runs, title=title, intro=intro, column=column)
+        title = f"{scenario.run.name} ({column}s compared over {len(seeds)} seed(s))"
+        grouped = {label: [_economy_report(r) for r in group] for label, group in runs.items()}
+        return write_economy_comparison(
+            out, grouped, title=title, intro=intro, seeds=seeds, column=column, baseline=baseline
+        )
 
     def summary_line(self, summary: Mapping[str, Any]) -> str:
         """Agreements' outcomes, welfare, Gini and AUC of a run."""

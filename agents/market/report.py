@@ -3,9 +3,11 @@
 One run's directory holds ``blocks.csv`` (per-block metrics), ``agents.csv`` (per agent),
 ``victims.csv`` (each victim's loss against its counterfactual), ``summary.json``, the
 ``events.jsonl`` the run wrote as it went, the plots and ``report.md``. A comparison directory
-holds the same tables with a ``policy`` column, one ``summary.json`` keyed by policy, the
-comparison plots and a ``report.md`` whose table answers "who pays for ordering", with each
-run's own directory beside them.
+holds the same tables with ``policy`` and ``seed`` columns, one ``summary.json`` keyed by
+policy and seed (with the statistics over the seeds), the
+comparison plots (one facet per policy) and a ``report.md`` that opens with "who pays for
+ordering" in means with 95% intervals over the seeds, with each run's own directory
+(``<policy>/seed<N>/``) beside them.
 
 This module writes those files; what a run measured comes from
 ``agentbed.agents.market.metrics`` (whose ``RunReport``, ``summarize`` and ``summary_line``
@@ -19,22 +21,27 @@ byte-identical CSV, JSON, Markdown and PNG files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from agentbed.agents.market.comparison import comparison_text, market_stats
 from agentbed.agents.market.markdown import intents_table, report_text
 from agentbed.agents.market.metrics import RunReport, summarize, summary_line
 from agentbed.agents.reporting.files import summary_text, write_atomic, write_text
 from agentbed.agents.reporting.intro import intro_lines
 from agentbed.agents.reporting.plots import (
+    comparison_subtitle,
     cumulative,
     draw_plots,
     new_figure,
     plot_section,
     save_figure,
     write_chain_plots,
+    write_seed_chain_plots,
+    write_seed_series,
 )
+from agentbed.agents.reporting.seeds import seeds_text, stats_json
 from agentbed.agents.reporting.tables import write_tables
 
 if TYPE_CHECKING:
@@ -165,35 +172,81 @@ def write_run(out: Path, run: RunReport, scenario: Scenario, seed: int) -> Path:
     return report
 
 
+def write_comparison_plots(
+    out: Path, runs: Mapping[str, Sequence[RunReport]], subtitle: str, numeraire: str
+) -> list[str]:
+    """Write the comparison's four plots, one facet per label (mean over the seeds with its
+    95% t-interval shaded); return their file names.
+
+    Raises:
+        MatplotlibMissing: matplotlib is not installed (no file is written then).
+    """
+    for name, key in (
+        ("victim_loss.png", "victim_loss"),
+        ("searcher_profit.png", "searcher_profit"),
+    ):
+        series = {
+            label: [cumulative(row[key] for row in run.blocks) for run in group]
+            for label, group in runs.items()
+        }
+        write_seed_series(
+            out / name, series, title=PLOTS[name], subtitle=subtitle, ylabel=numeraire
+        )
+    write_seed_chain_plots(out, runs, subtitle)
+    return list(PLOTS)
+
+
 def write_comparison(
     out: Path,
-    runs: Sequence[RunReport],
+    runs: Mapping[str, Sequence[RunReport]],
     scenario: Scenario,
-    seed: int,
+    seeds: Sequence[int],
     *,
     column: str = "policy",
+    baseline: str,
 ) -> Path:
-    """Write the comparison of ``runs`` (same scenario and seed) into ``out``; return the
-    report. Each run's own files are expected in ``out/<label>/``; ``column`` names what the
-    runs differ in (``policy`` or ``variant``), the first column of every table."""
-    write_tables(out, TABLES, runs, column)
+    """Write the comparison over seeds of ``runs`` into ``out``; return the report.
+
+    Each run's own files are expected in ``out/<label>/seed<N>/``. The CSV tables hold every
+    run's rows under a first column ``column`` (policy or variant) and a ``seed`` column;
+    ``summary.json`` holds each run's summary by label and seed, and the headline metrics'
+    means, intervals and seed-paired differences against ``baseline``.
+    """
+    flat = [r for group in runs.values() for r in group]
+    write_tables(out, TABLES, flat, column, seeds=[s for _ in runs for s in seeds])
+    metrics, stats = market_stats(runs, baseline)
     summary = {
         "scenario": scenario.run.name,
-        "seed": seed,
-        f"{column}s" if column != "policy" else "policies": [r.label for r in runs],
-        "runs": {r.label: r.summary for r in runs},
+        "seeds": list(seeds),
+        f"{column}s" if column != "policy" else "policies": list(runs),
+        "runs": {
+            label: {f"seed{s}": r.summary for s, r in zip(seeds, group, strict=True)}
+            for label, group in runs.items()
+        },
+        "statistics": stats_json(stats, baseline),
+        "definitions": {m.key: f"{m.title}: {m.definition}" for m in metrics},
     }
     write_text(out / "summary.json", summary_text(summary))
-    numeraire = runs[0].summary["numeraire"] if runs else ""
-    plots = draw_plots(lambda: write_plots(out, runs, numeraire))
+    numeraire = flat[0].summary["numeraire"] if flat else ""
+    subtitle = comparison_subtitle(scenario.run.name, seeds)
+    plots = draw_plots(lambda: write_comparison_plots(out, runs, subtitle, numeraire))
     intro = [
-        *intro_lines(scenario, seed, setting(scenario)),
+        *intro_lines(scenario, seeds, setting(scenario)),
         "",
-        f"The same scenario and seed under each {column}; each run's own tables, event log "
-        f"and plots are in the directory named after its {column}.",
+        f"The same scenario and seeds under each {column}; each run's own tables, event log "
+        f"and plots are in `<{column}>/seed<N>/`.",
     ]
     report = out / "report.md"
     compared = "ordering policies" if column == "policy" else f"{column}s"
-    title = f"{scenario.run.name} ({compared} compared)"
-    write_text(report, report_text(title, intro, runs, plot_section(plots, PLOTS), column))
+    title = f"{scenario.run.name} ({compared} compared over {seeds_text(len(seeds))})"
+    text = comparison_text(
+        title,
+        intro,
+        runs,
+        seeds,
+        plot_section(plots, PLOTS),
+        column=column,
+        baseline=baseline,
+    )
+    write_text(report, text)
     return report

@@ -293,15 +293,16 @@ class MarketStudy:
     def write_comparison(
         self,
         out: Path,
-        reports: Sequence[StudyReport],
+        runs: Mapping[str, Sequence[StudyReport]],
         scenario: Scenario,
-        seed: int,
+        seeds: Sequence[int],
         *,
         column: str,
+        baseline: str,
     ) -> Path:
-        """The comparison's tables, ``summary.json``, plots and ``report.md``."""
-        runs = [_run_report(r) for r in reports]
-        return write_comparison(out, runs, scenario, seed, column=column)
+        """The comparison over seeds: tables, ``summary.json``, plots and ``report.md``."""
+        grouped = {label: [_run_report(r) for r in group] for label, group in runs.items()}
+        return write_comparison(out, grouped, scenario, seeds, column=column, baseline=baseline)
 
     def summary_line(self, summary: Mapping[str, Any]) -> str:
         """Victim loss, searcher profit and transactions of a run."""

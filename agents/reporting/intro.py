@@ -1,19 +1,44 @@
-"""The opening lines every study's report starts with: what was run, with which seed."""
+"""The opening lines every study's report starts with: what was run, with which seed(s)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agentbed.experiments.scenario import Scenario
 
 
-def intro_lines(scenario: Scenario, seed: int, setting: str) -> list[str]:
-    """The introduction of a run's report: the description and what the scenario holds.
+def display_path(path: str | Path) -> str:
+    """A scenario's path as reports show it, never absolute: relative paths as given, an
+    absolute one relative to the working directory when it lies below it, else its file name
+    (a bundled scenario's, say), so no report names the machine's directories."""
+    given = Path(path)
+    if not given.is_absolute():
+        return given.as_posix()
+    try:
+        return given.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return given.name
+
+
+def seeds_phrase(seed: int | Sequence[int]) -> str:
+    """``seed 7``, or ``seeds 7-11 (5)`` for a comparison over several."""
+    if isinstance(seed, int):
+        return f"seed {seed}"
+    seeds = list(seed)
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return f"seeds {seeds[0]}-{seeds[-1]} ({len(seeds)})"
+
+
+def intro_lines(scenario: Scenario, seed: int | Sequence[int], setting: str) -> list[str]:
+    """The introduction of a report: the description and what the scenario holds.
 
     Args:
         scenario: The scenario that was run (a variant's, when it is one).
-        seed: The run's root seed.
+        seed: The run's root seed, or a comparison's seeds.
         setting: The study's own setting in a few words (its pools, its economy's rules).
     """
     run = scenario.run
@@ -23,7 +48,8 @@ def intro_lines(scenario: Scenario, seed: int, setting: str) -> list[str]:
         if g.count
     )
     intro = [
-        f"Scenario `{scenario.path}` ({run.name}), seed {seed}: {run.blocks} blocks of "
+        f"Scenario `{display_path(scenario.path)}` ({run.name}), {seeds_phrase(seed)}: "
+        f"{run.blocks} blocks of "
         f"{run.block_time_ms / 1000:g} s, gas limit {run.gas_limit:,}, {setting}; "
         f"agents: {kinds}.",
     ]

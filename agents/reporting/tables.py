@@ -33,19 +33,29 @@ def write_tables(
     tables: Iterable[Table],
     runs: Sequence[Any],
     column: str | None = None,
+    *,
+    seeds: Sequence[int] | None = None,
 ) -> None:
     """Write each ``(file name, columns, attribute)`` table of ``runs`` into ``out``.
 
     Without ``column``, ``runs`` is one run and each file holds its rows; with it, each file
-    holds every run's rows under a first column ``column`` naming the run (its ``label``).
+    holds every run's rows under a first column ``column`` naming the run (its ``label``), and
+    with ``seeds`` (one per run) a second column ``seed``.
     """
     for name, columns, attr in tables:
         if column is None:
             (run,) = runs
             text = csv_text(columns, getattr(run, attr))
-        else:
+        elif seeds is None:
             rows = ({column: r.label, **row} for r in runs for row in getattr(r, attr))
             text = csv_text((column, *columns), rows)
+        else:
+            rows = (
+                {column: r.label, "seed": seed, **row}
+                for r, seed in zip(runs, seeds, strict=True)
+                for row in getattr(r, attr)
+            )
+            text = csv_text((column, "seed", *columns), rows)
         write_text(out / name, text)
 
 

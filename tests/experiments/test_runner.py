@@ -12,7 +12,7 @@ from scenario_helpers import with_blocks, with_bomb
 
 from agentbed.agents.eventlog import read_events
 from agentbed.agents.market.report import PLOTS, write_atomic
-from agentbed.experiments.runner import compare, policy_runs, run_scenario
+from agentbed.experiments.runner import compare, policy_runs, run_scenario, seed_range
 from agentbed.experiments.scenario import Scenario, build, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,40 +129,107 @@ def test_write_atomic_leaves_nothing_half_written(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
 
 
-def test_compare_writes_the_comparison_and_does_not_depend_on_jobs(tmp_path: Path) -> None:
+def test_compare_runs_every_seed_and_does_not_depend_on_jobs(tmp_path: Path) -> None:
     scenario = short_scenario(tmp_path, blocks=6)
     lines: list[str] = []
     runs, report = compare(
         scenario,
         policy_runs(scenario, ["fifo", "random"]),
         tmp_path / "seq",
+        seed=3,
+        seeds=2,
         jobs=1,
         echo=lines.append,
     )
     assert report == tmp_path / "seq" / "report.md"
-    assert [r.report.policy for r in runs] == ["fifo", "random"]
-    assert sum("fifo:" in line for line in lines) == 1
-    compare(scenario, policy_runs(scenario, ["fifo", "random"]), tmp_path / "par", jobs=2)
+    assert [(r.report.policy, r.out_dir.name) for r in runs] == [
+        ("fifo", "seed3"),
+        ("fifo", "seed4"),
+        ("random", "seed3"),
+        ("random", "seed4"),
+    ]
+    assert sum("fifo seed 4:" in line for line in lines) == 1
+    assert lines[-1].startswith("[4/4] random seed 4: ")
+    compare(
+        scenario,
+        policy_runs(scenario, ["fifo", "random"]),
+        tmp_path / "par",
+        seed=3,
+        seeds=2,
+        jobs=2,
+    )
     for directory in ("seq", "par"):
         names = {p.name for p in (tmp_path / directory).iterdir()}
         assert names == (RUN_FILES - {"events.jsonl"}) | {"fifo", "random"}
         for policy in ("fifo", "random"):
-            assert {p.name for p in (tmp_path / directory / policy).iterdir()} == RUN_FILES
-    for name in ("summary.json", "blocks.csv", "agents.csv", "victims.csv", "report.md"):
+            assert {p.name for p in (tmp_path / directory / policy).iterdir()} == {"seed3", "seed4"}
+            for seed in ("seed3", "seed4"):
+                files = {p.name for p in (tmp_path / directory / policy / seed).iterdir()}
+                assert files == RUN_FILES
+    # The same seeds give the same files, byte for byte, whichever way the runs were spread.
+    for name in RUN_FILES - {"events.jsonl"}:
         assert (tmp_path / "seq" / name).read_bytes() == (tmp_path / "par" / name).read_bytes()
-    assert (tmp_path / "seq" / "fifo" / "events.jsonl").read_bytes() == (
-        tmp_path / "par" / "fifo" / "events.jsonl"
+    assert (tmp_path / "seq" / "fifo" / "seed4" / "events.jsonl").read_bytes() == (
+        tmp_path / "par" / "fifo" / "seed4" / "events.jsonl"
     ).read_bytes()
     summary = json.loads((tmp_path / "seq" / "summary.json").read_text())
-    assert summary["policies"] == ["fifo", "random"]
-    assert summary["runs"]["fifo"]["policy_name"] == "fifo"
-    assert summary["runs"]["random"]["policy_name"] == "random"
+    assert summary["policies"] == ["fifo", "random"] and summary["seeds"] == [3, 4]
+    assert summary["runs"]["fifo"]["seed3"]["policy_name"] == "fifo"
+    assert summary["runs"]["random"]["seed4"]["seed"] == 4
+    stats = summary["statistics"]
+    assert stats["baseline"] == "fifo"
+    loss = stats["metrics"]["random"]["victim_loss"]
+    assert loss["values"] == [summary["runs"]["random"][f"seed{s}"]["victim_loss"] for s in (3, 4)]
+    assert loss["interval"]["n"] == 2 and loss["difference"]["n"] == 2
     with (tmp_path / "seq" / "blocks.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert [r["policy"] for r in rows] == ["fifo"] * 6 + ["random"] * 6
-    report_text = report.read_text()
-    assert "| fifo |" in report_text and "| random |" in report_text
-    assert "## Who pays for ordering" in report_text
+    assert [(r["policy"], r["seed"]) for r in rows] == (
+        [("fifo", "3")] * 6 + [("fifo", "4")] * 6 + [("random", "3")] * 6 + [("random", "4")] * 6
+    )
+    text = report.read_text()
+    assert text.startswith("# small (ordering policies compared over 2 seeds)\n\n**Who pays")
+    assert "- **random** against fifo, paired by seed:" in text
+    assert "| fifo | 0.00 [0.00, 0.00] |" in text  # no attackers in this scenario
+    assert "Closure is exact in wei on all 2 x 2 runs" in text
+    assert "Searcher profit +" not in text and "against priority" not in text
+    assert str(tmp_path) not in text and "/" not in text.split("Scenario `", 1)[1].split("`")[0]
+
+
+def test_compare_with_one_seed_is_still_a_comparison(tmp_path: Path) -> None:
+    scenario = short_scenario(tmp_path, blocks=3)
+    runs, report = compare(scenario, policy_runs(scenario, ["priority", "bundles"]), tmp_path / "o")
+    assert [r.out_dir for r in runs] == [
+        tmp_path / "o" / "priority" / "seed1",
+        tmp_path / "o" / "bundles" / "seed1",
+    ]
+    text = report.read_text()
+    assert "over 1 seed)" in text
+    assert "- **bundles** against priority, paired by seed: not distinguishable at 1 seed:" in text
+
+
+@pytest.mark.parametrize(
+    ("seeds", "root", "message"),
+    [
+        (0, 1, "--seeds must be between 1 and 1000, got 0"),
+        (-2, 1, "--seeds must be between 1 and 1000, got -2"),
+        (10**9, 1, "--seeds must be between 1 and 1000, got 1000000000"),
+        (2, -1, "--seed must be >= 0, got -1"),
+    ],
+)
+def test_compare_rejects_bad_seeds_before_running(
+    tmp_path: Path, seeds: int, root: int, message: str
+) -> None:
+    scenario = short_scenario(tmp_path, blocks=2)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        compare(scenario, policy_runs(scenario, ["fifo"]), tmp_path / "x", seed=root, seeds=seeds)
+    with pytest.raises(ValueError, match="--baseline 'random' is not compared; compared: fifo"):
+        compare(scenario, policy_runs(scenario, ["fifo"]), tmp_path / "x", baseline="random")
+    assert not (tmp_path / "x").exists()
+
+
+def test_seed_range_is_root_and_the_seeds_after_it() -> None:
+    assert seed_range(7, 5) == (7, 8, 9, 10, 11)
+    assert seed_range(0, 1) == (0,)
 
 
 def test_compare_rejects_repeated_or_unknown_policies(tmp_path: Path) -> None:

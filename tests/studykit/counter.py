@@ -176,13 +176,15 @@ class CounterStudy:
     def write_comparison(
         self,
         out: Path,
-        reports: Sequence[StudyReport],
+        runs: Mapping[str, Sequence[StudyReport]],
         scenario: Scenario,
-        seed: int,
+        seeds: Sequence[int],
         *,
         column: str,
+        baseline: str,
     ) -> Path:
-        return self._write(out, scenario, reports, column)
+        # The first seed's runs: this test study shows the plug-in path, not statistics.
+        return self._write(out, scenario, [group[0] for group in runs.values()], column)
 
     def _write(
         self, out: Path, scenario: Scenario, reports: Sequence[StudyReport], column: str
