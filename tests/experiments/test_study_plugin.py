@@ -139,13 +139,15 @@ def test_testbed_compare_runs_the_variants_of_a_third_study(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "cmp"
-    assert main(["compare", str(write(tmp_path)), "--out", str(out), "--jobs", "1"]) == 0
+    argv = ["compare", str(write(tmp_path)), "--out", str(out), "--jobs", "1", "--seeds", "2"]
+    assert main(argv) == 0
     runs = json.loads((out / "summary.json").read_text())["runs"]
     assert list(runs) == ["base", "small_steps"]
     assert runs["base"]["clicks"] == runs["small_steps"]["clicks"]  # same seed, same wakes
     assert runs["small_steps"]["sink_balance"] == runs["base"]["sink_balance"] / 3
     assert "| variant | clicks |" in (out / "report.md").read_text()
-    assert (out / "small_steps" / "summary.json").exists()
+    assert (out / "small_steps" / "seed5" / "summary.json").exists()
+    assert (out / "small_steps" / "seed6" / "summary.json").exists()
 
 
 def test_experiments_name_no_study_outside_the_registry() -> None:

@@ -173,20 +173,29 @@ def test_build_deploys_the_economy_of_the_file_and_funds_the_agents(tmp_path: Pa
     assert economy.treasury not in agents and economy.admin.address not in agents
 
 
-def test_compare_runs_base_and_variants_on_one_seed(tmp_path: Path) -> None:
+def test_compare_runs_base_and_variants_over_seeds(tmp_path: Path) -> None:
     scenario = load_scenario(write(tmp_path, ECONOMY))
-    runs, report = compare(scenario, variant_runs(scenario, [BASE, "slash"]), tmp_path / "out")
-    assert [r.report.label for r in runs] == ["base", "slash"]
+    runs, report = compare(
+        scenario, variant_runs(scenario, [BASE, "slash"]), tmp_path / "out", seeds=2
+    )
+    assert [r.report.label for r in runs] == ["base", "base", "slash", "slash"]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    first, second = (f"seed{s}" for s in summary["seeds"])
     assert summary["variants"] == ["base", "slash"]
-    assert summary["runs"]["base"]["timeout_policy"] == "refund"
-    assert summary["runs"]["slash"]["timeout_policy"] == "slash"
-    assert summary["runs"]["slash"]["variant"] == "slash"
+    assert summary["runs"]["base"][first]["timeout_policy"] == "refund"
+    assert summary["runs"]["slash"][second]["timeout_policy"] == "slash"
+    assert summary["runs"]["slash"][first]["variant"] == "slash"
+    welfare = summary["statistics"]["metrics"]["slash"]["welfare.total"]
+    assert welfare["values"] == [
+        summary["runs"]["slash"][s]["welfare"]["total"] for s in (first, second)
+    ]
+    assert summary["statistics"]["baseline"] == "base"
     text = report.read_text()
     assert "| variant |" in text and "| slash |" in text
+    assert "Seed-paired difference against base" in text
     assert (
         "Variant **slash**: `economy.timeout_policy` = 'slash'."
-        in (tmp_path / "out" / "slash" / "report.md").read_text()
+        in (tmp_path / "out" / "slash" / first / "report.md").read_text()
     )
     with pytest.raises(ValueError, match="variant listed twice"):
         variant_runs(scenario, ["slash", "slash"])
@@ -201,10 +210,12 @@ def test_cli_compare_defaults_to_the_variants_and_rejects_unknown_ones(
     )
     assert "no variant 'nope'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
-    assert main(["compare", str(path), "--out", str(tmp_path / "y"), "--jobs", "1"]) == 0
+    argv = ["compare", str(path), "--out", str(tmp_path / "y"), "--jobs", "1", "--seeds", "2"]
+    assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "compared 3 runs" in out
+    assert "compared 3 x 2 seeds = 6 runs" in out
     assert {p.name for p in (tmp_path / "y").iterdir() if p.is_dir()} == {"base", "slash", "picky"}
+    assert len(list((tmp_path / "y" / "picky").iterdir())) == 2
 
 
 def test_shipped_economy_scenarios_load_with_their_variants() -> None:
