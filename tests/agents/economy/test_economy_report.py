@@ -43,6 +43,7 @@ from agentbed.agents.economy.metrics import (
 from agentbed.agents.economy.observations import EconomyRun
 from agentbed.agents.economy.report import (
     PLOTS,
+    SEED_PLOTS,
     EconomyReport,
     attested_records,
     auc,
@@ -440,15 +441,24 @@ def _tree(out: Path) -> dict[str, bytes]:
 def test_a_run_and_a_comparison_are_written(
     disputed: Market, unwatched: Market, tmp_path: Path
 ) -> None:
-    reports = [disputed.report, unwatched.report]
+    runs = {"disputed": [disputed.report], "unwatched": [unwatched.report]}
     run_md = write_economy_run(tmp_path / "run", disputed.report, title="Run", intro=["Hello."])
     cmp_md = write_economy_comparison(
-        tmp_path / "cmp", reports, title="Compared", intro=["Two."], column="variant"
+        tmp_path / "cmp",
+        runs,
+        title="Compared",
+        intro=["Two."],
+        seeds=[1],
+        column="variant",
+        baseline="disputed",
     )
-    for out in (tmp_path / "run", tmp_path / "cmp"):
-        assert sorted(_tree(out)) == sorted(FILES)
+    assert sorted(_tree(tmp_path / "run")) == sorted(FILES)
+    tables = ("blocks.csv", "agents.csv", "deals.csv", "summary.json", "report.md")
+    assert sorted(_tree(tmp_path / "cmp")) == sorted((*tables, *SEED_PLOTS))
     text = cmp_md.read_text()
-    assert text.startswith("# Compared\n\nTwo.\n\n## Comparison\n")
+    assert text.startswith("# Compared\n\nTwo.\n\n## Over 1 seed\n")
+    assert "| unwatched | not distinguishable at 1 seed |" in text
+    assert "## Comparison\n" in text
     for heading in ("## Sellers by behaviour", "## Congestion", "## Plots"):
         assert heading in text
     rows = [line for line in text.splitlines() if line.startswith(("| disputed", "| unwatched"))]
@@ -457,10 +467,11 @@ def test_a_run_and_a_comparison_are_written(
 
     summary = json.loads((tmp_path / "cmp" / "summary.json").read_text())
     assert summary["variants"] == ["disputed", "unwatched"]
-    assert summary["runs"]["unwatched"] == unwatched.report.summary
-    assert (summary["scenario"], summary["seed"]) == ("escrow-test", 1)
+    assert summary["runs"]["unwatched"]["seed1"] == unwatched.report.summary
+    assert (summary["scenario"], summary["seeds"]) == ("escrow-test", [1])
+    assert summary["statistics"]["baseline"] == "disputed"
     header, *lines = (tmp_path / "cmp" / "blocks.csv").read_text().splitlines()
-    assert header.split(",")[0] == "variant"
+    assert header.split(",")[:2] == ["variant", "seed"]
     assert len(lines) == 2 * BLOCKS
     deals = (tmp_path / "cmp" / "deals.csv").read_text().splitlines()
     assert len(deals) == 1 + len(disputed.report.deals) + len(unwatched.report.deals)
