@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from agentbed.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subparsers, echo_to
 from agentbed.cli.experiment_args import (
@@ -21,6 +21,10 @@ from agentbed.cli.experiment_args import (
     scenario_setup,
     split_names,
 )
+
+if TYPE_CHECKING:  # the experiments package loads only when the command runs
+    from agentbed.experiments.runner import RunSpec
+    from agentbed.experiments.scenario import Scenario
 
 DEFAULT_SEEDS = 5
 """Seeds per policy or variant unless ``--seeds`` says otherwise: enough for a t-interval with
@@ -82,32 +86,14 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import time
 
     from agentbed.agents.sim import default_progress
-    from agentbed.chain.ordering import POLICY_NAMES, parse_policy
-    from agentbed.experiments.runner import (
-        BASE,
-        compare,
-        default_baseline,
-        policy_runs,
-        run_dir,
-        seed_range,
-        variant_runs,
-    )
+    from agentbed.experiments.runner import compare, default_baseline, run_dir, seed_range
 
     setup = scenario_setup("compare", args, err)
     if setup is None:
         return EXIT_USAGE
     scenario, seed = setup
     try:
-        if args.variants is not None or (args.policies is None and scenario.variants):
-            chosen = (
-                split_names("--variants", args.variants)
-                if args.variants is not None
-                else [BASE, *scenario.variants]
-            )
-            runs = variant_runs(scenario, chosen)
-        else:
-            names = split_names("--policies", args.policies) if args.policies else POLICY_NAMES
-            runs = policy_runs(scenario, [parse_policy(name).name for name in names])
+        runs = _chosen_runs(args, scenario)
         seeds = seed_range(seed, args.seeds)
         baseline = args.baseline or default_baseline(runs)
         if baseline not in [r.label for r in runs]:
@@ -150,3 +136,24 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     print(f"report: {report}", file=out)
     return EXIT_OK
+
+
+def _chosen_runs(args: argparse.Namespace, scenario: Scenario) -> list[RunSpec]:
+    """The runs ``--policies`` or ``--variants`` ask for (by default the file's variants, else
+    every policy).
+
+    Raises:
+        ValueError: an empty, unknown or repeated name.
+    """
+    from agentbed.chain.ordering import POLICY_NAMES, parse_policy
+    from agentbed.experiments.runner import BASE, policy_runs, variant_runs
+
+    if args.variants is not None or (args.policies is None and scenario.variants):
+        chosen = (
+            split_names("--variants", args.variants)
+            if args.variants is not None
+            else [BASE, *scenario.variants]
+        )
+        return variant_runs(scenario, chosen)
+    names = split_names("--policies", args.policies) if args.policies else POLICY_NAMES
+    return policy_runs(scenario, [parse_policy(name).name for name in names])

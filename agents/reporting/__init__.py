@@ -8,6 +8,9 @@ Each study measures its own runs (``agentbed.agents.market.metrics``,
 * :mod:`.files`: files written all at once or not at all; the ``summary.json`` text.
 * :mod:`.tables`: CSV and Markdown tables, number formats, the per-block chain columns.
 * :mod:`.stats`: mean, quantile and the inclusion-delay summary.
-* :mod:`.plots`: figures (matplotlib, imported only when a plot is drawn, so it may be absent)
-  and the chain plots every study draws.
+* :mod:`.intervals`: means with Student t-intervals, and seed-paired differences.
+* :mod:`.seeds`: comparisons over seeds: headline metrics per label, their intervals and
+  paired differences against a baseline, and the words a report states them in.
+* :mod:`.plots`: figures (matplotlib, imported only when a plot is drawn, so it may be absent),
+  the chain plots every study draws, and the faceted plots of a comparison over seeds.
 """
