@@ -1,5 +1,6 @@
-"""The Markdown of market reports: comparison tables, who pays for ordering, the detector's
-scores, profit by agent kind, intents, and the report text that holds them.
+"""The Markdown of a market run's report: its tables, who paid whom, the detector's scores,
+profit by agent kind, intents, and the report text that holds them (a comparison over seeds is
+written by ``agentbed.agents.market.comparison``, which reuses the notes defined here).
 
 Everything here reads the runs' summaries (``RunReport.summary``) only; the files are written
 by ``agentbed.agents.market.report``.
@@ -63,31 +64,6 @@ def kind_table(runs: Sequence[RunReport]) -> list[str]:
             number_text(run.summary["by_kind"].get(kind, {}).get("profit", 0.0)) for run in runs
         ]
         lines.append(f"| {kind} | {max(counts)} | " + " | ".join(cells) + " |")
-    return lines
-
-
-def kind_changes(runs: Sequence[RunReport]) -> list[str]:
-    """For each searcher kind, its profit under each policy against the priority-fee run."""
-    base = next((r for r in runs if r.policy == "priority"), runs[0] if runs else None)
-    if base is None or len(runs) < 2:
-        return []
-    lines = []
-    for kind, row in sorted(base.summary["by_kind"].items()):
-        if not row["searcher"]:
-            continue
-        reference = row["profit"]
-        parts = []
-        for run in runs:
-            if run is base:
-                continue
-            profit = run.summary["by_kind"].get(kind, {}).get("profit", 0.0)
-            change = f" ({(profit - reference) / abs(reference):+.0%})" if reference else ""
-            parts.append(f"{run.label} {number_text(profit)}{change}")
-        lines.append(
-            f"- **{kind}** profit: {number_text(reference)} under {base.label}; "
-            + ", ".join(parts)
-            + "."
-        )
     return lines
 
 
@@ -177,12 +153,12 @@ def lvr_table(runs: Sequence[RunReport], column: str = "policy") -> list[str]:
 
 
 def who_pays(runs: Sequence[RunReport]) -> list[str]:
-    """Sentences on who pays under each policy, against the priority-fee (or first) policy."""
+    """A sentence per run on who paid whom. Runs are not compared with each other here: one
+    seed cannot tell a difference from noise (a comparison over seeds is
+    ``agentbed.agents.market.comparison``)."""
     if not runs:
         return []
-    base = next((r for r in runs if r.policy == "priority"), runs[0])
-    b = base.summary
-    unit = b["numeraire"]
+    unit = runs[0].summary["numeraire"]
     lines = []
     for run in runs:
         s = run.summary
@@ -196,9 +172,6 @@ def who_pays(runs: Sequence[RunReport]) -> list[str]:
             f"{number_text(s['burned'])} {unit} of base fee; non-searchers' net result "
             f"{number_text(traders)} {unit}."
         )
-        if run is not base and b["searcher_profit"] != 0:
-            change = (s["searcher_profit"] - b["searcher_profit"]) / abs(b["searcher_profit"])
-            line += f" Searcher profit {change:+.0%} against {base.label}."
         lines.append(line)
     return lines
 
@@ -412,8 +385,6 @@ def report_text(
         "## Profit by agent kind",
         "",
         *kind_table(runs),
-        "",
-        *kind_changes(runs),
         "",
     ]
     intents = intents_table(runs, column)
