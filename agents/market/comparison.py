@@ -105,6 +105,7 @@ def headline_metrics(unit: str) -> tuple[Metric, ...]:
             "the searchers' (arbitrageurs', frontrunners', sandwichers') holdings change at the "
             "final reference prices, net of gas and direct payments.",
             lambda s: float(s["searcher_profit"]),
+            unit=unit,
         ),
         Metric(
             "builder_revenue",
@@ -190,7 +191,7 @@ def who_pays_paragraph(
     """The report's opening: who gains and who loses under each label, how much goes to the
     block producer and how much is burned, and what differs from ``baseline``."""
     by_key = {m.key: m for m in metrics}
-    unit = by_key["searcher_profit"].title.rsplit("(", 1)[-1].rstrip(")")
+    unit = by_key["searcher_profit"].unit
     n = len(seeds)
     lines = [
         f"**Who pays for ordering**, over {seeds_text(n)} ({seeds[0]}-{seeds[-1]}) per "

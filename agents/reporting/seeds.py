@@ -38,6 +38,7 @@ class Metric:
         definition: How it is measured, in one sentence.
         value: Reads it from a run's summary; None where it is undefined on that run.
         fmt: Formats one value of it.
+        unit: What it is counted or valued in, when it is an amount (``"USDC"``).
     """
 
     key: str
@@ -45,6 +46,7 @@ class Metric:
     definition: str
     value: Callable[[Mapping[str, Any]], float | None]
     fmt: Format = number_text
+    unit: str = ""
 
 
 @dataclass(frozen=True, slots=True)
