@@ -41,6 +41,7 @@ from agentbed.agents.reporting.plots import (
     write_seed_series,
 )
 from agentbed.agents.reporting.seeds import (
+    SHARE,
     Metric,
     seed_stats,
     seeds_text,
@@ -224,7 +225,14 @@ HEADLINES: Final = (
 def economy_metrics() -> tuple[Metric, ...]:
     """The headline numbers as metrics of a comparison over seeds."""
     return tuple(
-        Metric(key, title, "see the definitions below.", partial(_path_value, path=key), fmt)
+        Metric(
+            key,
+            title,
+            "see the definitions below.",
+            partial(_path_value, path=key),
+            fmt,
+            bounds=SHARE if fmt is percent_text else (None, None),
+        )
         for key, title, fmt in HEADLINES
     )
 

@@ -25,8 +25,11 @@ from agentbed.agents.market.markdown import (
 from agentbed.agents.market.metrics import RunReport
 from agentbed.agents.reporting.intervals import confidence_interval
 from agentbed.agents.reporting.seeds import (
+    COUNT,
+    SHARE,
     Metric,
     Stats,
+    clipped,
     definition_lines,
     difference_text,
     distinguishable,
@@ -138,6 +141,7 @@ def headline_metrics(unit: str) -> tuple[Metric, ...]:
             "mean time from a transaction's arrival to the block that includes it.",
             lambda s: s["inclusion_delay_ms"]["mean"] / 1000,
             _seconds,
+            bounds=COUNT,
         ),
         Metric(
             "reverted",
@@ -145,6 +149,7 @@ def headline_metrics(unit: str) -> tuple[Metric, ...]:
             "included transactions with status 0 in the measured blocks.",
             lambda s: float(s["reverted"]),
             _count,
+            bounds=COUNT,
         ),
         Metric(
             "sandwich_precision",
@@ -153,6 +158,7 @@ def headline_metrics(unit: str) -> tuple[Metric, ...]:
             "it detected any).",
             lambda s: _precision(s, "sandwiches"),
             _percent,
+            bounds=SHARE,
         ),
         Metric(
             "sandwich_recall",
@@ -160,6 +166,7 @@ def headline_metrics(unit: str) -> tuple[Metric, ...]:
             "share of the true sandwiches it detected (runs that had any).",
             lambda s: _recall(s, "sandwiches"),
             _percent,
+            bounds=SHARE,
         ),
     )
 
@@ -249,24 +256,34 @@ def difference_sentences(stats: Stats, metrics: Sequence[Metric], baseline: str)
             for m in metrics
             if distinguishable(by_key[m.key].difference)
         ]
-        pairs = [by_key[m.key].difference for m in metrics]
-        rest = [
-            m.title
-            for m, d in zip(metrics, pairs, strict=True)
-            if d is not None and not distinguishable(d)
+        rest: dict[int, list[str]] = {}
+        for m in metrics:
+            d = by_key[m.key].difference
+            if d is not None and not distinguishable(d):
+                rest.setdefault(d.n, []).append(m.title)
+        parts = [", ".join(shown)] if shown else []
+        parts += [
+            f"not distinguishable at {seeds_text(n)}: {', '.join(titles)}"
+            for n, titles in sorted(rest.items(), reverse=True)
         ]
-        n = max((d.n for d in pairs if d is not None), default=0)
-        parts = []
-        if shown:
-            parts.append(", ".join(shown))
-        if rest:
-            parts.append(f"not distinguishable at {seeds_text(n)}: {', '.join(rest)}")
         lines.append(f"- **{label}** against {baseline}, paired by seed: " + "; ".join(parts) + ".")
     return lines
 
 
-def _mean_text(values: Sequence[float], fmt: Any = number_text) -> str:
-    return interval_text(confidence_interval(list(values)), fmt)
+def _mean_text(
+    values: Sequence[float],
+    fmt: Any = number_text,
+    bounds: tuple[float | None, float | None] = (None, None),
+) -> str:
+    return interval_text(clipped(confidence_interval(list(values)), bounds), fmt)
+
+
+def _count_text(values: Sequence[float]) -> str:
+    return _mean_text(values, _count, COUNT)
+
+
+def _share_text(values: Sequence[float]) -> str:
+    return _mean_text(values, _percent, SHARE)
 
 
 def victim_lines(runs: Runs) -> list[str]:
@@ -281,14 +298,14 @@ def victim_lines(runs: Runs) -> list[str]:
         bot = [c["bot_on_bot"] for c in classes]
         fates = ", ".join(
             f"{fate} {_mean_text([u[fate]['loss'] for u in user])} over "
-            f"{_mean_text([u[fate]['victims'] for u in user], _count)} victims"
+            f"{_count_text([u[fate]['victims'] for u in user])} victims"
             for fate in ("landed", "reverted", "displaced")
         )
         line = (
             f"- **{label}**: bot-on-user {_mean_text([u['loss'] for u in user])} over "
-            f"{_mean_text([u['victims'] for u in user], _count)} victims ({fates}); "
+            f"{_count_text([u['victims'] for u in user])} victims ({fates}); "
             f"bot-on-bot {_mean_text([b['loss'] for b in bot])} over "
-            f"{_mean_text([b['victims'] for b in bot], _count)} victims."
+            f"{_count_text([b['victims'] for b in bot])} victims."
         )
         negative: Counter[str] = Counter()
         for c in classes:
@@ -350,8 +367,8 @@ def detector_table(runs: Runs, column: str) -> list[str]:
             recall = [f["recall"] for f in found if f["true"]]
             cells += [
                 f"{sum(f['true'] for f in found)} / {sum(f['detected'] for f in found)}",
-                _mean_text(precision, _percent) if precision else "-",
-                _mean_text(recall, _percent) if recall else "-",
+                _share_text(precision) if precision else "-",
+                _share_text(recall) if recall else "-",
             ]
         rows.append(cells)
     header = [
@@ -398,7 +415,8 @@ def kind_tables(runs: Runs, column: str, baseline: str) -> list[str]:
 
 
 VICTIM_NOTES = (
-    "Victims: loss, victims and fates are means over the seeds with 95% intervals. A loss is "
+    "Victims: loss, victims and fates are means over the seeds with 95% intervals (counts' "
+    "and shares' intervals clipped to their range, here and in every table). A loss is "
     "negative only where the replay without the attacker shows the victim gained (the reasons "
     "are counted over every seed)."
 )

@@ -39,6 +39,9 @@ class Metric:
         value: Reads it from a run's summary; None where it is undefined on that run.
         fmt: Formats one value of it.
         unit: What it is counted or valued in, when it is an amount (``"USDC"``).
+        bounds: The range its values can take (a share: 0..1; a count: 0..None); a mean's
+            interval is clipped to it, since the t-interval of a few bounded values can
+            overshoot (differences are not clipped).
     """
 
     key: str
@@ -47,6 +50,7 @@ class Metric:
     value: Callable[[Mapping[str, Any]], float | None]
     fmt: Format = number_text
     unit: str = ""
+    bounds: tuple[float | None, float | None] = (None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +106,26 @@ def seed_stats(
             difference = None
             if label != baseline and pairs:
                 difference = paired_difference([v for v, _ in pairs], [b for _, b in pairs])
-            interval = confidence_interval(defined) if defined else None
+            interval = clipped(confidence_interval(defined), metric.bounds) if defined else None
             stats[label][metric.key] = MetricStats(values, interval, difference)
     return stats
+
+
+SHARE: tuple[float | None, float | None] = (0.0, 1.0)
+"""The bounds of a share (precision, recall, a rate)."""
+COUNT: tuple[float | None, float | None] = (0.0, None)
+"""The bounds of a count."""
+
+
+def clipped(interval: Interval, bounds: tuple[float | None, float | None]) -> Interval:
+    """``interval`` with its ends moved inside ``bounds`` (None: unbounded on that side)."""
+    low, high = interval.low, interval.high
+    floor, ceiling = bounds
+    if low is not None and floor is not None:
+        low = max(low, floor)
+    if high is not None and ceiling is not None:
+        high = min(high, ceiling)
+    return Interval(interval.n, interval.mean, low, high)
 
 
 def distinguishable(interval: Interval | None) -> bool:

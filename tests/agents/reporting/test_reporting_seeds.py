@@ -11,7 +11,10 @@ from hypothesis import strategies as st
 
 from agentbed.agents.reporting.intervals import Interval, confidence_interval, paired_difference
 from agentbed.agents.reporting.seeds import (
+    COUNT,
+    SHARE,
     Metric,
+    clipped,
     difference_text,
     distinguishable,
     seed_stats,
@@ -119,3 +122,17 @@ def test_seed_stats_rejects_a_baseline_that_was_not_run() -> None:
         seed_stats({"fifo": [{"x": 1.0}]}, [_metric("x")], "priority")
     with pytest.raises(ValueError, match="different numbers of seeds"):
         seed_stats({"fifo": [{"x": 1.0}], "random": [{"x": 1.0}] * 2}, [_metric("x")], "fifo")
+
+
+def test_a_bounded_metric_s_interval_is_clipped_to_its_range_but_not_its_difference() -> None:
+    share = Metric("p", "p", "a share", lambda s: s["p"], bounds=SHARE)
+    runs = {"a": [{"p": 1.0}, {"p": 0.2}, {"p": 1.0}], "b": [{"p": 0.0}, {"p": 1.0}, {"p": 0.0}]}
+    stats = seed_stats(runs, [share], "a")
+    raw = confidence_interval([1.0, 0.2, 1.0])
+    assert raw.low is not None and raw.high is not None and raw.low < 0 and raw.high > 1
+    assert stats["a"]["p"].interval == Interval(3, raw.mean, 0.0, 1.0)
+    assert stats["b"]["p"].interval is not None and stats["b"]["p"].interval.low == 0.0
+    diff = stats["b"]["p"].difference
+    assert diff == paired_difference([0.0, 1.0, 0.0], [1.0, 0.2, 1.0])
+    assert clipped(Interval(1, 0.5, None, None), SHARE) == Interval(1, 0.5, None, None)
+    assert clipped(Interval(2, 3.0, -1.0, 7.0), COUNT) == Interval(2, 3.0, 0.0, 7.0)
