@@ -41,6 +41,7 @@ from agentbed.agents.reporting.plots import (
     write_seed_series,
 )
 from agentbed.agents.reporting.seeds import (
+    NONE,
     SHARE,
     Metric,
     seed_stats,
@@ -231,7 +232,8 @@ def economy_metrics() -> tuple[Metric, ...]:
             "see the definitions below.",
             partial(_path_value, path=key),
             fmt,
-            bounds=SHARE if fmt is percent_text else (None, None),
+            # Rates, Gini and AUC all lie in [0, 1].
+            bounds=SHARE if fmt is percent_text or key in ("gini.last", "auc.last") else NONE,
         )
         for key, title, fmt in HEADLINES
     )

@@ -28,6 +28,14 @@ from agentbed.agents.reporting.tables import markdown_table, number_text
 Format = Callable[[float], str]
 
 
+SHARE: tuple[float | None, float | None] = (0.0, 1.0)
+"""The bounds of a share (precision, recall, a rate)."""
+COUNT: tuple[float | None, float | None] = (0.0, None)
+"""The bounds of a count."""
+NONE: tuple[float | None, float | None] = (None, None)
+"""No bounds (an amount that may be of either sign)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Metric:
     """A headline number of a run, as a comparison over seeds reports it.
@@ -50,7 +58,7 @@ class Metric:
     value: Callable[[Mapping[str, Any]], float | None]
     fmt: Format = number_text
     unit: str = ""
-    bounds: tuple[float | None, float | None] = (None, None)
+    bounds: tuple[float | None, float | None] = NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +117,6 @@ def seed_stats(
             interval = clipped(confidence_interval(defined), metric.bounds) if defined else None
             stats[label][metric.key] = MetricStats(values, interval, difference)
     return stats
-
-
-SHARE: tuple[float | None, float | None] = (0.0, 1.0)
-"""The bounds of a share (precision, recall, a rate)."""
-COUNT: tuple[float | None, float | None] = (0.0, None)
-"""The bounds of a count."""
 
 
 def clipped(interval: Interval, bounds: tuple[float | None, float | None]) -> Interval:
