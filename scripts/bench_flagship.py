@@ -1,0 +1,218 @@
+"""Benchmark: the flagship comparison (``scenarios/mev.toml``), and where one run's time goes.
+
+A benchmark, not a test: it prints figures and never fails on them. Three measurements:
+
+1. **One 50-block run alone** (the scenario's policy, in this process), repeated ``--repeat``
+   times; the median wall time and the split of the last repetition's wall time into
+   exclusive shares: EVM (building and sealing blocks, which executes every tx), calls
+   (``eth_call`` reads and gas estimates), signing, admission (mempool and bundles), agents'
+   decisions, report (the study's summary and files, including its counterfactual replays),
+   set-up (deploying and funding) and the simulation loop (the rest: scheduling, views,
+   records, the event log).
+2. **The comparison**: ``testbed compare`` of every policy at the scenario's seed in ``--jobs``
+   processes (the CLI a user runs), repeated ``--repeat`` times; the median wall time.
+
+Shares are exclusive: a timed call inside another (a gas estimate inside signing, a balance
+read inside an agent's decision) counts for its own category only. Timers are
+``time.perf_counter`` around the functions named in ``HOOKS``; their own overhead is a few
+microseconds per call.
+
+    python scripts/bench_flagship.py                 # both, 3 repetitions
+    python scripts/bench_flagship.py --repeat 1 --no-compare
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agentbed.agents.eventlog import EventLog  # noqa: E402
+from agentbed.chain import backend, calls, mempool, node, signing  # noqa: E402
+from agentbed.experiments.build import build  # noqa: E402
+from agentbed.experiments.scenario import load_scenario  # noqa: E402
+from agentbed.experiments.studies import resolve_study  # noqa: E402
+
+SCENARIO = ROOT / "scenarios" / "mev.toml"
+
+HOOKS: tuple[tuple[str, object, str], ...] = (
+    ("EVM (build + seal)", backend.BlockSession, "apply"),
+    ("EVM (build + seal)", backend.BlockSession, "checkpoint"),
+    ("EVM (build + seal)", backend.BlockSession, "rollback"),
+    ("EVM (build + seal)", backend.BlockSession, "seal"),
+    ("EVM (build + seal)", node.Chain, "mine"),
+    ("replays (report)", calls, "replay"),
+    ("calls", calls, "call"),
+    ("calls", calls, "estimate_gas"),
+    ("calls", node.Chain, "balance"),
+    ("calls", node.Chain, "nonce"),
+    ("calls", node.Chain, "code"),
+    ("calls", node.Chain, "storage_at"),
+    ("signing", signing.LocalSigner, "sign"),
+    ("admission", mempool.Mempool, "add"),
+    ("admission", node.Chain, "submit"),
+    ("admission", node.Chain, "submit_bundle"),
+)
+"""(category, owner, attribute): the functions timed. ``Chain.mine`` holds the builder's
+ordering and the mempool's update after the block as well as the EVM's work."""
+
+
+class Timers:
+    """Exclusive wall time per category: the innermost timed category gets the time."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = defaultdict(float)
+        self._stack: list[tuple[str, float]] = []
+
+    def wrap(self, category: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``fn`` with its calls' exclusive time added to ``category``."""
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            self._enter(category)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self._leave()
+
+        return timed
+
+    def _enter(self, category: str) -> None:
+        now = time.perf_counter()
+        if self._stack:
+            outer, since = self._stack[-1]
+            self.totals[outer] += now - since
+        self._stack.append((category, now))
+
+    def _leave(self) -> None:
+        now = time.perf_counter()
+        category, since = self._stack.pop()
+        self.totals[category] += now - since
+        if self._stack:
+            outer, _ = self._stack[-1]
+            self._stack[-1] = (outer, now)
+
+
+def install(timers: Timers) -> Callable[[], None]:
+    """Wrap every hook; return a function that puts the originals back."""
+    originals = [(owner, name, getattr(owner, name)) for _, owner, name in HOOKS]
+    for category, owner, name in HOOKS:
+        setattr(owner, name, timers.wrap(category, getattr(owner, name)))
+
+    def restore() -> None:
+        for owner, name, original in originals:
+            setattr(owner, name, original)
+
+    return restore
+
+
+def one_run(scenario: Any, out: Path, timers: Timers | None) -> float:
+    """One run of ``scenario`` writing into ``out``, as ``run_scenario`` does; its wall time."""
+    study = resolve_study(scenario.study)
+    seed, policy = scenario.run.seed, scenario.run.policy
+    restore = install(timers) if timers is not None else None
+    start = time.perf_counter()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        log = EventLog(out / "events.jsonl")
+        try:
+            sim, world = _section(
+                timers, "set-up", build, scenario, policy=policy, seed=seed, log=log
+            )
+            if timers is not None:
+                for agent in sim.agents:
+                    agent.observe = timers.wrap("agents' decisions", agent.observe)  # type: ignore[method-assign]
+            _section(timers, "simulation loop", sim.run)
+        finally:
+            log.close()
+        kinds = {a: g.kind for g in scenario.agents for a in g.agent_names()}
+
+        def report() -> None:
+            data = study.summarize(
+                sim, world, scenario, policy=policy, seed=seed, label=policy, kinds=kinds
+            )
+            study.write_run(out, data, scenario, seed)
+
+        _section(timers, "report", report)
+    finally:
+        if restore is not None:
+            restore()
+    return time.perf_counter() - start
+
+
+def _section(
+    timers: Timers | None, category: str, fn: Callable[..., Any], *a: Any, **kw: Any
+) -> Any:
+    return fn(*a, **kw) if timers is None else timers.wrap(category, fn)(*a, **kw)
+
+
+def compare_wall(scenario_path: Path, jobs: int) -> float:
+    """Wall time of ``testbed compare`` on ``scenario_path`` in a fresh process."""
+    code = "import sys; from agentbed.cli import main; sys.exit(main(sys.argv[1:]))"
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code,
+                "compare",
+                str(scenario_path),
+                "--out",
+                tmp,
+                "--jobs",
+                str(jobs),
+            ],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", type=Path, default=SCENARIO)
+    parser.add_argument("--repeat", type=int, default=3, help="repetitions (medians reported)")
+    parser.add_argument("--jobs", type=int, default=2, help="processes for the comparison")
+    parser.add_argument("--no-compare", action="store_true", help="time the single run only")
+    args = parser.parse_args()
+
+    scenario = load_scenario(args.scenario)
+    runs: list[float] = []
+    timers = Timers()
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.repeat):
+            last = i == args.repeat - 1
+            timers = Timers() if last else timers
+            runs.append(one_run(scenario, Path(tmp) / str(i), timers if last else None))
+    print(
+        f"one run ({scenario.run.policy}, {scenario.run.blocks} blocks, seed {scenario.run.seed}): "
+        f"median {statistics.median(runs):.2f} s of {args.repeat} "
+        f"({', '.join(f'{r:.2f}' for r in runs)})"
+    )
+    wall = runs[-1]
+    print(f"split of the last run ({wall:.2f} s, exclusive wall time):")
+    for key, seconds in sorted(timers.totals.items(), key=lambda kv: -kv[1]):
+        print(f"  {key:<22} {seconds:7.2f} s  {seconds / wall:6.1%}")
+    if args.no_compare:
+        return
+    walls = [compare_wall(args.scenario, args.jobs) for _ in range(args.repeat)]
+    print(
+        f"compare (all policies, seed {scenario.run.seed}, --jobs {args.jobs}): "
+        f"median {statistics.median(walls):.2f} s of {args.repeat} "
+        f"({', '.join(f'{w:.2f}' for w in walls)})"
+    )
+
+
+if __name__ == "__main__":
+    main()
