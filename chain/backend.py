@@ -19,6 +19,7 @@ clock or ``os.urandom``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -41,6 +42,11 @@ from agentbed.chain.fees import INITIAL_BASE_FEE, data_floor_gas
 from agentbed.chain.types import Address, HeaderDetails, Transaction
 
 DEFAULT_GAS_LIMIT = 30_000_000
+CALL_STATES = 4
+"""Block post-states kept for calls (the head's and a few past blocks'), most recent first."""
+EVM_TXS = 4096
+"""py-evm transaction objects kept by hash (a block's worth many times over), for replays."""
+"""Block post-states kept for calls (the head's and a few past blocks'), most recent first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +185,13 @@ class PyEVMBackend:
             AtomicDB(), cast(Any, genesis_params), cast(Any, genesis_state)
         )
         self._head_vm: Any = None
+        # One fork (Prague) for the chain's whole life: one transaction builder serves all.
+        self._tx_builder: Any = self._chain.get_vm().get_transaction_builder()
+        # Read-only states for calls, by block hash: a block's post-state never changes, so a
+        # state can serve every call at that block, its caches warm; each call runs inside a
+        # journal snapshot it reverts. Keyed by hash, a revert or a new head needs no care.
+        self._call_states: OrderedDict[bytes, StateAPI] = OrderedDict()
+        self._evm_txs: dict[bytes, SignedTransactionAPI] = {}
 
     # -- head reads ------------------------------------------------------------------------
 
@@ -271,8 +284,20 @@ class PyEVMBackend:
         """
         return BlockSession(self, timestamp=timestamp, coinbase=coinbase, mix_hash=mix_hash)
 
-    def _decode(self, raw: bytes) -> SignedTransactionAPI:
-        return self._chain.get_vm().get_transaction_builder().decode(raw)
+    def _evm_tx(self, tx: Transaction) -> SignedTransactionAPI:
+        """py-evm's object for ``tx``, given the sender admission already recovered.
+
+        py-evm would recover the sender from the signature once more; its ``sender`` is a
+        cached property, so the recovered address is put in its place.
+        """
+        evm_tx = self._evm_txs.get(tx.hash)
+        if evm_tx is None:
+            evm_tx = self._tx_builder.decode(tx.raw)
+            evm_tx.__dict__["sender"] = to_canonical_address(tx.sender)
+            if len(self._evm_txs) >= EVM_TXS:
+                del self._evm_txs[next(iter(self._evm_txs))]  # the oldest
+            self._evm_txs[tx.hash] = evm_tx
+        return evm_tx
 
     # -- calls -----------------------------------------------------------------------------
 
@@ -287,7 +312,7 @@ class PyEVMBackend:
     ) -> SpoofTransaction:
         state = state or self._head_state
         sender_b = to_canonical_address(sender)
-        unsigned = self._chain.get_vm().create_unsigned_transaction(
+        unsigned = self._tx_builder.create_unsigned_transaction(
             nonce=state.get_nonce(sender_b),
             gas_price=0,
             gas=gas,
@@ -340,15 +365,26 @@ class PyEVMBackend:
         """Head post-state in the head block's own context, base fee zeroed (geth's "latest").
 
         py-evm's ``in_costless_state`` builds a child header stamped with the wall clock, which
-        would make views of ``block.timestamp`` depend on when the code runs.
+        would make views of ``block.timestamp`` depend on when the code runs. The state is
+        built once per block and reused (callers leave it as they found it: snapshot, revert).
         """
+        key = bytes(head.hash)
+        state = self._call_states.get(key)
+        if state is not None:
+            self._call_states.move_to_end(key, last=False)
+            return state
         vm = self._chain.get_vm(head)
-        return vm.build_state(
+        state = vm.build_state(
             self._chain.chaindb.db,
             head.copy(base_fee_per_gas=0),
             vm.chain_context,
             vm.previous_hashes,
         )
+        self._call_states[key] = state
+        self._call_states.move_to_end(key, last=False)
+        while len(self._call_states) > CALL_STATES:
+            self._call_states.popitem()
+        return state
 
     def estimate_gas(
         self, *, sender: Address, to: Address | None, data: bytes, value: int = 0
@@ -379,8 +415,8 @@ class PyEVMBackend:
             return CallResult(success=False, output=b"", gas_used=needed)
         return CallResult(success=True, output=first.output, gas_used=needed)
 
-    def replay(self, number: int, raw_txs: Sequence[bytes]) -> tuple[ExecutionResult | None, ...]:
-        """Apply ``raw_txs`` in order on block ``number``'s parent state, in block ``number``'s
+    def replay(self, number: int, txs: Sequence[Transaction]) -> tuple[ExecutionResult | None, ...]:
+        """Apply ``txs`` in order on block ``number``'s parent state, in block ``number``'s
         own context (timestamp, coinbase, base fee, prevrandao, gas limit), as its builder did,
         and throw the changes away; None for a tx the block could not have included (nonce,
         funds, fee cap below the base fee, or not enough gas left in the block).
@@ -394,8 +430,7 @@ class PyEVMBackend:
         header = block.copy(state_root=parent.state_root, gas_used=0, bloom=0)
         vm: Any = self._chain.get_vm(header)
         results: list[ExecutionResult | None] = []
-        for raw in raw_txs:
-            tx = self._decode(raw)
+        for tx in map(self._evm_tx, txs):
             coinbase_before = vm.state.get_balance(header.coinbase)
             try:
                 receipt, computation = vm.apply_transaction(header, tx)
@@ -480,7 +515,7 @@ class BlockSession:
             raise TxNotApplicable("nonce mismatch")
         if state.get_balance(sender_b) < tx.max_cost():
             raise TxNotApplicable("insufficient funds for gas * price + value")
-        evm_tx = self._backend._decode(tx.raw)
+        evm_tx = self._backend._evm_tx(tx)
         coinbase_before = state.get_balance(self._coinbase_b)
         receipt, computation = self._vm.apply_transaction(self._header, evm_tx)
         prev_cumulative = self._header.gas_used

@@ -96,7 +96,7 @@ def replay(
     among the applied txs, and no arrival time.
     """
     txs = [decode(raw) for raw in raw_txs]
-    results = backend.replay(block.number, [tx.raw for tx in txs])
+    results = backend.replay(block.number, txs)
     included = [
         IncludedTx(tx, result, None, None)
         for tx, result in zip(txs, results, strict=True)

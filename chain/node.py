@@ -39,7 +39,7 @@ from agentbed.chain.records import block_record
 from agentbed.chain.seeds import derive_accounts, prev_randao
 from agentbed.chain.signing import GWEI, LocalSigner, as_bytes, transaction_fields
 from agentbed.chain.snapshots import ChainSnapshot, SnapshotStore
-from agentbed.chain.txcodec import decode_transaction
+from agentbed.chain.txcodec import TxDecoder
 from agentbed.chain.types import Address, Block, Bundle, Log, PoolTx, Receipt, Transaction, TxFate
 
 if TYPE_CHECKING:
@@ -124,6 +124,7 @@ class Chain:
         self.abi = AbiRegistry()
         self._deployer = Deployer(project_root)
         self._signer = LocalSigner(self.accounts)
+        self._decoder = TxDecoder(chain_id)
         self._seq = 0
         self._snapshots = SnapshotStore()
         self._w3: Web3 | None = None
@@ -203,11 +204,7 @@ class Chain:
 
     def decode(self, raw: bytes) -> Transaction:
         """Decode and signature-check a raw transaction (raises a :class:`TxRejected`)."""
-        return decode_transaction(
-            bytes(raw),
-            chain_id=self.chain_id,
-            allow_unprotected=self.pool_config.allow_unprotected,
-        )
+        return self._decoder.decode(raw, allow_unprotected=self.pool_config.allow_unprotected)
 
     def submit(self, raw: bytes, *, origin: str | None = None, at_ms: int | None = None) -> bytes:
         """Put a signed transaction into the mempool and return its hash at once.

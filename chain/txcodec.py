@@ -25,7 +25,7 @@ from agentbed.chain.errors import (
 )
 from agentbed.chain.types import AccessListEntry, Transaction
 
-__all__ = ["SECP256K1_N", "decode_transaction"]
+__all__ = ["SECP256K1_N", "TxDecoder", "decode_transaction"]
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 """Order of the secp256k1 group."""
@@ -35,6 +35,9 @@ _MAX_UINT64_BYTES = 8
 _MAX_UINT256_BYTES = 32
 
 _Item = bytes | list  # an RLP item: a byte string or a list of items
+
+DECODED_KEPT = 4096
+"""Decoded transactions a :class:`TxDecoder` keeps (many blocks' worth)."""
 
 
 def _uint(item: _Item, what: str, max_bytes: int = _MAX_UINT256_BYTES) -> int:
@@ -246,3 +249,34 @@ def _decode_typed(raw: bytes, items: list[_Item], tx_type: int, chain_id: int) -
         r=r,
         s=s,
     )
+
+
+class TxDecoder:
+    """:func:`decode_transaction` for one chain, remembering what it decoded.
+
+    The same raw bytes come back several times -- a bundle's txs after admission, a block's
+    txs for a counterfactual replay -- and each time would cost a signature recovery. Only
+    successful decodings are kept (the most recent :data:`DECODED_KEPT`); a rejected tx is
+    checked afresh, so its error is raised every time.
+
+    Args:
+        chain_id: The chain id signers must use.
+    """
+
+    def __init__(self, chain_id: int) -> None:
+        self.chain_id = chain_id
+        self._decoded: dict[tuple[bytes, bool], Transaction] = {}
+
+    def decode(self, raw: bytes, *, allow_unprotected: bool = False) -> Transaction:
+        """``decode_transaction(raw, ...)`` for this chain (same errors)."""
+        raw = bytes(raw)
+        key = (raw, allow_unprotected)
+        tx = self._decoded.get(key)
+        if tx is None:
+            tx = decode_transaction(
+                raw, chain_id=self.chain_id, allow_unprotected=allow_unprotected
+            )
+            if len(self._decoded) >= DECODED_KEPT:
+                del self._decoded[next(iter(self._decoded))]  # the oldest
+            self._decoded[key] = tx
+        return tx

@@ -24,6 +24,7 @@ microseconds per call.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -115,12 +116,13 @@ def install(timers: Timers) -> Callable[[], None]:
     return restore
 
 
-def one_run(scenario: Any, out: Path, timers: Timers | None) -> float:
-    """One run of ``scenario`` writing into ``out``, as ``run_scenario`` does; its wall time."""
+def one_run(scenario: Any, out: Path, timers: Timers | None) -> tuple[float, float]:
+    """One run of ``scenario`` writing into ``out``, as ``run_scenario`` does; its wall time
+    and its CPU time (the steadier figure on a shared machine)."""
     study = resolve_study(scenario.study)
     seed, policy = scenario.run.seed, scenario.run.policy
     restore = install(timers) if timers is not None else None
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     try:
         out.mkdir(parents=True, exist_ok=True)
         log = EventLog(out / "events.jsonl")
@@ -146,7 +148,7 @@ def one_run(scenario: Any, out: Path, timers: Timers | None) -> float:
     finally:
         if restore is not None:
             restore()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 def _section(
@@ -155,10 +157,12 @@ def _section(
     return fn(*a, **kw) if timers is None else timers.wrap(category, fn)(*a, **kw)
 
 
-def compare_wall(scenario_path: Path, jobs: int) -> float:
-    """Wall time of ``testbed compare`` on ``scenario_path`` in a fresh process."""
+def compare_wall(scenario_path: Path, jobs: int) -> tuple[float, float]:
+    """Wall time and CPU time (of all its processes) of ``testbed compare`` on
+    ``scenario_path``, in a fresh process."""
     code = "import sys; from agentbed.cli import main; sys.exit(main(sys.argv[1:]))"
     with tempfile.TemporaryDirectory() as tmp:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(
             [
@@ -176,7 +180,10 @@ def compare_wall(scenario_path: Path, jobs: int) -> float:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        return time.perf_counter() - start
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return wall, cpu
 
 
 def main() -> None:
@@ -188,30 +195,32 @@ def main() -> None:
     args = parser.parse_args()
 
     scenario = load_scenario(args.scenario)
-    runs: list[float] = []
+    runs: list[tuple[float, float]] = []
     timers = Timers()
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
             last = i == args.repeat - 1
-            timers = Timers() if last else timers
             runs.append(one_run(scenario, Path(tmp) / str(i), timers if last else None))
     print(
-        f"one run ({scenario.run.policy}, {scenario.run.blocks} blocks, seed {scenario.run.seed}): "
-        f"median {statistics.median(runs):.2f} s of {args.repeat} "
-        f"({', '.join(f'{r:.2f}' for r in runs)})"
+        f"one run ({scenario.run.policy}, {scenario.run.blocks} blocks, seed {scenario.run.seed}, "
+        f"{args.repeat} repetitions, the last one timed by category):"
     )
-    wall = runs[-1]
-    print(f"split of the last run ({wall:.2f} s, exclusive wall time):")
+    _medians(runs)
+    wall = runs[-1][0]
+    print(f"split of the last run ({wall:.2f} s wall, exclusive):")
     for key, seconds in sorted(timers.totals.items(), key=lambda kv: -kv[1]):
         print(f"  {key:<22} {seconds:7.2f} s  {seconds / wall:6.1%}")
     if args.no_compare:
         return
-    walls = [compare_wall(args.scenario, args.jobs) for _ in range(args.repeat)]
-    print(
-        f"compare (all policies, seed {scenario.run.seed}, --jobs {args.jobs}): "
-        f"median {statistics.median(walls):.2f} s of {args.repeat} "
-        f"({', '.join(f'{w:.2f}' for w in walls)})"
-    )
+    print(f"compare (all policies, seed {scenario.run.seed}, --jobs {args.jobs}):")
+    _medians([compare_wall(args.scenario, args.jobs) for _ in range(args.repeat)])
+
+
+def _medians(runs: list[tuple[float, float]]) -> None:
+    for i, what in enumerate(("wall", "CPU")):
+        values = [r[i] for r in runs]
+        listed = ", ".join(f"{v:.2f}" for v in values)
+        print(f"  {what:<4} median {statistics.median(values):6.2f} s  ({listed})")
 
 
 if __name__ == "__main__":
