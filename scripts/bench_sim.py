@@ -9,6 +9,7 @@ signing, agents' decisions, and the simulation loop itself (scheduling, views, r
 
     python scripts/bench_sim.py                       # scenarios/bench.toml, priority ordering
     python scripts/bench_sim.py --blocks 100          # quicker look
+    python scripts/bench_sim.py --agents 50           # fewer retail traders, same cast
     python scripts/bench_sim.py --policy bundles      # another ordering
 """
 
@@ -27,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agentbed.experiments.scenario import build, load_scenario  # noqa: E402
+from agentbed.experiments.scenario import Scenario, build, load_scenario  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "bench.toml"
 
@@ -45,17 +46,46 @@ def timed(totals: dict[str, float], key: str, fn: Callable[..., Any]) -> Callabl
     return wrapper
 
 
+def with_agents(scenario: Scenario, total: int) -> Scenario:
+    """``scenario`` with ``total`` agents: its largest group resized, the others as they are.
+
+    Raises:
+        ValueError: ``total`` leaves the largest group no agent.
+    """
+    groups = list(scenario.agents)
+    largest = max(range(len(groups)), key=lambda i: groups[i].count)
+    others = sum(g.count for g in groups) - groups[largest].count
+    if total - others < 1:
+        raise ValueError(
+            f"--agents {total}: need at least {others + 1} "
+            f"(the scenario's {others} other agents and one {groups[largest].name})"
+        )
+    groups[largest] = replace(groups[largest], count=total - others)
+    return replace(scenario, agents=tuple(groups))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", type=Path, default=SCENARIO)
     parser.add_argument("--blocks", type=int, default=None, help="override the scenario's")
     parser.add_argument("--policy", default=None, help="override the scenario's")
     parser.add_argument("--seed", type=int, default=None, help="override the scenario's")
+    parser.add_argument(
+        "--agents",
+        type=int,
+        default=None,
+        help="total agents: the largest group (the retail traders) grows or shrinks to fit",
+    )
     args = parser.parse_args()
 
     scenario = load_scenario(args.scenario)
     if args.blocks is not None:
         scenario = replace(scenario, run=replace(scenario.run, blocks=args.blocks))
+    if args.agents is not None:
+        try:
+            scenario = with_agents(scenario, args.agents)
+        except ValueError as err:
+            parser.error(str(err))
     start = time.perf_counter()
     sim, _market = build(scenario, policy=args.policy, seed=args.seed)
     chain = sim.chain
