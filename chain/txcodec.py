@@ -6,14 +6,14 @@ EIP-1559 (type 2) envelopes, checks the chain id and the signature values, and r
 sender. The pool-level rules (sizes, fees, nonces, funds) live in :mod:`agentbed.chain.mempool`.
 
 Decoding runs on the hot path of the throughput benchmark, so it works on the raw RLP items
-(no sedes classes) and recovers the sender with ``coincurve`` directly.
+(no sedes classes), re-encodes the signed fields with a small RLP encoder, hashes with the
+fastest keccak at hand and recovers the sender with ``coincurve`` directly.
 """
 
 from __future__ import annotations
 
 import coincurve
 import rlp
-from eth_utils import keccak
 
 from agentbed.chain.addresses import checksum
 from agentbed.chain.errors import (
@@ -23,6 +23,7 @@ from agentbed.chain.errors import (
     TxTypeNotSupported,
     UnprotectedTx,
 )
+from agentbed.chain.txsigner import keccak, rlp_encode
 from agentbed.chain.types import AccessListEntry, Transaction
 
 __all__ = ["SECP256K1_N", "TxDecoder", "decode_transaction"]
@@ -173,13 +174,13 @@ def _decode_legacy(raw: bytes, chain_id: int, allow_unprotected: bool) -> Transa
             raise UnprotectedTx()
         tx_chain_id = None
         recovery_id = v - 27
-        signing_payload = rlp.encode(items[:6])
+        signing_payload = rlp_encode(items[:6])
     elif v >= 35:
         tx_chain_id = (v - 35) // 2
         if tx_chain_id != chain_id:
             raise InvalidChainId(f"have {tx_chain_id} want {chain_id}")
         recovery_id = (v - 35) % 2
-        signing_payload = rlp.encode([*items[:6], chain_id, b"", b""])
+        signing_payload = rlp_encode([*items[:6], chain_id, b"", b""])
     else:
         raise InvalidSender("invalid transaction v, r, s values")
     sender = _recover_sender(keccak(signing_payload), recovery_id, r, s)
@@ -229,7 +230,7 @@ def _decode_typed(raw: bytes, items: list[_Item], tx_type: int, chain_id: int) -
     # geth's signer compares the chain id before it looks at the signature.
     if tx_chain_id != chain_id:
         raise InvalidChainId(f"have {tx_chain_id} want {chain_id}")
-    signing_hash = keccak(bytes((tx_type,)) + rlp.encode(items[:-3]))
+    signing_hash = keccak(bytes((tx_type,)) + rlp_encode(items[:-3]))
     sender = _recover_sender(signing_hash, y_parity, r, s)
     return Transaction(
         hash=keccak(raw),
