@@ -81,8 +81,8 @@ def _canonical(address: Address) -> CanonicalAddress:
 
 CALL_STATES = 4
 """Block post-states kept for calls (the head's and a few past blocks'), most recent first."""
-EVM_TXS = 4096
-"""py-evm transaction objects kept by hash (a block's worth many times over), for replays."""
+EVM_TXS = 1024
+"""py-evm transaction objects kept by hash (many blocks' worth; bounded, for memory)."""
 """Block post-states kept for calls (the head's and a few past blocks'), most recent first."""
 
 
@@ -610,5 +610,8 @@ class BlockSession:
         # py-evm memoises the trie root of the last 128 blocks' tx and receipt tuples, which
         # keeps every decoded tx of those blocks alive; we never ask for them again.
         _make_trie_root_and_nodes.cache_clear()
-        self._backend._head_vm = None
+        # This block's state is the new head's post-state, its read caches warm with every
+        # account the block touched: head reads (nonces, balances) go to it, not a cold copy.
+        warm = vm.state.state_root == mined.header.state_root
+        self._backend._head_vm = vm if warm else None
         return self._backend._sealed(mined)

@@ -37,8 +37,8 @@ _MAX_UINT256_BYTES = 32
 
 _Item = bytes | list  # an RLP item: a byte string or a list of items
 
-DECODED_KEPT = 4096
-"""Decoded transactions a :class:`TxDecoder` keeps (many blocks' worth)."""
+DECODED_KEPT = 1024
+"""Decoded transactions a :class:`TxDecoder` keeps (many blocks' worth; bounded, for memory)."""
 
 
 def _uint(item: _Item, what: str, max_bytes: int = _MAX_UINT256_BYTES) -> int:
