@@ -20,8 +20,6 @@ clock or ``os.urandom``.
 from __future__ import annotations
 
 import functools
-import os
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -42,31 +40,11 @@ from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum
 from agentbed.chain.addresses import checksum
 from agentbed.chain.errors import InvalidCall, UnknownBlock
 from agentbed.chain.fees import INITIAL_BASE_FEE, data_floor_gas
+from agentbed.chain.hashing import prefer_pysha3
+from agentbed.chain.memo import BoundedMemo
 from agentbed.chain.types import Address, HeaderDetails, Transaction
 
 DEFAULT_GAS_LIMIT = 30_000_000
-
-
-def prefer_pysha3() -> bool:
-    """Point eth-hash's automatic keccak (py-evm hashes every trie node and address with it)
-    at pysha3 when that is installed; return whether it now is.
-
-    eth-hash's automatic choice takes pycryptodome first, about 7x slower per call on the
-    short inputs py-evm hashes (~100k calls in one flagship run). The digests are the same:
-    only the speed changes. An explicit ``ETH_HASH_BACKEND`` is left as the user set it.
-    """
-    if os.environ.get("ETH_HASH_BACKEND"):
-        return False
-    try:
-        from eth_hash.backends import pysha3
-    except ImportError:  # safe-pysha3 not installed: keep eth-hash's choice
-        return False
-    from eth_hash.auto import keccak as auto_keccak
-
-    # What eth-hash itself does after its first call: bind the backend's function directly.
-    auto_keccak.hasher = pysha3.keccak256  # type: ignore[method-assign,assignment]
-    auto_keccak.preimage = pysha3.preimage  # type: ignore[method-assign,assignment]
-    return True
 
 
 prefer_pysha3()
@@ -80,7 +58,9 @@ def _canonical(address: Address) -> CanonicalAddress:
 
 
 CALL_STATES = 4
-"""Block post-states kept for calls (the head's and a few past blocks'), most recent first."""
+"""Block post-states kept for calls (the head's and a few past blocks')."""
+CALL_RESULTS = 1024
+"""Call results kept, by block hash and call: agents read the same balances many times a block."""
 EVM_TXS = 1024
 """py-evm transaction objects kept by hash (many blocks' worth; bounded, for memory)."""
 """Block post-states kept for calls (the head's and a few past blocks'), most recent first."""
@@ -224,11 +204,13 @@ class PyEVMBackend:
         self._head_vm: Any = None
         # One fork (Prague) for the chain's whole life: one transaction builder serves all.
         self._tx_builder: Any = self._chain.get_vm().get_transaction_builder()
-        # Read-only states for calls, by block hash: a block's post-state never changes, so a
-        # state can serve every call at that block, its caches warm; each call runs inside a
-        # journal snapshot it reverts. Keyed by hash, a revert or a new head needs no care.
-        self._call_states: OrderedDict[bytes, StateAPI] = OrderedDict()
-        self._evm_txs: dict[bytes, SignedTransactionAPI] = {}
+        # Read-only states for calls, and call results, by block hash: a block's post-state
+        # never changes, so one state serves every call at that block, its caches warm (each
+        # call runs inside a journal snapshot it reverts), and the same call gives the same
+        # result. Keyed by block hash, a revert or a new head needs no care.
+        self._call_states: BoundedMemo[bytes, StateAPI] = BoundedMemo(CALL_STATES)
+        self._call_results: BoundedMemo[tuple[Any, ...], CallResult] = BoundedMemo(CALL_RESULTS)
+        self._evm_txs: BoundedMemo[bytes, SignedTransactionAPI] = BoundedMemo(EVM_TXS)
 
     # -- head reads ------------------------------------------------------------------------
 
@@ -331,9 +313,7 @@ class PyEVMBackend:
         if evm_tx is None:
             evm_tx = self._tx_builder.decode(tx.raw)
             evm_tx.__dict__["sender"] = _canonical(tx.sender)
-            if len(self._evm_txs) >= EVM_TXS:
-                del self._evm_txs[next(iter(self._evm_txs))]  # the oldest
-            self._evm_txs[tx.hash] = evm_tx
+            self._evm_txs.put(tx.hash, evm_tx)
         return evm_tx
 
     # -- calls -----------------------------------------------------------------------------
@@ -377,6 +357,10 @@ class PyEVMBackend:
             if not 0 <= block_number <= self.head_number:
                 raise UnknownBlock(f"no block {block_number}")
             head = self._chain.get_canonical_block_header_by_number(block_number)
+        key = (bytes(head.hash), sender, to, data, value, gas)
+        known = self._call_results.get(key)
+        if known is not None:
+            return known
         state = self._call_state(head)
         spoof = self._spoof(sender, to, data, value, gas or head.gas_limit, state)
         if spoof.gas < spoof.intrinsic_gas:
@@ -391,11 +375,14 @@ class PyEVMBackend:
             raise InvalidCall(str(err)) from err
         finally:
             state.revert(snapshot)
-        return CallResult(
-            success=not computation.is_error,
-            output=bytes(computation.output),
-            gas_used=computation.get_gas_used(),
-            reverted=computation.is_error and isinstance(computation.error, Revert),
+        return self._call_results.put(
+            key,
+            CallResult(
+                success=not computation.is_error,
+                output=bytes(computation.output),
+                gas_used=computation.get_gas_used(),
+                reverted=computation.is_error and isinstance(computation.error, Revert),
+            ),
         )
 
     def _call_state(self, head: Any) -> StateAPI:
@@ -405,23 +392,16 @@ class PyEVMBackend:
         would make views of ``block.timestamp`` depend on when the code runs. The state is
         built once per block and reused (callers leave it as they found it: snapshot, revert).
         """
-        key = bytes(head.hash)
-        state = self._call_states.get(key)
-        if state is not None:
-            self._call_states.move_to_end(key, last=False)
-            return state
+        return self._call_states.get_or_make(bytes(head.hash), lambda: self._build_call_state(head))
+
+    def _build_call_state(self, head: Any) -> StateAPI:
         vm = self._chain.get_vm(head)
-        state = vm.build_state(
+        return vm.build_state(
             self._chain.chaindb.db,
             head.copy(base_fee_per_gas=0),
             vm.chain_context,
             vm.previous_hashes,
         )
-        self._call_states[key] = state
-        self._call_states.move_to_end(key, last=False)
-        while len(self._call_states) > CALL_STATES:
-            self._call_states.popitem()
-        return state
 
     def estimate_gas(
         self, *, sender: Address, to: Address | None, data: bytes, value: int = 0

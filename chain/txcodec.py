@@ -23,7 +23,8 @@ from agentbed.chain.errors import (
     TxTypeNotSupported,
     UnprotectedTx,
 )
-from agentbed.chain.txsigner import keccak, rlp_encode
+from agentbed.chain.hashing import keccak, rlp_encode
+from agentbed.chain.memo import BoundedMemo
 from agentbed.chain.types import AccessListEntry, Transaction
 
 __all__ = ["SECP256K1_N", "TxDecoder", "decode_transaction"]
@@ -266,7 +267,7 @@ class TxDecoder:
 
     def __init__(self, chain_id: int) -> None:
         self.chain_id = chain_id
-        self._decoded: dict[tuple[bytes, bool], Transaction] = {}
+        self._decoded: BoundedMemo[tuple[bytes, bool], Transaction] = BoundedMemo(DECODED_KEPT)
 
     def decode(self, raw: bytes, *, allow_unprotected: bool = False) -> Transaction:
         """``decode_transaction(raw, ...)`` for this chain (same errors)."""
@@ -277,7 +278,5 @@ class TxDecoder:
             tx = decode_transaction(
                 raw, chain_id=self.chain_id, allow_unprotected=allow_unprotected
             )
-            if len(self._decoded) >= DECODED_KEPT:
-                del self._decoded[next(iter(self._decoded))]  # the oldest
-            self._decoded[key] = tx
+            self._decoded.put(key, tx)
         return tx

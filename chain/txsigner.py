@@ -15,19 +15,15 @@ which then also raises eth-account's errors for bad input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import coincurve
 from eth_utils import is_checksum_address
-from eth_utils import keccak as _eth_keccak
 
-try:  # safe-pysha3: a C keccak, ~7x faster per call than eth-hash's pycryptodome backend
-    from sha3 import keccak_256 as _keccak_256
-except ImportError:  # pragma: no cover - depends on the environment
-    _keccak_256 = None
+from agentbed.chain.hashing import keccak, rlp_encode
 
-__all__ = ["FastSigner", "keccak", "rlp_encode"]
+__all__ = ["FastSigner"]
 
 _UINT64 = 1 << 64
 _UINT256 = 1 << 256
@@ -54,32 +50,6 @@ _KEYS = {
 }
 _TYPES = {1: 1, 2: 2, "0x1": 1, "0x2": 2, "0x01": 1, "0x02": 2}
 """Explicit types eth-account signs (it refuses ``type: 0``: a legacy tx has no type field)."""
-
-
-def keccak(data: bytes) -> bytes:
-    """Keccak-256 of ``data``."""
-    if _keccak_256 is not None:
-        return _keccak_256(data).digest()
-    return _eth_keccak(data)
-
-
-def _length_prefix(length: int, offset: int) -> bytes:
-    if length < 56:
-        return bytes((offset + length,))
-    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
-    return bytes((offset + 55 + len(size),)) + size
-
-
-def rlp_encode(item: bytes | int | Sequence[Any]) -> bytes:
-    """RLP encoding of a byte string, a non-negative integer or a (nested) list of them."""
-    if isinstance(item, int):
-        item = item.to_bytes((item.bit_length() + 7) // 8, "big")
-    if isinstance(item, bytes):
-        if len(item) == 1 and item[0] < 0x80:
-            return item
-        return _length_prefix(len(item), 0x80) + item
-    payload = b"".join(rlp_encode(x) for x in item)
-    return _length_prefix(len(payload), 0xC0) + payload
 
 
 def _uint(fields: Mapping[str, Any], key: str, bound: int = _UINT256) -> int | None:

@@ -11,8 +11,9 @@ from eth_utils import to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from agentbed.chain.hashing import keccak, rlp_encode
 from agentbed.chain.txcodec import decode_transaction
-from agentbed.chain.txsigner import FastSigner, keccak, rlp_encode
+from agentbed.chain.txsigner import FastSigner
 
 UINT64 = st.integers(0, 2**64 - 1)
 UINT256 = st.integers(0, 2**256 - 1)
