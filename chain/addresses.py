@@ -1,4 +1,4 @@
-"""EIP-55 address formatting, memoised.
+"""EIP-55 address formatting and canonical (20-byte) addresses, memoised.
 
 Every log, sender and decoded address argument is shown in checksummed form. Computing it costs
 a keccak per call, and a fresh ``str`` per record costs ~90 bytes that long runs keep forever.
@@ -10,10 +10,18 @@ from __future__ import annotations
 
 import functools
 
-from eth_utils import to_checksum_address
+from eth_typing import Address as CanonicalAddress
+from eth_utils import to_canonical_address, to_checksum_address
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def checksum(address: bytes | str) -> str:
     """EIP-55 checksummed form of a 20-byte address or hex string."""
     return to_checksum_address(address)
+
+
+@functools.lru_cache(maxsize=1 << 13)
+def canonical(address: str | bytes) -> CanonicalAddress:
+    """The 20 bytes of ``address``: agents read the same accounts every block, and
+    eth-utils' conversion goes through several layers of decorators."""
+    return to_canonical_address(address)

@@ -19,7 +19,6 @@ clock or ``os.urandom``.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -34,10 +33,9 @@ from eth.db.trie import _make_trie_root_and_nodes
 from eth.exceptions import BlockNotFound, HeaderNotFound, Revert
 from eth.vm.forks.prague import PragueVM
 from eth.vm.spoof import SpoofTransaction
-from eth_typing import Address as CanonicalAddress
-from eth_utils import ValidationError, keccak, to_canonical_address, to_checksum_address
+from eth_utils import ValidationError, keccak, to_checksum_address
 
-from agentbed.chain.addresses import checksum
+from agentbed.chain.addresses import canonical, checksum
 from agentbed.chain.errors import InvalidCall, UnknownBlock
 from agentbed.chain.fees import INITIAL_BASE_FEE, data_floor_gas
 from agentbed.chain.hashing import prefer_pysha3
@@ -48,13 +46,6 @@ DEFAULT_GAS_LIMIT = 30_000_000
 
 
 prefer_pysha3()
-
-
-@functools.lru_cache(maxsize=8192)
-def _canonical(address: Address) -> CanonicalAddress:
-    """The 20 bytes of ``address``; remembered, as agents read the same accounts every block
-    and eth-utils' conversion goes through several layers of decorators."""
-    return to_canonical_address(address)
 
 
 CALL_STATES = 4
@@ -145,7 +136,7 @@ class TxNotApplicable(Exception):
 
 def contract_address_for(sender: Address, nonce: int) -> Address:
     """CREATE address: ``keccak(rlp([sender, nonce]))[12:]``."""
-    return checksum(keccak(rlp.encode([_canonical(sender), nonce]))[12:])
+    return checksum(keccak(rlp.encode([canonical(sender), nonce]))[12:])
 
 
 def _make_chain_class(chain_id: int) -> type[MiningChain]:
@@ -193,7 +184,7 @@ class PyEVMBackend:
             "base_fee_per_gas": base_fee,
         }
         genesis_state = {
-            _canonical(addr): {"balance": bal, "nonce": 0, "code": b"", "storage": {}}
+            canonical(addr): {"balance": bal, "nonce": 0, "code": b"", "storage": {}}
             for addr, bal in alloc.items()
         }
         # py-evm's abstract API types do not cover the MiningChain/VM internals this module
@@ -211,6 +202,7 @@ class PyEVMBackend:
         self._call_states: BoundedMemo[bytes, StateAPI] = BoundedMemo(CALL_STATES)
         self._call_results: BoundedMemo[tuple[Any, ...], CallResult] = BoundedMemo(CALL_RESULTS)
         self._evm_txs: BoundedMemo[bytes, SignedTransactionAPI] = BoundedMemo(EVM_TXS)
+        self._block_raws: BoundedMemo[bytes, tuple[bytes, ...]] = BoundedMemo(CALL_STATES)
 
     # -- head reads ------------------------------------------------------------------------
 
@@ -221,7 +213,7 @@ class PyEVMBackend:
         return self._head_vm.state
 
     def nonce(self, address: Address) -> int:
-        return self._head_state.get_nonce(_canonical(address))
+        return self._head_state.get_nonce(canonical(address))
 
     def balance(self, address: Address, block_number: int | None = None) -> int:
         """Wei held at the head, or after canonical block ``block_number`` (geth's
@@ -231,17 +223,17 @@ class PyEVMBackend:
             UnknownBlock: no block ``block_number``.
         """
         if block_number is None:
-            return self._head_state.get_balance(_canonical(address))
+            return self._head_state.get_balance(canonical(address))
         if not 0 <= block_number <= self.head_number:
             raise UnknownBlock(f"no block {block_number}")
         head = self._chain.get_canonical_block_header_by_number(block_number)
-        return self._call_state(head).get_balance(_canonical(address))
+        return self._call_state(head).get_balance(canonical(address))
 
     def code(self, address: Address) -> bytes:
-        return bytes(self._head_state.get_code(_canonical(address)))
+        return bytes(self._head_state.get_code(canonical(address)))
 
     def storage_at(self, address: Address, slot: int) -> int:
-        return self._head_state.get_storage(_canonical(address), slot)
+        return self._head_state.get_storage(canonical(address), slot)
 
     @property
     def head_number(self) -> int:
@@ -257,9 +249,18 @@ class PyEVMBackend:
             raise UnknownBlock(f"no block {number}") from err
 
     def raw_transaction(self, number: int, index: int) -> bytes:
-        """Encoded bytes of the ``index``-th transaction of canonical block ``number``."""
-        block = self._chain.get_canonical_block_by_number(number)
-        return bytes(block.transactions[index].encode())
+        """Encoded bytes of the ``index``-th transaction of canonical block ``number``.
+
+        A block's txs are decoded together and asked for one by one, so they are remembered.
+        """
+        block_hash = bytes(self._chain.get_canonical_block_hash(number))
+        raws = self._block_raws.get_or_make(
+            block_hash,
+            lambda: tuple(
+                bytes(tx.encode()) for tx in self._chain.get_block_by_hash(block_hash).transactions
+            ),
+        )
+        return raws[index]
 
     def next_base_fee(self) -> int:
         """Base fee of the block that would be built on the current head."""
@@ -312,7 +313,7 @@ class PyEVMBackend:
         evm_tx = self._evm_txs.get(tx.hash)
         if evm_tx is None:
             evm_tx = self._tx_builder.decode(tx.raw)
-            evm_tx.__dict__["sender"] = _canonical(tx.sender)
+            evm_tx.__dict__["sender"] = canonical(tx.sender)
             self._evm_txs.put(tx.hash, evm_tx)
         return evm_tx
 
@@ -328,12 +329,12 @@ class PyEVMBackend:
         state: StateAPI | None = None,
     ) -> SpoofTransaction:
         state = state or self._head_state
-        sender_b = _canonical(sender)
+        sender_b = canonical(sender)
         unsigned = self._tx_builder.create_unsigned_transaction(
             nonce=state.get_nonce(sender_b),
             gas_price=0,
             gas=gas,
-            to=_canonical(to) if to else b"",
+            to=canonical(to) if to else b"",
             value=value,
             data=data,
         )
@@ -365,7 +366,7 @@ class PyEVMBackend:
         spoof = self._spoof(sender, to, data, value, gas or head.gas_limit, state)
         if spoof.gas < spoof.intrinsic_gas:
             raise InvalidCall(f"intrinsic gas too low: gas {spoof.gas}, need {spoof.intrinsic_gas}")
-        if state.get_balance(_canonical(sender)) < value:
+        if state.get_balance(canonical(sender)) < value:
             raise InvalidCall("insufficient funds for transfer")
         snapshot = state.snapshot()
         try:
@@ -484,7 +485,7 @@ class BlockSession:
     ) -> None:
         chain = backend._chain
         self._backend = backend
-        self._coinbase_b = _canonical(coinbase)
+        self._coinbase_b = canonical(coinbase)
         self.coinbase = to_checksum_address(coinbase)
         # The execution context is built from this header: the txs see its mix_hash.
         self._header = chain.header.copy(
@@ -510,10 +511,10 @@ class BlockSession:
         return len(self._txs)
 
     def nonce(self, address: Address) -> int:
-        return self._vm.state.get_nonce(_canonical(address))
+        return self._vm.state.get_nonce(canonical(address))
 
     def balance(self, address: Address) -> int:
-        return self._vm.state.get_balance(_canonical(address))
+        return self._vm.state.get_balance(canonical(address))
 
     def apply(self, tx: Transaction) -> ExecutionResult:
         """Apply ``tx`` on top of the block so far.
@@ -523,7 +524,7 @@ class BlockSession:
                 gas or a fee cap below the base fee. Nothing changed.
         """
         state = self._vm.state
-        sender_b = _canonical(tx.sender)
+        sender_b = canonical(tx.sender)
         if tx.gas > self.gas_remaining:
             raise TxNotApplicable("gas limit reached")
         if tx.max_fee_per_gas < self.base_fee:
