@@ -41,8 +41,9 @@ def add_compare(subparsers: Subparsers) -> None:
         "DIR/<name>/seed<N>/, and write the comparison (means with 95%% t-intervals over the "
         "seeds, seed-paired differences against the baseline, tables with a policy or variant "
         "column and a seed column, summary.json, plots, report.md) into DIR (default: "
-        "runs/<scenario>-compare-seed<N>x<seeds>). Without options, a scenario with variants "
-        "compares base and every variant; one without compares all five policies.",
+        "runs/<scenario>-compare-seed<N>x<seeds>). Without options, what the scenario's "
+        "run.compare says ('policies' or 'variants'); if it says nothing, a scenario with "
+        "variants compares base and every variant and one without compares all five policies.",
     )
     add_scenario_args(parser)
     which = parser.add_mutually_exclusive_group()
@@ -139,8 +140,8 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _chosen_runs(args: argparse.Namespace, scenario: Scenario) -> list[RunSpec]:
-    """The runs ``--policies`` or ``--variants`` ask for (by default the file's variants, else
-    every policy).
+    """The runs ``--policies`` or ``--variants`` ask for (by default what the file's
+    ``run.compare`` says, else its variants, else every policy).
 
     Raises:
         ValueError: an empty, unknown or repeated name.
@@ -148,7 +149,9 @@ def _chosen_runs(args: argparse.Namespace, scenario: Scenario) -> list[RunSpec]:
     from agentbed.chain.ordering import POLICY_NAMES, parse_policy
     from agentbed.experiments.runner import BASE, policy_runs, variant_runs
 
-    if args.variants is not None or (args.policies is None and scenario.variants):
+    by_default = "variants" if scenario.variants else "policies"
+    default = scenario.run.compare or by_default
+    if args.variants is not None or (args.policies is None and default == "variants"):
         chosen = (
             split_names("--variants", args.variants)
             if args.variants is not None

@@ -173,6 +173,7 @@ def _parse_run(table: Table, stem: str) -> RunConfig:
             "gas_limit",
             "base_fee",
             "policy",
+            "compare",
         )
     )
     policy = table.string("policy", "priority")
@@ -182,6 +183,9 @@ def _parse_run(table: Table, stem: str) -> RunConfig:
         raise table.error(
             "policy", f"expected one of {', '.join(POLICY_NAMES)}; got {policy!r}"
         ) from None
+    compare = table.string("compare", "")
+    if compare not in ("", "policies", "variants"):
+        raise table.error("compare", f"expected 'policies' or 'variants'; got {compare!r}")
     description = table.raw("description")
     if description is not None and not isinstance(description, str):
         raise table.error("description", f"expected a string, got {type_name(description)}")
@@ -194,6 +198,7 @@ def _parse_run(table: Table, stem: str) -> RunConfig:
         gas_limit=table.integer("gas_limit", 30_000_000, minimum=MIN_GAS_LIMIT),
         base_fee=table.integer("base_fee", 10**9, minimum=1),
         policy=policy,
+        compare=compare,
     )
 
 

@@ -38,6 +38,9 @@ class RunConfig:
         base_fee: Base fee of the first block, in wei (EIP-1559 moves it after).
         policy: Ordering policy, its canonical name (one of
             :data:`agentbed.chain.ordering.POLICY_NAMES`).
+        compare: What ``testbed compare`` compares when given neither ``--policies`` nor
+            ``--variants``: ``"policies"`` (every policy) or ``"variants"`` (the file as
+            written and its variants); empty means variants when the file has any.
     """
 
     name: str
@@ -48,6 +51,7 @@ class RunConfig:
     gas_limit: int = 30_000_000
     base_fee: int = 10**9
     policy: str = "priority"
+    compare: str = ""
 
 
 @dataclass(frozen=True, slots=True)

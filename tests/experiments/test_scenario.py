@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from scenario_helpers import load_error
 from agentbed.agents.agent import PeriodicSchedule
 from agentbed.chain.latency import PerObserverLatency, RandomLatency
 from agentbed.chain.ordering import POLICY_NAMES, FrequentBatchPolicy
+from agentbed.cli.compare import _chosen_runs
 from agentbed.experiments.scenario import ScenarioError, build, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +94,7 @@ BROKEN = [
     ("blocks = 5", "blocks = true", "run.blocks", "got a boolean"),
     ("seed = 3", "sed = 3", "run.sed", "did you mean 'seed'"),
     ("seed = 3", 'policy = "fastest"', "run.policy", "fifo, priority, random, batch, bundles"),
+    ("seed = 3", 'compare = "seeds"', "run.compare", "'policies' or 'variants'"),
     ("gas_limit = 3_000_000", "gas_limit = 21_000", "run.gas_limit", ">= 2500000"),
     ('model = "per-agent"', 'model = "gauss"', "latency.model", "constant, per-agent, random"),
     ("default_ms = 100", "ms = 100", "latency.ms", "unknown key"),
@@ -268,3 +271,17 @@ def test_load_scenario_prefers_an_existing_file_over_a_bundled_name(tmp_path, mo
 
     with pytest.raises(ScenarioError, match="small"):
         load_scenario("small")
+
+
+def test_run_compare_chooses_what_compare_runs_without_options() -> None:
+    # The flagship has a venue variant but says `compare = "policies"`: without options
+    # `testbed compare` runs the five policies of the file as written, not base vs variant.
+    mev = load_scenario(MEV)
+    assert mev.variants and mev.run.compare == "policies"
+    none = argparse.Namespace(policies=None, variants=None)
+    assert [r.label for r in _chosen_runs(none, mev)] == list(POLICY_NAMES)
+    asked = argparse.Namespace(policies=None, variants="base,uniswap_v2")
+    assert [r.label for r in _chosen_runs(asked, mev)] == ["base", "uniswap_v2"]
+    plain = load_scenario(ROOT / "scenarios" / "escrow.toml")
+    assert plain.run.compare == ""
+    assert [r.label for r in _chosen_runs(none, plain)][0] == "base"
