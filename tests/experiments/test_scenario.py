@@ -284,4 +284,4 @@ def test_run_compare_chooses_what_compare_runs_without_options() -> None:
     assert [r.label for r in _chosen_runs(asked, mev)] == ["base", "uniswap_v2"]
     plain = load_scenario(ROOT / "scenarios" / "escrow.toml")
     assert plain.run.compare == ""
-    assert [r.label for r in _chosen_runs(none, plain)][0] == "base"
+    assert _chosen_runs(none, plain)[0].label == "base"
