@@ -117,6 +117,31 @@ def headline_metrics(unit: str) -> tuple[Metric, ...]:
             lambda s: float(s["builder"]["revenue"]),
         ),
         Metric(
+            "producer_share",
+            "producer share",
+            "what searchers paid the block producer (tips above the base fee and direct "
+            "coinbase payments) over what they extracted (their net profit plus that payment); "
+            "undefined on a run where they extracted nothing; above 100% where the searchers "
+            "paid the producer more than they extracted (they lost money).",
+            _producer_share,
+            _percent,
+            bounds=COUNT,
+        ),
+        Metric(
+            "lvr",
+            f"LVR ({unit})",
+            "loss-versus-rebalancing of the pools, summed (Milionis et al. 2022; ex post, per "
+            "block, at each block's reference price): the benchmark of the arbitrage profit.",
+            _lvr_total,
+        ),
+        Metric(
+            "arbitrage_profit",
+            f"arbitrage profit ({unit})",
+            "the arbitrageurs' realised profit on the pools, at the final reference prices, net "
+            "of gas (next to LVR).",
+            lambda s: float(s["lvr"]["arbitrage_profit"]) if "lvr" in s else None,
+        ),
+        Metric(
             "burned",
             f"burned ({unit})",
             "base fee burned in the measured blocks (EIP-1559), valued at the ETH price.",
@@ -171,6 +196,17 @@ def headline_metrics(unit: str) -> tuple[Metric, ...]:
     )
 
 
+def _producer_share(summary: Mapping[str, Any]) -> float | None:
+    share = summary.get("producer_share", {}).get("share")
+    return None if share is None else float(share)
+
+
+def _lvr_total(summary: Mapping[str, Any]) -> float | None:
+    if "lvr" not in summary:
+        return None
+    return float(sum(row["lvr"] for row in summary["lvr"]["pools"]))
+
+
 def market_stats(runs: Runs, baseline: str) -> tuple[tuple[Metric, ...], Stats]:
     """The headline metrics and their statistics over the seeds."""
     first = next(iter(runs.values()))
@@ -217,7 +253,9 @@ def who_pays_paragraph(
         lines.append(
             f"- **{label}**: searchers {_party_text(s, 'searcher_profit', fmt)}, pool deployer "
             f"/ passive LP {_party_text(s, 'deployer', fmt)}, block producer "
-            f"{_party_text(s, 'builder_revenue', fmt)}; non-searchers "
+            f"{_party_text(s, 'builder_revenue', fmt)} (a share of "
+            f"{interval_text(s['producer_share'].interval, _percent)} of what searchers "
+            f"extracted); non-searchers "
             f"{_party_text(s, 'non_searchers', fmt)}, of which lost by victims of attacks "
             f"{interval_text(s['victim_loss'].interval, fmt)}; burned base fee "
             f"{interval_text(s['burned'].interval, fmt)}."
