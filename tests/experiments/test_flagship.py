@@ -18,7 +18,9 @@ from agentbed.experiments.scenario import load_scenario
 ROOT = Path(__file__).resolve().parents[2]
 FLAGSHIP = ROOT / "scenarios" / "mev.toml"
 
-SANDWICH_PRECISION = 0.85
+# Measured on seed 7: 0.93 with one bundle sandwicher and a fixed bribe; 0.82 since two of them
+# compete (their overlapping attempts give the receipt-only detector more look-alikes).
+SANDWICH_PRECISION = 0.80
 SANDWICH_RECALL = 0.95
 
 

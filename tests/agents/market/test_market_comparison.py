@@ -79,4 +79,8 @@ def test_the_report_opens_with_the_answer_and_lists_runs_that_do_not_close() -> 
     assert text.index("**Who pays") < text.index("intro") < text.index("## Headline numbers")
     assert "Closure fails on 1 of the 3 x 2 runs: bundles seed 3." in text
     # Precision and recall: nothing detected, nothing true on any seed, so undefined.
-    assert "| fifo | 12.00 [12.00, 12.00] | 3.0 [3.0, 3.0] | - | - |" in text
+    row = "| fifo | 2.00 [2.00, 2.00] | 52.00 [49.52, 54.48] | -100.00 [-100.00, -100.00] |"
+    assert row + " 12.00 [12.00, 12.00] | 3.0 [3.0, 3.0] | - | - |" in text
+    # No producer_share or lvr block in these summaries: undefined, not zero.
+    assert "| fifo | 0.00 [0.00, 0.00] | 0.00 [0.00, 0.00] | 20.00 [-4.84, 44.84] |" in text
+    assert "12.00 [9.52, 14.48] | - | - | - |" in text
