@@ -260,12 +260,22 @@ class Sandwicher(Agent):
         self.rivals_seen |= sandwich_senders(swaps) - {self.address.lower()}
 
     def _crowded(self, view: AgentView, victim: PoolTx, pool: Pool) -> bool:
-        """Whether another visible pending tx on the pool could land inside the sandwich."""
+        """Whether another visible pending tx on the pool could land inside the sandwich.
+
+        A rival solver's settlement to the same intent book as a settlement victim does not
+        count: solvers race to settle the same open intents, and whichever settlement lands
+        first makes the same planned swap while the other reverts on the used nonces before
+        touching the pool.
+        """
         floor = effective_tip(victim, view.base_fee)
+        board = view.market.intent_board
+        book = board.book.lower() if board is not None else None
+        to_book = book is not None and str(victim.tx.to).lower() == book
         return any(
             ptx.hash != victim.hash
             and ptx.sender != self.address
             and effective_tip(ptx, view.base_fee) >= floor
+            and not (to_book and str(ptx.tx.to).lower() == book)
             and view.market.touches(ptx.tx, pool)
             for ptx in view.pending
         )
