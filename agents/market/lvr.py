@@ -262,7 +262,7 @@ def lvr_summary(sim: Simulation, market: RecordingMarket, account: RunAccount) -
     """
     numbers = [m.number for m in sim.metrics]
     receipts = [r for n in numbers for r in sim.chain.receipts(n)]
-    swaps = swaps_from_receipts(receipts)
+    swaps = swaps_from_receipts(receipts, market.venues.values())
     pools = {p.address: p for p in market.pools}
     arbitrage, total = _arbitrage_by_pool(sim, account, swaps, receipts, pools)
     arb_addresses = arbitrageurs(sim, account)

@@ -306,9 +306,12 @@ def detect_backruns(
     return tuple(found)
 
 
-def detect_mev(receipts: Iterable[Receipt]) -> tuple[Detection, ...]:
-    """Sandwiches, then backruns, found in ``receipts``."""
-    swaps = swaps_from_receipts(receipts)
+def detect_mev(
+    receipts: Iterable[Receipt], decoders: Iterable[LogDecoder] | None = None
+) -> tuple[Detection, ...]:
+    """Sandwiches, then backruns, found in ``receipts`` (read by the venues' ``decoders``;
+    default :data:`DEFAULT_DECODERS`)."""
+    swaps = swaps_from_receipts(receipts, decoders)
     sandwiches = detect_sandwiches(swaps)
     return sandwiches + detect_backruns(swaps, sandwiches)
 

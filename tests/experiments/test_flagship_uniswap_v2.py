@@ -38,3 +38,5 @@ def test_sandwiches_on_the_uniswap_v2_variant_are_executed_detected_and_accounte
     closure = summary["closure"]
     assert closure["closes"] and closure["eth"]["residual_wei"] == 0
     assert all(t["residual_wei"] == 0 for t in closure["tokens"].values())
+    # LVR reads the pairs' Swap logs through their venue, like the detector and the accounting.
+    assert all(row["swaps"] > 0 for row in summary["lvr"]["pools"])
