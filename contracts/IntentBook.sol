@@ -16,9 +16,10 @@ import {IntentConditions} from "./IntentConditions.sol";
 /// @title IntentBook
 /// @notice Conditional commitments: makers sign swap intents off-chain, solvers settle them in
 ///         atomic batches that match intents against each other and route the rest through the
-///         factory's AMM pools. Deploy once per variant: pricing (pay-as-filled or uniform
-///         price), what an unmet condition does (revert the batch or skip the intent), and the
-///         solver's share of the surplus over the makers' limits.
+///         factory's AMM pools. Deploy once per variant: pricing (pay-as-filled, fair
+///         pay-as-filled or uniform price), what an unmet condition, a used nonce or a failed
+///         transfer does (revert the batch or skip the intent), and the solver's share of the
+///         surplus over the makers' limits.
 /// @dev The book holds no tokens between calls. Within `settle`, what the batch owes is judged
 ///      by balance differences from the start of the call, so tokens sent to the book directly
 ///      are never paid out and fee-on-transfer tokens can only make a batch revert. Makers'
@@ -33,7 +34,7 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
     IPoolFactory public immutable factory;
     /// @notice How executed intents are priced.
     Pricing public immutable pricing;
-    /// @notice What an unmet condition does to the batch.
+    /// @notice What an unmet condition, a used nonce or a failed transfer does to the batch.
     OnUnmetCondition public immutable onUnmetCondition;
     /// @notice The solver's share, in basis points, of each maker's surplus over its limit.
     uint256 public immutable solverShareBps;
@@ -41,8 +42,8 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
     mapping(address maker => mapping(uint256 nonce => bool used)) private _nonceUsed;
 
     /// @param factory_ The pool factory plans route through.
-    /// @param pricing_ PayAsFilled or UniformPrice.
-    /// @param onUnmetCondition_ Revert or Skip.
+    /// @param pricing_ PayAsFilled (steerable by the solver), UniformPrice or FairPayAsFilled.
+    /// @param onUnmetCondition_ Revert or Skip (also for used nonces and failed transfers).
     /// @param solverShareBps_ The solver's share of surplus, at most 10000.
     constructor(IPoolFactory factory_, Pricing pricing_, OnUnmetCondition onUnmetCondition_, uint256 solverShareBps_)
         EIP712("agent-testbed IntentBook", "1")
@@ -55,9 +56,11 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
     }
 
     /// @inheritdoc IIntentBook
-    /// @dev Order of work: validate every intent (signature, deadline, nonce), resolve conditions
-    ///      (in the Skip variant repeatedly, since skipping one intent can break another's
-    ///      condition), mark nonces used, pull the sell amounts, run the swaps, pay out.
+    /// @dev Order of work: validate every intent (signature, deadline; a used nonce reverts, or
+    ///      in the Skip variant leaves the intent out), then resolve conditions and pull the sell
+    ///      amounts together (in the Skip variant repeatedly: an intent whose transfer fails is
+    ///      left out, which can break another's condition, whose tokens are then sent back), mark
+    ///      nonces used, run the swaps, pay out.
     ///      Emits {IntentFilled} per executed intent, {IntentSkipped} per skipped one and
     ///      {BatchSettled}.
     function settle(Intent[] calldata intents, bytes[] calldata signatures, Plan calldata plan)
@@ -66,35 +69,28 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
         returns (uint256 filled)
     {
         uint256 n = intents.length;
-        if (signatures.length != n) revert IntentBookLengthMismatch(n, signatures.length);
-        if (pricing == Pricing.PayAsFilled && plan.buyAmounts.length != n) {
-            revert IntentBookLengthMismatch(n, plan.buyAmounts.length);
-        }
-        if (pricing == Pricing.UniformPrice && plan.prices.length != plan.tokens.length) {
-            revert IntentBookLengthMismatch(plan.tokens.length, plan.prices.length);
-        }
+        _checkLengths(n, signatures.length, plan);
         bytes32[] memory ids = new bytes32[](n);
+        bool[] memory executed = new bool[](n);
         for (uint256 i = 0; i < n; ++i) {
-            ids[i] = _validate(intents[i], signatures[i], i);
+            (ids[i], executed[i]) = _validate(intents, signatures[i], i);
         }
-        bool[] memory executed = _resolveConditions(intents);
         address[] memory tokens = IntentConditions.tokensOf(intents, plan.swaps);
         uint256[] memory before = _balances(tokens);
+        _pullSellAmounts(intents, executed);
         for (uint256 i = 0; i < n; ++i) {
             Intent calldata intent = intents[i];
             if (!executed[i]) {
                 emit IntentSkipped(ids[i], intent.maker, intent.nonce);
                 continue;
             }
-            // A nonce listed twice in one batch passes `_validate` both times; this catches it.
+            // A nonce listed twice in one batch passes `_validate` both times in the Revert
+            // variant; this catches it. Marked after the pulls: `nonReentrant` keeps a token
+            // from re-entering `settle`, and a re-entrant `cancel` of a nonce that then executes
+            // changes nothing.
             if (_nonceUsed[intent.maker][intent.nonce]) revert IntentBookNonceUsed(intent.maker, intent.nonce);
             _nonceUsed[intent.maker][intent.nonce] = true;
             ++filled;
-        }
-        for (uint256 i = 0; i < n; ++i) {
-            if (executed[i]) {
-                IERC20(intents[i].sellToken).safeTransferFrom(intents[i].maker, address(this), intents[i].sellAmount);
-            }
         }
         for (uint256 s = 0; s < plan.swaps.length; ++s) {
             _swap(plan.swaps[s], tokens, before);
@@ -134,25 +130,80 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
         return IntentConditions.holds(factory, batch, executed, index);
     }
 
-    /// @dev Reverts unless intent `i` is well formed, unexpired, unused and signed by its maker.
-    function _validate(Intent calldata intent, bytes calldata signature, uint256 i) private view returns (bytes32 id) {
+    /// @dev Reverts on the plan's array lengths unless they fit the batch and the pricing.
+    function _checkLengths(uint256 n, uint256 signatures, Plan calldata plan) private view {
+        if (signatures != n) revert IntentBookLengthMismatch(n, signatures);
+        if (pricing != Pricing.UniformPrice && plan.buyAmounts.length != n) {
+            revert IntentBookLengthMismatch(n, plan.buyAmounts.length);
+        }
+        if (pricing == Pricing.UniformPrice && plan.prices.length != plan.tokens.length) {
+            revert IntentBookLengthMismatch(plan.tokens.length, plan.prices.length);
+        }
+    }
+
+    /// @dev Reverts unless intent `i` is well formed, unexpired and signed by its maker. Its
+    ///      nonce being used (filled, cancelled, or taken by an earlier intent of the batch)
+    ///      reverts in the Revert variant and leaves it out (`live` false) in the Skip variant,
+    ///      so nobody can revert a batch by settling or cancelling one of its intents first.
+    function _validate(Intent[] calldata intents, bytes calldata signature, uint256 i)
+        private
+        view
+        returns (bytes32 id, bool live)
+    {
+        Intent calldata intent = intents[i];
         if (intent.sellToken == intent.buyToken || intent.sellAmount == 0) revert IntentBookInvalidIntent(i);
         if (block.timestamp > intent.deadline) revert IntentBookExpired(i, intent.deadline, block.timestamp);
-        if (_nonceUsed[intent.maker][intent.nonce]) revert IntentBookNonceUsed(intent.maker, intent.nonce);
         id = hashIntent(intent);
         (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(id, signature);
         if (err != ECDSA.RecoverError.NoError || signer != intent.maker) revert IntentBookBadSignature(i, signer);
+        live = !_nonceUsed[intent.maker][intent.nonce];
+        if (onUnmetCondition == OnUnmetCondition.Revert) {
+            if (!live) revert IntentBookNonceUsed(intent.maker, intent.nonce);
+            return (id, true);
+        }
+        for (uint256 j = 0; j < i && live; ++j) {
+            live = intents[j].maker != intent.maker || intents[j].nonce != intent.nonce;
+        }
     }
 
-    /// @dev Which intents execute. Revert variant: all, or revert at the first unmet condition.
-    ///      Skip variant: drop unmet ones until what is left is consistent (a fixed point; each
-    ///      pass drops at least one intent or ends, so at most n passes).
-    function _resolveConditions(Intent[] calldata intents) private view returns (bool[] memory executed) {
+    /// @dev Pull every executed intent's sell amount. Revert variant: conditions are resolved
+    ///      once and any failing transfer reverts. Skip variant: a failing transfer (revoked
+    ///      approval, spent balance) leaves its intent out; conditions are resolved again, and
+    ///      so on to a fixed point (each round drops an intent or ends); the tokens of intents
+    ///      dropped after their pull are sent back to their makers.
+    function _pullSellAmounts(Intent[] calldata intents, bool[] memory executed) private {
         uint256 n = intents.length;
-        executed = new bool[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            executed[i] = true;
+        bool skip = onUnmetCondition == OnUnmetCondition.Skip;
+        bool[] memory pulled = new bool[](n);
+        bool changed = true;
+        while (changed) {
+            changed = false;
+            _resolveConditions(intents, executed);
+            for (uint256 i = 0; i < n; ++i) {
+                if (!executed[i] || pulled[i]) continue;
+                IERC20 token = IERC20(intents[i].sellToken);
+                if (!skip) {
+                    token.safeTransferFrom(intents[i].maker, address(this), intents[i].sellAmount);
+                } else if (!token.trySafeTransferFrom(intents[i].maker, address(this), intents[i].sellAmount)) {
+                    executed[i] = false;
+                    changed = true;
+                    continue;
+                }
+                pulled[i] = true;
+            }
         }
+        for (uint256 i = 0; i < n; ++i) {
+            if (pulled[i] && !executed[i]) {
+                IERC20(intents[i].sellToken).safeTransfer(intents[i].maker, intents[i].sellAmount);
+            }
+        }
+    }
+
+    /// @dev Drop from `executed` the intents whose condition does not hold. Revert variant:
+    ///      revert at the first unmet condition instead. Skip variant: drop unmet ones until what
+    ///      is left is consistent (a fixed point; each pass drops at least one intent or ends).
+    function _resolveConditions(Intent[] calldata intents, bool[] memory executed) private view {
+        uint256 n = intents.length;
         bool changed = true;
         while (changed) {
             changed = false;
@@ -201,6 +252,8 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
             if (!executed[i]) continue;
             if (pricing == Pricing.PayAsFilled) {
                 amounts[i] = plan.buyAmounts[i];
+            } else if (pricing == Pricing.FairPayAsFilled) {
+                amounts[i] = _fairShare(intents, executed, plan.buyAmounts, i);
             } else {
                 uint256 sellPrice = IntentConditions.priceOf(plan.tokens, plan.prices, intents[i].sellToken);
                 uint256 buyPrice = IntentConditions.priceOf(plan.tokens, plan.prices, intents[i].buyToken);
@@ -209,9 +262,28 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
         }
     }
 
+    /// @dev Intent `i`'s part of what the plan names for its group (the executed intents
+    ///      selling its sell token for its buy token), pro rata to its sell amount: every maker
+    ///      of a group gets the same rate however the plan splits the group's total.
+    function _fairShare(Intent[] calldata intents, bool[] memory executed, uint256[] calldata buyAmounts, uint256 i)
+        private
+        pure
+        returns (uint256)
+    {
+        uint256 groupBuy = 0;
+        uint256 groupSell = 0;
+        for (uint256 j = 0; j < intents.length; ++j) {
+            if (!executed[j] || intents[j].sellToken != intents[i].sellToken) continue;
+            if (intents[j].buyToken != intents[i].buyToken) continue;
+            groupBuy += buyAmounts[j];
+            groupSell += intents[j].sellAmount;
+        }
+        return Math.mulDiv(groupBuy, intents[i].sellAmount, groupSell);
+    }
+
     /// @dev Pay every executed buyer of `token` from the `available` amount the batch holds: its
-    ///      base amount plus its pro-rata part of the excess (an equal part when all bases are
-    ///      zero), less the solver's reward. Rounding dust goes to the solver.
+    ///      base amount plus its pro-rata part of the excess (when all bases are zero, an equal
+    ///      part, or under fair pricing a part pro rata to sell amount), less the solver's reward. Rounding dust goes to the solver.
     function _payOut(
         Intent[] calldata intents,
         bool[] memory executed,
@@ -220,7 +292,7 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
         address token,
         uint256 available
     ) private {
-        (uint256 required, uint256 buyers) = _owed(intents, executed, amounts, token);
+        (uint256 required, uint256 buyers, uint256 sold) = _owed(intents, executed, amounts, token);
         if (available < required) revert IntentBookInsufficientOutput(token, available, required);
         // What nobody buys was sold by makers and not routed: handing it to the solver would
         // let it keep their surplus, so such a plan is refused.
@@ -229,13 +301,25 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
         uint256 paid = 0;
         for (uint256 i = 0; i < intents.length; ++i) {
             if (!executed[i] || intents[i].buyToken != token) continue;
-            uint256 share = required == 0 ? excess / buyers : Math.mulDiv(excess, amounts[i], required);
-            uint256 amount = amounts[i] + share;
+            uint256 amount = _withShare(amounts[i], intents[i].sellAmount, excess, required, buyers, sold);
             if (amount < intents[i].minBuyAmount) revert IntentBookLimitViolated(i, amount, intents[i].minBuyAmount);
             _pay(intents[i], ids[i], amount);
             paid += amount;
         }
         if (available > paid) IERC20(token).safeTransfer(msg.sender, available - paid);
+    }
+
+    /// @dev A buyer's base amount plus its part of the excess: pro rata to base amounts, or
+    ///      when all are zero an equal part (fair pricing: pro rata to sell amount, so that a
+    ///      tiny intent cannot take as much as a large one).
+    function _withShare(uint256 base, uint256 sell, uint256 excess, uint256 required, uint256 buyers, uint256 sold)
+        private
+        view
+        returns (uint256)
+    {
+        if (required != 0) return base + Math.mulDiv(excess, base, required);
+        if (pricing == Pricing.FairPayAsFilled) return Math.mulDiv(excess, sell, sold);
+        return excess / buyers;
     }
 
     /// @dev What the batch holds of `token` beyond the book's balance at the start of the call;
@@ -246,15 +330,17 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
         return balance - start;
     }
 
-    /// @dev The total base amount owed to executed buyers of `token`, and how many there are.
+    /// @dev The total base amount owed to executed buyers of `token`, how many there are, and
+    ///      what they sell in all.
     function _owed(Intent[] calldata intents, bool[] memory executed, uint256[] memory amounts, address token)
         private
         pure
-        returns (uint256 required, uint256 buyers)
+        returns (uint256 required, uint256 buyers, uint256 sold)
     {
         for (uint256 i = 0; i < intents.length; ++i) {
             if (executed[i] && intents[i].buyToken == token) {
                 required += amounts[i];
+                sold += intents[i].sellAmount;
                 ++buyers;
             }
         }

@@ -17,8 +17,13 @@ What is modelled and what is not:
   reverts the batch, so it makes no swaps; the skip variant drops unmet intents to a fixed
   point). ``COUNTER_INTENT`` and ``INTENT_SETTLES`` are decided from the batch alone, exactly;
   ``PRICE_WITHIN`` reads a pool's price at execution and is taken to hold.
-* Signatures, nonces and deadlines are not checked: a settlement failing them reverts before
-  any swap, which the chain will say.
+* Signatures and deadlines are not checked: a settlement failing them reverts before any
+  swap, which the chain will say. Used nonces and failing transfers cannot be read from the
+  calldata: the caller names those intents (``unavailable``, the book's state at execution),
+  which the revert variant reverts on and the skip variant leaves out before the conditions'
+  fixed point, as ``IntentBook._validate`` and ``_pullSellAmounts`` do (the set left is the
+  largest one, among the available intents, whose conditions all hold within it, whatever
+  the order in which intents drop).
 * The floor is exact for a swap whose output is paid out to makers (every plan of
   ``solve_pair``). A swap whose output feeds a later hop keeps the plan's ``minAmountOut`` as
   its floor, and later hops are quoted at the reserves the earlier ones leave.
@@ -31,7 +36,7 @@ plan a solver sends when it does not protect its makers' surplus.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final
 
@@ -48,6 +53,7 @@ from agentbed.agents.market.intents import (
     Pricing,
     crosses,
     decode_settle,
+    fair_amounts,
 )
 from agentbed.agents.market.venues.protocol import SwapCall
 
@@ -78,10 +84,24 @@ class PlannedSwap:
     min_amount_out: int
 
 
-def executed_intents(intents: Sequence[Intent], on_unmet: OnUnmetCondition) -> list[bool] | None:
-    """Which intents of a batch execute (``IntentBook._resolveConditions``), or None when an
-    unmet condition reverts the batch. ``PRICE_WITHIN`` is taken to hold."""
-    executed = [True] * len(intents)
+def executed_intents(
+    intents: Sequence[Intent], on_unmet: OnUnmetCondition, unavailable: Collection[int] = ()
+) -> list[bool] | None:
+    """Which intents of a batch execute (``IntentBook._validate``, ``_pullSellAmounts`` and
+    ``_resolveConditions``), or None when the batch reverts: an unmet condition, or an index
+    in ``unavailable`` (used nonce, failing transfer), under the revert variant. The skip
+    variant also leaves out an intent repeating an earlier one's (maker, nonce) (the revert
+    variant reverts on it when marking nonces, which is not modelled here). ``PRICE_WITHIN``
+    is taken to hold."""
+    if unavailable and on_unmet == OnUnmetCondition.REVERT:
+        return None
+    executed = [k not in unavailable for k in range(len(intents))]
+    if on_unmet == OnUnmetCondition.SKIP:
+        seen: set[tuple[str, int]] = set()
+        for k, intent in enumerate(intents):
+            key = (intent.maker, intent.nonce)
+            executed[k] = executed[k] and key not in seen
+            seen.add(key)
     changed = True
     while changed:
         changed = False
@@ -111,9 +131,11 @@ def base_amounts(
 ) -> list[int] | None:
     """What each executed intent is owed before its share of any excess
     (``IntentBook._baseAmounts``); None when the book would revert on the plan's shape."""
-    if pricing == Pricing.PAY_AS_FILLED:
+    if pricing.names_buy_amounts:
         if len(plan.buy_amounts) != len(intents):
             return None
+        if pricing == Pricing.FAIR_PAY_AS_FILLED:
+            return fair_amounts(intents, executed, plan.buy_amounts)
         return [a if x else 0 for a, x in zip(plan.buy_amounts, executed, strict=True)]
     if len(plan.prices) != len(plan.tokens):
         return None
@@ -140,32 +162,59 @@ def payout_ok(
     bases: Sequence[int],
     token: str,
     available: int,
+    pricing: Pricing = Pricing.PAY_AS_FILLED,
 ) -> bool:
     """Whether ``IntentBook._payOut`` pays every executed buyer of ``token`` at least its limit
     out of ``available`` (monotone in ``available``)."""
+    paid = payouts(intents, executed, bases, token, available, pricing)
+    return paid is not None and all(paid[k] >= intents[k].min_buy_amount for k in paid)
+
+
+def payouts(
+    intents: Sequence[Intent],
+    executed: Sequence[bool],
+    bases: Sequence[int],
+    token: str,
+    available: int,
+    pricing: Pricing,
+) -> dict[int, int] | None:
+    """What ``IntentBook._payOut`` pays each executed buyer of ``token`` (by batch index, the
+    solver's reward included) out of ``available``, limits unchecked; None when it reverts
+    on the total (less than the bases, or a token nobody buys)."""
     buyers = [k for k, i in enumerate(intents) if executed[k] and i.buy_token == token]
     required = sum(bases[k] for k in buyers)
-    if available < required:
-        return False
-    if not buyers:
-        return available == 0  # IntentBookUnspentToken otherwise
+    if available < required or (not buyers and available > 0):
+        return None
     excess = available - required
+    sold = sum(intents[k].sell_amount for k in buyers)
+    out = {}
     for k in buyers:
-        share = excess // len(buyers) if required == 0 else excess * bases[k] // required
-        if bases[k] + share < intents[k].min_buy_amount:
-            return False
-    return True
+        if required:
+            share = excess * bases[k] // required
+        elif pricing == Pricing.FAIR_PAY_AS_FILLED:
+            share = excess * intents[k].sell_amount // sold
+        else:
+            share = excess // len(buyers)
+        out[k] = bases[k] + share
+    return out
 
 
 def _least_available(
-    intents: Sequence[Intent], executed: Sequence[bool], bases: Sequence[int], token: str, high: int
+    intents: Sequence[Intent],
+    executed: Sequence[bool],
+    bases: Sequence[int],
+    token: str,
+    high: int,
+    pricing: Pricing,
 ) -> int:
     """The least amount of ``token`` in [0, high] the payout accepts (``high`` is accepted)."""
     low = 0
     while low < high:
         mid = (low + high) // 2
         low, high = (
-            (low, mid) if payout_ok(intents, executed, bases, token, mid) else (mid + 1, high)
+            (low, mid)
+            if payout_ok(intents, executed, bases, token, mid, pricing)
+            else (mid + 1, high)
         )
     return low
 
@@ -185,11 +234,13 @@ def plan_swaps(
     reserves: Mapping[str, tuple[int, int]],
     pricing: Pricing,
     on_unmet: OnUnmetCondition,
+    unavailable: Collection[int] = (),
 ) -> tuple[PlannedSwap, ...]:
     """The pool swaps a settlement of ``intents`` under ``plan`` makes at ``reserves``
     (pool address -> ``(reserve0, reserve1)``), with their floors; empty when it would revert
-    there or make no swap (see the module docstring for what is checked)."""
-    executed = executed_intents(intents, on_unmet)
+    there or make no swap (see the module docstring for what is checked). ``unavailable``
+    names the intents whose nonce is used or whose transfer fails at execution."""
+    executed = executed_intents(intents, on_unmet, unavailable)
     if executed is None or any(i.sell_token == i.buy_token or i.sell_amount == 0 for i in intents):
         return _NO_SWAPS
     bases = base_amounts(intents, executed, plan, pricing)
@@ -224,11 +275,13 @@ def plan_swaps(
             )
         )
     if any(
-        not payout_ok(intents, executed, bases, token, held[token])
+        not payout_ok(intents, executed, bases, token, held[token], pricing)
         for token in {*held, *(i.buy_token for i in intents)}
     ):
         return _NO_SWAPS
-    return tuple(_with_floor(k, steps, intents, executed, bases, held) for k in range(len(steps)))
+    return tuple(
+        _with_floor(k, steps, intents, executed, bases, held, pricing) for k in range(len(steps))
+    )
 
 
 def _with_floor(
@@ -238,13 +291,16 @@ def _with_floor(
     executed: Sequence[bool],
     bases: Sequence[int],
     held: Mapping[str, int],
+    pricing: Pricing,
 ) -> PlannedSwap:
     """Step ``k`` with its floor: the least output the payout of its token still accepts."""
     step = steps[k]
     own = step.min_amount_out
     if any(later.token_in == step.token_out for later in steps[k + 1 :]):
         return replace(step, min_amount_out=max(own, 1))  # feeds a later hop
-    least = _least_available(intents, executed, bases, step.token_out, held[step.token_out])
+    least = _least_available(
+        intents, executed, bases, step.token_out, held[step.token_out], pricing
+    )
     floor = least - (held[step.token_out] - step.expected_out)
     return replace(step, min_amount_out=max(own, floor, 1))
 

@@ -71,14 +71,29 @@ class ConditionKind(IntEnum):
 
 
 class Pricing(IntEnum):
-    """``IIntentBook.Pricing``: how a book prices executed intents."""
+    """``IIntentBook.Pricing``: how a book prices executed intents.
+
+    ``PAY_AS_FILLED`` is the vulnerable variant, kept for experiments: the plan names each
+    intent's buy amount, so a solver can pay an honest maker exactly its limit and its own
+    maker of the same pair the rest. ``FAIR_PAY_AS_FILLED`` sums the plan's buy amounts per
+    group (intents selling the same token for the same token) and splits each group's total
+    pro rata to sell amount (``fair_amounts``), so the split is not the solver's to choose.
+    """
 
     PAY_AS_FILLED = 0
     UNIFORM_PRICE = 1
+    FAIR_PAY_AS_FILLED = 2
+
+    @property
+    def names_buy_amounts(self) -> bool:
+        """Whether the plan names buy amounts (either pay-as-filled variant), not prices."""
+        return self != Pricing.UNIFORM_PRICE
 
 
 class OnUnmetCondition(IntEnum):
-    """``IIntentBook.OnUnmetCondition``: what a book does with an unmet condition."""
+    """``IIntentBook.OnUnmetCondition``: what a book does with an intent whose condition does
+    not hold, whose nonce is used (or repeats an earlier one of the batch), or whose maker's
+    transfer fails: revert the batch, or skip the intent and settle the rest."""
 
     REVERT = 0
     SKIP = 1
@@ -268,6 +283,29 @@ def decode_settle(calldata: bytes) -> tuple[tuple[Intent, ...], tuple[bytes, ...
     return intents, tuple(bytes(s) for s in signatures), plan
 
 
+def fair_amounts(
+    intents: Sequence[Intent], executed: Sequence[bool], buy_amounts: Sequence[int]
+) -> list[int]:
+    """Each executed intent's base amount under fair pay-as-filled pricing
+    (``IntentBook._fairShare``): its group's total of ``buy_amounts`` pro rata to its sell
+    amount, a group being the executed intents selling the same token for the same token;
+    0 for an intent left out."""
+    totals: dict[tuple[str, str], list[int]] = {}
+    for intent, x, amount in zip(intents, executed, buy_amounts, strict=True):
+        if x:
+            group = totals.setdefault((intent.sell_token, intent.buy_token), [0, 0])
+            group[0] += amount
+            group[1] += intent.sell_amount
+    out = []
+    for intent, x in zip(intents, executed, strict=True):
+        if not x:
+            out.append(0)
+            continue
+        buy, sell = totals[intent.sell_token, intent.buy_token]
+        out.append(buy * intent.sell_amount // sell)
+    return out
+
+
 def crosses(intent: Intent, other: Intent) -> bool:
     """Whether ``other`` sells ``intent``'s buy token for its sell token at a rate ``intent``
     accepts, so that ``intent``'s ``counter_intent`` condition holds next to it
@@ -327,8 +365,10 @@ def solve_pair(
     sold; pay-as-filled pays each maker its limit plus a share of its side's surplus pro rata
     to what it sold, so it settles some batches uniform pricing cannot. The plan is checked
     with the contract's arithmetic; a batch failing by rounding alone (a few wei) is reported
-    unsolvable. Conditions, deadlines and signatures are the caller's business: every intent
-    is assumed to execute.
+    unsolvable. Fair pay-as-filled pays every maker of a side the same rate, so its limits
+    are met as uniform pricing's are (the side's rate must reach each maker's limit rate).
+    Conditions, deadlines and signatures are the caller's business: every intent is assumed
+    to execute.
 
     Args:
         intents: The batch, in the order it will be passed to ``settle``.
@@ -362,13 +402,18 @@ def solve_pair(
         owed = {x: need_x, y: need_y}
         bases = _pay_as_filled_amounts(intents, {x: sx, y: sy}, holdings, owed)
         plan = Plan.pay_as_filled(bases, swaps)
+    elif pricing == Pricing.FAIR_PAY_AS_FILLED:
+        sold = {x: sx, y: sy}
+        named = [holdings[i.buy_token] * i.sell_amount // sold[i.sell_token] for i in intents]
+        bases = fair_amounts(intents, [True] * len(intents), named)
+        plan = Plan.pay_as_filled(named, swaps)
     else:
         prices = {x: hold_y, y: sx} if sx else {x: sy, y: hold_x}
         if 0 in prices.values():
             raise NoSolution("one side of the batch would be paid nothing")
         bases = [i.sell_amount * prices[i.sell_token] // prices[i.buy_token] for i in intents]
         plan = Plan.uniform(prices, swaps)
-    _check_payouts(intents, bases, holdings)
+    _check_payouts(intents, bases, holdings, pricing)
     return plan
 
 
@@ -396,10 +441,12 @@ def _pair_of(intents: Sequence[Intent], fee_bps: int) -> tuple[str, str]:
 def _need(sellers: Sequence[Intent], total: int, pricing: Pricing) -> int:
     """What the batch must hold of the token ``sellers`` buy to meet all their limits.
 
-    ``total`` is what they sell together: uniform pricing pays each of them pro rata to it.
+    ``total`` is what they sell together: uniform and fair pay-as-filled pricing pay each of
+    them pro rata to it.
     """
     if pricing == Pricing.PAY_AS_FILLED:
         return sum(i.min_buy_amount for i in sellers)
+    # Uniform and fair pay-as-filled: every seller of the side gets the same rate.
     return max((-(-i.min_buy_amount * total // i.sell_amount) for i in sellers), default=0)
 
 
@@ -498,7 +545,7 @@ def _first(low: int, high: int, ok: Callable[[int], bool]) -> int:
 
 
 def _check_payouts(
-    intents: Sequence[Intent], bases: Sequence[int], held: Mapping[str, int]
+    intents: Sequence[Intent], bases: Sequence[int], held: Mapping[str, int], pricing: Pricing
 ) -> None:
     """Raise NoSolution unless ``IntentBook._payOut`` pays every intent its limit."""
     for token, available in held.items():
@@ -507,7 +554,13 @@ def _check_payouts(
         if available < required:
             raise NoSolution(f"the batch holds {available} of {token} but owes {required}")
         excess = available - required
+        sold = sum(intents[k].sell_amount for k in buyers)
         for k in buyers:
-            share = excess // len(buyers) if required == 0 else excess * bases[k] // required
+            if required:
+                share = excess * bases[k] // required
+            elif pricing == Pricing.FAIR_PAY_AS_FILLED:
+                share = excess * intents[k].sell_amount // sold
+            else:
+                share = excess // len(buyers)
             if bases[k] + share < intents[k].min_buy_amount:
                 raise NoSolution(f"intent {k} would get {bases[k] + share}, below its limit")

@@ -92,14 +92,17 @@ class IntentsConfig:
     """The ``[intents]`` table: the ``IntentBook`` variant deployed for intent makers and solvers.
 
     Attributes:
-        pricing: ``"pay_as_filled"`` (each intent at its own pool execution) or ``"uniform"``
-            (one clearing price per pair and batch).
-        on_unmet: ``"skip"`` (an intent whose condition does not hold is left out) or
+        pricing: ``"pay_as_filled"`` (the plan names each intent's buy amount: the
+            vulnerable variant, a solver can steer surplus between makers of a pair),
+            ``"fair_pay_as_filled"`` (the plan's amounts are split pro rata to sell amount per
+            pair and direction) or ``"uniform"`` (one clearing price per pair and batch).
+        on_unmet: ``"skip"`` (an intent whose condition does not hold, whose nonce is used or
+            whose transfer fails is left out) or
             ``"revert"`` (the whole settlement reverts).
         solver_share_bps: The solver's share of makers' surplus over their limits.
     """
 
-    pricing: Literal["pay_as_filled", "uniform"] = "pay_as_filled"
+    pricing: Literal["pay_as_filled", "fair_pay_as_filled", "uniform"] = "pay_as_filled"
     on_unmet: Literal["skip", "revert"] = "skip"
     solver_share_bps: int = 0
 
@@ -177,7 +180,9 @@ def parse_intents(table: Table) -> IntentsConfig:
     share = table.integer("solver_share_bps", 0, minimum=0)
     if share > 10_000:
         raise table.error("solver_share_bps", f"expected an integer in [0, 10000], got {share}")
-    pricing = table.choice("pricing", ("pay_as_filled", "uniform"), "pay_as_filled")
+    pricing = table.choice(
+        "pricing", ("pay_as_filled", "fair_pay_as_filled", "uniform"), "pay_as_filled"
+    )
     on_unmet = table.choice("on_unmet", ("skip", "revert"), "skip")
     return IntentsConfig(
         pricing=pricing,  # type: ignore[arg-type]  # checked by choice()
@@ -246,7 +251,7 @@ class MarketStudy:
         intents: IntentsConfig | None = scenario.intents
         if intents is not None:
             market.deploy_intent_book(
-                Pricing.UNIFORM_PRICE if intents.pricing == "uniform" else Pricing.PAY_AS_FILLED,
+                Pricing[intents.pricing.upper().replace("UNIFORM", "UNIFORM_PRICE")],
                 OnUnmetCondition.REVERT if intents.on_unmet == "revert" else OnUnmetCondition.SKIP,
                 intents.solver_share_bps,
             )

@@ -25,15 +25,24 @@ interface IIntentBook {
     }
 
     /// @notice How executed intents are priced.
-    /// @dev `PayAsFilled`: the plan names each intent's buy amount. `UniformPrice`: the plan names
-    ///      one price per token and every intent buys `sellAmount · price[sell] / price[buy]`,
-    ///      so all makers of a pair trade at the same rate.
+    /// @dev `PayAsFilled` (vulnerable, kept for experiments): the plan names each intent's buy
+    ///      amount, so a solver can pay an honest maker exactly its limit and its own maker of
+    ///      the same pair the rest. `UniformPrice`: the plan names one price per token and every
+    ///      intent buys `sellAmount · price[sell] / price[buy]`, so all makers of a pair trade
+    ///      at the same rate. `FairPayAsFilled`: the plan's buy amounts are summed per group
+    ///      (executed intents selling the same token for the same token) and each group's total
+    ///      is split pro rata to sell amount, so all makers of a group trade at the same rate
+    ///      (to rounding) whatever split the plan names.
     enum Pricing {
         PayAsFilled,
-        UniformPrice
+        UniformPrice,
+        FairPayAsFilled
     }
 
-    /// @notice What a batch does with an intent whose condition does not hold.
+    /// @notice What a batch does with an intent whose condition does not hold, whose nonce is
+    ///         already used (or repeats an earlier one of the batch), or whose maker's transfer
+    ///         of the sell amount fails (revoked approval, spent balance): revert the batch, or
+    ///         leave the intent out and settle the rest.
     enum OnUnmetCondition {
         Revert,
         Skip
@@ -73,7 +82,7 @@ interface IIntentBook {
     }
 
     /// @notice A solver's settlement plan.
-    /// @dev `buyAmounts` (one per intent, PayAsFilled) or `tokens` with `prices` (UniformPrice);
+    /// @dev `buyAmounts` (one per intent, PayAsFilled and FairPayAsFilled) or `tokens` with `prices` (UniformPrice);
     ///      the other is ignored. Whatever the batch holds of a token beyond what its buyers are
     ///      owed is shared among them pro rata (so the solver cannot keep it); rounding dust goes
     ///      to the solver. A plan that leaves a token nobody buys in the batch is refused.
@@ -92,7 +101,7 @@ interface IIntentBook {
     error IntentBookBadSignature(uint256 index, address signer);
     /// @notice Intent `index` expired: `timestamp > deadline`.
     error IntentBookExpired(uint256 index, uint256 deadline, uint256 timestamp);
-    /// @notice `maker`'s `nonce` was already filled or cancelled.
+    /// @notice `maker`'s `nonce` was already filled or cancelled (Revert variant).
     error IntentBookNonceUsed(address maker, uint256 nonce);
     /// @notice The condition of intent `index` does not hold (the `Revert` variant).
     error IntentBookConditionFailed(uint256 index);
@@ -124,8 +133,9 @@ interface IIntentBook {
         uint256 buyAmount,
         uint256 solverReward
     );
-    /// @notice Intent `intentHash` was left out of a batch because its condition did not hold;
-    ///         its nonce stays usable.
+    /// @notice Intent `intentHash` was left out of a batch (Skip variant): its condition did not
+    ///         hold, its nonce was used, or its maker's transfer failed. A nonce unused before
+    ///         stays usable.
     event IntentSkipped(bytes32 indexed intentHash, address indexed maker, uint256 nonce);
     /// @notice `maker` cancelled `nonce`.
     event IntentCancelled(address indexed maker, uint256 indexed nonce);

@@ -66,6 +66,11 @@ VARIANTS = {
     for u_name, unmet in (("revert", OnUnmetCondition.REVERT), ("skip", OnUnmetCondition.SKIP))
     for share in (0, 1000)
 }
+# Fair pay-as-filled on two books that flip both other settings.
+VARIANTS |= {
+    "fair-revert-0": (Pricing.FAIR_PAY_AS_FILLED, OnUnmetCondition.REVERT, 0),
+    "fair-skip-1000": (Pricing.FAIR_PAY_AS_FILLED, OnUnmetCondition.SKIP, 1000),
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,7 +96,7 @@ class Book:
         self, buy_amounts: Sequence[int], prices: Mapping[Any, int], swaps: Sequence[Swap] = ()
     ) -> Plan:
         """``buy_amounts`` for a pay-as-filled book, ``prices`` (by token contract) otherwise."""
-        if self.pricing == Pricing.PAY_AS_FILLED:
+        if self.pricing.names_buy_amounts:
             return Plan.pay_as_filled(buy_amounts, swaps)
         return Plan.uniform({token.address: p for token, p in prices.items()}, swaps)
 
@@ -184,6 +189,7 @@ diagonal = on_books("paf-revert-0", "uniform-skip-1000")
 revert_books = on_books("paf-revert-0", "uniform-revert-1000")
 paf_books = on_books("paf-revert-0", "paf-skip-1000")
 uniform_books = on_books("uniform-revert-1000", "uniform-skip-0")
+skip_books = on_books("paf-skip-1000", "uniform-skip-0", "fair-skip-1000")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -432,9 +438,16 @@ def test_settle_cow_pair_pays_each_maker_and_the_solver_its_reward(world, book):
         assert reward(book, 200 * E18, a) == 5 * E18 and reward(book, 100 * E18, b) == E18
 
 
-@pytest.mark.parametrize("pricing", list(Pricing), ids=["paf", "uniform"])
-def test_solve_pair_plan_settles_a_cow_pair_without_the_pool(world, pricing):
-    book = world.books[f"{'paf' if pricing == Pricing.PAY_AS_FILLED else 'uniform'}-revert-1000"]
+@pytest.mark.parametrize(
+    ("pricing", "name"),
+    [
+        (Pricing.PAY_AS_FILLED, "paf-revert-1000"),
+        (Pricing.UNIFORM_PRICE, "uniform-revert-1000"),
+        (Pricing.FAIR_PAY_AS_FILLED, "fair-skip-1000"),
+    ],
+)
+def test_solve_pair_plan_settles_a_cow_pair_without_the_pool(world, pricing, name):
+    book = world.books[name]
     a, b = cow_pair(world)
     plan = solve_pair((a, b), pool_reserves=None, pricing=pricing)
     assert plan.swaps == ()
@@ -749,7 +762,7 @@ def test_condition_holds_follows_the_executed_flags(world, book):
 # ---------------------------------------------------------------------------------------------
 
 
-@diagonal
+@revert_books
 def test_revert_when_the_same_batch_is_settled_twice(world, book):
     a, b = cow_pair(world)
     assert_filled(world, book, settle(world, book, (a, b), cow_plan(world, book)), (a, b))
@@ -757,12 +770,33 @@ def test_revert_when_the_same_batch_is_settled_twice(world, book):
     settle_reverts(world, book, (a, b), cow_plan(world, book), reason)
 
 
-@diagonal
+@skip_books
+def test_settling_the_same_batch_twice_skips_every_intent_and_moves_nothing(world, book):
+    a, b = cow_pair(world)
+    assert_filled(world, book, settle(world, book, (a, b), cow_plan(world, book)), (a, b))
+    before = ledger(world, book)
+    rec = settle(world, book, (a, b), cow_plan(world, book))
+    assert rec.status == 1, rec.revert_reason
+    assert [name for name, _ in events(rec, book.contract)] == ["IntentSkipped"] * 2 + [
+        "BatchSettled"
+    ]
+    assert ledger(world, book) == before
+
+
+@revert_books
 def test_revert_when_an_intent_appears_twice_in_one_batch(world, book):
     a, b = cow_pair(world)
     plan = book.plan([100 * E18, 100 * E18, 100 * E18], {world.x: 2, world.y: 1})
     settle_reverts(world, book, (a, a, b), plan, f"IntentBookNonceUsed({a.maker}, {a.nonce})")
     assert nonces_used(book, (a, b)) == [False, False]
+
+
+@skip_books
+def test_an_intent_repeated_in_one_batch_executes_once(world, book):
+    a, b = cow_pair(world)
+    plan = book.plan([200 * E18, 200 * E18, 100 * E18], {world.x: 2, world.y: 1})
+    rec = settle(world, book, (a, a, b), plan)
+    assert assert_filled(world, book, rec, (a, b), skipped=1) == [200 * E18, 100 * E18]
 
 
 @diagonal
@@ -775,7 +809,7 @@ def test_cancel_marks_the_nonce_and_emits(world, book):
     assert book.contract.functions.nonceUsed(alice.address, 77).call() is True
 
 
-@diagonal
+@revert_books
 def test_revert_when_settling_a_cancelled_intent(world, book):
     a, b = cow_pair(world)
     ok(world.chain, world.makers[1], book.contract.functions.cancel(b.nonce))

@@ -110,7 +110,7 @@ def _random_plan(world: World, pricing: Pricing, intents: tuple[Intent, ...], da
         held = sum(i.sell_amount for i in intents if i.sell_token == source.sell_token)
         amount = data.draw(st.one_of(st.just(ALL), st.integers(3, held)), label="amount in")
         swaps = (Swap(source.sell_token, source.buy_token, FEE, amount, 0),)
-    if pricing == Pricing.PAY_AS_FILLED:
+    if pricing.names_buy_amounts:
         scale = st.integers(5_000, 25_000)
         amounts = [
             i.min_buy_amount * data.draw(scale, label="bps of limit") // 10_000 for i in intents
