@@ -29,10 +29,12 @@ from agentbed.agents.market.intent_settlement import (
     commit_to_limits,
     executed_intents,
     payout_ok,
+    payouts,
     plan_swaps,
     planned_swaps,
 )
 from agentbed.agents.market.intents import (
+    ALL,
     SETTLE_ARGS,
     SETTLE_SELECTOR,
     Condition,
@@ -42,6 +44,7 @@ from agentbed.agents.market.intents import (
     Plan,
     Pricing,
     Swap,
+    fair_amounts,
     sign_intent,
     solve_pair,
 )
@@ -284,6 +287,77 @@ def test_unmet_counter_condition_reverts_or_skips_like_the_book() -> None:
     assert executed_intents([lone, plain], OnUnmetCondition.REVERT) is None
     crossing = Intent(b, b, a, 10, 5, 1, 0, Condition.none())
     assert executed_intents([lone, crossing], OnUnmetCondition.REVERT) == [True, True]
+
+
+def test_unavailable_intents_are_skipped_to_a_fixed_point_or_revert_like_the_book() -> None:
+    a, b, c = "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20
+    plain = Intent(a, a, b, 10, 5, 1, 0, Condition.none())
+    follower = Intent(b, a, b, 10, 5, 1, 0, Condition.intent_settles(a, 0))
+    other = Intent(c, a, b, 10, 5, 1, 0, Condition.none())
+    batch = [follower, plain, other]
+    # plain's nonce is used (or its transfer fails): follower's condition falls with it
+    assert executed_intents(batch, OnUnmetCondition.SKIP, {1}) == [False, False, True]
+    assert executed_intents(batch, OnUnmetCondition.REVERT, {1}) is None
+    # a repeated (maker, nonce) executes once under Skip
+    assert executed_intents([plain, plain, other], OnUnmetCondition.SKIP) == [True, False, True]
+
+
+def _approve(spender: str, amount: int) -> bytes:
+    return bytes.fromhex("095ea7b3") + encode(["address", "uint256"], [spender, amount])
+
+
+def test_replay_with_an_unavailable_intent_matches_the_chain(world: World, market: Market) -> None:
+    """A maker revokes the book's approval while a settlement routing ``ALL`` is pending: the
+    replay told so (``unavailable``) predicts the swap of the rest, and the chain makes it."""
+    board = market.intent_board
+    assert board is not None
+    approve_book(world, market, [world.account(1), world.account(2), world.account(3)])
+    intents, signatures = signed_weth_sales(world, market, [2 * E18, E18, 3 * E18])
+    weth = market.tokens["WETH"]
+    pool = market.pools[0]
+    plan = Plan.pay_as_filled(
+        [i.min_buy_amount for i in intents], [Swap(weth, pool.other(weth), FEE_BPS, ALL, 0)]
+    )
+    world.chain.transact(world.account(2), to=weth, data=_approve(board.book, 0), gas=80_000)
+    world.chain.mine()
+    kw: dict[str, Any] = {"pools": market.pools, "reserves": market.reserves}
+    skip = OnUnmetCondition.SKIP
+    (planned,) = plan_swaps(
+        intents, plan, pricing=Pricing.PAY_AS_FILLED, on_unmet=skip, unavailable={1}, **kw
+    )
+    assert planned.amount_in == 5 * E18
+    receipt = mined(world, send_settle(world, market, settle_data(intents, signatures, plan)))
+    assert receipt.status == 1
+    assert pool_legs(receipt, board.book, pool.address) == (5 * E18, planned.expected_out)
+
+
+def test_fair_book_pays_what_the_replay_says_however_the_plan_splits(world: World) -> None:
+    """On a fair pay-as-filled book, a plan naming one maker's limit and the other the rest
+    (the steering plan) pays both makers the same rate, as ``payouts`` replays it."""
+    with world.fresh() as market:
+        book = market.deploy_intent_book(Pricing.FAIR_PAY_AS_FILLED, OnUnmetCondition.SKIP, 0)
+        approve_book(world, market, [world.account(1), world.account(2)])
+        intents, signatures = signed_weth_sales(world, market, [E18, E18])
+        weth = market.tokens["WETH"]
+        pool = market.pools[0]
+        r_weth, r_usdc = market.reserves_for(pool, weth)
+        out = out_of(2 * E18, r_weth, r_usdc)
+        limit = intents[0].min_buy_amount
+        plan = Plan.pay_as_filled(
+            [limit, out - limit], [Swap(weth, pool.other(weth), FEE_BPS, 2 * E18, 0)]
+        )
+        executed = [True, True]
+        bases = fair_amounts(intents, executed, plan.buy_amounts)
+        model = payouts(intents, executed, bases, pool.other(weth), out, Pricing.FAIR_PAY_AS_FILLED)
+        assert model == {0: out // 2, 1: out // 2}
+        receipt = mined(world, send_settle(world, market, settle_data(intents, signatures, plan)))
+        assert receipt.status == 1
+        got = {
+            str(log.event.args["maker"]): log.event.args["buyAmount"]
+            for log in receipt.logs
+            if log.address == book and log.event and log.event.name == "IntentFilled"
+        }
+        assert got == {intents[0].maker: out // 2, intents[1].maker: out // 2}
 
 
 # -- a searcher attacks an exposed settlement ----------------------------------------------------
