@@ -215,7 +215,16 @@ def test_competing_solvers_fill_each_intent_once(world: IntentWorld, market: Mar
     assert all(solver.sent >= 3 for solver in agents[4:])  # both competed
     losers = [r for r in settles if r.status == 0]
     assert losers
-    assert all("IntentBookNonceUsed" in (r.revert_reason or "") for r in losers)
+    # A Skip book skips the intents a rival filled first; the loser's plan then reverts on
+    # its swap (less to sell, or less out than its quoted minimum) or on the payout.
+    reasons = {(r.revert_reason or "").split("(")[0] for r in losers}
+    assert reasons <= {
+        "PoolSlippage",
+        "ERC20InsufficientBalance",
+        "IntentBookInsufficientOutput",
+        "IntentBookLimitViolated",
+    }, reasons
+    # and what it did settle was only what nobody had filled (each digest filled once, above)
 
 
 def test_uniform_price_gives_same_pair_makers_the_same_rate(
