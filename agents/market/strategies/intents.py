@@ -65,6 +65,30 @@ def settle_calldata(intents: Sequence[PostedIntent], plan: Plan) -> bytes:
     return SETTLE_SELECTOR + encode(SETTLE_ARGS, args)
 
 
+def steer_surplus(intents: Sequence[Intent], plan: Plan, own_maker: str) -> Plan:
+    """A pay-as-filled ``plan`` rewritten to steer surplus to ``own_maker`` (the attack of
+    issue 15, flaw 3): for each token bought, every other buyer is named exactly its limit and
+    ``own_maker``'s intents share the rest of what the plan named for that token, pro rata to
+    what they sell. Tokens ``own_maker`` does not buy keep the plan's amounts. On a vulnerable
+    ``PAY_AS_FILLED`` book this moves the other makers' surplus to ``own_maker``; a
+    ``FAIR_PAY_AS_FILLED`` book splits each group's total pro rata to sell amount anyway."""
+    named = list(plan.buy_amounts)
+    for token in {i.buy_token for i in intents}:
+        side = [k for k, i in enumerate(intents) if i.buy_token == token]
+        own = [k for k in side if intents[k].maker == own_maker]
+        if not own:
+            continue
+        rest = sum(named[k] for k in side)
+        for k in side:
+            if k not in own:
+                named[k] = intents[k].min_buy_amount
+                rest -= named[k]
+        sold = sum(intents[k].sell_amount for k in own)
+        for k in own:
+            named[k] = rest * intents[k].sell_amount // sold
+    return Plan.pay_as_filled(named, plan.swaps)
+
+
 class IntentMaker(Agent):
     """Signs and posts a swap intent of random side and size when it wakes.
 
@@ -178,11 +202,17 @@ class Solver(Agent):
       (``commit_to_limits``; pay-as-filled books only): the surplus is paid when the swap
       yields it, and a sandwich can take it without making the settlement revert.
 
+    With ``steer_to`` (the address of a maker the solver controls) the solver is the
+    surplus-steering attacker of issue 15: each quoted plan is rewritten by ``steer_surplus``
+    (the other makers named their limits, ``steer_to`` the rest); a pay-as-filled book of
+    either kind is required.
+
     Args:
         tip: Priority fee per gas in wei.
         max_batch: Most intents per settlement.
         expiry_margin_s: Leave out intents expiring within this many seconds of the head.
         commit: ``"quote"`` or ``"limits"`` (above).
+        steer_to: A maker address to steer surplus to, or None (honest).
         **kwargs: Passed to ``Agent``.
     """
 
@@ -195,6 +225,7 @@ class Solver(Agent):
         max_batch: int = 12,
         expiry_margin_s: int = 4,
         commit: str = "quote",
+        steer_to: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -208,10 +239,15 @@ class Solver(Agent):
             raise ValueError(f"commit must be 'quote' or 'limits', got {commit!r}")
         self.expiry_margin_s = expiry_margin_s
         self.commit = commit
+        if steer_to is not None and commit != "quote":
+            raise ValueError("steer_to needs commit='quote' (limits mode names the limits)")
+        self.steer_to = steer_to
 
     def setup(self, market: Any) -> Sequence[Action]:
         if self.commit == "limits" and board_of(market).pricing != Pricing.PAY_AS_FILLED:
             raise ValueError(f"{self.name}: commit='limits' needs a pay-as-filled intent book")
+        if self.steer_to is not None and not board_of(market).pricing.names_buy_amounts:
+            raise ValueError(f"{self.name}: steer_to needs a pay-as-filled intent book")
         return ()
 
     def observe(self, view: AgentView) -> Sequence[Action]:
@@ -230,6 +266,8 @@ class Solver(Agent):
             batch, plan = self._batch(posted, pool, market, board)
             if plan is None:
                 continue
+            if self.steer_to is not None:
+                plan = steer_surplus([p.intent for p in batch], plan, self.steer_to)
             if self.commit == "limits":
                 plan = commit_to_limits(
                     [p.intent for p in batch],

@@ -384,3 +384,40 @@ def test_conditional_makers_fill_only_next_to_crossing_intents(
                 conditional_fills += 1
                 assert any(crosses(intent, other) for other in batch if other is not intent)
     assert conditional_fills >= 3
+
+
+@pytest.mark.parametrize("pricing", [Pricing.PAY_AS_FILLED, Pricing.FAIR_PAY_AS_FILLED])
+def test_a_steering_solver_diverts_surplus_only_on_the_vulnerable_book(
+    world: IntentWorld, market: Market, pricing: Pricing
+) -> None:
+    """A solver steering surplus to maker 1 (its own): on the vulnerable book maker 1's rate
+    beats every other maker's of the same batch and side;
+    on the fair book all rates of a batch and side agree (to rounding)."""
+    market.deploy_intent_book(pricing, OnUnmetCondition.SKIP, 0)
+    agents = makers(world, 5)
+    own = agents[0].address
+    steering = Solver("steerer", world.chain.accounts[8], rng("steerer"), steer_to=own)
+    world.run(market, [*agents, steering], blocks=8)
+    by_batch: dict[tuple[bytes, str], list[IntentFill]] = {}
+    for fill in fills(market):
+        by_batch.setdefault((fill.tx_hash, fill.sell_token), []).append(fill)
+    contested = [g for g in by_batch.values() if len(g) >= 2 and any(f.maker == own for f in g)]
+    assert len(contested) >= 2
+    for group in contested:
+        rate = {f.maker: f.buy_amount / f.sell_amount for f in group}
+        others = [r for m, r in rate.items() if m != own]
+        if pricing == Pricing.PAY_AS_FILLED:
+            assert rate[own] > max(others) * (1 + 1e-6)
+        else:
+            assert max(rate.values()) - min(rate.values()) <= 1e-9 * max(rate.values())
+
+
+def test_revert_when_a_steering_solver_meets_a_uniform_book(
+    world: IntentWorld, market: Market
+) -> None:
+    market.deploy_intent_book(Pricing.UNIFORM_PRICE, OnUnmetCondition.SKIP, 0)
+    steering = Solver(
+        "s", world.chain.accounts[8], rng("s"), steer_to=world.chain.accounts[1].address
+    )
+    with pytest.raises(ValueError, match="steer_to needs a pay-as-filled"):
+        steering.setup(market)
