@@ -116,7 +116,8 @@ def test_scenario_loads_with_its_intent_book() -> None:
     makers = next(g for g in scenario.agents if g.name == "maker")
     assert makers.kind == "intent_maker"
     assert 0 < makers.params["conditional"] < 1
-    assert list(scenario.variants) == ["public", "pay_as_filled", "uniform", "limits"]
+    assert list(scenario.variants) == ["public", "pay_as_filled", "uniform", "fair", "limits"]
+    assert scenario.variant_named("fair").intents.pricing == "fair_pay_as_filled"
     public = next(g for g in scenario.variant_named("public").agents if g.name == "maker")
     assert public.kind == "retail"
     # The same trade draw: only the intent-only parameters are left out.
