@@ -47,7 +47,7 @@ BOOK = "0x" + "33" * 20
 MAKERS = tuple(Account.from_key(bytes([k]) * 32) for k in range(1, 7))
 E18 = 10**18
 POOL = {X: 10**24, Y: 2 * 10**24}  # 2 Y per X
-PAF, UNIFORM = Pricing.PAY_AS_FILLED, Pricing.UNIFORM_PRICE
+PAF, UNIFORM, FAIR = Pricing.PAY_AS_FILLED, Pricing.UNIFORM_PRICE, Pricing.FAIR_PAY_AS_FILLED
 
 
 def intent(
@@ -448,6 +448,13 @@ def _model(
     if pricing == PAF:
         assert len(plan.buy_amounts) == len(batch)
         bases = list(plan.buy_amounts)
+    elif pricing == FAIR:  # each side's named total, split by what its makers sell
+        assert len(plan.buy_amounts) == len(batch)
+        side_buy, side_sell = {X: 0, Y: 0}, {X: 0, Y: 0}
+        for i, named in zip(batch, plan.buy_amounts, strict=True):
+            side_buy[i.sell_token] += named
+            side_sell[i.sell_token] += i.sell_amount
+        bases = [side_buy[i.sell_token] * i.sell_amount // side_sell[i.sell_token] for i in batch]
     else:
         price = dict(zip(plan.tokens, plan.prices, strict=True))
         bases = [i.sell_amount * price[i.sell_token] // price[i.buy_token] for i in batch]
@@ -458,7 +465,12 @@ def _model(
         assert held[token] >= required
         for k in buyers:
             excess = held[token] - required
-            share = excess // len(buyers) if required == 0 else excess * bases[k] // required
+            if required:
+                share = excess * bases[k] // required
+            elif pricing == FAIR:
+                share = excess * batch[k].sell_amount // sum(batch[j].sell_amount for j in buyers)
+            else:
+                share = excess // len(buyers)
             paid[k] = bases[k] + share
             assert paid[k] >= batch[k].min_buy_amount
         # nothing a maker sold is left for the solver beyond rounding
@@ -476,7 +488,7 @@ orders = st.tuples(
 @settings(max_examples=200, deadline=None)
 @given(
     spec=st.lists(orders, min_size=1, max_size=6),
-    pricing=st.sampled_from([PAF, UNIFORM]),
+    pricing=st.sampled_from([PAF, UNIFORM, FAIR]),
     use_pool=st.booleans(),
     fee=st.sampled_from([0, 30, 1000]),
 )
@@ -493,3 +505,17 @@ def test_fuzz_every_returned_plan_settles_in_the_model(spec, pricing, use_pool, 
     except NoSolution:
         return
     _model(batch, plan, pricing, POOL, fee)
+
+
+def test_fair_pricing_settles_what_uniform_pricing_settles_and_pays_one_rate_per_side():
+    # the batch of test_batch_clears_at_one_price_with_the_pool_for_the_rest, plus a second
+    # X-seller with a lower limit: both X-sellers get the same rate
+    batch = (
+        intent(0, X, Y, E18, 19 * E18 // 10),
+        intent(1, X, Y, 3 * E18, 5 * E18),
+        intent(2, Y, X, E18, 4 * E18 // 10),
+    )
+    plan = solve_pair(batch, pool_reserves=POOL, pricing=FAIR)
+    paid = _model(batch, plan, FAIR, POOL, 30)
+    assert abs(paid[0] * 3 - paid[1]) <= 3
+    solve_pair(batch, pool_reserves=POOL, pricing=UNIFORM)  # solvable there too
