@@ -85,10 +85,13 @@ contract IntentBook is IIntentBook, EIP712, ReentrancyGuard {
                 continue;
             }
             // A nonce listed twice in one batch passes `_validate` both times in the Revert
-            // variant; this catches it. Marked after the pulls: `nonReentrant` keeps a token
-            // from re-entering `settle`, and a re-entrant `cancel` of a nonce that then executes
-            // changes nothing.
-            if (_nonceUsed[intent.maker][intent.nonce]) revert IntentBookNonceUsed(intent.maker, intent.nonce);
+            // variant; this catches it (the Skip variant left repeats out in `_validate`).
+            // Marked after the pulls: `nonReentrant` keeps a token from re-entering `settle`;
+            // a maker's hook cancelling the nonce during its own pull cannot revert a Skip
+            // batch, the intent having executed.
+            if (_nonceUsed[intent.maker][intent.nonce] && onUnmetCondition == OnUnmetCondition.Revert) {
+                revert IntentBookNonceUsed(intent.maker, intent.nonce);
+            }
             _nonceUsed[intent.maker][intent.nonce] = true;
             ++filled;
         }
