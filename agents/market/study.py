@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from agentbed.agents.agent import Agent
 from agentbed.agents.config import Table, token_amount
@@ -85,6 +85,14 @@ class MarketConfig:
     volatility: float = 0.0
     numeraire: str = ""
     eth_price: float | None = None
+
+
+_PRICINGS: Final = {
+    "pay_as_filled": Pricing.PAY_AS_FILLED,
+    "fair_pay_as_filled": Pricing.FAIR_PAY_AS_FILLED,
+    "uniform": Pricing.UNIFORM_PRICE,
+}
+"""``[intents] pricing`` names and the book variants they deploy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,9 +188,7 @@ def parse_intents(table: Table) -> IntentsConfig:
     share = table.integer("solver_share_bps", 0, minimum=0)
     if share > 10_000:
         raise table.error("solver_share_bps", f"expected an integer in [0, 10000], got {share}")
-    pricing = table.choice(
-        "pricing", ("pay_as_filled", "fair_pay_as_filled", "uniform"), "pay_as_filled"
-    )
+    pricing = table.choice("pricing", tuple(_PRICINGS), "pay_as_filled")
     on_unmet = table.choice("on_unmet", ("skip", "revert"), "skip")
     return IntentsConfig(
         pricing=pricing,  # type: ignore[arg-type]  # checked by choice()
@@ -251,7 +257,7 @@ class MarketStudy:
         intents: IntentsConfig | None = scenario.intents
         if intents is not None:
             market.deploy_intent_book(
-                Pricing[intents.pricing.upper().replace("UNIFORM", "UNIFORM_PRICE")],
+                _PRICINGS[intents.pricing],
                 OnUnmetCondition.REVERT if intents.on_unmet == "revert" else OnUnmetCondition.SKIP,
                 intents.solver_share_bps,
             )

@@ -135,13 +135,19 @@ def test_scenario_loads_with_its_intent_book() -> None:
     assert solvers.params["commit"] == "limits"
 
 
-def test_build_deploys_the_configured_book_variant() -> None:
+@pytest.mark.parametrize(
+    ("name", "pricing"),
+    [("uniform", Pricing.UNIFORM_PRICE), ("fair_pay_as_filled", Pricing.FAIR_PAY_AS_FILLED)],
+)
+def test_build_deploys_the_configured_book_variant(name: str, pricing: Pricing) -> None:
     data = tomllib.loads(INTENTS.read_text(encoding="utf-8"))
-    data["intents"]["pricing"] = "uniform"
+    data["intents"]["pricing"] = name
     data["run"]["blocks"] = 1
     _, market = build(parse_scenario(data, str(INTENTS)))
     assert market.intent_board is not None
-    assert market.intent_board.pricing == Pricing.UNIFORM_PRICE
+    assert market.intent_board.pricing == pricing
+    chain_pricing = market.chain.contract(market.intent_board.book, "IntentBook")
+    assert chain_pricing.functions.pricing().call() == pricing
     assert market.intent_board.share_bps == data["intents"]["solver_share_bps"]
 
 

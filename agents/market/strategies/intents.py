@@ -157,7 +157,7 @@ class IntentMaker(Agent):
             if p.intent.maker == self.address and p.intent.sell_token == token_in
         )
         if committed + amount_in > token_balance(view.reader, token_in, self.address):
-            return ()  # a batch pulling more than the maker holds would revert for everyone
+            return ()  # a batch pulling more than it holds reverts (Revert book) or skips it
         min_out = market.quote(pool, token_in, amount_in) * (BPS - self.slippage_bps) // BPS
         if min_out <= 0:
             return ()
