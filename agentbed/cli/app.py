@@ -53,9 +53,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         130 an interrupted run.
     """
     parser = build_parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    # Words after the first "--" pass through unread (``testbed gas PATHS -- PYTEST_ARGS``):
+    # argparse would otherwise take them for positionals of the command.
+    passthrough: list[str] = []
+    if "--" in words:
+        cut = words.index("--")
+        words, passthrough = words[:cut], words[cut + 1 :]
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
     except SystemExit as exc:  # argparse exits on --help and on usage errors
         return int(exc.code) if isinstance(exc.code, int) else EXIT_USAGE
+    if passthrough:
+        if not hasattr(args, "passthrough"):
+            print(
+                f"testbed {args.command}: takes no arguments after --, got {' '.join(passthrough)}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        args.passthrough = passthrough
     runners = {name: run for name, _add, run in COMMANDS}
     return runners[args.command](args, sys.stdout, sys.stderr)

@@ -29,7 +29,7 @@ def add_gas(subparsers: Subparsers) -> None:
         "mean, max and reverted calls. Arguments after -- go to pytest unchanged.",
     )
     parser.add_argument("paths", nargs="*", type=Path, help="test files or directories")
-    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    parser.set_defaults(passthrough=[])  # the words after --, which main() sets aside
 
 
 def _pytest_importable() -> bool:
@@ -61,7 +61,7 @@ def run_gas(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if missing:
         print(f"testbed gas: no such test path: {missing[0]}", file=err)
         return EXIT_USAGE
-    extra = [a for a in args.pytest_args if a != "--"]
+    extra = list(args.passthrough)
     command = [sys.executable, "-m", "pytest", "-q", "--gas-report", *map(str, paths), *extra]
     print(f"testbed gas: running {' '.join(command[1:])}", file=err)
     # Stream pytest's output line by line: a full contract suite takes minutes.

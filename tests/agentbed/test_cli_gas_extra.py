@@ -47,3 +47,35 @@ def test_gas_with_pytest_goes_on_to_check_paths(capsys: pytest.CaptureFixture[st
     err = capsys.readouterr().err
     assert "needs pytest" not in err
     assert "no such test path: no/such/dir" in err
+
+
+def test_gas_passes_the_words_after_the_separator_to_pytest(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # They were read as test paths ("no such test path: -k").
+    started: list[list[str]] = []
+
+    class Finished:
+        def __init__(self, command: list[str], **kwargs: object) -> None:
+            started.append(command)
+            self.stdout: list[str] = []
+            self.returncode = 0
+
+        def __enter__(self) -> Finished:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    monkeypatch.setattr(subprocess, "Popen", Finished)
+    assert main(["gas", str(SUITE), "--", "-k", "transfer", "-x"]) == 0
+    (command,) = started
+    assert command[-4:] == [str(SUITE), "-k", "transfer", "-x"]
+    assert "--gas-report" in command
+
+
+def test_words_after_the_separator_are_refused_by_commands_without_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["compile", "--", "-x"]) == EXIT_USAGE
+    assert capsys.readouterr().err == "testbed compile: takes no arguments after --, got -x\n"

@@ -264,8 +264,9 @@ class Sandwicher(Agent):
 
         A rival solver's settlement to the same intent book as a settlement victim does not
         count: solvers race to settle the same open intents, and whichever settlement lands
-        first makes the same planned swap while the other reverts on the used nonces before
-        touching the pool.
+        first makes the same planned swap while the other finds the nonces used and reverts
+        (on a Revert book at the nonce check; on a Skip book its intents are skipped and its
+        swap, with nothing pulled to pay for it, reverts), leaving the pool as it was.
         """
         floor = effective_tip(victim, view.base_fee)
         board = view.market.intent_board
