@@ -101,6 +101,7 @@ contract Escrow is IEscrow, ReentrancyGuard {
     }
 
     /// @inheritdoc IEscrow
+    /// @dev Virtual so that {ConsentEscrow} can close this path to appointments without consent.
     function propose(
         address counterparty,
         address arbitrator,
@@ -110,28 +111,19 @@ contract Escrow is IEscrow, ReentrancyGuard {
         uint256 arbitratorFee,
         uint64 acceptBy,
         uint64 deliverBy
-    ) external nonReentrant returns (uint256 id) {
-        if (
-            counterparty == address(0) || arbitrator == address(0) || counterparty == msg.sender
-                || arbitrator == msg.sender || arbitrator == counterparty
-        ) revert EscrowInvalidParties(msg.sender, counterparty, arbitrator);
-        if (acceptBy <= block.timestamp || deliverBy <= acceptBy) {
-            revert EscrowInvalidDeadlines(acceptBy, deliverBy, block.timestamp);
-        }
-        uint256 stake = staking.stakeOf(arbitrator);
-        if (stake < minArbitratorStake) {
-            revert EscrowArbitratorNotEligible(arbitrator, stake, minArbitratorStake);
-        }
-        id = ++agreementCount;
-        Agreement storage a = _agreements[id];
-        (a.proposer, a.acceptBy, a.state) = (msg.sender, acceptBy, State.Proposed);
-        (a.counterparty, a.deliverBy, a.arbitrator) = (counterparty, deliverBy, arbitrator);
-        (a.price, a.proposerBond) = (price, proposerBond);
-        (a.counterpartyBond, a.arbitratorFee) = (counterpartyBond, arbitratorFee);
-        uint256 deposit = price + proposerBond + arbitratorFee;
-        openObligations += deposit;
-        emit EscrowProposed(id, msg.sender, counterparty, arbitrator, deposit, acceptBy, deliverBy);
-        currency.safeTransferFrom(msg.sender, address(this), deposit);
+    ) external virtual nonReentrant returns (uint256 id) {
+        return _propose(
+            Terms({
+                counterparty: counterparty,
+                arbitrator: arbitrator,
+                price: price,
+                proposerBond: proposerBond,
+                counterpartyBond: counterpartyBond,
+                arbitratorFee: arbitratorFee,
+                acceptBy: acceptBy,
+                deliverBy: deliverBy
+            })
+        );
     }
 
     /// @inheritdoc IEscrow
@@ -162,8 +154,8 @@ contract Escrow is IEscrow, ReentrancyGuard {
         _close(a, State.Released);
         uint256 toCounterparty = a.price + a.counterpartyBond;
         emit EscrowReleased(id, toCounterparty, a.proposerBond, a.arbitratorFee);
-        _attest(id, a.proposer, COMPLETED);
-        _attest(id, a.counterparty, COMPLETED);
+        _attest(id, a, a.proposer, COMPLETED);
+        _attest(id, a, a.counterparty, COMPLETED);
         _pay(a.counterparty, toCounterparty);
         _pay(a.proposer, a.proposerBond);
         _pay(a.arbitrator, a.arbitratorFee);
@@ -190,8 +182,8 @@ contract Escrow is IEscrow, ReentrancyGuard {
         _close(a, State.Ruled);
         emit EscrowRuled(id, proposerShare, pot - proposerShare, a.arbitratorFee);
         // An exact half is a draw: both parties are recorded as having won.
-        _attest(id, a.proposer, 2 * proposerShare >= pot ? DISPUTE_WON : DISPUTE_LOST);
-        _attest(id, a.counterparty, 2 * proposerShare <= pot ? DISPUTE_WON : DISPUTE_LOST);
+        _attest(id, a, a.proposer, 2 * proposerShare >= pot ? DISPUTE_WON : DISPUTE_LOST);
+        _attest(id, a, a.counterparty, 2 * proposerShare <= pot ? DISPUTE_WON : DISPUTE_LOST);
         _pay(a.proposer, proposerShare);
         _pay(a.counterparty, pot - proposerShare);
         _pay(a.arbitrator, a.arbitratorFee);
@@ -215,8 +207,8 @@ contract Escrow is IEscrow, ReentrancyGuard {
         bool slash = timeoutPolicy == TimeoutPolicy.SlashBoth;
         uint256 slashed = slash ? a.proposerBond + a.counterpartyBond : 0;
         emit EscrowTimedOut(id, timeoutPolicy, slashed);
-        if (!a.proposerConfirmed) _attest(id, a.proposer, DEFAULTED);
-        if (!a.counterpartyConfirmed) _attest(id, a.counterparty, DEFAULTED);
+        if (!a.proposerConfirmed) _attest(id, a, a.proposer, DEFAULTED);
+        if (!a.counterpartyConfirmed) _attest(id, a, a.counterparty, DEFAULTED);
         _pay(a.proposer, a.price + a.arbitratorFee + (slash ? 0 : a.proposerBond));
         _pay(a.counterparty, slash ? 0 : a.counterpartyBond);
         _pay(slashSink, slashed);
@@ -233,7 +225,7 @@ contract Escrow is IEscrow, ReentrancyGuard {
         if (arbitratorSlashAmount < amount) amount = arbitratorSlashAmount;
         uint256 slashed = amount == 0 ? 0 : staking.slash(a.arbitrator, amount, ARBITRATOR_NO_SHOW);
         emit EscrowArbitratorTimedOut(id, a.arbitrator, slashed);
-        _attest(id, a.arbitrator, ARBITRATOR_NO_SHOW);
+        _attest(id, a, a.arbitrator, ARBITRATOR_NO_SHOW);
         _pay(a.proposer, a.price + a.proposerBond + a.arbitratorFee);
         _pay(a.counterparty, a.counterpartyBond);
     }
@@ -241,6 +233,35 @@ contract Escrow is IEscrow, ReentrancyGuard {
     /// @inheritdoc IEscrow
     function agreement(uint256 id) external view returns (Agreement memory) {
         return _agreements[id];
+    }
+
+    /// @dev Checks `t` and escrows the caller's deposit for a new agreement; returns its id.
+    ///      Callers hold the reentrancy guard.
+    function _propose(Terms memory t) internal returns (uint256 id) {
+        if (
+            t.counterparty == address(0) || t.arbitrator == address(0)
+                || t.counterparty == msg.sender || t.arbitrator == msg.sender
+                || t.arbitrator == t.counterparty
+        ) revert EscrowInvalidParties(msg.sender, t.counterparty, t.arbitrator);
+        if (t.acceptBy <= block.timestamp || t.deliverBy <= t.acceptBy) {
+            revert EscrowInvalidDeadlines(t.acceptBy, t.deliverBy, block.timestamp);
+        }
+        uint256 stake = staking.stakeOf(t.arbitrator);
+        if (stake < minArbitratorStake) {
+            revert EscrowArbitratorNotEligible(t.arbitrator, stake, minArbitratorStake);
+        }
+        id = ++agreementCount;
+        Agreement storage a = _agreements[id];
+        (a.proposer, a.acceptBy, a.state) = (msg.sender, t.acceptBy, State.Proposed);
+        (a.counterparty, a.deliverBy, a.arbitrator) = (t.counterparty, t.deliverBy, t.arbitrator);
+        (a.price, a.proposerBond) = (t.price, t.proposerBond);
+        (a.counterpartyBond, a.arbitratorFee) = (t.counterpartyBond, t.arbitratorFee);
+        uint256 deposit = t.price + t.proposerBond + t.arbitratorFee;
+        openObligations += deposit;
+        emit EscrowProposed(
+            id, msg.sender, t.counterparty, t.arbitrator, deposit, t.acceptBy, t.deliverBy
+        );
+        currency.safeTransferFrom(msg.sender, address(this), deposit);
     }
 
     /// @dev The agreement `id`, which must be in `expected`.
@@ -270,15 +291,19 @@ contract Escrow is IEscrow, ReentrancyGuard {
         openObligations -= held;
     }
 
-    /// @dev Records `schema` about `subject` for agreement `id`; the uid is unique per
+    /// @dev Records `schema` about `subject` for agreement `id`, with the value that was at
+    ///      stake (price plus both bonds) and the other party (the proposer, for the
+    ///      arbitrator), so that a buyer can discount records of deals worth nothing or made
+    ///      again and again with one counterparty. The uid is unique per
     ///      (escrow, agreement, subject, schema), so an outcome can never be attested twice.
     ///      A rejection with revert data (e.g. this escrow is not a registered issuer) is
     ///      reported by {EscrowAttestationFailed} and the payout goes on. A failure without data
     ///      reverts everything with {EscrowAttestationOutOfGas}: the registry gives every
     ///      rejection a custom error and makes no inner calls, so empty data means it ran out of
     ///      gas, and the 63/64 rule could otherwise let a caller finish while the record starves.
-    function _attest(uint256 id, address subject, bytes32 schema) private {
-        try reputation.attest(
+    function _attest(uint256 id, Agreement storage a, address subject, bytes32 schema) private {
+        address other = subject == a.proposer ? a.counterparty : a.proposer;
+        try reputation.attestDealing(
             IReputation.Attestation({
                 issuer: address(this),
                 subject: subject,
@@ -286,7 +311,9 @@ contract Escrow is IEscrow, ReentrancyGuard {
                 value: 1,
                 expiry: 0,
                 uid: keccak256(abi.encode(address(this), id, subject, schema))
-            })
+            }),
+            other,
+            a.price + a.proposerBond + a.counterpartyBond
         ) {} catch (bytes memory reason) {
             // Empty data = out of gas: revert so a tight gas limit cannot skip the record.
             if (reason.length == 0) revert EscrowAttestationOutOfGas(id);

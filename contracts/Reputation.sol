@@ -30,9 +30,17 @@ contract Reputation is IReputation, EIP712, AccessControl {
         int256 value;
     }
 
+    /// @dev The dealing an `attestDealing` record was about; stake saturates at 2**96 - 1 (far
+    ///      above any amount the economy moves) so that both fit one slot.
+    struct Dealing {
+        address counterparty;
+        uint96 stake;
+    }
+
     mapping(address issuer => bool registered) private _issuers;
     mapping(bytes32 uid => Record) private _records;
     mapping(address subject => mapping(bytes32 schema => bytes32[] uids)) private _uids;
+    mapping(bytes32 uid => Dealing) private _dealings;
 
     /// @param admin Holder of `DEFAULT_ADMIN_ROLE`, which manages the issuer registry.
     constructor(address admin) EIP712("agent-testbed Reputation", "1") {
@@ -76,6 +84,24 @@ contract Reputation is IReputation, EIP712, AccessControl {
             revert ReputationNotIssuer(msg.sender, attestation.issuer);
         }
         _record(attestation);
+    }
+
+    /// @notice Record an attestation whose issuer is the caller, about a dealing of its subject
+    ///         with `counterparty` in which `stake` was at stake.
+    /// @dev Requirements as for `attest`. Emits `Attested`, then `DealingRecorded`.
+    /// @param attestation The claim to record.
+    /// @param counterparty The subject's other party in the dealing.
+    /// @param stake Value at stake in the dealing (saturated at 2**96 - 1).
+    function attestDealing(Attestation calldata attestation, address counterparty, uint256 stake)
+        external
+    {
+        if (msg.sender != attestation.issuer) {
+            revert ReputationNotIssuer(msg.sender, attestation.issuer);
+        }
+        _record(attestation);
+        uint96 kept = stake > type(uint96).max ? type(uint96).max : uint96(stake);
+        _dealings[attestation.uid] = Dealing({counterparty: counterparty, stake: kept});
+        emit DealingRecorded(attestation.uid, counterparty, kept);
     }
 
     /// @notice Record an attestation signed off-chain by its issuer; anyone may submit it.
@@ -154,6 +180,39 @@ contract Reputation is IReputation, EIP712, AccessControl {
                 total += record.value;
                 ++count;
             }
+        }
+    }
+
+    /// @notice The Sybil-resistant side of a score: over the valid attestations about `subject`
+    ///         under `schema` made through `attestDealing` with at least `minStake` (and more
+    ///         than zero) at stake, the summed stake and the number of distinct counterparties.
+    /// @dev `score`'s count can be raised for gas alone (deals worth nothing, or with one's own
+    ///      second account); this one costs value at stake per record and a funded account per
+    ///      counterparty. Quadratic in the number of records (a view; callers read it off-chain).
+    /// @param subject Who the claims are about.
+    /// @param schema What kind of claims.
+    /// @param minStake Records of dealings with less at stake are ignored (0 counts as 1).
+    /// @return stake Summed value at stake of the counted records.
+    /// @return counterparties Distinct counterparties among the counted records.
+    function weightedScore(address subject, bytes32 schema, uint256 minStake)
+        external
+        view
+        returns (uint256 stake, uint256 counterparties)
+    {
+        bytes32[] storage uids = _uids[subject][schema];
+        uint256 n = uids.length;
+        address[] memory seen = new address[](n);
+        if (minStake == 0) minStake = 1;
+        for (uint256 i = 0; i < n; ++i) {
+            bytes32 uid = uids[i];
+            Dealing memory dealing = _dealings[uid];
+            if (dealing.stake < minStake || !_isValid(_records[uid])) continue;
+            stake += dealing.stake;
+            bool known = false;
+            for (uint256 j = 0; j < counterparties && !known; ++j) {
+                known = seen[j] == dealing.counterparty;
+            }
+            if (!known) seen[counterparties++] = dealing.counterparty;
         }
     }
 

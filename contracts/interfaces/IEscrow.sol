@@ -69,6 +69,26 @@ interface IEscrow {
         uint256 arbitratorFee;
     }
 
+    /// @notice The terms a proposer offers (and, in {ConsentEscrow}, the arbitrator signs).
+    /// @param counterparty Who must accept, deliver and is paid `price`.
+    /// @param arbitrator Who rules on a dispute.
+    /// @param price Payment for delivery.
+    /// @param proposerBond The proposer's bond.
+    /// @param counterpartyBond The bond the counterparty posts on acceptance.
+    /// @param arbitratorFee Paid to the arbitrator on release or ruling.
+    /// @param acceptBy Last second (inclusive) to accept.
+    /// @param deliverBy Last second (inclusive) to confirm or dispute, before the grace period.
+    struct Terms {
+        address counterparty;
+        address arbitrator;
+        uint256 price;
+        uint256 proposerBond;
+        uint256 counterpartyBond;
+        uint256 arbitratorFee;
+        uint64 acceptBy;
+        uint64 deliverBy;
+    }
+
     /// @notice The constructor was given a slash sink of the zero address for a SlashBoth variant.
     error EscrowInvalidSlashSink(address sink);
     /// @notice The constructor was given a grace period above `type(uint64).max` seconds.

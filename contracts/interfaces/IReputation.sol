@@ -52,6 +52,9 @@ interface IReputation {
         int256 value,
         uint64 expiry
     );
+    /// @notice Attestation `uid` was made about a dealing with `counterparty` in which `stake`
+    ///         (saturated at 2**96 - 1) was at stake.
+    event DealingRecorded(bytes32 indexed uid, address indexed counterparty, uint256 stake);
     /// @notice `issuer` revoked attestation `uid`.
     event Revoked(bytes32 indexed uid, address indexed issuer);
 
@@ -63,6 +66,11 @@ interface IReputation {
 
     /// @notice Record an attestation whose issuer is the caller (contract issuers use this).
     function attest(Attestation calldata attestation) external;
+
+    /// @notice Record an attestation whose issuer is the caller, about a dealing of its subject
+    ///         with `counterparty` in which `stake` was at stake (an escrow's price and bonds).
+    function attestDealing(Attestation calldata attestation, address counterparty, uint256 stake)
+        external;
 
     /// @notice Record an attestation signed off-chain by its issuer; anyone may submit it.
     function attestWithSignature(Attestation calldata attestation, bytes calldata signature) external;
@@ -81,6 +89,14 @@ interface IReputation {
 
     /// @notice Sum of values and number of valid attestations about `subject` under `schema`.
     function score(address subject, bytes32 schema) external view returns (int256 total, uint256 count);
+
+    /// @notice The Sybil-resistant side of a score: over the valid attestations about `subject`
+    ///         under `schema` made through `attestDealing` with at least `minStake` (and more
+    ///         than zero) at stake, the summed stake and the number of distinct counterparties.
+    function weightedScore(address subject, bytes32 schema, uint256 minStake)
+        external
+        view
+        returns (uint256 stake, uint256 counterparties);
 
     /// @notice The EIP-712 digest an issuer signs for `attestation`.
     function digest(Attestation calldata attestation) external view returns (bytes32);

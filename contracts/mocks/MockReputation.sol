@@ -32,7 +32,22 @@ contract MockReputation is IReputation {
     }
 
     /// @inheritdoc IReputation
-    function attest(Attestation calldata attestation) external {
+    /// @dev Records like `attest`; the dealing is only emitted, and `weightedScore` is zero.
+    function attestDealing(Attestation calldata attestation, address counterparty, uint256 stake)
+        external
+    {
+        attest(attestation);
+        emit DealingRecorded(attestation.uid, counterparty, stake);
+    }
+
+    /// @inheritdoc IReputation
+    /// @dev Not supported by the mock: always (0, 0).
+    function weightedScore(address, bytes32, uint256) external pure returns (uint256, uint256) {
+        return (0, 0);
+    }
+
+    /// @inheritdoc IReputation
+    function attest(Attestation calldata attestation) public {
         if (attestation.issuer != msg.sender) revert ReputationNotIssuer(msg.sender, attestation.issuer);
         if (!_issuers[msg.sender]) revert ReputationIssuerNotRegistered(msg.sender);
         if (_used[attestation.uid]) revert ReputationDuplicateUid(attestation.uid);
