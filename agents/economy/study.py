@@ -90,6 +90,8 @@ class EconomyConfig:
         arbitrator_slash: Stake taken from an arbitrator who misses the window, in wei.
         grace_s: Deadline grace: seconds after ``deliverBy`` during which a confirmation or
             dispute still counts and no timeout is allowed.
+        arbitrator_consent: Deploy ``ConsentEscrow`` (an arbitrator is named only with its
+            signed consent) instead of the plain ``Escrow`` (anyone may name any staked one).
     """
 
     timeout_policy: Literal["refund", "slash"] = "slash"
@@ -98,6 +100,7 @@ class EconomyConfig:
     ruling_window_s: int = 36
     arbitrator_slash: int = 50 * 10**18
     grace_s: int = 0
+    arbitrator_consent: bool = True
 
 
 def parse_economy(table: Table) -> EconomyConfig:
@@ -110,6 +113,7 @@ def parse_economy(table: Table) -> EconomyConfig:
             "ruling_window_s",
             "arbitrator_slash",
             "grace_s",
+            "arbitrator_consent",
         )
     )
     community = table.boolean("community", False)
@@ -125,6 +129,7 @@ def parse_economy(table: Table) -> EconomyConfig:
         ruling_window_s=table.integer("ruling_window_s", defaults.ruling_window_s, minimum=1),
         arbitrator_slash=token_amount(table, "arbitrator_slash", default=defaults.arbitrator_slash),
         grace_s=table.integer("grace_s", defaults.grace_s, minimum=0),
+        arbitrator_consent=table.boolean("arbitrator_consent", defaults.arbitrator_consent),
     )
 
 
@@ -147,7 +152,8 @@ def _setting(scenario: Scenario) -> str:
     return (
         f"{'community' if economy.community else 'transferable'} currency, timeouts "
         f"{economy.timeout_policy} the bonds, arbitrator stake {stake:g} required, deadline "
-        f"grace {economy.grace_s} s"
+        f"grace {economy.grace_s} s, arbitrators "
+        + ("consent to each appointment" if economy.arbitrator_consent else "named without consent")
     )
 
 
@@ -191,6 +197,7 @@ class EconomyStudy:
             arbitrator_slash=config.arbitrator_slash,
             community=config.community,
             grace_period=config.grace_s,
+            arbitrator_consent=config.arbitrator_consent,
             treasury=chain.accounts[-1].address,
         )
 

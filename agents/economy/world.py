@@ -16,7 +16,7 @@ signed credentials on the off-chain ``credentials`` board (``agentbed.agents.eco
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -24,7 +24,9 @@ from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak
 
 from agentbed.agents.agent import TxIntent
+from agentbed.agents.economy.consent import Terms
 from agentbed.agents.economy.credentials import CredentialBoard, HeadVerdicts
+from agentbed.agents.economy.wiring import POLICY_ID, check_terms, wire
 from agentbed.agents.erc20 import approve_intent
 
 if TYPE_CHECKING:
@@ -37,9 +39,11 @@ if TYPE_CHECKING:
 TOKEN: Final = 10**18
 ZERO_ADDRESS: Final = "0x" + "00" * 20
 
+Consenter = Callable[[str, Terms], "tuple[bytes, bytes] | None"]
+"""An arbitrator's answer to ``(proposer, terms)``: ``(salt, signature)`` or None (refused)."""
+
 TimeoutPolicy = Literal["refund", "slash"]
 """What an escrow timeout does to the bonds: refund both, or slash both (``IEscrow``)."""
-_POLICY_ID: Final[dict[str, int]] = {"refund": 0, "slash": 1}
 
 DealState = Literal[
     "Proposed",
@@ -61,7 +65,7 @@ ARBITRATOR_NO_SHOW: Final = keccak(text="escrow.arbitrator-no-show")
 
 # Gas limits per call; generous, because a call that records attestations reverts with
 # EscrowAttestationOutOfGas when starved (the unused part costs nothing).
-PROPOSE_GAS: Final = 300_000
+PROPOSE_GAS: Final = 360_000
 ACCEPT_GAS: Final = 120_000
 CONFIRM_GAS: Final = 600_000
 DISPUTE_GAS: Final = 120_000
@@ -75,11 +79,16 @@ def _selector(signature: str) -> bytes:
     return function_signature_to_4byte_selector(signature)
 
 
-_PROPOSE = _selector("propose(address,address,uint256,uint256,uint256,uint256,uint64,uint64)")
+_TERMS_TYPES: Final = ("address", "address", *["uint256"] * 4, "uint64", "uint64")
+_PROPOSE = _selector(f"propose({','.join(_TERMS_TYPES)})")
 _TRANSFER = _selector("transfer(address,uint256)")
 _STAKE = _selector("stake(uint256)")
 _STAKE_OF = _selector("stakeOf(address)")
 _SCORE = _selector("score(address,bytes32)")
+_WEIGHTED = _selector("weightedScore(address,bytes32,uint256)")
+_PROPOSE_CONSENT = _selector(
+    "proposeWithConsent((address,address,uint256,uint256,uint256,uint256,uint64,uint64),bytes32,bytes)"
+)
 _BALANCE_OF = _selector("balanceOf(address)")
 
 
@@ -184,6 +193,7 @@ class Economy:
         min_arbitrator_stake: int,
         ruling_window: int,
         grace_period: int = 0,
+        arbitrator_consent: bool = False,
     ) -> None:
         self.chain = chain
         self.currency = currency
@@ -199,6 +209,10 @@ class Economy:
         """Seconds after ``deliver_by`` that confirm and dispute stay open and timeout does not."""
         self.sellers: list[str] = []
         self.arbitrators: list[str] = []
+        self.arbitrator_consent = arbitrator_consent
+        """Whether the escrow is ``ConsentEscrow`` (proposals carry the arbitrator's consent)."""
+        self.consents: dict[str, Consenter] = {}
+        """Each arbitrator's off-chain answer to a request for consent (``list_arbitrator``)."""
         self.deals: dict[int, Deal] = {}
         self.side_payments: Counter[tuple[str, str]] = Counter()
         """Currency sent directly from one agent to another: ``(payer, payee) -> amount``."""
@@ -235,6 +249,7 @@ class Economy:
         community: bool = False,
         admin: LocalAccount | None = None,
         treasury: str | None = None,
+        arbitrator_consent: bool = True,
     ) -> Economy:
         """Deploy and wire the four contracts; the admin keeps the minter role.
 
@@ -252,8 +267,11 @@ class Economy:
                 contracts) instead of the freely transferable ``AgentCurrency``.
             admin: Deployer and admin (default: the chain's first account).
             treasury: Receiver of slashed bonds and stake (default: the chain's second account).
+            arbitrator_consent: Deploy ``ConsentEscrow`` (an arbitrator is named only with its
+                signed consent to the terms) instead of the plain ``Escrow``, in which anyone
+                may name any staked arbitrator (issue 15's griefing flaw, kept as a variant).
         """
-        _check_terms(timeout_policy, min_arbitrator_stake, grace_period)
+        check_terms(timeout_policy, min_arbitrator_stake, grace_period)
         owner = admin or chain.accounts[0]
         sink = treasury or chain.accounts[1].address
         name = "CommunityCurrency" if community else "AgentCurrency"
@@ -263,19 +281,19 @@ class Economy:
         )
         reputation = chain.deploy("Reputation", owner.address, sender=owner)
         escrow = chain.deploy(
-            "Escrow",
+            "ConsentEscrow" if arbitrator_consent else "Escrow",
             currency.address,
             staking.address,
             reputation.address,
             min_arbitrator_stake,
             ruling_window,
-            _POLICY_ID[timeout_policy],
+            POLICY_ID[timeout_policy],
             arbitrator_slash,
             sink,
             grace_period,
             sender=owner,
         )
-        _wire(chain, owner, currency, staking, reputation, escrow, community=community)
+        wire(chain, owner, currency, staking, reputation, escrow, community=community)
         return cls(
             chain,
             currency=currency,
@@ -288,6 +306,7 @@ class Economy:
             min_arbitrator_stake=min_arbitrator_stake,
             ruling_window=ruling_window,
             grace_period=grace_period,
+            arbitrator_consent=arbitrator_consent,
         )
 
     # -- set-up (before the run) -----------------------------------------------------------------
@@ -325,10 +344,18 @@ class Economy:
         if address not in self.sellers:
             self.sellers.append(address)
 
-    def list_arbitrator(self, address: str) -> None:
-        """Add an arbitrator to the directory (agents call this from ``setup``)."""
+    def list_arbitrator(self, address: str, consent: Consenter | None = None) -> None:
+        """Add an arbitrator to the directory (agents call this from ``setup``).
+
+        Args:
+            address: The arbitrator.
+            consent: Its answer to a request for consent (``(proposer, terms)`` to a salt and
+                signature, or None to refuse); without one it is never named under consent.
+        """
         if address not in self.arbitrators:
             self.arbitrators.append(address)
+        if consent is not None:
+            self.consents[address] = consent
 
     # -- intents -----------------------------------------------------------------------------------
 
@@ -346,27 +373,23 @@ class Economy:
             label="stake",
         )
 
-    def propose(
-        self,
-        seller: str,
-        arbitrator: str,
-        *,
-        price: int,
-        proposer_bond: int,
-        seller_bond: int,
-        fee: int,
-        accept_by: int,
-        deliver_by: int,
-    ) -> TxIntent:
-        """A buyer's proposal of an agreement to ``seller`` with ``arbitrator``."""
-        args = (seller, arbitrator, price, proposer_bond, seller_bond, fee, accept_by, deliver_by)
-        types = ("address", "address", "uint256", "uint256", "uint256", "uint256")
+    def propose(self, proposer: str, terms: Terms) -> TxIntent | None:
+        """A buyer's proposal of ``terms``; under consent, None if the arbitrator refuses."""
+        if not self.arbitrator_consent:
+            data = _PROPOSE + encode(_TERMS_TYPES, terms.as_tuple())
+        else:
+            consent = self.consents.get(terms.arbitrator)
+            answer = consent(proposer, terms) if consent is not None else None
+            if answer is None:
+                return None
+            salt, signature = answer
+            data = _PROPOSE_CONSENT + encode(
+                (f"({','.join(_TERMS_TYPES)})", "bytes32", "bytes"),
+                (terms.as_tuple(), salt, signature),
+            )
+        meta = {"seller": terms.counterparty, "arbitrator": terms.arbitrator}
         return TxIntent(
-            to=self.escrow.address,
-            data=_PROPOSE + encode((*types, "uint64", "uint64"), args),
-            gas=PROPOSE_GAS,
-            label="propose",
-            meta={"seller": seller, "arbitrator": arbitrator},
+            to=self.escrow.address, data=data, gas=PROPOSE_GAS, label="propose", meta=meta
         )
 
     def _escrow_call(self, fn: str, deal: int, gas: int, label: str, *extra: int) -> TxIntent:
@@ -445,10 +468,33 @@ class Economy:
         data = _SCORE + encode(("address", "bytes32"), (subject, schema))
         return int(self._read(reader, self.reputation.address, data, ("int256", "uint256"))[1])
 
-    def record(self, reader: ChainReader, subject: str) -> SellerRecord:
-        """``subject``'s valid attestation counts, read on-chain from the reputation registry."""
+    def _counterparties(
+        self, reader: ChainReader, subject: str, schema: bytes, min_stake: int
+    ) -> int:
+        """Distinct counterparties of ``subject``'s valid ``schema`` records of dealings with at
+        least ``min_stake`` at stake (``Reputation.weightedScore``)."""
+        data = _WEIGHTED + encode(("address", "bytes32", "uint256"), (subject, schema, min_stake))
+        return int(self._read(reader, self.reputation.address, data, ("uint256", "uint256"))[1])
+
+    def record(
+        self, reader: ChainReader, subject: str, *, min_stake: int | None = None
+    ) -> SellerRecord:
+        """``subject``'s track record, read on-chain from the reputation registry.
+
+        Args:
+            reader: The agent's view of the chain.
+            subject: Who the records are about.
+            min_stake: None: the raw counts of valid attestations (farmable with deals worth
+                nothing between two accounts of one owner). Otherwise the weighted record: per
+                outcome, the distinct counterparties of dealings with at least ``min_stake``
+                (at least 1) at stake.
+        """
         schemas = (COMPLETED, DEFAULTED, DISPUTE_WON, DISPUTE_LOST)
-        return SellerRecord(*(self._count(reader, subject, schema) for schema in schemas))
+        if min_stake is None:
+            return SellerRecord(*(self._count(reader, subject, schema) for schema in schemas))
+        return SellerRecord(
+            *(self._counterparties(reader, subject, schema, min_stake) for schema in schemas)
+        )
 
     def no_shows(self, reader: ChainReader, arbitrator: str) -> int:
         """Valid ``escrow.arbitrator-no-show`` attestations about ``arbitrator``."""
@@ -548,49 +594,3 @@ class Economy:
             self.slashed_stake += int(args["slashed"])
             deal = replace(deal, state="ArbitratorTimedOut", slashed=int(args["slashed"]), **closed)
         self.deals[deal.id] = deal
-
-
-def _check_terms(timeout_policy: str, min_arbitrator_stake: int, grace_period: int) -> None:
-    """Reject escrow terms the contracts would refuse or misread (see ``Economy.deploy``).
-
-    Raises:
-        ValueError: an unknown timeout policy, a negative stake, or a grace period out of range.
-    """
-    if timeout_policy not in _POLICY_ID:
-        raise ValueError(f"timeout_policy must be 'refund' or 'slash', got {timeout_policy!r}")
-    if min_arbitrator_stake < 0:
-        raise ValueError(f"min_arbitrator_stake must be >= 0, got {min_arbitrator_stake}")
-    if not 0 <= grace_period < 2**64:  # the contract caps it at type(uint64).max
-        raise ValueError(f"grace_period must be >= 0 and < 2**64 seconds, got {grace_period}")
-
-
-def _wire(
-    chain: Chain,
-    owner: LocalAccount,
-    currency: Any,
-    staking: Any,
-    reputation: Any,
-    escrow: Any,
-    *,
-    community: bool,
-) -> None:
-    """Give the deployed contracts the roles the escrow needs, in one fixed order of calls.
-
-    The admin mints the currency; the escrow slashes stakes and records attestations; a
-    community currency moves only through staking and the escrow. A block is mined to include
-    the calls when automine is off.
-    """
-    calls = [
-        currency.functions.grantRole(currency.functions.MINTER_ROLE().call(), owner.address),
-        staking.functions.grantRole(staking.functions.SLASHER_ROLE().call(), escrow.address),
-        reputation.functions.registerIssuer(escrow.address),
-    ]
-    if community:
-        calls += [
-            currency.functions.approveContract(staking.address),
-            currency.functions.approveContract(escrow.address),
-        ]
-    for call in calls:
-        chain.transact(owner, call, gas=200_000)
-    if not chain.automine:
-        chain.mine()

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent, check_fraction
+from agentbed.agents.economy.consent import Terms, sign_consent
 from agentbed.agents.economy.credentials import (
     FORGERIES,
     CredentialJudge,
@@ -43,6 +44,9 @@ from agentbed.agents.economy.world import TOKEN
 if TYPE_CHECKING:
     from agentbed.agents.economy.world import Deal, Economy
     from agentbed.chain.types import Receipt
+
+ReputationMode = Literal["weighted", "raw"]
+"""How a buyer reads a seller's on-chain record (see ``ServiceBuyer``'s ``reputation``)."""
 
 RETRY_BLOCKS: Final = 3
 """Blocks to wait before repeating an action whose effect has not shown up."""
@@ -101,6 +105,10 @@ class ServiceBuyer(_EscrowAgent):
         explore: With reputation, the probability of trying a random seller instead of the
             most trusted one.
         accept_window: Seconds from the head to ``acceptBy``.
+        reputation: ``"weighted"``: a seller's record counts, per outcome, the distinct
+            counterparties of deals with at least this buyer's price at stake
+            (``Reputation.weightedScore``), which a sybil cannot raise with deals worth
+            nothing; ``"raw"``: every valid attestation counts (issue 15's farmable score).
         deliver_window: Seconds from ``acceptBy`` to ``deliverBy``.
         **kwargs: Passed to ``Agent`` (and ``tip``).
     """
@@ -121,6 +129,7 @@ class ServiceBuyer(_EscrowAgent):
         explore: float = 0.1,
         accept_window: int = 36,
         deliver_window: int = 60,
+        reputation: ReputationMode = "weighted",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -147,6 +156,9 @@ class ServiceBuyer(_EscrowAgent):
         self.credentials: CredentialMode = credentials
         self._judge: CredentialJudge | None = None
         self.explore = explore
+        if reputation not in ("weighted", "raw"):
+            raise ValueError(f"reputation must be weighted or raw, got {reputation!r}")
+        self.reputation: ReputationMode = reputation
         self.accept_window = accept_window
         self.deliver_window = deliver_window
         self.chosen: list[str] = []
@@ -227,7 +239,9 @@ class ServiceBuyer(_EscrowAgent):
             seller = sellers[self.rng.randrange(len(sellers))]
         else:
             trust = {
-                s: economy.record(view.reader, s).trust(self._vouched(view, economy, s))
+                s: economy.record(view.reader, s, min_stake=self._min_stake).trust(
+                    self._vouched(view, economy, s)
+                )
                 for s in sellers
             }
             best = max(trust.values())
@@ -246,17 +260,25 @@ class ServiceBuyer(_EscrowAgent):
             arbitrators = [a for a in arbitrators if no_shows[a] == fewest]
         arbitrator = arbitrators[self.rng.randrange(len(arbitrators))]
         accept_by = now + self.accept_window
-        self.chosen.append(seller)
-        return economy.propose(
+        terms = Terms(
             seller,
             arbitrator,
-            price=self.price,
-            proposer_bond=self.bond,
-            seller_bond=self.seller_bond,
-            fee=self.fee,
-            accept_by=accept_by,
-            deliver_by=accept_by + self.deliver_window,
+            self.price,
+            self.bond,
+            self.seller_bond,
+            self.fee,
+            accept_by,
+            accept_by + self.deliver_window,
         )
+        proposal = economy.propose(self.address, terms)
+        if proposal is not None:
+            self.chosen.append(seller)
+        return proposal
+
+    @property
+    def _min_stake(self) -> int | None:
+        """What a deal must have had at stake to count in a record (None: raw counts)."""
+        return max(1, self.price) if self.reputation == "weighted" else None
 
 
 class ServiceSeller(_EscrowAgent):
@@ -436,6 +458,7 @@ class Arbitrator(_EscrowAgent):
         corruptible: Whether it sells rulings.
         min_bribe: Side payment that buys a ruling.
         wait_blocks: Blocks between seeing a dispute and ruling on it.
+        min_fee: Under ``ConsentEscrow``, the lowest fee it consents to be appointed for.
         **kwargs: Passed to ``Agent`` (and ``tip``).
     """
 
@@ -446,11 +469,16 @@ class Arbitrator(_EscrowAgent):
         corruptible: bool = False,
         min_bribe: int = TOKEN,
         wait_blocks: int = 1,
+        min_fee: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        if stake < 0 or min_bribe <= 0 or wait_blocks < 0:
-            raise ValueError("stake and wait_blocks must be >= 0 and min_bribe > 0")
+        if stake < 0 or min_bribe <= 0 or wait_blocks < 0 or min_fee < 0:
+            raise ValueError("stake, wait_blocks and min_fee must be >= 0 and min_bribe > 0")
+        self.min_fee = min_fee
+        self.consents_given = 0
+        """Appointments consented to (each with a fresh salt)."""
+        self._escrow = ("", 0)  # (address, chain id) the consents are signed for
         self.stake_amount = stake
         self.corruptible = corruptible
         self.min_bribe = min_bribe
@@ -461,7 +489,8 @@ class Arbitrator(_EscrowAgent):
 
     def setup(self, market: Any) -> Sequence[Action]:
         economy: Economy = market
-        economy.list_arbitrator(self.address)
+        self._escrow = (economy.escrow.address, economy.chain.chain_id)
+        economy.list_arbitrator(self.address, self.consent)
         if self.stake_amount == 0:
             return ()
         return (*economy.approvals(staking=True), economy.stake(self.stake_amount))
@@ -480,6 +509,22 @@ class Arbitrator(_EscrowAgent):
             share = self.ruling(economy, deal)
             actions.append(self._once(view, deal.id, economy.rule(deal.id, share)))
         return tuple(a for a in actions if a is not None)
+
+    def consent(self, proposer: str, terms: Terms) -> tuple[bytes, bytes] | None:
+        """Sign consent to be appointed on ``terms`` if they pay at least ``min_fee``.
+
+        Returns:
+            ``(salt, signature)``, the salt counting this arbitrator's consents; None to refuse.
+        """
+        if terms.arbitrator != self.address or terms.fee < self.min_fee:
+            return None
+        self.consents_given += 1
+        salt = self.consents_given.to_bytes(32, "big")
+        escrow, chain_id = self._escrow
+        signature = sign_consent(
+            self.account, proposer, terms, salt, chain_id=chain_id, escrow=escrow
+        )
+        return salt, signature
 
     def _ruled(self, deal: int) -> bool:
         return (deal, "rule") in self._acted
