@@ -57,6 +57,7 @@ CURRENCY_PARAMS = frozenset(
         "bond",
         "seller_bond",
         "fee",
+        "min_fee",
         "temptation",
         "bribe",
         "cost",
