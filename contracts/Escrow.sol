@@ -23,6 +23,9 @@ import {IStaking} from "./interfaces/IStaking.sol";
 ///      Deployment needs: this contract registered as an issuer in `reputation` (otherwise no
 ///      outcome is recorded) and holding `SLASHER_ROLE` in `staking` when
 ///      `arbitratorSlashAmount > 0`. Fee-on-transfer currencies are not supported.
+///      Anyone may name any staked arbitrator here, which lets a proposer and its own second
+///      account have a stranger slashed for a no-show at no cost: {ConsentEscrow} is the fix,
+///      this contract the vulnerable variant kept for experiments (issue 15).
 contract Escrow is IEscrow, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
