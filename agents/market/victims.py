@@ -129,12 +129,18 @@ def _outcome(receipt: Receipt | None) -> _Outcome:
 
 class _Replays:
     """Counterfactual blocks, each replayed once: a block without some attackers' txs,
-    optionally with a displaced victim appended."""
+    optionally with a displaced victim appended.
+
+    A tx's receipt depends only on the txs applied before it, so a counterfactual block is
+    replayed only up to the last victim asked of it (:meth:`plan` says which those are): the
+    txs after it cannot change any receipt wanted.
+    """
 
     def __init__(self, chain: Chain) -> None:
         self._chain = chain
         self._raws: dict[int, list[tuple[bytes, bytes]]] = {}
         self._done: dict[tuple[int, tuple[bytes, ...], bytes], dict[bytes, Receipt | None]] = {}
+        self._upto: dict[tuple[int, tuple[bytes, ...], bytes], int] = {}
 
     def _block_raws(self, number: int) -> list[tuple[bytes, bytes]]:
         if number not in self._raws:
@@ -142,17 +148,36 @@ class _Replays:
             self._raws[number] = [(h, self._chain.transaction(h).raw) for h in hashes]
         return self._raws[number]
 
+    def _kept(self, hit: Hit) -> list[tuple[bytes, bytes]]:
+        return [(h, r) for h, r in self._block_raws(hit.block) if h not in hit.attack_txs]
+
+    def plan(self, hits: Mapping[bytes, Hit]) -> None:
+        """Note how far each counterfactual block of ``hits``' in-block victims must run."""
+        for victim, hit in hits.items():
+            if hit.fate == "displaced":
+                continue  # appended at the end: its block runs whole
+            key = (hit.block, hit.attack_txs, b"")
+            where = [i for i, (h, _) in enumerate(self._kept(hit)) if h == victim]
+            if where:
+                self._upto[key] = max(self._upto.get(key, 0), where[0] + 1)
+
     def receipt(self, hit: Hit, victim: bytes, raw: bytes | None = None) -> Receipt | None:
         """The victim's receipt in ``hit``'s block without its attack txs (``raw`` appended
         at the end when the victim was not in the block); None if it could not apply."""
         key = (hit.block, hit.attack_txs, victim if raw is not None else b"")
-        if key not in self._done:
-            kept = [(h, r) for h, r in self._block_raws(hit.block) if h not in hit.attack_txs]
+        done = self._done.get(key)
+        if done is None or victim not in done:
+            kept = self._kept(hit)
             if raw is not None:
                 kept.append((victim, raw))
-            replayed = self._chain.replay([r for _, r in kept], hit.block)
-            self._done[key] = {h: rec for (h, _), rec in zip(kept, replayed, strict=True)}
-        return self._done[key].get(victim)
+            else:
+                where = [i + 1 for i, (h, _) in enumerate(kept) if h == victim]
+                if done is not None and not where:
+                    return None  # not in the block: no replay has it
+                kept = kept[: max(self._upto.get(key, 0), *where, 0)]
+            replayed = self._chain.replay([r for _, r in kept], hit.block) if kept else ()
+            done = self._done[key] = {h: rec for (h, _), rec in zip(kept, replayed, strict=True)}
+        return done.get(victim)
 
 
 def _bought(receipts: Sequence[Receipt | None], market: Market) -> tuple[str, str]:
@@ -202,6 +227,7 @@ def victim_losses(
         bots: Names of the searcher agents (their losses are bot-on-bot).
     """
     replays = _Replays(chain)
+    replays.plan(truth.hits)
     out: list[tuple[tuple[int, int, int], VictimLoss]] = []
     for tx, hit in truth.hits.items():
         found = _victim(chain, replays, tx, hit)

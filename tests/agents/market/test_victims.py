@@ -12,9 +12,14 @@ from typing import Any
 import pytest
 
 from agentbed.agents.market.mev import swaps_from_receipts
-from agentbed.agents.market.truth import MevTruth, ground_truth
+from agentbed.agents.market.truth import Hit, MevTruth, ground_truth
 from agentbed.agents.market.valuation import Valuation
-from agentbed.agents.market.victims import VictimLoss, counterfactual_output, victim_losses
+from agentbed.agents.market.victims import (
+    VictimLoss,
+    _Replays,
+    counterfactual_output,
+    victim_losses,
+)
 from agentbed.agents.market.world import MAX_UINT, Market, PoolSpec, swap_calldata
 from agentbed.agents.sim import SentTx
 from agentbed.chain.errors import UnknownBlock
@@ -270,3 +275,43 @@ def test_replay_reproduces_a_block_and_changes_nothing() -> None:
         chains.append(after.hash)
     # The next block is the same, to the hash, whether or not a replay ran before it.
     assert chains[0] == chains[1]
+
+
+def test_counterfactual_replays_stop_at_the_last_victim_asked_and_agree_with_the_whole_block() -> (
+    None
+):
+    chain, market, (first, second, third) = setup(17, policy=FifoPolicy())
+    txs = [
+        swap(chain, market, first, "WETH", 3 * 10**18, 0),
+        swap(chain, market, second, "WETH", 2 * 10**18, 0),  # the "attack" left out
+        swap(chain, market, third, "USDC", 4_000 * 10**18, 0),
+        swap(chain, market, first, "WETH", 10**18, 0),
+        swap(chain, market, third, "WETH", 10**18, 0),
+    ]
+    (block,) = chain.mine()
+    assert block.tx_hashes == tuple(txs)
+    kept = [txs[0], *txs[2:]]
+    replayed = chain.replay([chain.transaction(h).raw for h in kept], block.number)
+    whole = dict(zip(kept, replayed, strict=True))
+    hit = Hit("landed", "sandwich", ("bot",), block.number, (txs[1],))
+    lengths: list[int] = []
+    replay = chain.replay
+
+    def counted(raws: Any, number: int) -> Any:
+        lengths.append(len(raws))
+        return replay(raws, number)
+
+    chain.replay = counted  # type: ignore[method-assign]
+    # Planned: one replay, up to the last victim (txs[3]); txs[4] is never run.
+    planned = _Replays(chain)
+    planned.plan({txs[2]: hit, txs[0]: hit, txs[3]: hit})
+    for victim in (txs[2], txs[0], txs[3]):
+        assert planned.receipt(hit, victim) == whole[victim]
+    assert lengths == [3]
+    assert planned.receipt(hit, txs[1]) is None  # an attack tx is not in its counterfactual
+    # Unplanned, in block order: a later victim runs the replay further; same receipts.
+    lengths.clear()
+    unplanned = _Replays(chain)
+    for victim in kept:
+        assert unplanned.receipt(hit, victim) == whole[victim]
+    assert lengths == [1, 2, 3, 4]
