@@ -10,6 +10,7 @@ the pool's ``fee_bps`` in basis points, Uniswap v2's formula with 10,000 for 1,0
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,13 @@ def decode_swap(to: str | None, data: bytes) -> SwapCall | None:
     (to any address: the caller checks that ``to`` is a pool)."""
     if to is None or data[:4] != SWAP_SELECTOR:
         return None
+    return _decode_swap(to, bytes(data))
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _decode_swap(to: str, data: bytes) -> SwapCall | None:
+    # Every searcher decodes every pending swap it sees, each time it looks: remembered by
+    # calldata (a pure function of it; SwapCall is frozen, so sharing one is safe).
     try:
         token_in, amount_in, min_out, recipient, deadline = decode(_SWAP_ARGS, data[4:])
     except Exception:  # eth_abi raises several types for malformed data; all mean "not a swap"
