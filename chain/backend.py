@@ -586,7 +586,8 @@ class BlockSession:
         )
         mined = vm.mine_block(block).block
         chain = self._backend._chain
-        chain.persist_block(mined)
+        chain.validate_block(mined)  # Chain.persist_block, without reading every new
+        chain.chaindb.persist_block(mined)  # canonical block back from the db (unused)
         chain.header = chain.create_header_from_parent(mined.header)
         # py-evm memoises the trie root of the last 128 blocks' tx and receipt tuples, which
         # keeps every decoded tx of those blocks alive; we never ask for them again.

@@ -22,6 +22,7 @@ from eth_utils import to_checksum_address
 
 from agentbed.chain import calls
 from agentbed.chain.abi import AbiRegistry
+from agentbed.chain.addresses import checksum
 from agentbed.chain.backend import PyEVMBackend
 from agentbed.chain.builder import BuildResult
 from agentbed.chain.bundles import check_bundle
@@ -177,22 +178,22 @@ class Chain:
 
     def balance(self, address: Address, block_number: int | None = None) -> int:
         """Wei held at the head, or after block ``block_number`` (else ``UnknownBlock``)."""
-        return self.backend.balance(to_checksum_address(address), block_number)
+        return self.backend.balance(checksum(address), block_number)
 
     def nonce(self, address: Address) -> int:
         """Confirmed nonce (transactions mined so far)."""
-        return self.backend.nonce(to_checksum_address(address))
+        return self.backend.nonce(checksum(address))
 
     def pending_nonce(self, address: Address) -> int:
         """Next nonce counting the sender's executable pool transactions."""
-        address = to_checksum_address(address)
+        address = checksum(address)
         return self.mempool.pending_nonce(address, self.backend.nonce(address))
 
     def code(self, address: Address) -> bytes:
-        return self.backend.code(to_checksum_address(address))
+        return self.backend.code(checksum(address))
 
     def storage_at(self, address: Address, slot: int) -> int:
-        return self.backend.storage_at(to_checksum_address(address), slot)
+        return self.backend.storage_at(checksum(address), slot)
 
     def account(self, address: Address) -> LocalAccount:
         return self._signer.account(address)
