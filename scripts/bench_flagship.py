@@ -20,6 +20,7 @@ other processes' turns.
 
     python scripts/bench_flagship.py                 # both, 3 repetitions
     python scripts/bench_flagship.py --repeat 1 --no-compare
+    python scripts/bench_flagship.py --repeat 1 --no-compare --policy bundles
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from agentbed.agents.eventlog import EventLog  # noqa: E402
 from agentbed.chain import backend, calls, mempool, node, signing  # noqa: E402
+from agentbed.chain.ordering import parse_policy  # noqa: E402
 from agentbed.experiments.build import build  # noqa: E402
 from agentbed.experiments.scenario import load_scenario  # noqa: E402
 from agentbed.experiments.studies import resolve_study  # noqa: E402
@@ -197,9 +200,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="repetitions (medians reported)")
     parser.add_argument("--jobs", type=int, default=2, help="processes for the comparison")
     parser.add_argument("--no-compare", action="store_true", help="time the single run only")
+    parser.add_argument("--policy", help="the single run's policy (default: the scenario's)")
     args = parser.parse_args()
 
     scenario = load_scenario(args.scenario)
+    if args.policy is not None:
+        policy = parse_policy(args.policy).name
+        scenario = replace(scenario, run=replace(scenario.run, policy=policy))
     runs: list[tuple[float, float]] = []
     timers = Timers()
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,7 +224,7 @@ def main() -> None:
         print(f"  {key:<22} {seconds:7.2f} s  {seconds / cpu:6.1%}")
     if args.no_compare:
         return
-    print(f"compare (all policies, seed {scenario.run.seed}, --jobs {args.jobs}):")
+    print(f"compare (testbed compare's default runs and seeds, --jobs {args.jobs}):")
     _medians([compare_wall(args.scenario, args.jobs) for _ in range(args.repeat)])
 
 
