@@ -135,6 +135,8 @@ class Mempool:
         self._seq = 0
         # For the pool-full path only; built the first time the pool is full.
         self._prices = PriceHeap()
+        self._listing: tuple[PoolTx, ...] | None = None
+        """``pending() + queued()`` until the pool changes (add, on_block, resync)."""
 
     # -----------------------------------------------------------------------------------------
     # Queries
@@ -188,6 +190,13 @@ class Mempool:
             if acct.run:
                 out[sender] = [acct.txs[acct.base + i] for i in range(acct.run)]
         return out
+
+    def listing(self) -> tuple[PoolTx, ...]:
+        """``pending() + queued()``: every agent's view asks for it on every wake, and it
+        changes only when a tx is admitted or a block lands, so it is kept until then."""
+        if self._listing is None:
+            self._listing = (*self.pending(), *self.queued())
+        return self._listing
 
     def queued(self) -> list[PoolTx]:
         """Transactions waiting for a nonce gap to fill, sorted by ``(sender, nonce)``."""
@@ -271,6 +280,7 @@ class Mempool:
                 does not pay more than the cheapest tx of another sender.
             TxPoolFull: Pool (or its queued area) full and nothing can be evicted for ``tx``.
         """
+        self._listing = None
         if tx.hash in self._by_hash:
             raise AlreadyKnown(_hex(tx.hash))
         self._validate_stateless(tx, head)
@@ -486,6 +496,7 @@ class Mempool:
             touched: Further senders whose nonce or balance may have changed without one of
                 their pooled txs being included (e.g. a bundle tx the pool never saw).
         """
+        self._listing = None
         dirty: dict[Address, None] = {}
         for tx_hash in included:
             ptx = self._by_hash.get(tx_hash)
@@ -506,6 +517,7 @@ class Mempool:
 
     def resync(self, *, state: StateView, head: HeadInfo) -> None:
         """Revalidate every sender against ``state`` (after an out-of-band state change)."""
+        self._listing = None
         for sender in list(self._accounts):
             self._revalidate(sender, state, head)
 
@@ -551,6 +563,7 @@ class Mempool:
         other._n_pending = self._n_pending
         other._seq = self._seq
         other._prices = self._prices.copy()
+        other._listing = self._listing
         return other
 
     # -----------------------------------------------------------------------------------------

@@ -462,8 +462,7 @@ class Chain:
         Bundles are private and never appear here.
         """
         now = self.clock.now_ms if now_ms is None else now_ms
-        pool = list(self.mempool.pending()) + list(self.mempool.queued())
-        return tuple(visible_txs(pool, observer, now, self.latency))
+        return tuple(visible_txs(self.mempool.listing(), observer, now, self.latency))
 
     def pending_transactions(self) -> tuple[PoolTx, ...]:
         """The pool's executable transactions, sorted by ``(sender, nonce)``.

@@ -275,6 +275,12 @@ class MempoolMachine(RuleBasedStateMachine):
             assert len(txs) <= CONFIG.account_queue
 
     @invariant()
+    def listing_is_pending_then_queued_as_they_are_now(self) -> None:
+        # The listing is kept between changes: every rule that changes the pool must renew it.
+        assert self.pool.listing() == (*self.pool.pending(), *self.pool.queued())
+        assert self.pool.copy().listing() == self.pool.listing()
+
+    @invariant()
     def pooled_txs_are_affordable(self) -> None:
         # Admission adds up pending costs only, so together pooled txs may overshoot the
         # balance until the next block; each one alone never does.
