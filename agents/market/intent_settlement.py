@@ -54,6 +54,7 @@ from agentbed.agents.market.intents import (
     crosses,
     decode_settle,
     fair_amounts,
+    payout_shares,
 )
 from agentbed.agents.market.venues.protocol import SwapCall
 
@@ -185,18 +186,7 @@ def payouts(
     required = sum(bases[k] for k in buyers)
     if available < required or (not buyers and available > 0):
         return None
-    excess = available - required
-    sold = sum(intents[k].sell_amount for k in buyers)
-    out = {}
-    for k in buyers:
-        if required:
-            share = excess * bases[k] // required
-        elif pricing == Pricing.FAIR_PAY_AS_FILLED:
-            share = excess * intents[k].sell_amount // sold
-        else:
-            share = excess // len(buyers)
-        out[k] = bases[k] + share
-    return out
+    return payout_shares(intents, bases, buyers, available, pricing)
 
 
 def _least_available(

@@ -544,6 +544,32 @@ def _first(low: int, high: int, ok: Callable[[int], bool]) -> int:
     return low
 
 
+def payout_shares(
+    intents: Sequence[Intent],
+    bases: Sequence[int],
+    buyers: Sequence[int],
+    available: int,
+    pricing: Pricing,
+) -> dict[int, int]:
+    """What ``IntentBook._payOut`` pays each of ``buyers`` (batch indices of one token's
+    buyers) out of ``available`` (at least the sum of their ``bases``): its base plus its
+    share of the excess — pro rata to the bases, or, when they are all zero, to the sell
+    amounts (fair pay-as-filled) or equally."""
+    required = sum(bases[k] for k in buyers)
+    excess = available - required
+    sold = sum(intents[k].sell_amount for k in buyers)
+    out = {}
+    for k in buyers:
+        if required:
+            share = excess * bases[k] // required
+        elif pricing == Pricing.FAIR_PAY_AS_FILLED:
+            share = excess * intents[k].sell_amount // sold
+        else:
+            share = excess // len(buyers)
+        out[k] = bases[k] + share
+    return out
+
+
 def _check_payouts(
     intents: Sequence[Intent], bases: Sequence[int], held: Mapping[str, int], pricing: Pricing
 ) -> None:
@@ -553,14 +579,6 @@ def _check_payouts(
         required = sum(bases[k] for k in buyers)
         if available < required:
             raise NoSolution(f"the batch holds {available} of {token} but owes {required}")
-        excess = available - required
-        sold = sum(intents[k].sell_amount for k in buyers)
-        for k in buyers:
-            if required:
-                share = excess * bases[k] // required
-            elif pricing == Pricing.FAIR_PAY_AS_FILLED:
-                share = excess * intents[k].sell_amount // sold
-            else:
-                share = excess // len(buyers)
-            if bases[k] + share < intents[k].min_buy_amount:
-                raise NoSolution(f"intent {k} would get {bases[k] + share}, below its limit")
+        for k, paid in payout_shares(intents, bases, buyers, available, pricing).items():
+            if paid < intents[k].min_buy_amount:
+                raise NoSolution(f"intent {k} would get {paid}, below its limit")
