@@ -17,6 +17,7 @@ from agentbed.cli.compare import add_compare, run_compare
 from agentbed.cli.compile import add_compile, run_compile
 from agentbed.cli.demo import add_demo, run_demo
 from agentbed.cli.gas import add_gas, run_gas
+from agentbed.cli.node import add_node, run_node
 from agentbed.cli.run import add_run, run_run
 from agentbed.cli.sweep import add_sweep, run_sweep
 
@@ -28,6 +29,7 @@ COMMANDS: tuple[tuple[str, Adder, Runner], ...] = (
     ("run", add_run, run_run),
     ("compare", add_compare, run_compare),
     ("sweep", add_sweep, run_sweep),
+    ("node", add_node, run_node),
 )
 
 
