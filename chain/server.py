@@ -16,9 +16,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from agentbed.chain.provider import TestbedProvider
@@ -36,7 +38,24 @@ INTERNAL_ERROR = -32603
 MAX_BODY_BYTES = 16 * 1024 * 1024
 """Largest request body accepted (aiohttp answers 413 above it); far above any real tx."""
 
+MAX_NESTING = 64
+"""Deepest array/object nesting parsed; no real request nests more than a handful of levels.
+
+py-evm raises the interpreter's recursion limit to 100,000 on import, so the C JSON parser no
+longer stops deep input with ``RecursionError``: it overflows the C stack and the process dies.
+"""
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
 _log = logging.getLogger(__name__)
+
+
+def _nesting(body: bytes) -> int:
+    """The deepest bracket nesting in ``body``, brackets inside string literals not counted."""
+    outside = _STRING.sub(b"", body)
+    brackets = outside.translate(None, bytes(c for c in range(256) if c not in _DEPTH_STEP))
+    return max(accumulate(_DEPTH_STEP[c] for c in brackets), default=0)
 
 
 def _error(request_id: Any, code: int, message: str, data: Any = None) -> str:
@@ -92,8 +111,11 @@ def answer_body(provider: TestbedProvider, body: bytes | str) -> str | None:
         The encoded response (an array for a batch), or ``None`` when there is nothing to
         answer (a notification, or a batch of notifications only).
     """
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    if _nesting(raw) > MAX_NESTING:
+        return _error(None, PARSE_ERROR, f"parse error: nested deeper than {MAX_NESTING} levels")
     try:
-        payload = json.loads(body)
+        payload = json.loads(raw)
     except (ValueError, RecursionError) as err:  # UnicodeDecodeError is a ValueError
         return _error(None, PARSE_ERROR, f"parse error: {err}")
     if not isinstance(payload, list):

@@ -1,0 +1,202 @@
+"""The JSON-RPC server: real clients over HTTP and WebSocket, the envelope's error codes, fuzz.
+
+Each test serves its own fresh chain from a background thread on a port the OS picks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from web3 import HTTPProvider, Web3
+
+from agentbed.chain.node import Chain
+from agentbed.chain.provider import METHODS, TestbedProvider
+from agentbed.chain.server import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    answer_body,
+    serve_in_thread,
+)
+
+# Every code a reply may carry: the envelope's, the provider's (-32601, -32602, -32000) and
+# geth's 3 for a revert with data.
+RPC_CODES = {PARSE_ERROR, INVALID_REQUEST, -32601, -32602, INTERNAL_ERROR, -32000, 3}
+
+
+@pytest.fixture
+def url() -> Iterator[str]:
+    """The HTTP address of a server over a fresh chain (seed 7, automine on)."""
+    with serve_in_thread(Chain(seed=7, accounts=3)) as address:
+        print(f"serving on {address}")
+        yield address
+
+
+def post(url: str, body: bytes) -> tuple[int, Any]:
+    """POST ``body``; the HTTP status and the decoded JSON reply (``None`` when empty)."""
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        raw = response.read()
+        return response.status, json.loads(raw) if raw else None
+
+
+def call(url: str, method: str, params: Any = None, request_id: Any = 1) -> dict[str, Any]:
+    """One request, its decoded reply."""
+    body = {"jsonrpc": "2.0", "id": request_id, "method": method}
+    if params is not None:
+        body["params"] = params
+    status, reply = post(url, json.dumps(body).encode())
+    assert status == 200
+    return dict(reply)
+
+
+def test_web3_deploys_transacts_and_reads_logs_over_http(url: str, contracts: Any) -> None:
+    w3 = Web3(HTTPProvider(url))
+    assert w3.is_connected()
+    assert w3.eth.chain_id == 1337
+    sender = w3.eth.accounts[0]
+    art = contracts.get("MockERC20")
+    factory = w3.eth.contract(abi=list(art.abi), bytecode=art.creation_bytecode)
+    deployed = w3.eth.wait_for_transaction_receipt(
+        factory.constructor("Agent", "AGT").transact({"from": sender})
+    )
+    assert deployed["status"] == 1
+    token = w3.eth.contract(address=deployed["contractAddress"], abi=list(art.abi))
+    minted = w3.eth.wait_for_transaction_receipt(
+        token.functions.mint(w3.eth.accounts[1], 500).transact({"from": sender})
+    )
+    assert minted["status"] == 1
+    assert token.functions.balanceOf(w3.eth.accounts[1]).call() == 500
+    (event,) = token.events.Transfer().process_receipt(minted)
+    assert event["args"]["value"] == 500
+    logs = w3.eth.get_logs({"fromBlock": 0, "address": token.address})
+    assert [log["transactionHash"] for log in logs] == [minted["transactionHash"]]
+    assert w3.eth.block_number == minted["blockNumber"]
+
+
+def test_batch_answers_each_request_in_order(url: str) -> None:
+    batch = [
+        {"jsonrpc": "2.0", "id": "a", "method": "eth_chainId"},
+        {"jsonrpc": "2.0", "id": 2, "method": "no_suchMethod"},
+        {"jsonrpc": "2.0", "method": "eth_blockNumber"},  # a notification: no reply
+        {"jsonrpc": "2.0", "id": 3, "method": "eth_getBalance", "params": ["0x12", "latest"]},
+        17,
+    ]
+    status, replies = post(url, json.dumps(batch).encode())
+    assert status == 200
+    assert [r["id"] for r in replies] == ["a", 2, 3, None]
+    assert replies[0]["result"] == hex(1337)
+    assert [r.get("error", {}).get("code") for r in replies] == [None, -32601, -32602, -32600]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"{not json", PARSE_ERROR),
+        (b"\xff\xfe", PARSE_ERROR),
+        (b"[" * 100_000, PARSE_ERROR),
+        (b"[]", INVALID_REQUEST),
+        (b'"eth_blockNumber"', INVALID_REQUEST),
+        (b'{"jsonrpc": "2.0", "id": 1}', INVALID_REQUEST),
+        (b'{"jsonrpc": "1.0", "id": 1, "method": "eth_blockNumber"}', INVALID_REQUEST),
+        (b'{"jsonrpc": "2.0", "id": [1], "method": "eth_blockNumber"}', INVALID_REQUEST),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_nope"}', -32601),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_getBalance", "params": {}}', -32602),
+        (b'{"jsonrpc": "2.0", "id": 1, "method": "eth_getCode", "params": ["0x1"]}', -32602),
+    ],
+)
+def test_bad_requests_get_their_code_and_the_server_keeps_serving(
+    url: str, body: bytes, code: int
+) -> None:
+    status, reply = post(url, body)
+    assert status == 200
+    assert reply["error"]["code"] == code
+    assert call(url, "eth_blockNumber")["result"] == "0x0"
+
+
+def test_a_lone_notification_gets_no_body(url: str) -> None:
+    status, reply = post(url, b'{"jsonrpc": "2.0", "method": "evm_mine"}')
+    assert (status, reply) == (204, None)
+    assert call(url, "eth_blockNumber")["result"] == "0x1"  # it still ran
+
+
+def test_a_handler_that_raises_answers_internal_error(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: TestbedProvider, method: str, params: Any = None) -> Any:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(TestbedProvider, "handle", broken)
+    error = call(url, "eth_blockNumber")["error"]
+    assert error == {"code": INTERNAL_ERROR, "message": "internal error: ZeroDivisionError: boom"}
+    monkeypatch.undo()
+    assert call(url, "eth_blockNumber")["result"] == "0x0"
+
+
+def test_websocket_serves_requests_and_batches(url: str) -> None:
+    from aiohttp import ClientSession
+
+    async def talk() -> list[Any]:
+        async with ClientSession() as session, session.ws_connect("ws" + url[4:]) as ws:
+            await ws.send_str('{"jsonrpc": "2.0", "id": 1, "method": "evm_mine"}')
+            first = json.loads(await ws.receive_str())
+            await ws.send_str("not json")
+            second = json.loads(await ws.receive_str())
+            await ws.send_str('[{"jsonrpc": "2.0", "id": 9, "method": "eth_blockNumber"}]')
+            third = json.loads(await ws.receive_str())
+            return [first, second, third]
+
+    first, second, third = asyncio.run(talk())
+    assert first["result"] is not None
+    assert second["error"]["code"] == PARSE_ERROR
+    assert third == [{"jsonrpc": "2.0", "id": 9, "result": "0x1"}]
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.floats(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+# Params shaped like the real ones (and just past their limits) often enough to get past the
+# first check of a handler.
+ADDRESS, HASH = "0x" + "11" * 20, "0x" + "ab" * 32
+HEXISH = st.sampled_from(
+    [
+        *("0x", "0x0", "0x1", "-0x1", "0xzz", "latest", "pending", "earliest", "safe"),
+        *(ADDRESS, HASH, "0x" + "f" * 64, "0x" + "f" * 65, "0x" + "00" * 600, 2**300),
+        {"blockHash": HASH},
+        {"from": ADDRESS, "to": ADDRESS, "data": "0x12", "gas": "0x" + "f" * 40},
+        {"to": None, "data": "0x6000", "value": "0x" + "f" * 70},
+        {"fromBlock": "0x0", "toBlock": "latest", "address": [ADDRESS], "topics": [[HASH], None]},
+    ]
+)
+PARAMS = st.lists(HEXISH | JSON, max_size=4) | JSON
+
+
+@pytest.fixture(scope="module")
+def fuzz_provider() -> TestbedProvider:
+    """One chain the fuzz examples share (methods that mine or revert move it, on purpose)."""
+    return TestbedProvider(Chain(seed=3, accounts=2))
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(method=st.sampled_from(sorted(METHODS)), params=PARAMS)
+def test_fuzz_every_method_answers_json_rpc(
+    fuzz_provider: TestbedProvider, method: str, params: Any
+) -> None:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    reply = json.loads(answer_body(fuzz_provider, body) or "null")
+    assert reply["id"] == 1
+    assert ("result" in reply) != ("error" in reply)
+    if "error" in reply:
+        assert reply["error"]["code"] in RPC_CODES
+        assert reply["error"]["code"] != INTERNAL_ERROR, reply["error"]["message"]
