@@ -12,6 +12,7 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from agentbed.chain.errors import ExecutionReverted, TestbedError
 from agentbed.chain.provider import handlers as h
+from agentbed.chain.provider.cheats import CHEAT_METHODS
 from agentbed.chain.provider.errors import (
     METHOD_NOT_FOUND,
     SERVER_ERROR,
@@ -19,6 +20,7 @@ from agentbed.chain.provider.errors import (
     RpcError,
     revert_error,
 )
+from agentbed.chain.provider.filters import FILTER_METHODS
 
 if TYPE_CHECKING:
     from agentbed.chain.node import Chain
@@ -68,6 +70,8 @@ METHODS: Mapping[str, Handler] = MappingProxyType(
         "evm_revert": h.evm_revert,
         "evm_setAutomine": h.evm_set_automine,
         "evm_setNextBlockTimestamp": h.evm_set_next_block_timestamp,
+        **FILTER_METHODS,
+        **CHEAT_METHODS,
     }
 )
 """Every supported JSON-RPC method and its handler."""

@@ -200,3 +200,72 @@ def test_fuzz_every_method_answers_json_rpc(
     if "error" in reply:
         assert reply["error"]["code"] in RPC_CODES
         assert reply["error"]["code"] != INTERNAL_ERROR, reply["error"]["message"]
+
+
+def test_block_and_log_filters_report_each_change_once(url: str, contracts: Any) -> None:
+    w3 = Web3(HTTPProvider(url))
+    sender = w3.eth.accounts[0]
+    art = contracts.get("MockERC20")
+    factory = w3.eth.contract(abi=list(art.abi), bytecode=art.creation_bytecode)
+    created = w3.eth.wait_for_transaction_receipt(
+        factory.constructor("Agent", "AGT").transact({"from": sender})
+    )
+    token = w3.eth.contract(address=created["contractAddress"], abi=list(art.abi))
+    blocks = w3.eth.filter("latest")
+    logs = w3.eth.filter({"address": token.address})
+    assert blocks.get_new_entries() == []
+    hashes = [token.functions.mint(sender, k).transact({"from": sender}) for k in (1, 2)]
+    w3.provider.make_request("anvil_mine", ["0x2"])  # type: ignore[arg-type]
+    mined = [w3.eth.get_transaction_receipt(th)["blockNumber"] for th in hashes]
+    new_blocks = blocks.get_new_entries()
+    assert [w3.eth.get_block(bh)["number"] for bh in new_blocks] == [
+        *mined,
+        mined[-1] + 1,
+        mined[-1] + 2,
+    ]
+    assert blocks.get_new_entries() == []  # reported once
+    changes = logs.get_new_entries()
+    assert [log["transactionHash"] for log in changes] == hashes
+    assert logs.get_new_entries() == []
+    assert logs.get_all_entries() == []  # fromBlock "latest": the head only, as in geth
+    everything = w3.eth.filter({"address": token.address, "fromBlock": 0})
+    assert [log["transactionHash"] for log in everything.get_all_entries()] == hashes
+    assert w3.eth.uninstall_filter(blocks.filter_id) is True
+    assert w3.eth.uninstall_filter(blocks.filter_id) is False
+    error = call(url, "eth_getFilterChanges", [blocks.filter_id])["error"]
+    assert error == {"code": -32000, "message": "filter not found"}
+
+
+def test_a_revert_below_a_block_filters_mark_reports_only_new_blocks(url: str) -> None:
+    snapshot = call(url, "evm_snapshot")["result"]
+    filter_id = call(url, "eth_newBlockFilter")["result"]
+    call(url, "anvil_mine", ["0x3"])
+    assert call(url, "evm_revert", [snapshot])["result"] is True
+    assert call(url, "eth_getFilterChanges", [filter_id])["result"] == []
+    call(url, "hardhat_mine")
+    (new_hash,) = call(url, "eth_getFilterChanges", [filter_id])["result"]
+    assert new_hash == call(url, "eth_getBlockByNumber", ["0x1", False])["result"]["hash"]
+
+
+def test_log_filter_criteria_are_checked_at_install(url: str) -> None:
+    error = call(url, "eth_newFilter", [{"address": "0x12"}])["error"]
+    assert error["code"] == -32602
+    error = call(url, "eth_newFilter", [{"fromBlock": "0x5", "toBlock": "0x1"}])["error"]
+    assert error == {"code": -32000, "message": "invalid block range params"}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (["0x2710", "0x5"], "interval 5 s is not supported: blocks are 12 s apart on this chain"),
+        (["0x2711"], "blocks must be in 0..10000, got 10001"),
+    ],
+)
+def test_anvil_mine_refuses_what_it_cannot_do(url: str, params: list[str], message: str) -> None:
+    assert call(url, "anvil_mine", params)["error"] == {"code": -32602, "message": message}
+    assert call(url, "eth_blockNumber")["result"] == "0x0"
+
+
+def test_anvil_mine_with_the_chains_interval_mines_that_many(url: str) -> None:
+    assert call(url, "anvil_mine", ["0x3", "0xc"]) == {"jsonrpc": "2.0", "id": 1, "result": None}
+    assert call(url, "eth_blockNumber")["result"] == "0x3"
