@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import accumulate
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agentbed.chain.provider import TestbedProvider
 from agentbed.chain.provider.errors import RpcError
@@ -51,6 +51,13 @@ _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _log = logging.getLogger(__name__)
 
 
+class Handles(Protocol):
+    """What answers a method: a :class:`TestbedProvider`, or a WebSocket connection's view."""
+
+    def handle(self, method: str, params: Any = None) -> Any:
+        """The JSON-RPC result of ``method``; raises :class:`RpcError` for an error reply."""
+
+
 def _nesting(body: bytes) -> int:
     """The deepest bracket nesting in ``body``, brackets inside string literals not counted."""
     outside = _STRING.sub(b"", body)
@@ -69,7 +76,7 @@ def _valid_id(value: Any) -> bool:
     return value is None or isinstance(value, str) or type(value) is int
 
 
-def answer_request(provider: TestbedProvider, request: Any) -> str | None:
+def answer_request(provider: Handles, request: Any) -> str | None:
     """Answer one decoded request object; ``None`` for a notification (a request without id).
 
     Args:
@@ -100,7 +107,7 @@ def answer_request(provider: TestbedProvider, request: Any) -> str | None:
     return None if "id" not in request else reply
 
 
-def answer_body(provider: TestbedProvider, body: bytes | str) -> str | None:
+def answer_body(provider: Handles, body: bytes | str) -> str | None:
     """Answer a request body: one request object or a batch (an array of them).
 
     Args:
@@ -129,12 +136,17 @@ def answer_body(provider: TestbedProvider, body: bytes | str) -> str | None:
 def build_app(chain: Chain) -> web.Application:
     """The aiohttp application: JSON-RPC on ``POST /`` and over a WebSocket on ``GET /``.
 
+    The WebSocket also serves ``eth_subscribe`` (see :mod:`agentbed.chain.subscriptions`).
+
     Args:
         chain: The chain to serve.
     """
     from aiohttp import WSMsgType, web
 
+    from agentbed.chain.subscriptions import Connection, Hub
+
     provider = TestbedProvider(chain)
+    hub = Hub(chain)
 
     async def http(request: web.Request) -> web.StreamResponse:
         reply = answer_body(provider, await request.read())
@@ -145,11 +157,15 @@ def build_app(chain: Chain) -> web.Application:
     async def websocket(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        async for message in ws:
-            if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
-                reply = answer_body(provider, message.data)
-                if reply is not None:
-                    await ws.send_str(reply)
+        connection = Connection(provider, hub, ws)
+        try:
+            async for message in ws:
+                if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    reply = answer_body(connection, message.data)
+                    if reply is not None:
+                        await ws.send_str(reply)
+        finally:
+            hub.drop(ws)
         return ws
 
     app = web.Application(client_max_size=MAX_BODY_BYTES)

@@ -269,3 +269,39 @@ def test_anvil_mine_refuses_what_it_cannot_do(url: str, params: list[str], messa
 def test_anvil_mine_with_the_chains_interval_mines_that_many(url: str) -> None:
     assert call(url, "anvil_mine", ["0x3", "0xc"]) == {"jsonrpc": "2.0", "id": 1, "result": None}
     assert call(url, "eth_blockNumber")["result"] == "0x3"
+
+
+def test_websocket_newheads_subscription_announces_each_block_until_unsubscribed(url: str) -> None:
+    from aiohttp import ClientSession
+
+    def request(request_id: int, method: str, *params: Any) -> str:
+        return json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params})
+
+    async def talk() -> list[Any]:
+        async with ClientSession() as session, session.ws_connect("ws" + url[4:]) as ws:
+            await ws.send_str(request(1, "eth_subscribe", "logs"))
+            refused = json.loads(await ws.receive_str())
+            await ws.send_str(request(2, "eth_subscribe", "newHeads"))
+            sub_id = json.loads(await ws.receive_str())["result"]
+            await ws.send_str(request(3, "anvil_mine", "0x2"))
+            frames = [json.loads(await ws.receive_str()) for _ in range(3)]
+            await ws.send_str(request(4, "eth_unsubscribe", sub_id))
+            await ws.send_str(request(5, "eth_unsubscribe", sub_id))
+            await ws.send_str(request(6, "evm_mine"))
+            await ws.send_str(request(7, "eth_blockNumber"))  # a notification would come first
+            after = [json.loads(await ws.receive_str()) for _ in range(4)]
+            return [refused, sub_id, frames, after]
+
+    refused, sub_id, frames, after = asyncio.run(talk())
+    assert refused["error"] == {
+        "code": -32602,
+        "message": "unsupported subscription type 'logs'; served: newHeads",
+    }
+    assert sub_id == "0x1"
+    notes = [f["params"] for f in frames if f.get("method") == "eth_subscription"]
+    assert [n["subscription"] for n in notes] == [sub_id, sub_id]
+    assert [n["result"]["number"] for n in notes] == ["0x1", "0x2"]
+    assert notes[1]["result"] == call(url, "eth_getBlockByNumber", ["0x2", False])["result"]
+    assert [f.get("id") for f in frames if "id" in f] == [3]
+    # after unsubscribing: true, then false, then the replies and no notification
+    assert [f.get("result") for f in after] == [True, False, "0x0", "0x3"]
