@@ -89,3 +89,33 @@ def test_serve_prints_the_address_answers_and_closes_when_cancelled() -> None:
         urllib.request.urlopen(
             urllib.request.Request(server.url, data=b"{}", method="POST"), timeout=5
         )
+
+
+def test_sigint_to_a_real_node_process_closes_it_with_exit_130() -> None:
+    import signal
+    import subprocess
+
+    command = [sys.executable, "-c", "import sys; from agentbed.cli import main; sys.exit(main())"]
+    proc = subprocess.Popen(
+        [*command, "node", "--port", "0", "--accounts", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("testbed node: listening on http://127.0.0.1:"), first
+        url = first.split()[4]
+        body = b'{"jsonrpc": "2.0", "id": 1, "method": "eth_chainId"}'
+        request = urllib.request.Request(url, data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert json.loads(response.read())["result"] == "0x539"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == EXIT_INTERRUPTED
+    assert err == "testbed node: stopped\n"
