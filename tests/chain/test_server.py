@@ -305,3 +305,22 @@ def test_websocket_newheads_subscription_announces_each_block_until_unsubscribed
     assert [f.get("id") for f in frames if "id" in f] == [3]
     # after unsubscribing: true, then false, then the replies and no notification
     assert [f.get("result") for f in after] == [True, False, "0x0", "0x3"]
+
+
+def test_web3_websocket_provider_calls_and_receives_new_heads(url: str) -> None:
+    from web3 import AsyncWeb3, WebSocketProvider
+
+    async def talk() -> tuple[int, list[int], int]:
+        async with AsyncWeb3(WebSocketProvider("ws" + url[4:])) as w3:
+            chain_id = await w3.eth.chain_id
+            await w3.eth.subscribe("newHeads")
+            await w3.provider.make_request("anvil_mine", ["0x2"])  # type: ignore[arg-type]
+            numbers: list[int] = []
+            async for message in w3.socket.process_subscriptions():
+                numbers.append(message["result"]["number"])
+                if len(numbers) == 2:
+                    break
+            return chain_id, numbers, await w3.eth.block_number
+
+    chain_id, numbers, head = asyncio.run(talk())
+    assert (chain_id, numbers, head) == (1337, [1, 2], 2)
