@@ -58,6 +58,8 @@ class Hub:
     def unsubscribe(self, sender: Sender, params: list[Any]) -> bool:
         """Drop one of ``sender``'s subscriptions; false if it has none with that id."""
         (sub_id,) = prm.args(params, 1, 1)
+        if not isinstance(sub_id, str):
+            raise InvalidParams(f"subscription id must be a string, got {sub_id!r}")
         if self._subs.get(sub_id) is not sender:
             return False
         del self._subs[sub_id]

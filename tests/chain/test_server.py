@@ -324,3 +324,37 @@ def test_web3_websocket_provider_calls_and_receives_new_heads(url: str) -> None:
 
     chain_id, numbers, head = asyncio.run(talk())
     assert (chain_id, numbers, head) == (1337, [1, 2], 2)
+
+
+class _Socket:
+    """A stand-in WebSocket that records what the hub sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send_str(self, data: str) -> None:
+        self.sent.append(data)
+
+
+@pytest.fixture(scope="module")
+def fuzz_connection() -> Any:
+    """A WebSocket connection's view of one chain, shared by the fuzz examples."""
+    from agentbed.chain.subscriptions import Connection, Hub
+
+    chain = Chain(seed=4, accounts=1)
+    return Connection(TestbedProvider(chain), Hub(chain), _Socket())
+
+
+@settings(max_examples=200)
+@given(
+    method=st.sampled_from(["eth_subscribe", "eth_unsubscribe", "eth_blockNumber"]),
+    params=PARAMS,
+)
+def test_fuzz_subscription_methods_answer_json_rpc(
+    fuzz_connection: Any, method: str, params: Any
+) -> None:
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+    reply = json.loads(answer_body(fuzz_connection, body) or "null")
+    assert ("result" in reply) != ("error" in reply)
+    if "error" in reply:
+        assert reply["error"]["code"] in RPC_CODES - {INTERNAL_ERROR}, reply["error"]
