@@ -358,3 +358,28 @@ def test_fuzz_subscription_methods_answer_json_rpc(
     assert ("result" in reply) != ("error" in reply)
     if "error" in reply:
         assert reply["error"]["code"] in RPC_CODES - {INTERNAL_ERROR}, reply["error"]
+
+
+def _depth(value: Any) -> int:
+    """Array/object nesting of a decoded JSON value."""
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    return 0
+
+
+# Strings full of brackets, quotes and backslashes: what the nesting scan must skip.
+TRICKY = st.text(alphabet='[]{}"\\\\ab', max_size=6)
+DEEP_JSON = st.recursive(
+    st.none() | st.integers() | TRICKY,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TRICKY, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(DEEP_JSON)
+def test_nesting_scan_counts_the_real_depth(value: Any) -> None:
+    from agentbed.chain.server import _nesting
+
+    assert _nesting(json.dumps(value).encode()) == _depth(value)
