@@ -45,6 +45,9 @@ py-evm raises the interpreter's recursion limit to 100,000 on import, so the C J
 longer stops deep input with ``RecursionError``: it overflows the C stack and the process dies.
 """
 
+MAX_BATCH = 1000
+"""Most requests in one batch, geth's default (``--rpc.batch-request-limit``)."""
+
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')  # unrolled: linear, and fast on long hex
 _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
@@ -129,6 +132,9 @@ def answer_body(provider: Handles, body: bytes | str) -> str | None:
         return answer_request(provider, payload)
     if not payload:
         return _error(None, INVALID_REQUEST, "invalid request: empty batch")
+    if len(payload) > MAX_BATCH:
+        message = f"batch too large: {len(payload)} requests, at most {MAX_BATCH}"
+        return _error(None, INVALID_REQUEST, message)
     replies = [r for r in (answer_request(provider, item) for item in payload) if r is not None]
     return "[" + ",".join(replies) + "]" if replies else None
 

@@ -105,6 +105,7 @@ def test_batch_answers_each_request_in_order(url: str) -> None:
         (b"\xff\xfe", PARSE_ERROR),
         (b"[" * 100_000, PARSE_ERROR),
         (b"[]", INVALID_REQUEST),
+        (b"[" + b",".join([b'{"jsonrpc": "2.0", "method": "eth_chainId"}'] * 1001) + b"]", -32600),
         (b'"eth_blockNumber"', INVALID_REQUEST),
         (b'{"jsonrpc": "2.0", "id": 1}', INVALID_REQUEST),
         (b'{"jsonrpc": "1.0", "id": 1, "method": "eth_blockNumber"}', INVALID_REQUEST),
@@ -383,3 +384,13 @@ def test_nesting_scan_counts_the_real_depth(value: Any) -> None:
     from agentbed.chain.server import _nesting
 
     assert _nesting(json.dumps(value).encode()) == _depth(value)
+
+
+def test_a_batch_at_the_limit_is_answered_in_full(url: str) -> None:
+    from agentbed.chain.server import MAX_BATCH
+
+    batch = [{"jsonrpc": "2.0", "id": k, "method": "eth_chainId"} for k in range(MAX_BATCH)]
+    status, replies = post(url, json.dumps(batch).encode())
+    assert status == 200
+    assert [r["id"] for r in replies] == list(range(MAX_BATCH))
+    assert {r["result"] for r in replies} == {"0x539"}
