@@ -34,8 +34,15 @@ def add_node(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--port", type=int, default=8545, metavar="N", help="TCP port, 0 = any free (default 8545)"
     )
-    parser.add_argument("--policy", metavar="P", default="priority", help="ordering policy")
-    parser.add_argument("--accounts", type=int, default=10, metavar="N", help="funded accounts")
+    parser.add_argument(
+        "--policy",
+        metavar="P",
+        default="priority",
+        help="ordering policy: fifo, priority, random, batch or bundles (default: priority)",
+    )
+    parser.add_argument(
+        "--accounts", type=int, default=10, metavar="N", help="funded accounts (default 10)"
+    )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="root seed (default 0)")
 
 
