@@ -49,3 +49,14 @@ class BoundedMemo(Generic[K, V]):
         """The remembered value of ``key``, else ``make()`` remembered."""
         found = self._items.get(key)
         return found if found is not None else self.put(key, make())
+
+    def share(self, value: K) -> K:
+        """An equal value already remembered, else ``value`` remembered (keyed by itself).
+
+        Interning immutable values (addresses, topics) this way keeps one copy of each
+        recent value instead of one per record that holds it.
+        """
+        found = self._items.get(value)
+        if found is not None:
+            return found  # type: ignore[return-value]
+        return self.put(value, value)  # type: ignore[arg-type,return-value]

@@ -4,16 +4,31 @@ The block producer (:mod:`agentbed.chain.production`) calls these after the buil
 a block (or simulated a bundle): they turn the backend's sealed header and each included
 transaction's execution result into the project's frozen records, with logs and revert reasons
 decoded through the ABI registry.
+
+Records of a long run stay in memory for the whole run, and most of their fields repeat: every
+log of one contract has its address, every ERC-20 ``Transfer`` has its selector, the senders are
+a few agents. Those immutable values (addresses, topics, short log data, strings in decoded
+event arguments) are shared through a bounded intern table, so each record holds references to
+one copy instead of its own; values and bytes are unchanged, only duplicates are not kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from agentbed.chain.abi import AbiRegistry
 from agentbed.chain.backend import SealedBlock
 from agentbed.chain.builder import IncludedTx
-from agentbed.chain.types import Block, Log, Receipt
+from agentbed.chain.memo import BoundedMemo
+from agentbed.chain.types import Block, DecodedEvent, Log, Receipt
+
+SHARED_KEPT = 4096
+"""Distinct values the intern table remembers (oldest forgotten first)."""
+SHARED_DATA_MAX = 64
+"""Log data up to this many bytes is interned (one or two words: amounts, flags)."""
+
+_shared: BoundedMemo[Any, Any] = BoundedMemo(SHARED_KEPT)
 
 
 def block_record(
@@ -79,21 +94,31 @@ def block_receipts(
     for index, inc in enumerate(included):
         logs = tuple(
             Log(
-                address=log.address,
-                topics=log.topics,
-                data=log.data,
+                address=_shared.share(log.address),
+                topics=_shared.share(tuple(_shared.share(t) for t in log.topics)),
+                data=_shared.share(log.data) if len(log.data) <= SHARED_DATA_MAX else log.data,
                 log_index=log_offset + j,
                 tx_index=index,
                 tx_hash=inc.tx.hash,
                 block_number=number,
                 block_hash=block_hash,
-                event=abi.decode_log(log.address, log.topics, log.data),
+                event=_share_args(abi.decode_log(log.address, log.topics, log.data)),
             )
             for j, log in enumerate(inc.result.logs)
         )
         receipts.append(_receipt(inc, index, logs, number, block_hash, block_ms, base_fee, abi))
         log_offset += len(logs)
     return tuple(receipts)
+
+
+def _share_args(event: DecodedEvent | None) -> DecodedEvent | None:
+    """``event`` with its string arguments (checksummed addresses) interned in place."""
+    if event is not None:
+        args = event.args
+        for name, value in args.items():
+            if isinstance(value, str):
+                args[name] = _shared.share(value)
+    return event
 
 
 def _receipt(
@@ -116,8 +141,8 @@ def _receipt(
         block_number=number,
         block_hash=block_hash,
         tx_index=index,
-        sender=inc.tx.sender,
-        to=inc.tx.to,
+        sender=_shared.share(inc.tx.sender),
+        to=None if inc.tx.to is None else _shared.share(inc.tx.to),
         contract_address=res.contract_address,
         gas_used=res.gas_used,
         cumulative_gas_used=res.cumulative_gas_used,

@@ -42,3 +42,16 @@ def test_get_or_make_makes_once() -> None:
 def test_revert_when_size_below_one() -> None:
     with pytest.raises(ValueError, match="memo size must be >= 1, got 0"):
         BoundedMemo(0)
+
+
+@given(values=st.lists(st.binary(max_size=3), max_size=40))
+def test_fuzz_share_returns_an_equal_value_and_one_object_per_remembered_value(
+    values: list[bytes],
+) -> None:
+    memo: BoundedMemo[bytes, bytes] = BoundedMemo(64)  # larger than any run: nothing forgotten
+    first: dict[bytes, bytes] = {}
+    for value in values:
+        # a fresh copy, so identity can only come from the memo
+        shared = memo.share(bytes(bytearray(value)))
+        assert shared == value
+        assert shared is first.setdefault(value, shared)
