@@ -8,8 +8,9 @@ decoded through the ABI registry.
 Records of a long run stay in memory for the whole run, and most of their fields repeat: every
 log of one contract has its address, every ERC-20 ``Transfer`` has its selector, the senders are
 a few agents. Those immutable values (addresses, topics, short log data, strings in decoded
-event arguments) are shared through a bounded intern table, so each record holds references to
-one copy instead of its own; values and bytes are unchanged, only duplicates are not kept.
+event arguments, gas used and gas price) are shared through a bounded intern table, so each
+record holds references to one copy instead of its own; values and bytes are unchanged, only
+duplicates are not kept.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ SHARED_KEPT = 4096
 SHARED_DATA_MAX = 64
 """Log data up to this many bytes is interned (one or two words: amounts, flags)."""
 
+# Only str, bytes, int and tuples of bytes go in: no two of those are equal across types (a
+# bool would be, True == 1, so none is shared), so a shared value always has the type given.
 _shared: BoundedMemo[Any, Any] = BoundedMemo(SHARED_KEPT)
 
 
@@ -144,9 +147,9 @@ def _receipt(
         sender=_shared.share(inc.tx.sender),
         to=None if inc.tx.to is None else _shared.share(inc.tx.to),
         contract_address=res.contract_address,
-        gas_used=res.gas_used,
+        gas_used=_shared.share(res.gas_used),
         cumulative_gas_used=res.cumulative_gas_used,
-        effective_gas_price=inc.tx.effective_gas_price(base_fee),
+        effective_gas_price=_shared.share(inc.tx.effective_gas_price(base_fee)),
         logs=logs,
         revert_reason=revert_reason,
         arrival_ms=inc.arrival_ms,
