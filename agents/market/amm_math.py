@@ -276,25 +276,54 @@ def optimal_sandwich(
     for front in range(max(1, lo - WINDOW), min(bound, hi + WINDOW) + 1):
         visit(front)
 
-    heap = [(-_upper_bound(1, bound, *args), 1, bound)]
+    best, gap = branch_and_bound([(1, bound)], best, args, budget, evaluations)
+    profit, neg_front = best
+    if profit <= 0:
+        return None
+    return replace(_simulate(-neg_front, *args), optimality_gap=gap)
+
+
+def branch_and_bound(
+    window: list[tuple[int, int]],
+    best: tuple[int, int],
+    args: tuple[int, int, int, int],
+    budget: int,
+    evaluations: int = 0,
+) -> tuple[tuple[int, int], int]:
+    """Branch and bound for the most profitable front-run over the ranges of ``window``.
+
+    Ranges are opened by their profit upper bound (:func:`_upper_bound`); a range narrower
+    than ``LEAF`` is scanned, a wider one evaluated at its middle and split, until nothing left
+    can beat ``best`` (or tie it at a smaller size) or ``evaluations`` reaches ``budget``.
+
+    Args:
+        window: Disjoint ``(lo, hi)`` ranges of front-run sizes.
+        best: ``(profit, -front_in)`` found so far (profit 0: none).
+        args: ``(reserve_in, reserve_out, fee_bps, victim_in)``.
+        budget: Profit evaluations allowed in all.
+        evaluations: Evaluations already spent.
+
+    Returns:
+        The best ``(profit, -front_in)`` and the optimality gap: how much more any size left
+        unexplored could at most earn (0 when proven).
+    """
+    heap = [(-_upper_bound(lo, hi, *args), lo, hi) for lo, hi in window]
+    heapq.heapify(heap)
     while heap and evaluations < budget:
         neg_ub, lo, hi = heapq.heappop(heap)
         if (-neg_ub, -lo) <= best:  # nothing in [lo, hi] beats the best, nor ties it earlier
             heap.clear()
             break
-        if hi - lo < LEAF:
-            for front in range(lo, hi + 1):
-                visit(front)
-            continue
         mid = (lo + hi) // 2
-        visit(mid)
-        for part in ((lo, mid), (mid + 1, hi)):
-            heapq.heappush(heap, (-_upper_bound(*part, *args), *part))
-    profit, neg_front = best
-    if profit <= 0:
-        return None
-    gap = max((-neg_ub - profit for neg_ub, _, _ in heap), default=0)
-    return replace(_simulate(-neg_front, *args), optimality_gap=max(gap, 0))
+        points = range(lo, hi + 1) if hi - lo < LEAF else range(mid, mid + 1)
+        for front in points:
+            evaluations += 1
+            best = max(best, (_simulate(front, *args).profit, -front))
+        if hi - lo >= LEAF:
+            for part in ((lo, mid), (mid + 1, hi)):
+                heapq.heappush(heap, (-_upper_bound(*part, *args), *part))
+    gap = max((-neg_ub - best[0] for neg_ub, _, _ in heap), default=0)
+    return best, max(gap, 0)
 
 
 def swap_to_price(

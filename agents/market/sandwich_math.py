@@ -33,7 +33,6 @@ within rounding over billions of sizes, and the window is searched by branch and
 
 from __future__ import annotations
 
-import heapq
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -42,12 +41,11 @@ from math import isqrt
 from agentbed.agents.market.amm_math import (
     BPS,
     DEFAULT_BUDGET,
-    LEAF,
     SandwichPlan,
     _check,
     _out,
     _simulate,
-    _upper_bound,
+    branch_and_bound,
 )
 
 Poly = tuple[int, int, int]
@@ -307,35 +305,8 @@ def closed_form_sandwich(
                 visit(front)
         gap = 0
     else:
-        best, gap = _branch_and_bound(window, best, args, budget)
+        best, gap = branch_and_bound(window, best, args, budget)
     profit, neg_front = best
     if profit <= 0:
         return None
     return replace(_simulate(-neg_front, *args), optimality_gap=gap)
-
-
-def _branch_and_bound(
-    window: list[tuple[int, int]],
-    best: tuple[int, int],
-    args: tuple[int, int, int, int],
-    budget: int,
-) -> tuple[tuple[int, int], int]:
-    """Branch and bound over the window (as in ``optimal_sandwich``); the best and its gap."""
-    heap = [(-_upper_bound(lo, hi, *args), lo, hi) for lo, hi in window]
-    heapq.heapify(heap)
-    evaluations = 0
-    while heap and evaluations < budget:
-        neg_ub, lo, hi = heapq.heappop(heap)
-        if (-neg_ub, -lo) <= best:  # nothing left beats the best, nor ties it earlier
-            heap.clear()
-            break
-        points = range(lo, hi + 1) if hi - lo < LEAF else ((lo + hi) // 2,)
-        for front in points:
-            evaluations += 1
-            best = max(best, (_simulate(front, *args).profit, -front))
-        if hi - lo >= LEAF:
-            mid = points[0]
-            for part in ((lo, mid), (mid + 1, hi)):
-                heapq.heappush(heap, (-_upper_bound(*part, *args), *part))
-    gap = max((-neg_ub - best[0] for neg_ub, _, _ in heap), default=0)
-    return best, max(gap, 0)
