@@ -36,6 +36,7 @@ from agentbed.agents.market.intent_accounting import (
 from agentbed.agents.market.mev import (
     Detection,
     DetectionScore,
+    SwapEvent,
     detect_backruns,
     detect_sandwiches,
     score,
@@ -143,6 +144,8 @@ class RunAccount:
         intents: Intent fills and surplus, when the market has an intent book.
         unknown_swap_calls: Mined txs to a venue's pool or router whose call the venue could
             not read (see :func:`unknown_swap_calls`).
+        swaps: Every successful swap in the measured blocks, read through the venues (what the
+            detector, the truth and LVR all start from).
     """
 
     policy: str
@@ -158,6 +161,7 @@ class RunAccount:
     waits_ms: tuple[int, ...] = field(default=())
     intents: IntentStats | None = None
     unknown_swap_calls: int = 0
+    swaps: tuple[SwapEvent, ...] = ()
 
     @property
     def user_victims(self) -> tuple[VictimLoss, ...]:
@@ -374,4 +378,5 @@ def account_run(
         waits_ms=tuple(r.waited_ms for r in receipts if r.waited_ms is not None),
         intents=intent_stats(market, valuation, receipts),
         unknown_swap_calls=unknown_swap_calls(chain, market, receipts),
+        swaps=swaps,
     )

@@ -24,7 +24,7 @@ so the difference of their values is the difference of their cash:
 and the pool's liquidity providers end ``LVR - fees`` behind the rebalancing strategy on the
 pool's trades (Milionis et al.'s "LP P&L = fees - LVR"). Liquidity added or removed is not a
 trade: the rebalancing strategy is handed the same deposit, so it cancels and is left out.
-Swaps come from the pools' ``Swap`` logs (:func:`~agentbed.agents.market.mev.swaps_from_receipts`),
+Swaps come from the pools' ``Swap`` logs, as the accounting read them (``RunAccount.swaps``),
 so the figure does not depend on which agent sent what.
 
 The same paper's closed form gives an *ideal* benchmark computed from the price path and the
@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from agentbed.agents.market.mev import SwapEvent, swaps_from_receipts
+from agentbed.agents.market.mev import SwapEvent
 from agentbed.agents.market.world import Market, Pool
 
 if TYPE_CHECKING:
@@ -262,7 +262,7 @@ def lvr_summary(sim: Simulation, market: RecordingMarket, account: RunAccount) -
     """
     numbers = [m.number for m in sim.metrics]
     receipts = [r for n in numbers for r in sim.chain.receipts(n)]
-    swaps = swaps_from_receipts(receipts, market.venues.values())
+    swaps = account.swaps
     pools = {p.address: p for p in market.pools}
     arbitrage, total = _arbitrage_by_pool(sim, account, swaps, receipts, pools)
     arb_addresses = arbitrageurs(sim, account)
