@@ -120,6 +120,53 @@ def _random_plan(world: World, pricing: Pricing, intents: tuple[Intent, ...], da
     return Plan.uniform({world.x.address: px, world.y.address: py}, swaps)
 
 
+def _settle_and_check(
+    world: World,
+    name: str,
+    spec: list[tuple[bool, int, int]],
+    use_pool: bool,
+    fallback: Any,
+) -> str:
+    """Settle one batch and check the book's promise; returns which outcome it had.
+
+    The plan is ``solve_pair``'s, or ``fallback(pricing, intents)``'s when it finds none.
+    """
+    book = world.books[name]
+    intents = _intents(world, spec)
+    reserves = pool_reserves(world, world.xy) if use_pool else None
+    try:
+        plan, solved = solve_pair(intents, pool_reserves=reserves, pricing=book.pricing), True
+    except NoSolution:
+        plan, solved = fallback(book.pricing, intents), False
+    snapshot = world.chain.snapshot()
+    try:
+        before = ledger(world, book)
+        rec = settle(world, book, intents, plan)
+        change = moved(before, ledger(world, book))
+        if rec.status == 0:
+            assert not solved, f"solve_pair's plan reverted: {rec.revert_reason}"
+            assert rec.revert_reason is not None
+            assert rec.revert_reason.startswith(ALLOWED_REVERTS), rec.revert_reason
+            assert change == {}
+            assert not any(nonces_used(book, intents))
+            return "reverted"
+        buys = assert_filled(world, book, rec, intents)
+        rewards = {world.x.address: 0, world.y.address: 0}
+        for intent, bought in zip(intents, buys, strict=True):
+            paid = bought - reward(book, bought, intent)
+            assert paid >= intent.min_buy_amount
+            assert change.get((intent.sell_token, intent.maker), 0) == -intent.sell_amount
+            assert change.get((intent.buy_token, intent.maker), 0) == paid
+            rewards[intent.buy_token] += bought - paid
+        for token, total in rewards.items():
+            assert change.get((token, book.address), 0) == 0
+            assert change.get((token, world.solver.address), 0) >= total
+            assert sum(v for (t, _), v in change.items() if t == token) == 0
+        return "solved" if solved else "settled"
+    finally:
+        world.chain.revert(snapshot)
+
+
 def test_fuzz_makers_get_their_limits_or_nothing_changes(world):
     seen: Counter[str] = Counter()
 
@@ -131,45 +178,35 @@ def test_fuzz_makers_get_their_limits_or_nothing_changes(world):
         data=st.data(),
     )
     def run(name: str, spec: list[tuple[bool, int, int]], use_pool: bool, data: Any) -> None:
-        book = world.books[name]
-        intents = _intents(world, spec)
-        reserves = pool_reserves(world, world.xy) if use_pool else None
-        try:
-            plan, solved = solve_pair(intents, pool_reserves=reserves, pricing=book.pricing), True
-        except NoSolution:
-            plan, solved = _random_plan(world, book.pricing, intents, data), False
-        snapshot = world.chain.snapshot()
-        try:
-            before = ledger(world, book)
-            rec = settle(world, book, intents, plan)
-            change = moved(before, ledger(world, book))
-            if rec.status == 0:
-                assert not solved, f"solve_pair's plan reverted: {rec.revert_reason}"
-                assert rec.revert_reason is not None
-                assert rec.revert_reason.startswith(ALLOWED_REVERTS), rec.revert_reason
-                assert change == {}
-                assert not any(nonces_used(book, intents))
-                seen["reverted"] += 1
-                return
-            buys = assert_filled(world, book, rec, intents)
-            rewards = {world.x.address: 0, world.y.address: 0}
-            for intent, bought in zip(intents, buys, strict=True):
-                paid = bought - reward(book, bought, intent)
-                assert paid >= intent.min_buy_amount
-                assert change.get((intent.sell_token, intent.maker), 0) == -intent.sell_amount
-                assert change.get((intent.buy_token, intent.maker), 0) == paid
-                rewards[intent.buy_token] += bought - paid
-            for token, total in rewards.items():
-                assert change.get((token, book.address), 0) == 0
-                assert change.get((token, world.solver.address), 0) >= total
-                assert sum(v for (t, _), v in change.items() if t == token) == 0
-            seen["solved" if solved else "settled"] += 1
-        finally:
-            world.chain.revert(snapshot)
+        def fallback(pricing: Pricing, intents: tuple[Intent, ...]) -> Plan:
+            return _random_plan(world, pricing, intents, data)
+
+        seen[_settle_and_check(world, name, spec, use_pool, fallback)] += 1
 
     run()
-    # both outcomes were exercised, and the reference solver solved a good share of batches
-    assert seen["reverted"] >= 3 and seen["solved"] >= 8, seen
+    # How often each outcome comes up depends on the examples drawn (6 to 26 solved batches of
+    # 40 over hypothesis seeds); each is also pinned by a fixed case below.
+    assert seen["reverted"] >= 1 and seen["solved"] >= 1, seen
+
+
+# Two makers on opposite sides at fair limits (they match each other), and one that asks 20%
+# more than the pool's mid rate, which no plan can pay.
+SOLVABLE = [(True, 10**18, 9_000), (False, 2 * 10**18, 9_000)]
+UNPAYABLE = [(True, 10**18, 12_000)]
+
+
+@pytest.mark.parametrize("name", tuple(VARIANTS))
+def test_fixed_batches_settle_or_revert_whole(world, name):
+    def limits(pricing: Pricing, intents: tuple[Intent, ...]) -> Plan:
+        if pricing.names_buy_amounts:
+            return Plan.pay_as_filled([i.min_buy_amount for i in intents], ())
+        return Plan.uniform({world.x.address: 1, world.y.address: 2}, ())
+
+    def no_plan(pricing: Pricing, intents: tuple[Intent, ...]) -> Plan:
+        raise AssertionError(f"solve_pair found no plan for {intents}")
+
+    assert _settle_and_check(world, name, SOLVABLE, True, no_plan) == "solved"
+    assert _settle_and_check(world, name, UNPAYABLE, False, limits) == "reverted"
 
 
 addresses = st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex())
