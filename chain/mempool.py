@@ -18,7 +18,7 @@ deterministic (senders sorted, nonces ascending), so identical inputs give ident
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from agentbed.chain.errors import (
@@ -137,6 +137,9 @@ class Mempool:
         self._prices = PriceHeap()
         self._listing: tuple[PoolTx, ...] | None = None
         """``pending() + queued()`` until the pool changes (add, on_block, resync)."""
+        self.entry_listeners: list[Callable[[PoolTx], None]] = []
+        """Called with each newly pooled tx (pending-tx filters and subscriptions); shared
+        by copies, so a chain's listeners survive its snapshot reverts."""
 
     # -----------------------------------------------------------------------------------------
     # Queries
@@ -287,7 +290,10 @@ class Mempool:
         admission = self._validate_with_state(tx, state)
         evict = self._make_room(tx, admission, head)
         # Only now, with every check passed, does the pool change.
-        return self._insert(tx, admission, evict, arrival_ms, origin)
+        ptx = self._insert(tx, admission, evict, arrival_ms, origin)
+        for listener in self.entry_listeners:
+            listener(ptx)
+        return ptx
 
     def _validate_stateless(self, tx: Transaction, head: HeadInfo) -> None:
         """geth ``txpool.ValidateTransaction``: checks that need no account state."""
@@ -564,6 +570,7 @@ class Mempool:
         other._seq = self._seq
         other._prices = self._prices.copy()
         other._listing = self._listing
+        other.entry_listeners = self.entry_listeners
         return other
 
     # -----------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from agentbed.chain.builder import BlockBuilder, BuildResult
 from agentbed.chain.interfaces import HeadInfo
 from agentbed.chain.latency import visible_txs
-from agentbed.chain.records import block_receipts, block_record
+from agentbed.chain.records import block_receipts, block_record, simulated_receipts
 from agentbed.chain.seeds import policy_rng, prev_randao
 from agentbed.chain.types import Address, Block, Bundle, Receipt, Transaction
 
@@ -178,4 +178,4 @@ class BlockProducer:
             base_fee=session.base_fee,
             abi=self._abi,
         )
-        return receipts, failure
+        return simulated_receipts(results, receipts), failure

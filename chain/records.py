@@ -16,13 +16,14 @@ duplicates are not kept.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from agentbed.chain.abi import AbiRegistry
 from agentbed.chain.backend import SealedBlock
 from agentbed.chain.builder import IncludedTx
 from agentbed.chain.memo import BoundedMemo
-from agentbed.chain.types import Block, DecodedEvent, Log, Receipt
+from agentbed.chain.types import Block, DecodedEvent, Log, Receipt, SimulatedReceipt
 
 SHARED_KEPT = 4096
 """Distinct values the intern table remembers (oldest forgotten first)."""
@@ -156,4 +157,19 @@ def _receipt(
         included_ms=block_ms,
         waited_ms=None if inc.arrival_ms is None else block_ms - inc.arrival_ms,
         bundle=inc.bundle,
+    )
+
+
+def simulated_receipts(
+    included: Sequence[IncludedTx], receipts: Sequence[Receipt]
+) -> tuple[SimulatedReceipt, ...]:
+    """``receipts`` (of a simulation, from :func:`block_receipts`) with each tx's return data
+    and coinbase gain, which ``eth_callBundle`` reports and a sealed block's receipts do not."""
+    return tuple(
+        SimulatedReceipt(
+            **{f.name: getattr(rec, f.name) for f in fields(Receipt)},
+            output=inc.result.output,
+            coinbase_delta=inc.result.coinbase_balance_delta,
+        )
+        for inc, rec in zip(included, receipts, strict=True)
     )

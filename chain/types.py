@@ -182,6 +182,16 @@ class Receipt:
 
 
 @dataclass(frozen=True, slots=True)
+class SimulatedReceipt(Receipt):
+    """A receipt from a bundle simulation, with what a searcher's simulation reports beyond it."""
+
+    output: bytes = b""
+    """The return data (the revert data if the tx reverted)."""
+    coinbase_delta: int = 0
+    """How much the coinbase's balance rose: the tip times gas used plus direct payments."""
+
+
+@dataclass(frozen=True, slots=True)
 class HeaderDetails:
     """The rest of a sealed header, and the block's encoded size, as JSON-RPC clients read them.
 
