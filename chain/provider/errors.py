@@ -1,13 +1,15 @@
 """JSON-RPC error responses the provider answers with, and their codes.
 
 Codes and wording follow geth: ``-32601`` unknown method, ``-32602`` malformed parameters,
-``-32000`` server errors (mempool rejections, unknown blocks), ``3`` a reverted call with data.
+``-32000`` server errors (mempool rejections, unknown blocks), ``3`` a reverted call with data
+(with Hardhat's message, which names the decoded error: see :func:`revert_error`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from agentbed.chain.abi import ERROR_STRING_SELECTOR, PANIC_CODES, PANIC_SELECTOR
 from agentbed.chain.errors import ExecutionReverted
 
 METHOD_NOT_FOUND = -32601
@@ -46,12 +48,45 @@ class InvalidParams(RpcError):
         super().__init__(INVALID_PARAMS, message)
 
 
-def revert_error(err: ExecutionReverted) -> RpcError:
-    """geth's answer to a reverted call: code ``3`` with the revert data, or bare ``-32000``.
+HARDHAT_PREFIX = "VM Exception while processing transaction: "
+"""How Hardhat begins the message of a reverted call or estimate."""
 
-    A ``revert()`` without data has nothing for web3 to decode, so geth (and we) answer a plain
-    server error; with data, web3 raises ``ContractLogicError`` / ``ContractCustomError``.
+
+def hardhat_revert_text(err: ExecutionReverted) -> str:
+    """Hardhat's words for a revert with data, from the reason the chain decoded.
+
+    ``reverted with reason string '<s>'`` for ``Error(string)``, ``reverted with panic code
+    0x11 (<meaning>)`` for ``Panic(uint256)``, ``reverted with custom error '<Name(args)>'`` for
+    a custom error of a registered ABI, and ``reverted with an unrecognized custom error (return
+    data: 0x..)`` for anything the chain cannot decode.
+    """
+    data = bytes(err.data)
+    reason = err.reason or ""
+    if reason.startswith("unknown error ") or len(data) < 4:
+        return f"reverted with an unrecognized custom error (return data: 0x{data.hex()})"
+    if data[:4] == ERROR_STRING_SELECTOR:
+        return f"reverted with reason string '{reason}'"
+    if data[:4] == PANIC_SELECTOR:
+        code = int.from_bytes(data[4:36], "big")
+        meaning = PANIC_CODES.get(code, "unknown panic code")
+        return f"reverted with panic code 0x{code:02x} ({meaning})"
+    return f"reverted with custom error '{reason}'"
+
+
+def revert_error(err: ExecutionReverted) -> RpcError:
+    """A reverted call or estimate: geth's code ``3``, Hardhat's message and error data.
+
+    The message is Hardhat's (:func:`hardhat_revert_text`), so the decoded error -- its name
+    and arguments -- reaches the user; ``data`` is Hardhat's object ``{"message", "data"}``
+    whose ``data`` is the raw revert data. web3.py then raises ``ContractLogicError`` with
+    ``"execution reverted: VM Exception while processing transaction: reverted with custom error
+    'Name(args)'"`` (where a bare hex ``data`` would give a ``ContractCustomError`` showing only
+    the hex); ethers and viem find the raw data inside the object. A ``revert()`` without data
+    has nothing to decode, so geth (and we) answer a plain ``-32000 "execution reverted"``.
     """
     if not err.data:
         return RpcError(SERVER_ERROR, "execution reverted")
-    return RpcError(EXECUTION_ERROR, str(err), "0x" + bytes(err.data).hex())
+    message = HARDHAT_PREFIX + hardhat_revert_text(err)
+    return RpcError(
+        EXECUTION_ERROR, message, {"message": message, "data": "0x" + bytes(err.data).hex()}
+    )

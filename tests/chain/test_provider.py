@@ -19,7 +19,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from web3 import Web3
 from web3.exceptions import (
-    ContractCustomError,
     ContractLogicError,
     MethodUnavailable,
     Web3RPCError,
@@ -27,6 +26,7 @@ from web3.exceptions import (
 
 from agentbed.chain.node import Chain
 from agentbed.chain.provider import TestbedProvider, block_rewards, handlers
+from agentbed.chain.provider.errors import HARDHAT_PREFIX
 from agentbed.chain.types import Block, Receipt
 
 GWEI = 10**9
@@ -201,7 +201,7 @@ def test_log_index_counts_across_the_block(w3, token, chain):
     assert [log.logIndex for log in w3.eth.get_logs({"fromBlock": r1.blockNumber})] == [0, 1]
 
 
-def test_custom_error_surfaces_as_contract_custom_error(contracts):
+def test_custom_error_surfaces_decoded_in_the_error_message(contracts):
     # A chain of its own: the session chain's ABI registry is additive and other tests'
     # contracts (which declare the same OpenZeppelin errors) would already decode this one.
     chain = Chain(accounts=2)
@@ -210,21 +210,30 @@ def test_custom_error_surfaces_as_contract_custom_error(contracts):
     a0, a1 = w3.eth.accounts[:2]
     error_abi = next(item for item in token.abi if item.get("name") == "ERC20InsufficientBalance")
     selector = "0x" + function_abi_to_4byte_selector(error_abi).hex()
-    with pytest.raises(ContractCustomError) as excinfo:
+    with pytest.raises(ContractLogicError, match="unrecognized custom error") as excinfo:
         token.functions.transfer(a0, 1).call({"from": a1})
-    assert str(excinfo.value.data).startswith(selector)
-    with pytest.raises(ContractCustomError):  # estimate_gas inside transact
-        token.functions.transfer(a0, 1).transact({"from": a1})
-    # The raw error carries geth's code 3 and the decoded reason in its message.
+    assert excinfo.value.data["data"].startswith(selector)
+    # The raw error carries geth's code 3, Hardhat's message and the revert data.
     data = token.functions.transfer(a0, 1)._encode_transaction_data()
     error = rpc(w3, "eth_call", {"from": a1, "to": token.address, "data": data}, "latest")["error"]
     assert error["code"] == 3
-    assert error["data"].startswith(selector)
-    assert error["message"].startswith(f"execution reverted: unknown error {selector}")
-    # Once the chain knows the ABI (Chain.deploy/contract register it), the reason is decoded.
+    assert error["data"]["data"].startswith(selector)
+    assert error["message"] == (
+        f"{HARDHAT_PREFIX}reverted with an unrecognized custom error (return data: "
+        f"{error['data']['data']})"
+    )
+    # Once the chain knows the ABI (Chain.deploy/contract register it), the error is decoded,
+    # and web3 shows it for eth_call and eth_estimateGas alike.
     chain.abi.register("MockERC20", token.abi, token.address)
+    decoded = f"reverted with custom error 'ERC20InsufficientBalance({a1}, 0, 1)'"
     error = rpc(w3, "eth_call", {"from": a1, "to": token.address, "data": data}, "latest")["error"]
-    assert error["message"] == f"execution reverted: ERC20InsufficientBalance({a1}, 0, 1)"
+    assert error["message"] == error["data"]["message"] == HARDHAT_PREFIX + decoded
+    with pytest.raises(ContractLogicError) as excinfo:
+        token.functions.transfer(a0, 1).call({"from": a1})
+    assert excinfo.value.message == f"execution reverted: {HARDHAT_PREFIX}{decoded}"
+    with pytest.raises(ContractLogicError) as excinfo:  # estimate_gas inside transact
+        token.functions.transfer(a0, 1).transact({"from": a1})
+    assert excinfo.value.message == f"execution reverted: {HARDHAT_PREFIX}{decoded}"
 
 
 def test_require_string_revert_surfaces_with_its_reason(w3):
@@ -234,10 +243,13 @@ def test_require_string_revert_surfaces_with_its_reason(w3):
         factory.constructor().transact({"from": w3.eth.accounts[0], "gas": 200_000})
     )
     nope = w3.eth.contract(address=receipt.contractAddress, abi=NOPE_ABI)
-    with pytest.raises(ContractLogicError, match="execution reverted: nope"):
+    reason = f"execution reverted: {HARDHAT_PREFIX}reverted with reason string 'nope'"
+    with pytest.raises(ContractLogicError) as excinfo:
         nope.functions.poke().call()
-    with pytest.raises(ContractLogicError, match="execution reverted: nope"):
+    assert excinfo.value.message == reason
+    with pytest.raises(ContractLogicError) as excinfo:
         nope.functions.poke().estimate_gas()
+    assert excinfo.value.message == reason
 
 
 def test_reverted_tx_is_mined_with_status_zero(w3, token):
