@@ -21,6 +21,9 @@ from agentbed.chain.provider.errors import (
     revert_error,
 )
 from agentbed.chain.provider.filters import FILTER_METHODS
+from agentbed.chain.provider.flashbots import BUNDLE_METHODS
+from agentbed.chain.provider.lookups import LOOKUP_METHODS
+from agentbed.chain.provider.testbed import TESTBED_METHODS
 
 if TYPE_CHECKING:
     from agentbed.chain.node import Chain
@@ -70,6 +73,9 @@ METHODS: Mapping[str, Handler] = MappingProxyType(
         "evm_revert": h.evm_revert,
         "evm_setAutomine": h.evm_set_automine,
         "evm_setNextBlockTimestamp": h.evm_set_next_block_timestamp,
+        **LOOKUP_METHODS,
+        **BUNDLE_METHODS,
+        **TESTBED_METHODS,
         **FILTER_METHODS,
         **CHEAT_METHODS,
     }

@@ -5,38 +5,101 @@ sealed since (block hashes, or the matching logs) and moves the mark to the head
 of a chain live beside it, not in it: they are a client's view, so snapshots do not cover
 them, and a ``revert`` below a filter's mark moves the mark back to the new head. Unlike geth,
 filters never expire (geth drops one idle for 5 minutes of wall time; the testbed has no wall
-clock). ``eth_newPendingTransactionFilter`` is not served yet.
+clock).
+
+A pending-transaction filter (``eth_newPendingTransactionFilter``) reports the hash of every tx
+that entered the pool after it was installed, through the pool's entry hook
+(``Mempool.entry_listeners``), so a tx mined at once (automine) is still reported. A filter may
+name its observer (``[{"observer": "alice"}]``, an extension): it then reports a tx only once
+the chain's latency model lets that observer see it (:class:`PendingWatch`).
 """
 
 from __future__ import annotations
 
 import itertools
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentbed.chain.provider import encoding as enc
 from agentbed.chain.provider import handlers as h
 from agentbed.chain.provider import params as prm
-from agentbed.chain.provider.errors import SERVER_ERROR, RpcError
+from agentbed.chain.provider.errors import SERVER_ERROR, InvalidParams, RpcError
 
 if TYPE_CHECKING:
+    from agentbed.chain.interfaces import LatencyModel
     from agentbed.chain.node import Chain
+    from agentbed.chain.types import Block, PoolTx
 
 # Block tags that mean "from now on" in a filter's fromBlock (geth: the head at each poll).
 _MOVING_TAGS = frozenset({"latest", "pending", "safe", "finalized"})
 
 
+class PendingWatch:
+    """Pool entries as one observer learns of them: each reported once, when it reaches them.
+
+    An observer sees a tx ``Chain.latency.delay_ms(tx, observer)`` after it arrived (at once if
+    it sent the tx, or if no observer is named), as :meth:`Chain.mempool_view` does, and only
+    while the tx is in the pool: a tx mined, replaced or evicted before it reached the observer
+    is never reported to it.
+
+    It keeps no reference to the chain (filters live beside a chain, not in it); the chain is
+    passed to :meth:`due`.
+
+    Args:
+        observer: The observer's id, or None for one who sees every tx at once.
+    """
+
+    def __init__(self, observer: str | None) -> None:
+        self.observer = observer
+        self._waiting: list[PoolTx] = []
+        self._ready: list[PoolTx] = []
+
+    def _due_ms(self, ptx: PoolTx, latency: LatencyModel) -> int:
+        if self.observer is None or ptx.origin == self.observer:
+            return ptx.arrival_ms
+        return ptx.arrival_ms + latency.delay_ms(ptx, self.observer)
+
+    def enter(self, ptx: PoolTx) -> None:
+        """Note a tx that has just entered the pool."""
+        self._waiting.append(ptx)
+
+    def sealed(self, block: Block, txs: Any, latency: LatencyModel) -> None:
+        """Settle the waiting txs ``block`` included: seen if they reached the observer first."""
+        mined = {tx.hash for tx in txs}
+        still = []
+        for ptx in self._waiting:
+            if ptx.hash not in mined:
+                still.append(ptx)
+            elif self._due_ms(ptx, latency) <= block.timestamp_ms:
+                self._ready.append(ptx)
+        self._waiting = still
+
+    def due(self, chain: Chain) -> list[PoolTx]:
+        """The txs that have reached the observer by now, in arrival order; each only once."""
+        now, pool = chain.now_ms, chain.mempool
+        ready, self._ready = self._ready, []
+        still: list[PoolTx] = []
+        for ptx in self._waiting:
+            if ptx.hash not in pool:
+                continue  # replaced or evicted before it reached the observer
+            (ready if self._due_ms(ptx, chain.latency) <= now else still).append(ptx)
+        self._waiting = still
+        return sorted(ready, key=lambda p: p.seq)
+
+
 @dataclass
 class _Filter:
-    """One installed filter: ``criteria`` is ``None`` for a block filter."""
+    """One installed filter: ``criteria`` is ``None`` for a block or pending-tx filter."""
 
     criteria: Mapping[str, Any] | None
     mark: int
     """The last block number already reported."""
     reported_hash_block: bool = False
     """For a ``blockHash`` log filter: whether its one block was reported."""
+    pending: PendingWatch | None = None
+    """For a pending-transaction filter: the pool entries it has yet to report."""
 
 
 @dataclass
@@ -45,6 +108,11 @@ class _Filters:
 
     by_id: dict[int, _Filter] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    hooked: bool = False
+    """Whether the chain's pool-entry and block hooks feed this store's pending filters."""
+
+    def watches(self) -> list[PendingWatch]:
+        return [f.pending for f in self.by_id.values() if f.pending is not None]
 
 
 _STORES: weakref.WeakKeyDictionary[Chain, _Filters] = weakref.WeakKeyDictionary()
@@ -52,6 +120,31 @@ _STORES: weakref.WeakKeyDictionary[Chain, _Filters] = weakref.WeakKeyDictionary(
 
 def _store(chain: Chain) -> _Filters:
     return _STORES.setdefault(chain, _Filters())
+
+
+def watch_pool(chain: Chain, watches: Callable[[], Iterable[PendingWatch]]) -> None:
+    """Feed ``watches()`` every tx entering ``chain``'s pool and every block it seals."""
+
+    def entered(ptx: PoolTx) -> None:
+        for watch in watches():
+            watch.enter(ptx)
+
+    def sealed(block: Block, receipts: Any, txs: Any) -> None:
+        for watch in watches():
+            watch.sealed(block, txs, chain.latency)
+
+    chain.mempool.entry_listeners.append(entered)
+    chain.add_block_listener(sealed)
+
+
+def observer_option(value: Any) -> str | None:
+    """The observer an options object ``{"observer": "alice"}`` names (None: no options)."""
+    if value is None:
+        return None
+    observer = prm.object_arg(value, "options").get("observer")
+    if observer is not None and (not isinstance(observer, str) or not observer):
+        raise InvalidParams(f"invalid observer: {observer!r} is not a non-empty string")
+    return observer
 
 
 def _install(chain: Chain, flt: _Filter) -> str:
@@ -84,6 +177,17 @@ def new_block_filter(chain: Chain, params: list[Any]) -> str:
     return _install(chain, _Filter(None, chain.block_number))
 
 
+def new_pending_transaction_filter(chain: Chain, params: list[Any]) -> str:
+    """``eth_newPendingTransactionFilter([{"observer": id}])``: reports pool entries' hashes."""
+    (options,) = prm.args(params, 0, 1)
+    watch = PendingWatch(observer_option(options))
+    store = _store(chain)
+    if not store.hooked:
+        store.hooked = True
+        watch_pool(chain, store.watches)
+    return _install(chain, _Filter(None, chain.block_number, pending=watch))
+
+
 def uninstall_filter(chain: Chain, params: list[Any]) -> bool:
     """``eth_uninstallFilter(id)``: false for an unknown id, as geth."""
     (raw_id,) = prm.args(params, 1, 1)
@@ -107,6 +211,8 @@ def _logs_between(chain: Chain, criteria: Mapping[str, Any], lowest: int) -> lis
 def get_filter_changes(chain: Chain, params: list[Any]) -> list[Any]:
     """``eth_getFilterChanges(id)``: block hashes or logs since the previous poll."""
     _, flt = _lookup(chain, params)
+    if flt.pending is not None:
+        return [enc.hex_data(ptx.hash) for ptx in flt.pending.due(chain)]
     head = chain.block_number
     mark, flt.mark = min(flt.mark, head), head
     if flt.criteria is None:
@@ -130,6 +236,7 @@ def get_filter_logs(chain: Chain, params: list[Any]) -> list[Any]:
 FILTER_METHODS = {
     "eth_newFilter": new_filter,
     "eth_newBlockFilter": new_block_filter,
+    "eth_newPendingTransactionFilter": new_pending_transaction_filter,
     "eth_getFilterChanges": get_filter_changes,
     "eth_getFilterLogs": get_filter_logs,
     "eth_uninstallFilter": uninstall_filter,
