@@ -142,20 +142,22 @@ def answer_body(provider: Handles, body: bytes | str) -> str | None:
 def build_app(chain: Chain) -> web.Application:
     """The aiohttp application: JSON-RPC on ``POST /`` and over a WebSocket on ``GET /``.
 
-    The WebSocket also serves ``eth_subscribe`` (see :mod:`agentbed.chain.subscriptions`).
+    The WebSocket also serves ``eth_subscribe`` (see :mod:`agentbed.chain.subscriptions`); a
+    connection names its observer with ``?observer=<id>`` or the ``X-Testbed-Observer`` header.
 
     Args:
         chain: The chain to serve.
     """
     from aiohttp import WSMsgType, web
 
-    from agentbed.chain.subscriptions import Connection, Hub
+    from agentbed.chain.subscriptions import OBSERVER_HEADER, OBSERVER_QUERY, Connection, Hub
 
     provider = TestbedProvider(chain)
     hub = Hub(chain)
 
     async def http(request: web.Request) -> web.StreamResponse:
         reply = answer_body(provider, await request.read())
+        hub.flush_pending()  # the request may have moved the clock past a delayed announcement
         if reply is None:
             return web.Response(status=204)
         return web.Response(text=reply, content_type="application/json")
@@ -163,7 +165,8 @@ def build_app(chain: Chain) -> web.Application:
     async def websocket(request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        connection = Connection(provider, hub, ws)
+        observer = request.query.get(OBSERVER_QUERY) or request.headers.get(OBSERVER_HEADER)
+        connection = Connection(provider, hub, ws, observer or None)
         try:
             async for message in ws:
                 if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):

@@ -280,7 +280,7 @@ def test_websocket_newheads_subscription_announces_each_block_until_unsubscribed
 
     async def talk() -> list[Any]:
         async with ClientSession() as session, session.ws_connect("ws" + url[4:]) as ws:
-            await ws.send_str(request(1, "eth_subscribe", "logs"))
+            await ws.send_str(request(1, "eth_subscribe", "syncing"))
             refused = json.loads(await ws.receive_str())
             await ws.send_str(request(2, "eth_subscribe", "newHeads"))
             sub_id = json.loads(await ws.receive_str())["result"]
@@ -296,7 +296,8 @@ def test_websocket_newheads_subscription_announces_each_block_until_unsubscribed
     refused, sub_id, frames, after = asyncio.run(talk())
     assert refused["error"] == {
         "code": -32602,
-        "message": "unsupported subscription type 'logs'; served: newHeads",
+        "message": "unsupported subscription type 'syncing'; "
+        "served: newHeads, logs, newPendingTransactions",
     }
     assert sub_id == "0x1"
     notes = [f["params"] for f in frames if f.get("method") == "eth_subscription"]
