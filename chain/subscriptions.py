@@ -82,8 +82,9 @@ class Hub:
         self._ids = itertools.count(1)
         self._subs: dict[str, _Subscription] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # strong refs until each send finishes
-        chain.add_block_listener(self.on_block)
+        # The watches settle a block's txs before on_block announces what is due.
         watch_pool(chain, self._watches)
+        chain.add_block_listener(self.on_block)
 
     def _watches(self) -> list[PendingWatch]:
         return [s.watch for s in self._subs.values() if s.watch is not None]

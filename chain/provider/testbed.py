@@ -12,8 +12,13 @@
   simulated time ``atMs``, milliseconds since the epoch): ``{"observer", "nowMs",
   "transactions"}``, each transaction as in ``txpool_content`` plus ``arrivalMs`` and
   ``visibleAtMs`` (when it reached the observer), in the order ``Chain.mempool_view`` gives.
+* ``testbed_registerAbi(name, abi, address?)``: tell the chain a contract's ABI (and where it
+  is deployed), as Hardhat knows its artifacts: its custom errors then decode in revert
+  messages and its events in receipts. Contracts deployed through ``Chain.deploy`` are known
+  already; this is for clients that deploy their own bytecode. Answers true.
 
-Policy and latency are part of a chain snapshot, so ``evm_revert`` restores them.
+Policy and latency are part of a chain snapshot, so ``evm_revert`` restores them; registered
+ABIs are additive and are not rolled back.
 """
 
 from __future__ import annotations
@@ -105,9 +110,29 @@ def mempool_view(chain: Chain, params: list[Any]) -> dict[str, Any]:
     return {"observer": observer, "nowMs": now, "transactions": transactions}
 
 
+_BAD_ABI = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+"""What compiling a malformed ABI item can raise (a missing name, a bad type string, ...)."""
+
+
+def register_abi(chain: Chain, params: list[Any]) -> bool:
+    """``testbed_registerAbi(name, abi, address?)``: decode this contract's errors and events."""
+    name, abi, raw_address = prm.args(params, 2, 3)
+    if not isinstance(name, str) or not name:
+        raise InvalidParams(f"contract name must be a non-empty string, got {name!r}")
+    if not isinstance(abi, list) or not all(isinstance(item, Mapping) for item in abi):
+        raise InvalidParams("abi must be an array of ABI item objects")
+    address = None if raw_address is None else prm.address(raw_address, "address")
+    try:
+        chain.abi.register(name, abi, address)
+    except _BAD_ABI as err:
+        raise InvalidParams(f"invalid abi for {name!r}: {err}") from err
+    return True
+
+
 TESTBED_METHODS = {
     "testbed_setPolicy": set_policy,
     "testbed_setLatency": set_latency,
     "testbed_mempoolView": mempool_view,
+    "testbed_registerAbi": register_abi,
 }
 """The testbed's controls, for the provider's method table."""
