@@ -173,6 +173,9 @@ def build_app(chain: Chain) -> web.Application:
                     reply = answer_body(connection, message.data)
                     if reply is not None:
                         await ws.send_str(reply)
+                    # Let the notifications the request queued go out before the next reply:
+                    # aiohttp hands over buffered messages without yielding to the loop.
+                    await asyncio.sleep(0)
         finally:
             hub.drop(ws)
         return ws
