@@ -13,9 +13,11 @@ Results are in JSON-RPC form (quantities ``"0x.."``, byte strings as hex) so web
 formatters apply. Errors follow geth's codes and wording:
 
 * mempool rejections -> ``-32000`` with geth's message (``"nonce too low"``, ...);
-* reverted ``eth_call`` / ``eth_estimateGas`` -> ``3``, ``"execution reverted: <reason>"`` and
-  the revert data, so web3 raises ``ContractLogicError`` / ``ContractCustomError``
-  (a bare ``revert()`` without data is ``-32000 "execution reverted"``, as in geth);
+* reverted ``eth_call`` / ``eth_estimateGas`` -> ``3`` with Hardhat's message (``"VM Exception
+  while processing transaction: reverted with custom error 'Name(args)'"``, ``... reason string
+  '...'``, ``... panic code 0x11 (...)``) and Hardhat's data ``{"message", "data": <revert
+  data>}``, so web3 raises ``ContractLogicError`` showing the decoded error (a bare
+  ``revert()`` without data is ``-32000 "execution reverted"``, as in geth);
 * malformed parameters -> ``-32602``; unknown methods -> ``-32601``.
 
 Only the head state is kept readable: state reads at an older block number answer ``-32000``
@@ -23,7 +25,9 @@ Only the head state is kept readable: state reads at an older block number answe
 sender's pending pool transactions). ``eth_call``/``eth_estimateGas`` without ``from`` run as
 the chain's first account, as ``Chain.call`` does.
 ``eth_sendTransaction`` signs with the chain's local key for ``from`` (like anvil's unlocked
-accounts). The ``evm_*`` methods follow anvil/Hardhat.
+accounts). The ``evm_*`` methods follow anvil/Hardhat. Flashbots' bundle methods live in
+:mod:`.flashbots`, the testbed's controls (``testbed_*``) in :mod:`.testbed`, block-level
+lookups in :mod:`.lookups`; the whole table, served and not, is in ``docs/node.md``.
 
 The package is a dispatch table plus formatters: :mod:`.dispatch` (method table and the
 provider class), :mod:`.handlers` (one function per method, calling only ``Chain``'s public
