@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import rlp
 from eth_utils import keccak, to_checksum_address
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agentbed.chain.latency import PerObserverLatency
 from agentbed.chain.node import Chain
@@ -192,3 +194,60 @@ def test_web3_websocket_provider_receives_logs_and_pending_hashes(
     assert bytes(pending) == bytes(sent)
     assert bytes(log["transactionHash"]) == bytes(sent)
     assert [bytes(t) for t in log["topics"]] == [TOPIC_B]
+
+
+class _Socket:
+    """A stand-in WebSocket that records what the hub sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send_str(self, data: str) -> None:
+        self.sent.append(data)
+
+
+@pytest.fixture(scope="module")
+def connection() -> Any:
+    """A WebSocket connection's view of one chain, shared by the fuzz examples."""
+    from agentbed.chain.provider import TestbedProvider
+    from agentbed.chain.subscriptions import Connection, Hub
+
+    chain = Chain(seed=8, accounts=1)
+    return Connection(TestbedProvider(chain), Hub(chain), _Socket(), observer="fuzz")
+
+
+OPTION_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=6)
+    | st.sampled_from(
+        ["0x" + "11" * 20, "0x" + "ab" * 32, ["0x" + "ab" * 32, None], [["0x" + "ab" * 32]]]
+    )
+)
+OPTIONS = (
+    st.none()
+    | OPTION_VALUES
+    | st.dictionaries(
+        st.sampled_from(["address", "topics", "observer", "fullTx", "fromBlock"]),
+        OPTION_VALUES | st.lists(OPTION_VALUES, max_size=3),
+        max_size=3,
+    )
+)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    kind=st.sampled_from(["newHeads", "logs", "newPendingTransactions", "syncing"]), options=OPTIONS
+)
+def test_fuzz_subscribe_answers_json_rpc(connection: Any, kind: str, options: Any) -> None:
+    from agentbed.chain.server import answer_body
+
+    params = [kind] if options is None else [kind, options]
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": params})
+    reply = json.loads(answer_body(connection, body) or "null")
+    assert ("result" in reply) != ("error" in reply)
+    if "error" in reply:
+        assert reply["error"]["code"] == -32602, reply["error"]
+    else:
+        assert reply["result"].startswith("0x")
