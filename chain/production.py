@@ -161,7 +161,8 @@ class BlockProducer:
         """Receipts ``bundle`` would produce at the top of the next block; changes nothing.
 
         Returns:
-            ``(receipts, failure)``; ``failure`` says why the bundle would be dropped, or None.
+            ``(receipts, failure)``: :class:`SimulatedReceipt` s (return data and coinbase gain
+            too, for ``eth_callBundle``); ``failure`` says why the bundle would be dropped, or None.
         """
         block_ms = self.next_block_ms(clock)
         session = self._backend.open_block(
