@@ -108,3 +108,19 @@ def test_pending_filter_options_and_other_filter_methods() -> None:
         with pytest.raises(RpcError) as excinfo:
             provider.handle("eth_newPendingTransactionFilter", options)
         assert excinfo.value.code == -32602
+
+
+def test_web3_pending_filter_over_http() -> None:
+    from web3 import HTTPProvider, Web3
+
+    from agentbed.chain.server import serve_in_thread
+
+    chain = _chain(automine=True)
+    with serve_in_thread(chain) as url:
+        w3 = Web3(HTTPProvider(url))
+        pending = w3.eth.filter("pending")
+        sender = w3.eth.accounts[1]
+        sent = [w3.eth.send_transaction({"from": sender, "to": sender, "value": i}) for i in (1, 2)]
+        assert pending.get_new_entries() == sent
+        assert pending.get_new_entries() == []
+        assert w3.eth.get_transaction_receipt(sent[1])["status"] == 1
