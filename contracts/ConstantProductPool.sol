@@ -8,6 +8,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 
 import {IConstantProductPool} from "./interfaces/IConstantProductPool.sol";
+import {IFlashSwapCallee} from "./interfaces/IFlashSwapCallee.sol";
 
 /// @title ConstantProductPool
 /// @notice A Uniswap-v2-style x·y = k pool for two ERC-20 tokens with a swap fee in basis
@@ -27,7 +28,11 @@ import {IConstantProductPool} from "./interfaces/IConstantProductPool.sol";
 ///
 ///      Every function that moves value is `nonReentrant` and follows
 ///      checks-effects-interactions: reserves, shares and events are written before any token
-///      call. Arithmetic is checked: reserves whose products overflow 256 bits revert (Panic).
+///      call. The one exception is `flashSwap`, whose point is to pay out before it is paid: it
+///      writes the reserves only after its callback, and `nonReentrant` keeps every other entry
+///      point (swaps, liquidity, `sync`, `skim`) closed meanwhile, so nothing can read or move the
+///      stale reserves. Arithmetic is checked: reserves whose products overflow 256 bits revert
+///      (Panic).
 contract ConstantProductPool is IConstantProductPool, ERC20, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -186,6 +191,37 @@ contract ConstantProductPool is IConstantProductPool, ERC20, ReentrancyGuard {
         IERC20(tokenOut).safeTransfer(to, amountOut);
     }
 
+    /// @notice Flash swap: pay out `amount0Out`/`amount1Out` to `to` first, call
+    ///         `to.onFlashSwap(msg.sender, amount0Out, amount1Out, data)` when `data` is non-empty,
+    ///         then require that the tokens paid back in keep the fee-adjusted product.
+    /// @dev Uniswap v2's `swap` with the fee in basis points: with balances `b` after the
+    ///      callback and `in = b − (reserve − out)` (zero when negative), require
+    ///      `(b0·BPS − in0·fee)·(b1·BPS − in1·fee) >= reserve0·reserve1·BPS²`. Paying back in the
+    ///      borrowed token (a flash loan from the pool) costs the same fee as paying in the other
+    ///      (a swap whose input arrives after its output). Requirements: some output; each output
+    ///      below its reserve; `to` is not the pool. Emits {Sync} and {FlashSwap}.
+    /// @param amount0Out Token0 sent to `to` before the callback.
+    /// @param amount1Out Token1 sent to `to` before the callback.
+    /// @param to Receiver of the outputs, and the callee when `data` is non-empty.
+    /// @param data Passed to the callback; empty means no callback (the input must already be here).
+    /// @return amount0In Token0 paid in, net of the output.
+    /// @return amount1In Token1 paid in, net of the output.
+    function flashSwap(uint256 amount0Out, uint256 amount1Out, address to, bytes calldata data)
+        external
+        nonReentrant
+        returns (uint256 amount0In, uint256 amount1In)
+    {
+        if (amount0Out == 0 && amount1Out == 0) revert PoolZeroAmount();
+        _checkRecipient(to);
+        (uint256 r0, uint256 r1) = (_reserve0, _reserve1);
+        if (amount0Out >= r0 || amount1Out >= r1) revert PoolInsufficientLiquidity(r0, r1);
+        if (amount0Out != 0) IERC20(token0).safeTransfer(to, amount0Out);
+        if (amount1Out != 0) IERC20(token1).safeTransfer(to, amount1Out);
+        if (data.length != 0) IFlashSwapCallee(to).onFlashSwap(msg.sender, amount0Out, amount1Out, data);
+        (amount0In, amount1In) = _settleFlash(r0, r1, amount0Out, amount1Out);
+        emit FlashSwap(msg.sender, amount0In, amount1In, amount0Out, amount1Out, to);
+    }
+
     /// @notice Set the reserves to the balances, absorbing tokens donated to the pool.
     /// @dev Emits {Sync}.
     function sync() external nonReentrant {
@@ -227,6 +263,26 @@ contract ConstantProductPool is IConstantProductPool, ERC20, ReentrancyGuard {
         _reserve0 = reserve0;
         _reserve1 = reserve1;
         emit Sync(reserve0, reserve1);
+    }
+
+    /// @dev A flash swap's inputs from the balances after its callback; checks the fee-adjusted
+    ///      product against the reserves `r0`, `r1` from before it and stores the balances.
+    function _settleFlash(uint256 r0, uint256 r1, uint256 amount0Out, uint256 amount1Out)
+        private
+        returns (uint256 amount0In, uint256 amount1In)
+    {
+        uint256 b0 = IERC20(token0).balanceOf(address(this));
+        uint256 b1 = IERC20(token1).balanceOf(address(this));
+        // Cannot underflow: each output is below its reserve (checked by flashSwap).
+        unchecked {
+            amount0In = b0 > r0 - amount0Out ? b0 - (r0 - amount0Out) : 0;
+            amount1In = b1 > r1 - amount1Out ? b1 - (r1 - amount1Out) : 0;
+        }
+        uint256 required = r0 * r1 * BPS * BPS;
+        if (amount0In == 0 && amount1In == 0) revert PoolFlashNotRepaid(0, required);
+        uint256 product = (b0 * BPS - amount0In * fee) * (b1 * BPS - amount1In * fee);
+        if (product < required) revert PoolFlashNotRepaid(product, required);
+        _update(b0, b1);
     }
 
     /// @dev True for token0, false for token1; reverts with PoolInvalidToken otherwise.

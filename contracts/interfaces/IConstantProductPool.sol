@@ -27,6 +27,9 @@ interface IConstantProductPool {
     error PoolInsufficientInitialLiquidity(uint256 liquidity, uint256 minimum);
     /// @notice `to` cannot receive tokens from the pool (the pool itself or the zero address).
     error PoolInvalidRecipient(address to);
+    /// @notice A flash swap's repayment left the fee-adjusted product at `product`, below `required`
+    ///         (both scaled by BPS²).
+    error PoolFlashNotRepaid(uint256 product, uint256 required);
 
     /// @notice `sender` swapped `amountIn` of `tokenIn` for `amountOut` of the other token, paid to `to`.
     event Swap(
@@ -44,6 +47,16 @@ interface IConstantProductPool {
     );
     /// @notice Balances above the reserves (`amount0`, `amount1`) were sent to `to`.
     event Skimmed(address indexed to, uint256 amount0, uint256 amount1);
+    /// @notice `sender` flash-swapped: `amount0Out`/`amount1Out` went to `to` first, and
+    ///         `amount0In`/`amount1In` (net of the outputs) came back before the product check.
+    event FlashSwap(
+        address indexed sender,
+        uint256 amount0In,
+        uint256 amount1In,
+        uint256 amount0Out,
+        uint256 amount1Out,
+        address indexed to
+    );
 
     /// @notice Deposit exactly `amount0` of token0 and `amount1` of token1 for LP shares.
     /// @return shares The LP shares minted to `to`.
@@ -63,6 +76,13 @@ interface IConstantProductPool {
     function swapExactIn(address tokenIn, uint256 amountIn, uint256 minAmountOut, address to, uint256 deadline)
         external
         returns (uint256 amountOut);
+
+    /// @notice Pay out first, call back `to` with `data` (when non-empty), then check the product.
+    /// @return amount0In Token0 paid in, net of the output.
+    /// @return amount1In Token1 paid in, net of the output.
+    function flashSwap(uint256 amount0Out, uint256 amount1Out, address to, bytes calldata data)
+        external
+        returns (uint256 amount0In, uint256 amount1In);
 
     /// @notice Set the reserves to the balances (absorbs donations).
     function sync() external;
