@@ -5,6 +5,14 @@ This is the first half of admission (geth's ``types.Transaction.UnmarshalBinary`
 EIP-1559 (type 2) envelopes, checks the chain id and the signature values, and recovers the
 sender. The pool-level rules (sizes, fees, nonces, funds) live in :mod:`agentbed.chain.mempool`.
 
+EIP-7702 set-code (type 4) txs are decoded too: their ``to`` must be an address (geth's
+``SetCodeTx.To`` is not nullable, so a create does not even decode) and each authorization
+tuple's authority is recovered here, from ``keccak(0x05 || rlp([chain_id, address, nonce]))``
+(EIP-7702's ``MAGIC``). A tuple whose signature recovers nothing keeps ``authority=None``:
+it is not a decoding error, execution skips it (EIP-7702, "invalid authorizations").
+:func:`authorization_hash` and :func:`authorization_items` are the encoding half, shared with
+:mod:`agentbed.chain.txsigner`.
+
 Decoding runs on the hot path of the throughput benchmark, so it works on the raw RLP items
 (no sedes classes), re-encodes the signed fields with a small RLP encoder, hashes with the
 fastest keccak at hand and recovers the sender with ``coincurve`` directly.
@@ -25,14 +33,27 @@ from agentbed.chain.errors import (
 )
 from agentbed.chain.hashing import keccak, rlp_encode
 from agentbed.chain.memo import BoundedMemo
-from agentbed.chain.types import AccessListEntry, Transaction
+from agentbed.chain.types import AccessListEntry, Authorization, Transaction
 
-__all__ = ["SECP256K1_N", "TxDecoder", "decode_transaction"]
+__all__ = [
+    "SECP256K1_N",
+    "SET_CODE_TX_TYPE",
+    "TxDecoder",
+    "authorization_hash",
+    "authorization_items",
+    "decode_transaction",
+]
+
+SET_CODE_TX_TYPE = 4
+"""EIP-7702's transaction type."""
+AUTHORIZATION_MAGIC = b"\x05"
+"""EIP-7702: the byte prefixed to an authorization tuple's RLP before hashing."""
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 """Order of the secp256k1 group."""
 _HALF_N = SECP256K1_N // 2
 
+_MAX_UINT8_BYTES = 1
 _MAX_UINT64_BYTES = 8
 _MAX_UINT256_BYTES = 32
 
@@ -87,6 +108,57 @@ def _access_list(item: _Item) -> tuple[AccessListEntry, ...]:
     return tuple(entries)
 
 
+def authorization_hash(chain_id: int, address: bytes, nonce: int) -> bytes:
+    """What an authority signs (EIP-7702): ``keccak(0x05 || rlp([chain_id, address, nonce]))``.
+
+    Args:
+        chain_id: The chain the delegation is for (0: every chain).
+        address: The 20-byte delegate address.
+        nonce: The authority's account nonce the delegation is valid at.
+    """
+    return keccak(AUTHORIZATION_MAGIC + rlp_encode([chain_id, address, nonce]))
+
+
+def authorization_items(auths: tuple[Authorization, ...]) -> list[list[int | bytes]]:
+    """The RLP items of an authorization list, as a set-code tx carries them."""
+    return [
+        [a.chain_id, bytes.fromhex(a.address[2:]), a.nonce, a.y_parity, a.r, a.s] for a in auths
+    ]
+
+
+def _recover_authority(
+    chain_id: int, address: bytes, nonce: int, y: int, r: int, s: int
+) -> str | None:
+    """geth ``SetCodeAuthorization.Authority``: the signer, or None for a bad signature."""
+    try:
+        return _recover_sender(authorization_hash(chain_id, address, nonce), y, r, s)
+    except InvalidSender:
+        return None
+
+
+def _authorization_list(item: _Item) -> tuple[Authorization, ...]:
+    """Decode the tuples with geth's field types (uint256 chain id, uint64 nonce, uint8 v)."""
+    if not isinstance(item, list):
+        raise MalformedTransaction("authorization list: expected list")
+    auths = []
+    for entry in item:
+        if not isinstance(entry, list) or len(entry) != 6:
+            raise MalformedTransaction(
+                "authorization list: entry must be [chainId, address, nonce, yParity, r, s]"
+            )
+        address = _bytes(entry[1], "authorization address")
+        if len(address) != 20:
+            raise MalformedTransaction("authorization list: address must be 20 bytes")
+        chain_id = _uint(entry[0], "authorization chainId")
+        nonce = _uint(entry[2], "authorization nonce", _MAX_UINT64_BYTES)
+        y_parity = _uint(entry[3], "authorization yParity", _MAX_UINT8_BYTES)
+        r = _uint(entry[4], "authorization r")
+        s = _uint(entry[5], "authorization s")
+        authority = _recover_authority(chain_id, address, nonce, y_parity, r, s)
+        auths.append(Authorization(chain_id, checksum(address), nonce, y_parity, r, s, authority))
+    return tuple(auths)
+
+
 def _recover_sender(msg_hash: bytes, recovery_id: int, r: int, s: int) -> str:
     """Recover the signer's address; raise :class:`InvalidSender` as geth's ``Sender`` does."""
     # geth crypto.ValidateSignatureValues with homestead=true: 0 < r, s < n and s <= n/2.
@@ -121,8 +193,9 @@ def decode_transaction(
         ``hash`` is keccak of ``raw``.
 
     Raises:
-        MalformedTransaction: The bytes are not a well-formed signed transaction.
-        TxTypeNotSupported: A type other than 0, 1 or 2 (blob, set-code, unknown).
+        MalformedTransaction: The bytes are not a well-formed signed transaction (a
+            set-code tx without a ``to`` among them).
+        TxTypeNotSupported: A type other than 0, 1, 2 or 4 (blob, unknown).
         InvalidChainId: The tx was signed for another chain id.
         UnprotectedTx: A pre-EIP-155 legacy tx while ``allow_unprotected`` is false.
         InvalidSender: Bad ``v``/``yParity``, ``r``/``s`` out of range, high ``s``, or a
@@ -137,12 +210,9 @@ def decode_transaction(
     if first > 0x7F:
         # An RLP string header: neither a legacy list nor an EIP-2718 type byte.
         raise MalformedTransaction("typed transaction too short or not an RLP list")
-    if first not in (1, 2):
+    if first not in (1, 2, SET_CODE_TX_TYPE):
         raise TxTypeNotSupported(f"type {first}")
-    items = _decode_rlp_list(raw[1:])
-    if first == 1:
-        return _decode_typed(raw, items, 1, chain_id)
-    return _decode_typed(raw, items, 2, chain_id)
+    return _decode_typed(raw, _decode_rlp_list(raw[1:]), first, chain_id)
 
 
 def _decode_rlp_list(payload: bytes) -> list[_Item]:
@@ -206,7 +276,7 @@ def _decode_legacy(raw: bytes, chain_id: int, allow_unprotected: bool) -> Transa
 
 
 def _decode_typed(raw: bytes, items: list[_Item], tx_type: int, chain_id: int) -> Transaction:
-    n_fields = 11 if tx_type == 1 else 12
+    n_fields = {1: 11, 2: 12, SET_CODE_TX_TYPE: 13}[tx_type]
     if len(items) != n_fields:
         raise MalformedTransaction(
             f"type {tx_type} tx: expected {n_fields} fields, got {len(items)}"
@@ -225,9 +295,15 @@ def _decode_typed(raw: bytes, items: list[_Item], tx_type: int, chain_id: int) -
     value = _uint(rest[2], "value")
     data = _bytes(rest[3], "data")
     access_list = _access_list(rest[4])
-    y_parity = _uint(rest[5], "yParity")
-    r = _uint(rest[6], "r")
-    s = _uint(rest[7], "s")
+    authorizations: tuple[Authorization, ...] = ()
+    if tx_type == SET_CODE_TX_TYPE:
+        if to is None:
+            # geth: SetCodeTx.To is a plain address (core.ErrSetCodeTxCreate's rule).
+            raise MalformedTransaction("EIP-7702 transaction cannot be used to create contract")
+        authorizations = _authorization_list(rest[5])
+    y_parity = _uint(rest[-3], "yParity")
+    r = _uint(rest[-2], "r")
+    s = _uint(rest[-1], "s")
     # geth's signer compares the chain id before it looks at the signature.
     if tx_chain_id != chain_id:
         raise InvalidChainId(f"have {tx_chain_id} want {chain_id}")
@@ -250,6 +326,7 @@ def _decode_typed(raw: bytes, items: list[_Item], tx_type: int, chain_id: int) -
         v=y_parity,
         r=r,
         s=s,
+        authorization_list=authorizations,
     )
 
 

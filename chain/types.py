@@ -22,8 +22,28 @@ class AccessListEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Authorization:
+    """One signed EIP-7702 authorization tuple of a set-code (type 4) transaction.
+
+    The authority (its signer) is recovered once, at decoding; ``None`` when the signature
+    recovers no address (high ``s``, ``y_parity`` not 0/1): execution then skips the tuple,
+    and the pool (like geth's ``SetCodeAuthorities``) does not count it.
+    """
+
+    chain_id: int
+    address: Address
+    """The delegate: whose code the authority's account runs."""
+    nonce: int
+    y_parity: int
+    r: int
+    s: int
+    authority: Address | None
+
+
+@dataclass(frozen=True, slots=True)
 class Transaction:
-    """A decoded, signature-checked transaction (legacy type 0, access-list type 1, 1559 type 2).
+    """A decoded, signature-checked transaction (legacy type 0, access-list type 1, 1559 type 2,
+    EIP-7702 set-code type 4).
 
     For legacy and type-1 transactions ``max_fee_per_gas == max_priority_fee_per_gas ==
     gas_price``, which makes every fee rule below uniform across types.
@@ -45,6 +65,8 @@ class Transaction:
     v: int
     r: int
     s: int
+    authorization_list: tuple[Authorization, ...] = ()
+    """Type 4 only: the signed delegations, in order."""
 
     @property
     def is_create(self) -> bool:
