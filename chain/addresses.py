@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 
+import rlp
 from eth_typing import Address as CanonicalAddress
-from eth_utils import to_canonical_address, to_checksum_address
+from eth_utils import keccak, to_canonical_address, to_checksum_address
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -25,3 +26,8 @@ def canonical(address: str | bytes) -> CanonicalAddress:
     """The 20 bytes of ``address``: agents read the same accounts every block, and
     eth-utils' conversion goes through several layers of decorators."""
     return to_canonical_address(address)
+
+
+def contract_address_for(sender: str, nonce: int) -> str:
+    """CREATE address: ``keccak(rlp([sender, nonce]))[12:]``."""
+    return checksum(keccak(rlp.encode([canonical(sender), nonce]))[12:])

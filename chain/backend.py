@@ -19,6 +19,7 @@ clock or ``os.urandom``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -33,14 +34,16 @@ from eth.db.trie import _make_trie_root_and_nodes
 from eth.exceptions import BlockNotFound, HeaderNotFound, Revert
 from eth.vm.forks.prague import PragueVM
 from eth.vm.spoof import SpoofTransaction
-from eth_utils import ValidationError, keccak, to_checksum_address
+from eth_utils import ValidationError, to_checksum_address
 
-from agentbed.chain.addresses import canonical, checksum
+from agentbed.chain.addresses import canonical, checksum, contract_address_for
 from agentbed.chain.errors import InvalidCall, UnknownBlock
+from agentbed.chain.evm_records import CallResult, SealedBlock
 from agentbed.chain.fees import INITIAL_BASE_FEE, data_floor_gas
+from agentbed.chain.genesis import genesis_state as genesis_alloc
 from agentbed.chain.hashing import prefer_pysha3
 from agentbed.chain.memo import BoundedMemo
-from agentbed.chain.types import Address, HeaderDetails, Transaction
+from agentbed.chain.types import Address, Authorization, HeaderDetails, Transaction
 
 DEFAULT_GAS_LIMIT = 30_000_000
 
@@ -54,7 +57,6 @@ CALL_RESULTS = 1024
 """Call results kept, by block hash and call: agents read the same balances many times a block."""
 EVM_TXS = 1024
 """py-evm transaction objects kept by hash (many blocks' worth; bounded, for memory)."""
-"""Block post-states kept for calls (the head's and a few past blocks'), most recent first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,29 +80,6 @@ class ExecutionResult:
     contract_address: Address | None
     coinbase_balance_delta: int
     """Change of the coinbase balance caused by this tx (tip + any direct transfer)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SealedBlock:
-    number: int
-    hash: bytes
-    parent_hash: bytes
-    timestamp: int
-    base_fee: int
-    gas_limit: int
-    gas_used: int
-    coinbase: Address
-    prev_randao: bytes
-    details: HeaderDetails
-
-
-@dataclass(frozen=True, slots=True)
-class CallResult:
-    success: bool
-    output: bytes
-    gas_used: int
-    reverted: bool = False
-    """True when the failure was a REVERT (output holds its data), not e.g. out of gas."""
 
 
 def _execution_result(
@@ -132,11 +111,6 @@ def _execution_result(
 
 class TxNotApplicable(Exception):
     """The backend refused a tx at block-building time (nonce, funds, gas); state unchanged."""
-
-
-def contract_address_for(sender: Address, nonce: int) -> Address:
-    """CREATE address: ``keccak(rlp([sender, nonce]))[12:]``."""
-    return checksum(keccak(rlp.encode([canonical(sender), nonce]))[12:])
 
 
 def _make_chain_class(chain_id: int) -> type[MiningChain]:
@@ -183,10 +157,7 @@ class PyEVMBackend:
             "transaction_root": BLANK_ROOT_HASH,
             "base_fee_per_gas": base_fee,
         }
-        genesis_state = {
-            canonical(addr): {"balance": bal, "nonce": 0, "code": b"", "storage": {}}
-            for addr, bal in alloc.items()
-        }
+        genesis_state = genesis_alloc(alloc)  # the funded accounts and the system contracts
         # py-evm's abstract API types do not cover the MiningChain/VM internals this module
         # drives (header, persist_block, the VM's state slot), so the handles are Any here.
         self._chain: Any = _make_chain_class(chain_id).from_genesis(
@@ -327,18 +298,26 @@ class PyEVMBackend:
         value: int,
         gas: int,
         state: StateAPI | None = None,
+        auths: Sequence[Authorization] = (),
     ) -> SpoofTransaction:
+        """A fee-less tx from ``sender``; a set-code one (py-evm applies ``auths``) if given."""
         state = state or self._head_state
-        sender_b = canonical(sender)
-        unsigned = self._tx_builder.create_unsigned_transaction(
-            nonce=state.get_nonce(sender_b),
-            gas_price=0,
-            gas=gas,
-            to=canonical(to) if to else b"",
-            value=value,
-            data=data,
+        sender_b, to_b = canonical(sender), canonical(to) if to else b""
+        nonce = state.get_nonce(sender_b)
+        if not auths:
+            unsigned = self._tx_builder.create_unsigned_transaction(
+                nonce=nonce, gas_price=0, gas=gas, to=to_b, value=value, data=data
+            )
+            return SpoofTransaction(unsigned, from_=sender_b)
+        evm_auths = [
+            {"chain_id": a.chain_id, "address": canonical(a.address), "nonce": a.nonce}
+            | {"y_parity": a.y_parity, "r": a.r, "s": a.s}
+            for a in auths
+        ]
+        unsigned = self._tx_builder.new_unsigned_set_code_transaction(
+            self.chain_id, nonce, 0, 0, gas, to_b, value, data, [], evm_auths
         )
-        return SpoofTransaction(unsigned, from_=sender_b)
+        return SpoofTransaction(unsigned, from_=sender_b, type_id=4)
 
     def call(
         self,
@@ -349,21 +328,22 @@ class PyEVMBackend:
         value: int = 0,
         gas: int = 0,
         block_number: int | None = None,
+        auths: Sequence[Authorization] = (),
     ) -> CallResult:
         """Execute against the head state (or canonical block ``block_number``'s post-state)
-        and throw the changes away."""
+        and throw the changes away; with ``auths``, as a set-code tx carrying them."""
         if block_number is None:
             head = self._chain.get_canonical_head()
         else:
             if not 0 <= block_number <= self.head_number:
                 raise UnknownBlock(f"no block {block_number}")
             head = self._chain.get_canonical_block_header_by_number(block_number)
-        key = (bytes(head.hash), sender, to, data, value, gas)
+        key = (bytes(head.hash), sender, to, data, value, gas, tuple(auths))
         known = self._call_results.get(key)
         if known is not None:
             return known
         state = self._call_state(head)
-        spoof = self._spoof(sender, to, data, value, gas or head.gas_limit, state)
+        spoof = self._spoof(sender, to, data, value, gas or head.gas_limit, state, auths)
         if spoof.gas < spoof.intrinsic_gas:
             raise InvalidCall(f"intrinsic gas too low: gas {spoof.gas}, need {spoof.intrinsic_gas}")
         if state.get_balance(canonical(sender)) < value:
@@ -405,7 +385,13 @@ class PyEVMBackend:
         )
 
     def estimate_gas(
-        self, *, sender: Address, to: Address | None, data: bytes, value: int = 0
+        self,
+        *,
+        sender: Address,
+        to: Address | None,
+        data: bytes,
+        value: int = 0,
+        auths: Sequence[Authorization] = (),
     ) -> CallResult:
         """Smallest gas limit at which the call succeeds (binary search), or the failing call.
 
@@ -413,16 +399,19 @@ class PyEVMBackend:
         """
         head = self._chain.get_canonical_head()
         cap = head.gas_limit
-        first = self.call(sender=sender, to=to, data=data, value=value, gas=cap)
+        attempt = functools.partial(
+            self.call, sender=sender, to=to, data=data, value=value, auths=auths
+        )
+        first = attempt(gas=cap)
         if not first.success:
             return first
         # Gas used (which excludes intrinsic gas) is not a safe lower bound: refunds and the
         # 63/64 rule can make the needed limit larger. Search from the intrinsic gas up.
-        intrinsic = self._spoof(sender, to, data, value, cap).intrinsic_gas
+        intrinsic = self._spoof(sender, to, data, value, cap, None, auths).intrinsic_gas
         low, high = intrinsic - 1, cap
         while high - low > 1:
             mid = (low + high) // 2
-            if self.call(sender=sender, to=to, data=data, value=value, gas=mid).success:
+            if attempt(gas=mid).success:
                 high = mid
             else:
                 low = mid
@@ -447,6 +436,7 @@ class PyEVMBackend:
         # builder's session started from. The VM's in-memory state is never persisted.
         header = block.copy(state_root=parent.state_root, gas_used=0, bloom=0)
         vm: Any = self._chain.get_vm(header)
+        vm.block_preprocessing(vm.get_block())  # the system calls, as the builder's session
         results: list[ExecutionResult | None] = []
         for tx in map(self._evm_tx, txs):
             coinbase_before = vm.state.get_balance(header.coinbase)
@@ -492,6 +482,8 @@ class BlockSession:
             timestamp=timestamp, coinbase=self._coinbase_b, mix_hash=mix_hash
         )
         self._vm: Any = chain.get_vm(self._header)
+        # EIP-4788 / EIP-2935 system calls, before any tx (py-evm's block pre-processing).
+        self._vm.block_preprocessing(self._vm.get_block())
         self._txs: list[SignedTransactionAPI] = []
         self._receipts: list[Any] = []
         self.number: int = self._header.block_number

@@ -19,7 +19,7 @@ from eth_utils import to_checksum_address
 from agentbed.chain.builder import IncludedTx
 from agentbed.chain.errors import ExecutionReverted, GasEstimationFailed
 from agentbed.chain.records import block_receipts
-from agentbed.chain.types import Address, Block, Receipt, Transaction
+from agentbed.chain.types import Address, Authorization, Block, Receipt, Transaction
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -66,14 +66,16 @@ def estimate_gas(
     data: bytes,
     value: int,
     gas_limit: int,
+    auths: Sequence[Authorization] = (),
 ) -> int:
-    """Gas a transaction would use (see :meth:`Chain.estimate_gas`).
+    """Gas a transaction would use (see :meth:`Chain.estimate_gas`); with ``auths``, a set-code
+    tx carrying those EIP-7702 authorizations (applied before the call runs).
 
     Raises:
         GasEstimationFailed: Even ``gas_limit`` (the block's) is not enough.
         ExecutionReverted: The transaction reverts.
     """
-    result = backend.estimate_gas(sender=sender, to=to, data=bytes(data), value=value)
+    result = backend.estimate_gas(sender=sender, to=to, data=bytes(data), value=value, auths=auths)
     if not result.success and not result.reverted:
         # geth's wording when even the block gas limit is not enough
         raise GasEstimationFailed(f"gas required exceeds allowance ({gas_limit})")

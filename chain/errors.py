@@ -184,3 +184,27 @@ class FloorDataGasTooLow(IntrinsicGasTooLow):
     """
 
     message = "insufficient gas for floor data gas cost"
+
+
+class EmptyAuthorizationList(TxRejected):
+    """A set-code (EIP-7702) tx without authorization tuples (geth's txpool wording)."""
+
+    message = "set code tx must have at least one authorization tuple"
+
+
+class GappedNonceFromDelegated(TxRejected):
+    """A nonce-gapped tx from a delegated account, or one a pooled set-code tx delegates."""
+
+    message = "gapped-nonce tx from delegated accounts"
+
+
+class InflightTxLimit(TxRejected):
+    """A second in-flight tx from a delegated account (only a replacement is admitted)."""
+
+    message = "in-flight transaction limit reached for delegated accounts"
+
+
+class AuthorityReserved(TxRejected):
+    """A set-code tx naming an authority that already has more than one tx pooled."""
+
+    message = "authority already reserved"

@@ -39,6 +39,8 @@ INITCODE_WORD_GAS = 2
 """EIP-3860: per 32-byte word of initcode in a creation tx."""
 ACCESS_LIST_ADDRESS_GAS = 2_400
 ACCESS_LIST_STORAGE_KEY_GAS = 1_900
+AUTHORIZATION_GAS = 25_000
+"""EIP-7702 ``PER_EMPTY_ACCOUNT_COST``: intrinsic gas per authorization tuple."""
 FLOOR_GAS_PER_TOKEN = 10
 """EIP-7623 ``TOTAL_COST_FLOOR_PER_TOKEN``."""
 NONZERO_BYTE_TOKENS = 4
@@ -60,12 +62,12 @@ def intrinsic_gas(tx: Transaction) -> int:
     """Gas charged before execution starts (geth ``core.IntrinsicGas`` for Prague).
 
     Args:
-        tx: A type 0, 1 or 2 transaction.
+        tx: A type 0, 1, 2 or 4 transaction.
 
     Returns:
         21,000 (53,000 for a create) + 4 per zero / 16 per non-zero calldata byte + 2 per
         32-byte initcode word for creates + 2,400 per access-list address + 1,900 per
-        access-list storage key.
+        access-list storage key + 25,000 per EIP-7702 authorization tuple.
     """
     data = tx.data
     zeros = data.count(0)
@@ -74,7 +76,7 @@ def intrinsic_gas(tx: Transaction) -> int:
         gas += CREATE_GAS + INITCODE_WORD_GAS * ((len(data) + 31) // 32)
     for entry in tx.access_list:
         gas += ACCESS_LIST_ADDRESS_GAS + ACCESS_LIST_STORAGE_KEY_GAS * len(entry.storage_keys)
-    return gas
+    return gas + AUTHORIZATION_GAS * len(tx.authorization_list)
 
 
 def data_floor_gas(data: bytes) -> int:

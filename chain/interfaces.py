@@ -22,6 +22,8 @@ class StateView(Protocol):
 
     def balance(self, address: Address) -> int: ...
 
+    def code(self, address: Address) -> bytes: ...
+
 
 @dataclass(frozen=True, slots=True)
 class PoolConfig:

@@ -41,6 +41,7 @@ from agentbed.chain.errors import (
 from agentbed.chain.fees import calldata_floor_gas, intrinsic_gas
 from agentbed.chain.interfaces import HeadInfo, PoolConfig, StateView
 from agentbed.chain.priceheap import PriceHeap, price_key
+from agentbed.chain.setcode import SetCodeRules
 from agentbed.chain.types import Address, PoolTx, Transaction, TxFate, TxStatus
 
 __all__ = ["MAX_NONCE", "Mempool", "replacement_thresholds"]
@@ -48,7 +49,7 @@ __all__ = ["MAX_NONCE", "Mempool", "replacement_thresholds"]
 MAX_NONCE = 2**64 - 1
 """A tx with this nonce is rejected: the account nonce could not be incremented past it."""
 
-_SUPPORTED_TYPES = frozenset({0, 1, 2})
+_SUPPORTED_TYPES = frozenset({0, 1, 2, 4})  # 4: EIP-7702 set-code, see chain/setcode.py
 
 
 @dataclass(slots=True)
@@ -140,6 +141,7 @@ class Mempool:
         self.entry_listeners: list[Callable[[PoolTx], None]] = []
         """Called with each newly pooled tx (pending-tx filters and subscriptions); shared
         by copies, so a chain's listeners survive its snapshot reverts."""
+        self._setcode = SetCodeRules()
 
     # -----------------------------------------------------------------------------------------
     # Queries
@@ -282,12 +284,15 @@ class Mempool:
             Underpriced: Tip below the config's ``price_limit``; or pool full and ``tx``
                 does not pay more than the cheapest tx of another sender.
             TxPoolFull: Pool (or its queued area) full and nothing can be evicted for ``tx``.
+            (And geth's set-code rules' rejections: see :mod:`agentbed.chain.setcode`.)
         """
         self._listing = None
         if tx.hash in self._by_hash:
             raise AlreadyKnown(_hex(tx.hash))
         self._validate_stateless(tx, head)
         admission = self._validate_with_state(tx, state)
+        run = range(admission.account_nonce, admission.account_nonce + admission.run)
+        self._setcode.check_with_state(tx, state, run, self._accounts, self._by_hash)
         evict = self._make_room(tx, admission, head)
         # Only now, with every check passed, does the pool change.
         ptx = self._insert(tx, admission, evict, arrival_ms, origin)
@@ -325,6 +330,7 @@ class Mempool:
             raise Underpriced(
                 f"tip needed {cfg.price_limit}, tip permitted {tx.max_priority_fee_per_gas}"
             )
+        SetCodeRules.check_stateless(tx)
 
     def _validate_with_state(self, tx: Transaction, state: StateView) -> _Admission:
         """geth ``ValidateTransactionWithState``: nonce, then funds (pending txs counted).
@@ -409,6 +415,7 @@ class Mempool:
         acct.txs[tx.nonce] = ptx
         acct.cost += tx.max_cost()
         self._by_hash[tx.hash] = ptx
+        self._setcode.note_admitted(tx)
         self._promote(acct, tx.nonce, rebased)
         self._n_pending += acct.run
         self._prices.push(ptx, self._by_hash)
@@ -571,6 +578,7 @@ class Mempool:
         other._prices = self._prices.copy()
         other._listing = self._listing
         other.entry_listeners = self.entry_listeners
+        other._setcode = self._setcode.copy()
         return other
 
     # -----------------------------------------------------------------------------------------

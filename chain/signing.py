@@ -5,6 +5,10 @@ an address and completes a transaction dict the way a wallet would -- chain id, 
 nonce, EIP-1559 fees from the next base fee, and a gas estimate -- reading the chain only for
 fields the caller did not give. The signature itself comes from
 :class:`agentbed.chain.txsigner.FastSigner` (the same bytes as eth-account's, faster).
+
+A dict with an ``authorizationList`` becomes an EIP-7702 set-code tx (type 4), its gas
+estimated with the delegations applied. :func:`sign_authorization` signs such a delegation
+with a local key.
 """
 
 from __future__ import annotations
@@ -12,12 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from eth_account.datastructures import SignedSetCodeAuthorization
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
+from agentbed.chain import calls
 from agentbed.chain.errors import UnknownContract
+from agentbed.chain.txcodec import SET_CODE_TX_TYPE, make_authorization
 from agentbed.chain.txsigner import FastSigner
-from agentbed.chain.types import Address
+from agentbed.chain.types import Address, Authorization
 
 if TYPE_CHECKING:
     from agentbed.chain.node import Chain
@@ -56,13 +63,17 @@ class LocalSigner:
             fields.setdefault("maxPriorityFeePerGas", GWEI)
             if "maxFeePerGas" not in fields:
                 fields["maxFeePerGas"] = 2 * chain.base_fee + fields["maxPriorityFeePerGas"]
-            fields.setdefault("type", 2)
+            fields.setdefault("type", SET_CODE_TX_TYPE if "authorizationList" in fields else 2)
         if "gas" not in fields:
-            fields["gas"] = chain.estimate_gas(
+            fields["gas"] = calls.estimate_gas(
+                chain.backend,
+                chain.abi,
                 sender=acct.address,
                 to=fields.get("to"),
                 data=as_bytes(fields.get("data", b"")),
                 value=fields["value"],
+                gas_limit=chain.gas_limit,
+                auths=authorization_records(fields.get("authorizationList", ())),
             )
         fast = self._fast.get(acct.address)
         if fast is None:
@@ -71,6 +82,59 @@ class LocalSigner:
         if raw is None:  # a shape the fast path leaves to eth-account (and its errors)
             raw = bytes(acct.sign_transaction(fields).raw_transaction)
         return raw
+
+
+def sign_authorization(
+    chain: Chain,
+    account: LocalAccount | Address,
+    delegate: Address,
+    *,
+    nonce: int | None = None,
+    sends_tx: bool = False,
+    chain_id: int | None = None,
+) -> dict[str, Any]:
+    """Sign an EIP-7702 authorization: ``account`` (a local key) delegates to ``delegate``'s code.
+
+    Args:
+        chain: The chain whose nonce and id fill in what is not given.
+        account: The authority.
+        delegate: The contract whose code the authority's account will run.
+        nonce: The authority's nonce the tuple is valid at. Default: its next pending nonce,
+            plus one when ``sends_tx`` (the sender's nonce is bumped before authorizations
+            are processed, so an authority sending its own set-code tx signs nonce + 1).
+        sends_tx: The authority is also the sender of the tx that carries the tuple.
+        chain_id: 0 makes the tuple valid on every chain. Default: this chain's id.
+
+    Returns:
+        An ``authorizationList`` entry: ``{"chainId", "address", "nonce", "yParity", "r", "s"}``.
+    """
+    acct = account if isinstance(account, LocalAccount) else chain.account(account)
+    if nonce is None:
+        nonce = chain.pending_nonce(acct.address) + (1 if sends_tx else 0)
+    return FastSigner(acct.key).sign_authorization(
+        chain_id=chain.chain_id if chain_id is None else chain_id,
+        address=to_checksum_address(delegate),
+        nonce=nonce,
+    )
+
+
+def authorization_records(entries: Iterable[Any]) -> tuple[Authorization, ...]:
+    """``authorizationList`` entries (dicts in the JSON-RPC shape, with int or hex values, or
+    eth-account's signed authorizations) as the project's records."""
+    records = []
+    for entry in entries:
+        if isinstance(entry, SignedSetCodeAuthorization):
+            entry = entry.model_dump(by_alias=True)
+        chain_id, nonce, y_parity, r, s = (
+            _int(entry[key]) for key in ("chainId", "nonce", "yParity", "r", "s")
+        )
+        address = bytes.fromhex(to_checksum_address(entry["address"])[2:])
+        records.append(make_authorization(chain_id, address, nonce, y_parity, r, s))
+    return tuple(records)
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 def transaction_fields(

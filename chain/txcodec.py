@@ -42,6 +42,7 @@ __all__ = [
     "authorization_hash",
     "authorization_items",
     "decode_transaction",
+    "make_authorization",
 ]
 
 SET_CODE_TX_TYPE = 4
@@ -126,14 +127,16 @@ def authorization_items(auths: tuple[Authorization, ...]) -> list[list[int | byt
     ]
 
 
-def _recover_authority(
-    chain_id: int, address: bytes, nonce: int, y: int, r: int, s: int
-) -> str | None:
-    """geth ``SetCodeAuthorization.Authority``: the signer, or None for a bad signature."""
+def make_authorization(
+    chain_id: int, address: bytes, nonce: int, y_parity: int, r: int, s: int
+) -> Authorization:
+    """The record of one signed tuple, its authority recovered as geth's
+    ``SetCodeAuthorization.Authority`` does (None for a signature that recovers nothing)."""
     try:
-        return _recover_sender(authorization_hash(chain_id, address, nonce), y, r, s)
+        authority = _recover_sender(authorization_hash(chain_id, address, nonce), y_parity, r, s)
     except InvalidSender:
-        return None
+        authority = None
+    return Authorization(chain_id, checksum(address), nonce, y_parity, r, s, authority)
 
 
 def _authorization_list(item: _Item) -> tuple[Authorization, ...]:
@@ -154,8 +157,7 @@ def _authorization_list(item: _Item) -> tuple[Authorization, ...]:
         y_parity = _uint(entry[3], "authorization yParity", _MAX_UINT8_BYTES)
         r = _uint(entry[4], "authorization r")
         s = _uint(entry[5], "authorization s")
-        authority = _recover_authority(chain_id, address, nonce, y_parity, r, s)
-        auths.append(Authorization(chain_id, checksum(address), nonce, y_parity, r, s, authority))
+        auths.append(make_authorization(chain_id, address, nonce, y_parity, r, s))
     return tuple(auths)
 
 

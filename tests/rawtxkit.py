@@ -81,12 +81,16 @@ class FakeState:
     ) -> None:
         self.nonces: dict[Address, int] = dict(nonces or {})
         self.balances: dict[Address, int] = dict(balances or {})
+        self.codes: dict[Address, bytes] = {}
 
     def nonce(self, address: Address) -> int:
         return self.nonces.get(address, 0)
 
     def balance(self, address: Address) -> int:
         return self.balances.get(address, 0)
+
+    def code(self, address: Address) -> bytes:
+        return self.codes.get(address, b"")
 
     def snapshot(self) -> tuple[dict[Address, int], dict[Address, int]]:
         return dict(self.nonces), dict(self.balances)
