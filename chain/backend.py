@@ -350,8 +350,10 @@ class PyEVMBackend:
             raise InvalidCall("insufficient funds for transfer")
         snapshot = state.snapshot()
         try:
-            # SpoofTransaction stands in for a signed tx; py-evm types do not say so
-            computation = state.costless_execute_transaction(cast(SignedTransactionAPI, spoof))
+            # SpoofTransaction stands in for a signed tx; py-evm types do not say so. A set-code
+            # spoof is fee-less already (and cannot be copied with a gas price).
+            run = state.apply_transaction if auths else state.costless_execute_transaction
+            computation = run(cast(SignedTransactionAPI, spoof))
         except ValidationError as err:
             raise InvalidCall(str(err)) from err
         finally:

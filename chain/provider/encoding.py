@@ -123,6 +123,18 @@ def tx_json(tx: Transaction, rec: Receipt | None) -> dict[str, Any]:
     if tx.type >= 2:
         out["maxFeePerGas"] = hex_quantity(tx.max_fee_per_gas)
         out["maxPriorityFeePerGas"] = hex_quantity(tx.max_priority_fee_per_gas)
+    if tx.type == 4:  # EIP-7702, geth's field names
+        out["authorizationList"] = [
+            {
+                "chainId": hex_quantity(a.chain_id),
+                "address": a.address,
+                "nonce": hex_quantity(a.nonce),
+                "yParity": hex_quantity(a.y_parity),
+                "r": hex_quantity(a.r),
+                "s": hex_quantity(a.s),
+            }
+            for a in tx.authorization_list
+        ]
     return out
 
 
