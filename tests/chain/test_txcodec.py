@@ -105,7 +105,7 @@ def test_revert_when_chain_id_differs(tx_type: int) -> None:
     assert decode_transaction(raw, chain_id=CHAIN_ID + 1).sender == account(1).address
 
 
-@pytest.mark.parametrize("type_byte", [0x00, 0x03, 0x04, 0x05, 0x7F])
+@pytest.mark.parametrize("type_byte", [0x00, 0x03, 0x05, 0x7F])  # 4: set-code, decoded
 def test_revert_when_type_not_supported(type_byte: int) -> None:
     with pytest.raises(TxTypeNotSupported, match="transaction type not supported"):
         decode_transaction(bytes([type_byte]) + rlp.encode([b"\x01"] * 12), chain_id=CHAIN_ID)

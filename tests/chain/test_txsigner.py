@@ -33,21 +33,33 @@ ACCESS_LIST = st.lists(
     ),
     max_size=3,
 )
+AUTHORIZATION = st.fixed_dictionaries(
+    {
+        "chainId": st.one_of(st.just(0), st.just(1337), UINT256),
+        "address": ADDRESS.map(lambda a: a if isinstance(a, str) else to_checksum_address(a)),
+        "nonce": st.one_of(SMALL, UINT64),
+        "yParity": st.integers(0, 1),
+        "r": UINT256,
+        "s": UINT256,
+    }
+)
 
 
 @st.composite
 def transactions(draw: st.DrawFn) -> dict[str, Any]:
-    """A transaction dict of type 0, 1 or 2 as a wallet hands it to eth-account."""
-    tx_type = draw(st.sampled_from([0, 1, 2]))
+    """A transaction dict of type 0, 1, 2 or 4 as a wallet hands it to eth-account."""
+    tx_type = draw(st.sampled_from([0, 1, 2, 4]))
     tx: dict[str, Any] = {
         "nonce": draw(st.one_of(SMALL, UINT64)),
         "gas": draw(st.one_of(st.integers(21_000, 30_000_000), UINT64)),
         "value": draw(st.one_of(SMALL, UINT256)),
         "data": draw(DATA),
     }
-    if draw(st.booleans()):
+    if tx_type == 4 or draw(st.booleans()):  # a set-code tx always calls an address
         tx["to"] = draw(ADDRESS)
-    if tx_type == 2:
+    if tx_type == 4:
+        tx["authorizationList"] = draw(st.lists(AUTHORIZATION, min_size=1, max_size=3))
+    if tx_type >= 2:
         tx["maxPriorityFeePerGas"] = draw(st.one_of(SMALL, UINT256))
         tx["maxFeePerGas"] = draw(st.one_of(SMALL, UINT256))
     else:
@@ -141,3 +153,68 @@ def test_fuzz_rlp_encoding_equals_pyrlp(item: Any) -> None:
 
 def test_keccak_of_empty_input() -> None:
     assert keccak(b"").hex() == "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    key=KEYS,
+    chain_id=st.one_of(st.just(0), st.just(1337), UINT256),
+    delegate=RAW_ADDRESS.map(to_checksum_address),
+    nonce=UINT64,
+)
+def test_fuzz_authorization_signature_equals_eth_account(
+    key: bytes, chain_id: int, delegate: str, nonce: int
+) -> None:
+    ours = FastSigner(key).sign_authorization(chain_id=chain_id, address=delegate, nonce=nonce)
+    theirs = Account.sign_authorization(
+        {"chainId": chain_id, "address": delegate, "nonce": nonce}, key
+    )
+    assert (ours["yParity"], ours["r"], ours["s"]) == (theirs.y_parity, theirs.r, theirs.s)
+    assert (ours["chainId"], ours["address"], ours["nonce"]) == (chain_id, delegate, nonce)
+
+
+def test_eth_account_signed_authorizations_take_the_fast_path() -> None:
+    key, authority_key = b"\x11" * 32, b"\x22" * 32
+    delegate = Account.from_key(b"\x33" * 32).address
+    signed = Account.sign_authorization(
+        {"chainId": 1337, "address": delegate, "nonce": 4}, authority_key
+    )
+    tx = {
+        "chainId": 1337,
+        "nonce": 0,
+        "gas": 100_000,
+        "maxFeePerGas": 10,
+        "maxPriorityFeePerGas": 1,
+        "to": Account.from_key(authority_key).address,
+        "authorizationList": [signed],
+    }
+    ours = FastSigner(key).sign(tx)
+    assert ours == bytes(Account.sign_transaction(tx, key).raw_transaction)
+    decoded = decode_transaction(ours, chain_id=1337)
+    assert decoded.type == 4
+    assert decoded.authorization_list[0].authority == Account.from_key(authority_key).address
+    assert decoded.authorization_list[0].nonce == 4
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"authorizationList": []}, {"to": None}, {"authorizationList": [{"chainId": 1}]}],
+    ids=["empty-authorizations", "create", "partial-authorization"],
+)
+def test_set_code_shapes_outside_the_fast_path(change: dict[str, Any]) -> None:
+    auth = FastSigner(b"\x22" * 32).sign_authorization(
+        chain_id=1, address="0x" + "00" * 19 + "01", nonce=0
+    )
+    tx: dict[str, Any] = {
+        "chainId": 1,
+        "nonce": 0,
+        "gas": 100_000,
+        "maxFeePerGas": 10,
+        "maxPriorityFeePerGas": 1,
+        "to": "0x000000000000000000000000000000000000dEaD",
+        "authorizationList": [auth],
+    }
+    tx.update(change)
+    if tx["to"] is None:
+        del tx["to"]
+    assert FastSigner(b"\x11" * 32).sign(tx) is None
