@@ -41,7 +41,7 @@ from agentbed.chain.errors import (
 from agentbed.chain.fees import calldata_floor_gas, intrinsic_gas
 from agentbed.chain.interfaces import HeadInfo, PoolConfig, StateView
 from agentbed.chain.priceheap import PriceHeap, price_key
-from agentbed.chain.setcode import SetCodeRules
+from agentbed.chain.setcode import SetCodeRules, authorities
 from agentbed.chain.types import Address, PoolTx, Transaction, TxFate, TxStatus
 
 __all__ = ["MAX_NONCE", "Mempool", "replacement_thresholds"]
@@ -523,6 +523,7 @@ class Mempool:
                 TxFate(TxStatus.INCLUDED, block_number=block_number),
             )
             dirty[ptx.sender] = None
+            dirty.update(dict.fromkeys(authorities(ptx.tx)))  # EIP-7702 bumped their nonces
         for address in touched:
             dirty[address] = None
         for sender in dirty:

@@ -159,3 +159,18 @@ def test_eth_send_transaction_with_authorization_list(chain: Chain) -> None:
     )
     assert w3.eth.get_transaction_receipt(tx_hash)["status"] == 1
     assert chain.storage_at(eoa.address, 0) == 1
+
+
+def test_pool_drops_the_authoritys_tx_its_delegation_made_stale(chain: Chain) -> None:
+    chain.automine = False
+    sponsor, eoa = chain.accounts[0], chain.accounts[8]
+    auth = sign_authorization(chain, eoa, DEAD)
+    chain.submit(chain.sign(sponsor, {"to": DEAD, "gas": 100_000, "authorizationList": [auth]}))
+    # The authority's own tx at the same nonce tips less: the set-code tx runs first and
+    # bumps the authority's nonce, so this one can no longer be included.
+    cheap = {"maxPriorityFeePerGas": 1, "maxFeePerGas": 10 * GWEI, "gas": 21_000}
+    stale = chain.submit(chain.sign(eoa, {"to": DEAD, "value": 1, "nonce": 0, **cheap}))
+    chain.mine()
+    assert chain.nonce(eoa.address) == 1
+    fate = chain.fate(stale)
+    assert fate is not None and (fate.status.value, fate.reason) == ("evicted", "nonce too low")
