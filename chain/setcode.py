@@ -34,6 +34,7 @@ from agentbed.chain.errors import (
     EmptyAuthorizationList,
     GappedNonceFromDelegated,
     InflightTxLimit,
+    TxRejected,
 )
 from agentbed.chain.interfaces import StateView
 from agentbed.chain.txcodec import SET_CODE_TX_TYPE
@@ -98,12 +99,18 @@ class SetCodeRules:
             InflightTxLimit: Rule 2, a pending tx already and ``tx`` does not replace one.
             AuthorityReserved: Rule 3.
         """
-        if state.code(tx.sender) or self._is_pending_authority(tx.sender, live):
-            if not pending_nonces:
-                if tx.nonce != pending_nonces.stop:
-                    raise GappedNonceFromDelegated(f"address {tx.sender}, nonce {tx.nonce}")
-            elif tx.nonce not in pending_nonces:
-                raise InflightTxLimit(f"address {tx.sender}, nonce {tx.nonce}")
+        # What rule 2 would refuse, decided first: the common tx (the next nonce, or a
+        # replacement) passes whatever the sender's code, and then the code is not read.
+        refusal: type[TxRejected] | None = None
+        if not pending_nonces:
+            if tx.nonce != pending_nonces.stop:
+                refusal = GappedNonceFromDelegated
+        elif tx.nonce not in pending_nonces:
+            refusal = InflightTxLimit
+        if refusal is not None and (
+            self._is_pending_authority(tx.sender, live) or state.code(tx.sender)
+        ):
+            raise refusal(f"address {tx.sender}, nonce {tx.nonce}")
         for authority in authorities(tx):
             pooled = accounts.get(authority)
             if pooled is not None and len(pooled.txs) > 1:
