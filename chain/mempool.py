@@ -268,7 +268,7 @@ class Mempool:
 
         Raises:
             AlreadyKnown: A tx with this hash is pooled.
-            TxTypeNotSupported: Not a type 0/1/2 tx.
+            TxTypeNotSupported: Not a type 0/1/2/4 tx.
             OversizedData: ``tx.size > max_tx_size``.
             MaxInitCodeSizeExceeded: A create with more than ``max_initcode_size`` bytes.
             GasLimitExceeded: ``tx.gas`` above the block gas limit.
