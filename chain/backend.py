@@ -43,13 +43,12 @@ from agentbed.chain.fees import INITIAL_BASE_FEE, data_floor_gas
 from agentbed.chain.genesis import genesis_state as genesis_alloc
 from agentbed.chain.hashing import prefer_pysha3
 from agentbed.chain.memo import BoundedMemo
+from agentbed.chain.statewrites import latest_header
 from agentbed.chain.types import Address, Authorization, HeaderDetails, Transaction
 
 DEFAULT_GAS_LIMIT = 30_000_000
 
-
 prefer_pysha3()
-
 
 CALL_STATES = 4
 """Block post-states kept for calls (the head's and a few past blocks')."""
@@ -180,7 +179,7 @@ class PyEVMBackend:
     @property
     def _head_state(self) -> StateAPI:
         if self._head_vm is None:
-            self._head_vm = self._chain.get_vm(self._chain.get_canonical_head())
+            self._head_vm = self._chain.get_vm(latest_header(self._chain))
         return self._head_vm.state
 
     def nonce(self, address: Address) -> int:
@@ -333,7 +332,7 @@ class PyEVMBackend:
         """Execute against the head state (or canonical block ``block_number``'s post-state)
         and throw the changes away; with ``auths``, as a set-code tx carrying them."""
         if block_number is None:
-            head = self._chain.get_canonical_head()
+            head = latest_header(self._chain)  # with what cheat codes wrote since it sealed
         else:
             if not 0 <= block_number <= self.head_number:
                 raise UnknownBlock(f"no block {block_number}")
@@ -458,14 +457,16 @@ class PyEVMBackend:
     # -- snapshots -------------------------------------------------------------------------
 
     def snapshot(self) -> bytes:
-        return bytes(self._chain.get_canonical_head().hash)
+        """The head's hash and the state root the next block builds on (see statewrites)."""
+        return bytes(self._chain.get_canonical_head().hash) + bytes(self._chain.header.state_root)
 
-    def revert(self, head_hash: bytes) -> None:
-        header = self._chain.get_block_header_by_hash(head_hash)
+    def revert(self, snapshot: bytes) -> None:
+        header = self._chain.get_block_header_by_hash(snapshot[:32])
         chaindb = self._chain.chaindb
         # Same move eth-tester makes: point the canonical head back at the snapshot's block.
         chaindb._set_as_canonical_chain_head(chaindb.db, header, GENESIS_PARENT_HASH)
-        self._chain.header = self._chain.create_header_from_parent(header)
+        pending = self._chain.create_header_from_parent(header)
+        self._chain.header = pending.copy(state_root=snapshot[32:])
         self._head_vm = None
 
 

@@ -563,6 +563,14 @@ class Mempool:
         if not acct.txs:
             del self._accounts[sender]
 
+    def drop(self, tx_hash: bytes) -> PoolTx | None:
+        """Remove a pooled tx (a cheat code); the sender's later txs queue behind the gap."""
+        ptx = self._by_hash.get(tx_hash)
+        if ptx is not None:
+            self._listing = None
+            self._drop(ptx, TxFate(TxStatus.EVICTED, "dropped"))
+        return ptx
+
     # -----------------------------------------------------------------------------------------
     # Copies
     # -----------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from agentbed.chain.addresses import checksum
 from agentbed.chain.backend import PyEVMBackend
 from agentbed.chain.builder import BuildResult
 from agentbed.chain.bundles import check_bundle
+from agentbed.chain.cheats import ChainCheats, InvalidCheatValue
 from agentbed.chain.clock import SimClock
 from agentbed.chain.deployer import Deployer
 from agentbed.chain.errors import UnknownTransaction
@@ -49,12 +50,12 @@ if TYPE_CHECKING:
 
     from agentbed.chain.compiler import Artifact, Project
 
-__all__ = ["BUILDER", "DEFAULT_BALANCE", "GWEI", "BlockListener", "Chain"]
+__all__ = ["BUILDER", "DEFAULT_BALANCE", "GWEI", "BlockListener", "Chain", "InvalidCheatValue"]
 
 DEFAULT_BALANCE = 10_000 * 10**18
 
 
-class Chain:
+class Chain(ChainCheats):
     """A local chain whose mempool ordering is an experimental variable.
 
     Args:
@@ -205,7 +206,8 @@ class Chain:
 
     def decode(self, raw: bytes) -> Transaction:
         """Decode and signature-check a raw transaction (raises a :class:`TxRejected`)."""
-        return self._decoder.decode(raw, allow_unprotected=self.pool_config.allow_unprotected)
+        tx = self._decoder.decode(raw, allow_unprotected=self.pool_config.allow_unprotected)
+        return self._signer.resolve(tx)  # an impersonated sender for a proxy-key signature
 
     def submit(self, raw: bytes, *, origin: str | None = None, at_ms: int | None = None) -> bytes:
         """Put a signed transaction into the mempool and return its hash at once.

@@ -9,27 +9,48 @@ fields the caller did not give. The signature itself comes from
 A dict with an ``authorizationList`` becomes an EIP-7702 set-code tx (type 4), its gas
 estimated with the delegations applied. :func:`sign_authorization` signs such a delegation
 with a local key.
+
+Impersonation (``Chain.impersonate_account``, anvil's cheat code) works without the account's
+key: a tx "from" an impersonated address is signed with a *proxy key* derived from that address
+(``keccak("agentbed impersonation" + address)``), and whenever the chain decodes a tx signed by
+a proxy key, :meth:`LocalSigner.resolve` puts the impersonated address back as its sender. So
+the mempool and the backend see the impersonated sender (py-evm executes with the sender it is
+handed; the proxy signature only has to be a valid one), the tx hash is the keccak of real,
+deterministic bytes, and two impersonated senders never produce the same bytes. A tx signed
+while an address was impersonated stays valid after impersonation stops, like any signed tx.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from eth_account import Account
 from eth_account.datastructures import SignedSetCodeAuthorization
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
+from eth_utils import keccak, to_checksum_address
 
 from agentbed.chain import calls
 from agentbed.chain.errors import UnknownContract
 from agentbed.chain.txcodec import SET_CODE_TX_TYPE, make_authorization
 from agentbed.chain.txsigner import FastSigner
-from agentbed.chain.types import Address, Authorization
+from agentbed.chain.types import Address, Authorization, Transaction
 
 if TYPE_CHECKING:
     from agentbed.chain.node import Chain
 
 GWEI = 10**9
+_SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_PROXY_DOMAIN = b"agentbed impersonation"
+
+
+def proxy_account(address: Address) -> LocalAccount:
+    """The key that signs for impersonated ``address`` (deterministic; see the module doc)."""
+    seed = keccak(_PROXY_DOMAIN + bytes.fromhex(to_checksum_address(address)[2:]))
+    while not 0 < int.from_bytes(seed, "big") < _SECP256K1_N:  # never in practice
+        seed = keccak(seed)
+    return Account.from_key(seed)
 
 
 class LocalSigner:
@@ -42,6 +63,11 @@ class LocalSigner:
     def __init__(self, accounts: Iterable[LocalAccount]) -> None:
         self._keys = {a.address: a for a in accounts}
         self._fast: dict[str, FastSigner] = {}
+        self.impersonated: dict[Address, LocalAccount] = {}
+        """Impersonated addresses and their proxy keys, in the order impersonated."""
+        self._proxied: dict[Address, Address] = {}
+        """Proxy address -> impersonated address, for every address ever impersonated (its
+        mined txs must keep their sender after impersonation stops)."""
 
     def account(self, address: Address) -> LocalAccount:
         """The local account of ``address``; raises :class:`UnknownContract` if none."""
@@ -50,14 +76,45 @@ class LocalSigner:
         except KeyError:
             raise UnknownContract(f"no local key for {address}") from None
 
+    def impersonate(self, address: Address) -> None:
+        """Sign for ``address`` with its proxy key from now on (until :meth:`stop`)."""
+        address = to_checksum_address(address)
+        if address not in self.impersonated:
+            proxy = proxy_account(address)
+            self.impersonated[address] = proxy
+            self._proxied[proxy.address] = address
+
+    def stop(self, address: Address) -> None:
+        """Stop impersonating ``address`` (nothing happens if it was not impersonated)."""
+        self.impersonated.pop(to_checksum_address(address), None)
+
+    def resolve(self, tx: Transaction) -> Transaction:
+        """``tx`` with the impersonated sender if a proxy key signed it, else ``tx`` itself."""
+        real = self._proxied.get(tx.sender)
+        return tx if real is None else replace(tx, sender=real)
+
+    def _signing_key(self, account: LocalAccount | Address) -> tuple[LocalAccount, Address]:
+        """The key that signs for ``account`` and the sender it stands for."""
+        if isinstance(account, LocalAccount):
+            return account, account.address
+        address = to_checksum_address(account)
+        proxy = self.impersonated.get(address)
+        if proxy is not None and address not in self._keys:
+            return proxy, address
+        return self.account(address), address
+
     def sign(self, chain: Chain, account: LocalAccount | Address, tx: Mapping[str, Any]) -> bytes:
-        """Sign ``tx`` for ``chain`` (see :meth:`Chain.sign`); return the raw transaction."""
-        acct = account if isinstance(account, LocalAccount) else self.account(account)
+        """Sign ``tx`` for ``chain`` (see :meth:`Chain.sign`); return the raw transaction.
+
+        An impersonated address is signed for with its proxy key; nonce and gas are filled
+        in for the impersonated address itself.
+        """
+        acct, sender = self._signing_key(account)
         fields = dict(tx)
         fields.setdefault("chainId", chain.chain_id)
         # Nonce and base fee are state reads: only when the caller did not give the field.
         if "nonce" not in fields:
-            fields["nonce"] = chain.pending_nonce(acct.address)
+            fields["nonce"] = chain.pending_nonce(sender)
         fields.setdefault("value", 0)
         if "gasPrice" not in fields:
             fields.setdefault("maxPriorityFeePerGas", GWEI)
@@ -68,7 +125,7 @@ class LocalSigner:
             fields["gas"] = calls.estimate_gas(
                 chain.backend,
                 chain.abi,
-                sender=acct.address,
+                sender=sender,
                 to=fields.get("to"),
                 data=as_bytes(fields.get("data", b"")),
                 value=fields["value"],
