@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Protocol
 
+from agentbed.chain.interval import mine_on_interval
 from agentbed.chain.provider import TestbedProvider
 from agentbed.chain.provider.errors import RpcError
 
@@ -200,6 +201,7 @@ class NodeServer:
         self.host = host
         self.port = port
         self._runner: web.AppRunner | None = None
+        self._miner: asyncio.Task[None] | None = None  # interval mining (chain/interval.py)
 
     @property
     def url(self) -> str:
@@ -224,10 +226,14 @@ class NodeServer:
             raise
         self._runner = runner
         self.port = int(runner.addresses[0][1])  # the port bound, when 0 asked the OS
+        self._miner = asyncio.get_running_loop().create_task(mine_on_interval(self.chain))
         return self.url
 
     async def stop(self) -> None:
         """Close the listening socket and every open connection."""
+        if self._miner is not None:
+            self._miner.cancel()
+            self._miner = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

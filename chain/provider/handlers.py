@@ -66,8 +66,9 @@ def block_number(chain: Chain, params: list[Any]) -> str:
 
 
 def accounts(chain: Chain, params: list[Any]) -> list[str]:
-    """``eth_accounts``: the chain's local (unlocked) accounts."""
-    return [a.address for a in chain.accounts]
+    """``eth_accounts``: the chain's local (unlocked) accounts, then impersonated ones (anvil)."""
+    local = [a.address for a in chain.accounts]
+    return local + [a for a in chain.impersonated_accounts if a not in local]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -152,17 +153,20 @@ def send_raw_transaction(chain: Chain, params: list[Any]) -> str:
 
 
 def send_transaction(chain: Chain, params: list[Any]) -> str:
-    """``eth_sendTransaction``: sign with the chain's local key for ``from``, then submit."""
+    """``eth_sendTransaction``: sign with the chain's local key for ``from`` (or, for an
+    impersonated ``from``, its proxy key: see ``Chain.impersonate_account``), then submit."""
     (tx_param,) = prm.args(params, 1, 1)
     tx = prm.object_arg(tx_param, "transaction")
     if "from" not in tx:
         raise InvalidParams("missing value for required argument 'from'")
-    try:
-        account = chain.account(prm.address(tx["from"], "from"))
-    except UnknownContract:  # Chain.account's "no local key"
-        raise RpcError(SERVER_ERROR, "unknown account") from None
+    sender = prm.address(tx["from"], "from")
+    if sender not in chain.impersonated_accounts:
+        try:
+            chain.account(sender)
+        except UnknownContract:  # Chain.account's "no local key"
+            raise RpcError(SERVER_ERROR, "unknown account") from None
     fields = prm.tx_fields(tx)
-    return enc.hex_data(chain.submit(chain.sign(account, fields)))
+    return enc.hex_data(chain.submit(chain.sign(sender, fields)))
 
 
 def call(chain: Chain, params: list[Any]) -> str:
@@ -376,7 +380,7 @@ def evm_set_automine(chain: Chain, params: list[Any]) -> bool:
     (enabled,) = prm.args(params, 1, 1)
     if not isinstance(enabled, bool):
         raise InvalidParams(f"automine flag must be a boolean, got {enabled!r}")
-    chain.automine = enabled
+    chain.set_automine(enabled)  # also ends interval mining, as anvil's does
     return True
 
 
