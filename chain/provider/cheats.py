@@ -140,6 +140,16 @@ def set_interval_mining(chain: Chain, params: list[Any]) -> None:
     chain.set_interval_mining(prm.uint64(seconds, "interval") * 1000)
 
 
+def dump_state(chain: Chain, params: list[Any]) -> str:
+    """``testbed_dumpState()``: the bytes of a state file of the chain as it is now (what
+    ``testbed node --load-state`` and ``state_io.load_state`` read). Not ``anvil_dumpState``:
+    anvil's format is another, and its ``anvil_loadState`` merges into a running chain."""
+    from agentbed.chain.state_io import dump_state as state_file
+
+    prm.args(params, 0, 0)
+    return enc.hex_data(state_file(chain))
+
+
 CHEAT_METHODS = {
     "anvil_mine": mine_blocks,
     "hardhat_mine": mine_blocks,
@@ -162,5 +172,6 @@ CHEAT_METHODS = {
     "anvil_setAutomine": _answer(None, set_automine),
     "evm_setIntervalMining": _answer(None, set_interval_mining),
     "anvil_setIntervalMining": _answer(None, set_interval_mining),
+    "testbed_dumpState": dump_state,
 }
 """The cheat codes, for the provider's method table."""
