@@ -182,9 +182,14 @@ def _parse(data: bytes, where: str) -> dict[str, Any]:
     if len(body) != length or hashlib.sha256(body).hexdigest() != digest:
         raise StateFileError(f"{where}: corrupt state file (checksum mismatch)")
     try:
-        payload = _RecordsOnly(io.BytesIO(zlib.decompress(body))).load()
+        raw = zlib.decompress(body)
+    except zlib.error:
+        raise StateFileError(f"{where}: corrupt state file (bad compression)") from None
+    try:
+        payload = _RecordsOnly(io.BytesIO(raw)).load()
     except Exception as err:  # any decoding failure is the file's fault, said in one line
-        raise StateFileError(f"{where}: corrupt state file ({type(err).__name__})") from None
+        reason = " ".join(f"{type(err).__name__}: {err}".split())[:200]
+        raise StateFileError(f"{where}: corrupt state file ({reason})") from None
     if not isinstance(payload, dict) or set(payload) != _PAYLOAD_KEYS:
         raise StateFileError(f"{where}: corrupt state file (unexpected contents)")
     return payload
@@ -205,7 +210,7 @@ def _restore(chain: Chain, p: dict[str, Any]) -> None:
         chain.abi.register(name, abi)
     for address, name in p["bound"].items():
         chain.abi.bind(name, address)
-    chain._snapshots = SnapshotStore()
+    chain._snapshots = SnapshotStore()  # the restore goes through revert, as a snapshot
     saved = ChainSnapshot(
         backend=p["backend"],
         mempool=p["mempool"],
@@ -221,6 +226,7 @@ def _restore(chain: Chain, p: dict[str, Any]) -> None:
         deployments=p["deployments"],
     )
     chain.revert(chain._snapshots.add(saved))
+    chain._snapshots = SnapshotStore()  # ids taken before the save mean nothing here
     chain.mining_interval_ms = p["mining_interval_ms"]
     chain.time_offset_s = p["time_offset_s"]
 
