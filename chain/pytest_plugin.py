@@ -15,6 +15,10 @@ Fixtures:
   mempool and returns a web3 contract bound to the chain; libraries named in the project's
   ``[tool.agentbed.libraries]`` are linked (``"deploy"`` ones deployed first).
 * ``w3`` -- ``chain.w3``, a ``Web3`` over the chain's provider.
+* ``impersonate`` -- ``impersonate(address)`` lets the test send txs from ``address`` without
+  its key (``chain.transact(address, ...)``, ``eth_sendTransaction``) until the test ends;
+  ``with chain.impersonate(address):`` scopes it to a block instead. Cheat codes such as
+  ``chain.set_balance`` are ``Chain`` methods (see :mod:`agentbed.chain.cheats`).
 
 Gas report: ``--gas-report`` records every transaction the fixtures' chain mines and prints gas
 per contract operation (calls, min / mean / max, reverted) after the run; ``testbed gas`` runs
@@ -265,12 +269,18 @@ def chain(testbed_base_chain: Chain) -> Iterator[Chain]:
     """
     base = testbed_base_chain
     # The snapshot covers policy, latency, coinbase and automine too, so no knob a test
-    # changes leaks into the next one.
+    # changes leaks into the next one; impersonation and interval mining are node settings
+    # a revert keeps (as on anvil), so they are put back by hand.
     snapshot_id = base.snapshot()
+    impersonated, interval = base.impersonated_accounts, base.mining_interval_ms
     try:
         yield base
     finally:
         base.revert(snapshot_id)
+        for address in base.impersonated_accounts:
+            if address not in impersonated:
+                base.stop_impersonating_account(address)
+        base.mining_interval_ms = interval
 
 
 @pytest.fixture
@@ -283,6 +293,22 @@ def accounts(chain: Chain) -> tuple[LocalAccount, ...]:
 def w3(chain: Chain) -> Web3:
     """A ``Web3`` over the chain's in-process provider."""
     return chain.w3
+
+
+@pytest.fixture
+def impersonate(chain: Chain) -> Callable[[str], str]:
+    """``impersonate(address)``: txs from ``address`` need no key until the test ends.
+
+    Returns the checksummed address. The ``chain`` fixture stops it after the test.
+    """
+
+    from eth_utils import to_checksum_address
+
+    def start(address: str) -> str:
+        chain.impersonate_account(address)
+        return to_checksum_address(address)
+
+    return start
 
 
 @pytest.fixture(scope="session")

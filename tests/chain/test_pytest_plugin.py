@@ -320,3 +320,26 @@ def test_deploy_fixture_links_libraries_named_deploy_in_the_table(bare: pytest.P
         """
     )
     bare.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_impersonation_and_cheats_last_one_test(inner: pytest.Pytester) -> None:
+    whale = "0x000000000000000000000000000000000000bEEF"
+    inner.makepyfile(
+        f"""
+        def test_a_impersonates_and_cheats(chain, impersonate):
+            chain.set_balance("{whale}", 10**18)
+            assert impersonate("{whale.lower()}") == "{whale}"
+            chain.transact("{whale}", to="{DEAD}", value=5)
+            chain.set_interval_mining(1000)
+            with chain.impersonate("{DEAD}"):
+                assert chain.impersonated_accounts == ("{whale}", "{DEAD}")
+            assert chain.balance("{DEAD}") == 5
+
+        def test_b_sees_none_of_it(chain):
+            assert chain.impersonated_accounts == ()
+            assert chain.mining_interval_ms is None and chain.automine
+            assert chain.balance("{whale}") == 0 and chain.balance("{DEAD}") == 0
+        """
+    )
+    result = inner.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
