@@ -20,10 +20,11 @@ server's filters and subscriptions, and the compiled-artifact cache (it is on di
 
 Format: a magic line, one JSON line (format version, payload length and SHA-256), then a
 zlib-compressed pickle of the payload. The loader checks magic, version and checksum before
-anything else, and unpickles only the project's own record classes and a few builtins, so a
-foreign pickle cannot run code. A bad file raises :class:`StateFileError` with one line and
-leaves nothing changed. Writing goes to a temporary file in the same directory that is then
-renamed over the target, so a crash never leaves half a file.
+anything else, and unpickles only the project's record classes and the few containers that hold
+them (no functions), so a foreign pickle cannot run code. A bad file raises
+:class:`StateFileError` with one line and leaves nothing changed. Writing goes to a temporary
+file in the same directory that is then renamed over the target, so a crash never leaves half
+a file.
 """
 
 from __future__ import annotations
@@ -55,8 +56,22 @@ MAGIC = b"agentbed-chain-state\n"
 FORMAT_VERSION = 1
 """Bumped whenever the payload's layout changes; other versions are refused, not guessed at."""
 
-_SAFE_MODULE_PREFIX = "agentbed.chain."
-_SAFE_BUILTINS = frozenset({"set", "frozenset", "bytearray", "complex", "slice"})
+_RECORD_MODULE = "agentbed.chain.types"
+"""Every class here is a frozen record or an enum: safe to rebuild from a file."""
+_CONTAINERS = frozenset(
+    {
+        ("agentbed.chain.clock", "ClockState"),
+        ("agentbed.chain.history", "ChainHistory"),
+        ("agentbed.chain.interfaces", "PoolConfig"),
+        ("agentbed.chain.mempool", "Mempool"),
+        ("agentbed.chain.mempool", "_Account"),
+        ("agentbed.chain.priceheap", "PriceHeap"),
+        ("builtins", "set"),
+        ("builtins", "frozenset"),
+        ("builtins", "bytearray"),
+    }
+)
+"""The other classes a payload holds: plain containers whose construction does nothing else."""
 
 
 class StateFileError(TestbedError):
@@ -67,10 +82,10 @@ class _RecordsOnly(pickle.Unpickler):
     """Unpickles the chain's own records and plain data, nothing that could run code."""
 
     def find_class(self, module: str, name: str) -> Any:
-        if module.startswith(_SAFE_MODULE_PREFIX) or (
-            module == "builtins" and name in _SAFE_BUILTINS
-        ):
-            return super().find_class(module, name)
+        if module == _RECORD_MODULE or (module, name) in _CONTAINERS:
+            found = super().find_class(module, name)
+            if isinstance(found, type):  # a class, never a function to call
+                return found
         raise pickle.UnpicklingError(f"refusing to load {module}.{name}")
 
 

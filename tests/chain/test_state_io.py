@@ -185,3 +185,20 @@ def test_saving_replaces_the_file_whole_or_leaves_it_alone(
     save_state(chain, path)
     assert path.read_bytes() == dump_state(chain)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chain.state"]
+
+
+class _CallsAFunctionOfOurs:
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (save_state, (None, "/tmp/agentbed-should-not-exist"))
+
+
+def test_a_pickle_may_name_only_record_classes_never_our_functions(
+    saved: tuple[Chain, dict[str, Any]], tmp_path: Path
+) -> None:
+    chain, _ = saved
+    path = tmp_path / "sly.state"
+    body = zlib.compress(pickle.dumps(_CallsAFunctionOfOurs()))
+    path.write_bytes(_with_body(dump_state(chain), body))
+    with pytest.raises(StateFileError) as info:
+        load_state(path)
+    assert "refusing to load agentbed.chain.state_io.save_state" in str(info.value)
