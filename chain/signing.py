@@ -98,10 +98,10 @@ class LocalSigner:
         if isinstance(account, LocalAccount):
             return account, account.address
         address = to_checksum_address(account)
-        proxy = self.impersonated.get(address)
-        if proxy is not None and address not in self._keys:
-            return proxy, address
-        return self.account(address), address
+        key = self._keys.get(address) or self.impersonated.get(address)
+        if key is None:
+            raise UnknownContract(f"no local key for {address}")
+        return key, address
 
     def sign(self, chain: Chain, account: LocalAccount | Address, tx: Mapping[str, Any]) -> bytes:
         """Sign ``tx`` for ``chain`` (see :meth:`Chain.sign`); return the raw transaction.
