@@ -23,7 +23,7 @@ What they change and how it stays deterministic and revertible:
 - **Mining mode** (``set_automine``, ``set_interval_mining``): interval mining is a setting
   only; ``testbed node`` mines a block every interval of wall time while it is set (one block
   per tick, each one simulated block interval after the last; see
-  :func:`agentbed.chain.server.mine_on_interval`). In-process there is no wall clock, so it
+  :func:`agentbed.chain.interval.mine_on_interval`). In-process there is no wall clock, so it
   only turns automine off.
 
 Every bad value (negative balance, a value, slot or word of ``2**256`` or more, code over
