@@ -21,35 +21,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from agentbed.chain.admission import MAX_NONCE, validate_stateless
 from agentbed.chain.errors import (
     AccountLimitExceeded,
     AlreadyKnown,
-    FloorDataGasTooLow,
-    GasLimitExceeded,
     InsufficientFunds,
-    IntrinsicGasTooLow,
-    MaxInitCodeSizeExceeded,
-    NonceMax,
     NonceTooLow,
-    OversizedData,
     ReplacementUnderpriced,
-    TipAboveFeeCap,
     TxPoolFull,
-    TxTypeNotSupported,
     Underpriced,
 )
-from agentbed.chain.fees import calldata_floor_gas, intrinsic_gas
 from agentbed.chain.interfaces import HeadInfo, PoolConfig, StateView
 from agentbed.chain.priceheap import PriceHeap, price_key
 from agentbed.chain.setcode import SetCodeRules, authorities
 from agentbed.chain.types import Address, PoolTx, Transaction, TxFate, TxStatus
 
 __all__ = ["MAX_NONCE", "Mempool", "replacement_thresholds"]
-
-MAX_NONCE = 2**64 - 1
-"""A tx with this nonce is rejected: the account nonce could not be incremented past it."""
-
-_SUPPORTED_TYPES = frozenset({0, 1, 2, 4})  # 4: EIP-7702 set-code, see chain/setcode.py
 
 
 @dataclass(slots=True)
@@ -289,7 +276,7 @@ class Mempool:
         self._listing = None
         if tx.hash in self._by_hash:
             raise AlreadyKnown(_hex(tx.hash))
-        self._validate_stateless(tx, head)
+        validate_stateless(tx, head, self._config)
         admission = self._validate_with_state(tx, state)
         run = range(admission.account_nonce, admission.account_nonce + admission.run)
         self._setcode.check_with_state(tx, state, run, self._accounts, self._by_hash)
@@ -299,38 +286,6 @@ class Mempool:
         for listener in self.entry_listeners:
             listener(ptx)
         return ptx
-
-    def _validate_stateless(self, tx: Transaction, head: HeadInfo) -> None:
-        """geth ``txpool.ValidateTransaction``: checks that need no account state."""
-        cfg = self._config
-        if tx.type not in _SUPPORTED_TYPES:
-            raise TxTypeNotSupported(f"type {tx.type}")
-        if tx.size > cfg.max_tx_size:
-            raise OversizedData(f"transaction size {tx.size}, limit {cfg.max_tx_size}")
-        if tx.is_create and len(tx.data) > cfg.max_initcode_size:
-            raise MaxInitCodeSizeExceeded(
-                f"code size {len(tx.data)}, limit {cfg.max_initcode_size}"
-            )
-        if tx.gas > head.block_gas_limit:
-            raise GasLimitExceeded(f"gas {tx.gas}, block gas limit {head.block_gas_limit}")
-        if tx.max_priority_fee_per_gas > tx.max_fee_per_gas:
-            raise TipAboveFeeCap(
-                f"address {tx.sender}, maxPriorityFeePerGas: {tx.max_priority_fee_per_gas}, "
-                f"maxFeePerGas: {tx.max_fee_per_gas}"
-            )
-        if tx.nonce >= MAX_NONCE:
-            raise NonceMax(f"address {tx.sender}, nonce: {tx.nonce}")
-        intrinsic = intrinsic_gas(tx)
-        if tx.gas < intrinsic:
-            raise IntrinsicGasTooLow(f"gas {tx.gas}, minimum needed {intrinsic}")
-        floor = calldata_floor_gas(tx)
-        if tx.gas < floor:
-            raise FloorDataGasTooLow(f"gas {tx.gas}, minimum needed {floor}")
-        if tx.max_priority_fee_per_gas < cfg.price_limit:
-            raise Underpriced(
-                f"tip needed {cfg.price_limit}, tip permitted {tx.max_priority_fee_per_gas}"
-            )
-        SetCodeRules.check_stateless(tx)
 
     def _validate_with_state(self, tx: Transaction, state: StateView) -> _Admission:
         """geth ``ValidateTransactionWithState``: nonce, then funds (pending txs counted).
