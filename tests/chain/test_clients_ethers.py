@@ -83,7 +83,5 @@ def test_ethers_client_uses_the_node_like_a_dapp_and_a_searcher(
     assert out["sendBundle"]["bundleHash"].startswith("0x")
     landed = out["bundleLanded"]
     assert (landed["status"], landed["block"]) == (1, landed["target"])
-    if out["impersonated"] == "method not found: anvil_impersonateAccount":
-        pytest.skip("the node does not serve anvil_impersonateAccount yet (cheat codes)")
     assert out["impersonated"]["status"] == 1
     assert out["impersonated"]["from"].lower() == "0x00000000000000000000000000000000000b0b00"

@@ -103,16 +103,11 @@ out.pendingMatches = pending === sentHash;
 
 // Impersonation (anvil's cheat code): send from an address the node holds no key for.
 const stranger = "0x00000000000000000000000000000000000b0b00";
-try {
-  await http.send("anvil_impersonateAccount", [stranger]);
-  await (await deployer.sendTransaction({ to: stranger, value: parseEther("1") })).wait();
-  const signer = await http.getSigner(stranger);
-  const receipt = await (await signer.sendTransaction({ to: holder.address, value: 5n })).wait();
-  out.impersonated = { status: receipt.status, from: receipt.from };
-} catch (err) {
-  if (err.info?.error?.code !== -32601) throw err;
-  out.impersonated = "method not found: anvil_impersonateAccount";
-}
+await http.send("anvil_impersonateAccount", [stranger]);
+await (await deployer.sendTransaction({ to: stranger, value: parseEther("1") })).wait();
+const stranger_ = await http.getSigner(stranger);
+const impersonated = await (await stranger_.sendTransaction({ to: holder.address, value: 5n })).wait();
+out.impersonated = { status: impersonated.status, from: impersonated.from };
 
 // A searcher's bundle, signed locally: eth_callBundle, then eth_sendBundle for the next block.
 const searcher = new Wallet(keccak256(toUtf8Bytes("ethers-client searcher")), http);
