@@ -269,6 +269,11 @@ class Agent:
         left = self.budget_left()
         return left is None or gas * fee_per_gas <= left
 
+    def meet(self, directory: Mapping[str, str]) -> None:
+        """Learn every agent's address by name, once, before set-up (so a scenario can name
+        another agent, e.g. an attacker's own second account, by its agent name). Default:
+        nothing."""
+
     def setup(self, market: Any) -> Sequence[Action]:
         """Actions to send once at the start (approvals, deposits), given the study's world
         (``AgentView.market``). Default: none."""

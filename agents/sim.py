@@ -166,6 +166,9 @@ class Simulation:
         limit, and what spilled over would otherwise be mined, and counted, in the run.
         """
         now = self.chain.clock.now_ms
+        directory = {agent.name: agent.address for agent in self.agents}
+        for agent in self.agents:
+            agent.meet(directory)
         for agent in self.agents:
             self._apply(agent, agent.setup(self.market), now)
         for _ in range(_MAX_SETUP_BLOCKS):

@@ -26,6 +26,7 @@ from agentbed.agents.economy.report import (
     write_economy_comparison,
     write_economy_run,
 )
+from agentbed.agents.economy.strategies.attacks import ArbitratorGriefer, ReputationFarmer, Sybil
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.world import Economy
@@ -47,6 +48,9 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "arbitrator": Arbitrator,
         "issuer": ReputationIssuer,
         "spammer": Spammer,
+        "griefer": ArbitratorGriefer,
+        "farmer": ReputationFarmer,
+        "sybil": Sybil,
     }
 )
 """The economy's strategies by the ``kind`` scenario files use."""
@@ -63,6 +67,7 @@ CURRENCY_PARAMS = frozenset(
         "cost",
         "stake",
         "min_bribe",
+        "farm_price",
     }
 )
 """Strategy parameters that are amounts of currency: whole tokens in scenario files."""

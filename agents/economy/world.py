@@ -373,20 +373,22 @@ class Economy:
             label="stake",
         )
 
-    def propose(self, proposer: str, terms: Terms) -> TxIntent | None:
-        """A buyer's proposal of ``terms``; under consent, None if the arbitrator refuses."""
-        if not self.arbitrator_consent:
-            data = _PROPOSE + encode(_TERMS_TYPES, terms.as_tuple())
-        else:
-            consent = self.consents.get(terms.arbitrator)
-            answer = consent(proposer, terms) if consent is not None else None
-            if answer is None:
-                return None
+    def propose(self, proposer: str, terms: Terms, *, ask: bool = True) -> TxIntent | None:
+        """A proposal of ``terms``; None if the arbitrator, asked under either escrow (only
+        ``ConsentEscrow`` checks its signed answer), refuses. ``ask=False`` names it unasked:
+        the plain ``Escrow`` takes that (issue 15's griefing); ``ConsentEscrow`` reverts."""
+        consent = self.consents.get(terms.arbitrator) if ask else None
+        answer = consent(proposer, terms) if consent is not None else None
+        if answer is None and (consent is not None or (ask and self.arbitrator_consent)):
+            return None
+        if answer is not None and self.arbitrator_consent:
             salt, signature = answer
             data = _PROPOSE_CONSENT + encode(
                 (f"({','.join(_TERMS_TYPES)})", "bytes32", "bytes"),
                 (terms.as_tuple(), salt, signature),
             )
+        else:
+            data = _PROPOSE + encode(_TERMS_TYPES, terms.as_tuple())
         meta = {"seller": terms.counterparty, "arbitrator": terms.arbitrator}
         return TxIntent(
             to=self.escrow.address, data=data, gas=PROPOSE_GAS, label="propose", meta=meta

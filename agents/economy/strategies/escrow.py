@@ -458,7 +458,11 @@ class Arbitrator(_EscrowAgent):
         corruptible: Whether it sells rulings.
         min_bribe: Side payment that buys a ruling.
         wait_blocks: Blocks between seeing a dispute and ruling on it.
-        min_fee: Under ``ConsentEscrow``, the lowest fee it consents to be appointed for.
+        min_fee: The lowest fee it agrees to be appointed for (asked under either escrow;
+            ``ConsentEscrow`` checks the answer).
+        attends: ``"all"``: rules on every dispute naming it; ``"agreed"``: only on agreements
+            it agreed to arbitrate when asked (an arbitrator named without being asked does not
+            know to watch, so under the plain ``Escrow`` a griefer can make it miss the window).
         **kwargs: Passed to ``Agent`` (and ``tip``).
     """
 
@@ -470,9 +474,14 @@ class Arbitrator(_EscrowAgent):
         min_bribe: int = TOKEN,
         wait_blocks: int = 1,
         min_fee: int = 0,
+        attends: Literal["all", "agreed"] = "all",
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if attends not in ("all", "agreed"):
+            raise ValueError(f"attends must be 'all' or 'agreed', got {attends!r}")
+        self.attends = attends
+        self._agreed: set[tuple[str, Terms]] = set()
         if stake < 0 or min_bribe <= 0 or wait_blocks < 0 or min_fee < 0:
             raise ValueError("stake, wait_blocks and min_fee must be >= 0 and min_bribe > 0")
         self.min_fee = min_fee
@@ -501,6 +510,8 @@ class Arbitrator(_EscrowAgent):
         for deal in economy.open_escrows_of(self.address):
             if deal.arbitrator != self.address or deal.state != "Disputed":
                 continue
+            if self.attends == "agreed" and (deal.proposer, _terms_of(deal)) not in self._agreed:
+                continue
             seen = self._seen.setdefault(deal.id, view.head.number)
             if view.head.number - seen < self.wait_blocks or view.head.timestamp >= deal.rule_by:
                 continue
@@ -519,6 +530,7 @@ class Arbitrator(_EscrowAgent):
         if terms.arbitrator != self.address or terms.fee < self.min_fee:
             return None
         self.consents_given += 1
+        self._agreed.add((proposer, terms))
         salt = self.consents_given.to_bytes(32, "big")
         escrow, chain_id = self._escrow
         signature = sign_consent(
@@ -542,3 +554,17 @@ class Arbitrator(_EscrowAgent):
                 self.bribed_rulings += 1
                 for_seller = True
         return deal.proposer_bond if for_seller else deal.pot
+
+
+def _terms_of(deal: Deal) -> Terms:
+    """The terms ``deal`` was proposed with (what its arbitrator was asked to agree to)."""
+    return Terms(
+        deal.counterparty,
+        deal.arbitrator,
+        deal.price,
+        deal.proposer_bond,
+        deal.counterparty_bond,
+        deal.fee,
+        deal.accept_by,
+        deal.deliver_by,
+    )

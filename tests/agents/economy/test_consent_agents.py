@@ -65,12 +65,10 @@ def test_deals_settle_on_both_escrow_variants(consent: bool) -> None:
     market = run(3, consent=consent)
     released = market.economy.outcomes()["Released"]
     assert released >= 3
+    # Buyers ask the arbitrator under either escrow (only ConsentEscrow checks the answer), so
+    # every deal was agreed to (some agreements end in rejected proposals).
     consents = sum(a.consents_given for a in market.arbitrators)
-    if consent:
-        # every deal was proposed with a consent (some consents end in rejected proposals)
-        assert consents >= len(market.economy.deals) > 0
-    else:
-        assert consents == 0
+    assert consents >= len(market.economy.deals) > 0
 
 
 def test_arbitrators_refuse_fees_below_their_minimum() -> None:
