@@ -29,6 +29,7 @@ from agentbed.agents.market.report import (
     write_run,
 )
 from agentbed.agents.market.strategies.arbitrage import Arbitrageur
+from agentbed.agents.market.strategies.batch_griefer import BatchGriefer
 from agentbed.agents.market.strategies.frontrun import Frontrunner
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
@@ -56,10 +57,11 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "spammer": Spammer,
         "intent_maker": IntentMaker,
         "solver": Solver,
+        "batch_griefer": BatchGriefer,
     }
 )
 """The market's strategies by the ``kind`` scenario files use."""
-INTENT_KINDS = frozenset({"intent_maker", "solver"})
+INTENT_KINDS = frozenset({"intent_maker", "solver", "batch_griefer"})
 """Strategy kinds that need an intent book (and so an ``[intents]`` table)."""
 METRICS: tuple[str, ...] = (
     "victim_loss",

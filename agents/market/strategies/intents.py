@@ -11,14 +11,17 @@ mined wins and the others revert with ``IntentBookNonceUsed``. Both need a book 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from eth_abi import encode
+from eth_utils import is_address
 
 from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent
 from agentbed.agents.market.intent_settlement import commit_to_limits
 from agentbed.agents.market.intents import (
+    ALL,
     SETTLE_ARGS,
     SETTLE_SELECTOR,
     Condition,
@@ -87,6 +90,14 @@ def steer_surplus(intents: Sequence[Intent], plan: Plan, own_maker: str) -> Plan
         for k in own:
             named[k] = rest * intents[k].sell_amount // sold
     return Plan.pay_as_filled(named, plan.swaps)
+
+
+def route_held(intents: Sequence[Intent], plan: Plan) -> Plan:
+    """A one-sided pay-as-filled ``plan`` rewritten to sell all the book holds in each swap
+    (``ALL``, no minimum output) and to commit only to the makers' limits, so that a skipped
+    intent leaves less to swap instead of a swap the book cannot fund."""
+    swaps = [replace(s, amount_in=ALL, min_amount_out=0) for s in plan.swaps]
+    return Plan.pay_as_filled([i.min_buy_amount for i in intents], swaps)
 
 
 class IntentMaker(Agent):
@@ -200,7 +211,13 @@ class Solver(Agent):
       reverts if anything moves the pool first (nothing to sandwich, but fragile);
     * ``"limits"``: the plan commits only to the makers' signed limits
       (``commit_to_limits``; pay-as-filled books only): the surplus is paid when the swap
-      yields it, and a sandwich can take it without making the settlement revert.
+      yields it, and a sandwich can take it without making the settlement revert;
+    * ``"held"``: each batch is one-sided (the side of the pair's oldest open intent), every
+      swap sells all the book holds (``ALL``, no minimum) and the plan commits only to the
+      limits (``route_held``; pay-as-filled books only). On a Skip book an intent removed
+      before settlement (cancelled, its approval revoked) is skipped and the rest still
+      settles, which a fixed swap input does not allow (issue 15, flaw 4); a sandwich can take
+      everything above the limits.
 
     With ``steer_to`` (the address of a maker the solver controls) the solver is the
     surplus-steering attacker of issue 15: each quoted plan is rewritten by ``steer_surplus``
@@ -211,8 +228,9 @@ class Solver(Agent):
         tip: Priority fee per gas in wei.
         max_batch: Most intents per settlement.
         expiry_margin_s: Leave out intents expiring within this many seconds of the head.
-        commit: ``"quote"`` or ``"limits"`` (above).
-        steer_to: A maker address to steer surplus to, or None (honest).
+        commit: ``"quote"``, ``"limits"`` or ``"held"`` (above).
+        steer_to: A maker to steer surplus to, by address or by agent name (a scenario file
+            names the maker agent the solver controls), or None (honest).
         **kwargs: Passed to ``Agent``.
     """
 
@@ -235,17 +253,24 @@ class Solver(Agent):
             raise ValueError(f"expiry_margin_s must be >= 0, got {expiry_margin_s}")
         self.tip = tip
         self.max_batch = max_batch
-        if commit not in ("quote", "limits"):
-            raise ValueError(f"commit must be 'quote' or 'limits', got {commit!r}")
+        if commit not in ("quote", "limits", "held"):
+            raise ValueError(f"commit must be 'quote', 'limits' or 'held', got {commit!r}")
         self.expiry_margin_s = expiry_margin_s
         self.commit = commit
         if steer_to is not None and commit != "quote":
             raise ValueError("steer_to needs commit='quote' (limits mode names the limits)")
         self.steer_to = steer_to
 
+    def meet(self, directory: Mapping[str, str]) -> None:
+        if self.steer_to is None or is_address(self.steer_to):
+            return
+        if self.steer_to not in directory:
+            raise ValueError(f"{self.name}: steer_to {self.steer_to!r} is no address or agent")
+        self.steer_to = directory[self.steer_to]
+
     def setup(self, market: Any) -> Sequence[Action]:
-        if self.commit == "limits" and board_of(market).pricing != Pricing.PAY_AS_FILLED:
-            raise ValueError(f"{self.name}: commit='limits' needs a pay-as-filled intent book")
+        if self.commit != "quote" and board_of(market).pricing != Pricing.PAY_AS_FILLED:
+            raise ValueError(f"{self.name}: commit={self.commit!r} needs a pay-as-filled book")
         if self.steer_to is not None and not board_of(market).pricing.names_buy_amounts:
             raise ValueError(f"{self.name}: steer_to needs a pay-as-filled intent book")
         return ()
@@ -263,6 +288,9 @@ class Solver(Agent):
             if not posted:
                 continue
             open_intents = tuple(p for p in open_intents if p not in posted)  # one pool per pair
+            if self.commit == "held":
+                side = posted[0].intent.sell_token
+                posted = [p for p in posted if p.intent.sell_token == side]
             batch, plan = self._batch(posted, pool, market, board)
             if plan is None:
                 continue
@@ -276,6 +304,8 @@ class Solver(Agent):
                     reserves=market.reserves,
                     on_unmet=board.on_unmet,
                 )  # solve_pair checked the plan settles at these reserves, so this cannot raise
+            elif self.commit == "held":
+                plan = route_held([p.intent for p in batch], plan)
             gas = (
                 SETTLE_BASE_GAS
                 + SETTLE_GAS_PER_INTENT * len(batch)
