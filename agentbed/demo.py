@@ -12,8 +12,9 @@ can show today, deterministically from one seed:
 4. send a private bundle that pays the builder directly and show it lands first under the
    bundles-first policy while staying invisible in every public mempool view;
 5. a demand shock that fills blocks and drives the EIP-1559 base fee up, then lets it decay;
-6. the commitment contracts wired together (currency, staking, reputation, escrow) and one
-   three-party agreement settled, leaving a verifiable reputation attestation for the seller.
+6. the commitment contracts wired together (currency, staking, reputation, and the escrow in
+   which an arbitrator is appointed only with its signed consent) and one three-party
+   agreement settled, leaving a verifiable reputation attestation for the seller.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from agentbed.agents.economy.consent import Terms, sign_consent
 from agentbed.chain.compiler import Artifact, CompileResult, compile_project
 from agentbed.chain.errors import ExecutionReverted, GasEstimationFailed
 from agentbed.chain.interfaces import OrderingPolicy
@@ -230,7 +232,7 @@ def _commitment_showcase(chain: Chain, out: TextIO) -> dict[str, Any]:
     staking = chain.deploy("Staking", coin.address, 86_400, treasury.address, admin.address)
     reputation = chain.deploy("Reputation", admin.address)
     escrow = chain.deploy(
-        "Escrow",
+        "ConsentEscrow",  # the plain Escrow lets anyone appoint (and get slashed) any arbitrator
         coin.address,
         staking.address,
         reputation.address,
@@ -255,18 +257,23 @@ def _commitment_showcase(chain: Chain, out: TextIO) -> dict[str, Any]:
     for party in (buyer, seller):
         chain.transact(party, coin.functions.approve(escrow.address, 2**256 - 1))
     now = chain.head.timestamp
+    terms = Terms(
+        seller.address,
+        arbitrator.address,
+        300 * 10**18,
+        20 * 10**18,
+        30 * 10**18,
+        5 * 10**18,
+        now + 3_600,
+        now + 86_400,
+    )
+    # The arbitrator signs the full terms (its fee included) off-chain; the buyer submits it.
+    salt = (1).to_bytes(32, "big")
+    consent = sign_consent(
+        arbitrator, buyer.address, terms, salt, chain_id=chain.chain_id, escrow=escrow.address
+    )
     propose = chain.transact(
-        buyer,
-        escrow.functions.propose(
-            seller.address,
-            arbitrator.address,
-            300 * 10**18,
-            20 * 10**18,
-            30 * 10**18,
-            5 * 10**18,
-            now + 3_600,
-            now + 86_400,
-        ),
+        buyer, escrow.functions.proposeWithConsent(terms.as_tuple(), salt, consent)
     )
     agreement_id = next(
         log.event.args["id"]
@@ -286,9 +293,10 @@ def _commitment_showcase(chain: Chain, out: TextIO) -> dict[str, Any]:
     }
     print(
         f"  AgentCurrency {coin.address}, Staking {staking.address},\n"
-        f"  Reputation {reputation.address}, Escrow {escrow.address}\n"
+        f"  Reputation {reputation.address}, ConsentEscrow {escrow.address}\n"
         f"  agreement {agreement_id}: buyer pays 300 AGC to seller, arbitrator (200 AGC staked)"
-        f" earns a 5 AGC fee; both confirm -> {', '.join(dict.fromkeys(events))}\n"
+        f" consents (EIP-712) to a 5 AGC fee; both confirm -> "
+        f"{', '.join(dict.fromkeys(events))}\n"
         f"  balances now: {balances}; escrow holds {escrow_balance} wei\n"
         f"  seller's verifiable reputation: escrow.completed score {total} from {count}"
         f" attestation(s)",
@@ -325,7 +333,7 @@ def run_demo(*, seed: int, json_out: Path | None, out: TextIO) -> int:
     summary["bundle"] = _bundle_showcase(chain, out)
     print("\n== congestion and EIP-1559 ==", file=out)
     summary["base_fees_wei"] = _congestion_showcase(chain, out)
-    if {"AgentCurrency", "Staking", "Reputation", "Escrow"} <= names:
+    if {"AgentCurrency", "Staking", "Reputation", "ConsentEscrow"} <= names:
         print("\n== a three-party commitment: currency, staking, escrow, reputation ==", file=out)
         summary["commitment"] = _commitment_showcase(chain, out)
     summary["head"] = {"number": chain.block_number, "hash": "0x" + chain.head.hash.hex()}
