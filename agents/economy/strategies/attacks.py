@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 def _resolve(directory: Mapping[str, str], who: str, role: str, name: str) -> str:
     """The address of the agent named ``name`` (an agent's ``role`` parameter)."""
+    if not name:
+        raise ValueError(f'{who}: {role} must name an agent of the run (e.g. "sybil0")')
     if name not in directory:
         known = ", ".join(sorted(directory)) or "none"
         raise ValueError(f"{who}: {role} {name!r} is not an agent of the run (agents: {known})")
@@ -73,8 +75,6 @@ class ArbitratorGriefer(_EscrowAgent):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        if not sybil:
-            raise ValueError("sybil must name the griefer's second account (an agent)")
         if rounds < 0 or max_open < 1 or fee < 0:
             raise ValueError("rounds and fee must be >= 0 and max_open >= 1")
         if accept_window <= 0 or deliver_window <= 0:
@@ -187,8 +187,6 @@ class Sybil(_EscrowAgent):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        if not principal:
-            raise ValueError("principal must name the agent the sybil serves")
         if farm_deals < 0 or farm_price < 0 or max_open < 1:
             raise ValueError("farm_deals and farm_price must be >= 0 and max_open >= 1")
         if accept_window <= 0 or deliver_window <= 0:
@@ -285,8 +283,6 @@ class ReputationFarmer(ServiceSeller):
         self, *args: Any, sybil: str = "", behaviour: Behaviour = "adversarial", **kwargs: Any
     ) -> None:
         super().__init__(*args, behaviour=behaviour, **kwargs)
-        if not sybil:
-            raise ValueError("sybil must name the farmer's second account (an agent)")
         self.sybil_name = sybil
         self.sybil = ""
 

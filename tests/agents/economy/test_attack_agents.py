@@ -135,10 +135,9 @@ def _sim_economy(run: Run) -> tuple[Simulation, Economy]:
 @pytest.mark.parametrize(
     ("cls", "params", "message"),
     [
-        (ArbitratorGriefer, {}, "sybil must name"),
         (ArbitratorGriefer, {"sybil": "s", "max_open": 0}, "max_open"),
-        (Sybil, {}, "principal must name"),
-        (ReputationFarmer, {}, "sybil must name"),
+        (ArbitratorGriefer, {"rounds": -1}, "rounds"),
+        (Sybil, {"farm_deals": -1}, "farm_deals"),
     ],
 )
 def test_attackers_reject_bad_parameters(cls: type[Agent], params: dict, message: str) -> None:
@@ -152,3 +151,14 @@ def test_an_unknown_accomplice_name_is_reported_with_the_agents() -> None:
     griefer = ArbitratorGriefer("g", chain.accounts[2], random.Random(1), sybil="nobody")
     with pytest.raises(ValueError, match="sybil 'nobody' is not an agent of the run"):
         griefer.meet({"g": griefer.address})
+
+
+@pytest.mark.parametrize(
+    ("cls", "role"),
+    [(ArbitratorGriefer, "sybil"), (Sybil, "principal"), (ReputationFarmer, "sybil")],
+)
+def test_an_accomplice_left_unnamed_is_reported(cls: type[Agent], role: str) -> None:
+    chain = Chain(seed=1, accounts=3)
+    agent = cls("a", chain.accounts[2], random.Random(1))
+    with pytest.raises(ValueError, match=f"a: {role} must name an agent of the run"):
+        agent.meet({"a": agent.address})

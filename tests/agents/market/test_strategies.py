@@ -25,10 +25,12 @@ from marketkit import (
 )
 
 from agentbed.agents.agent import GWEI, AgentView, PeriodicSchedule, PoissonSchedule
+from agentbed.agents.economy.strategies.attacks import ArbitratorGriefer, ReputationFarmer, Sybil
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.study import STRATEGIES as ECONOMY_STRATEGIES
 from agentbed.agents.market.strategies.arbitrage import Arbitrageur
+from agentbed.agents.market.strategies.batch_griefer import BatchGriefer
 from agentbed.agents.market.strategies.common import WeiPricer
 from agentbed.agents.market.strategies.frontrun import Frontrunner
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
@@ -347,10 +349,14 @@ def test_registry_names_every_strategy() -> None:
         "spammer": Spammer,
         "intent_maker": IntentMaker,
         "solver": Solver,
+        "batch_griefer": BatchGriefer,
         "buyer": ServiceBuyer,
         "seller": ServiceSeller,
         "arbitrator": Arbitrator,
         "issuer": ReputationIssuer,
+        "griefer": ArbitratorGriefer,
+        "farmer": ReputationFarmer,
+        "sybil": Sybil,
     }
     assert expected == STRATEGIES
     probe = Account.from_key(b"\x01" * 32)
