@@ -18,9 +18,9 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-from collections import defaultdict
 
 from agentbed.agents.agent import PeriodicSchedule, derive_seed
+from agentbed.agents.market.attack_metrics import diverted
 from agentbed.agents.market.intents import OnUnmetCondition, Pricing
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.world import Market, PoolSpec
@@ -56,20 +56,12 @@ def diverted_usdc(seed: int, pricing: Pricing) -> float:
     )
     Simulation(chain, [*makers, solver], blocks=8, seed=seed, market=market).run()
     assert market.intent_board is not None
-    groups = defaultdict(list)
-    for fill in market.intent_board.fills.values():
-        groups[fill.tx_hash, fill.sell_token].append(fill)
     weth = market.tokens["WETH"]
-    total = 0.0
-    for group in groups.values():
-        if not any(f.maker == own for f in group):
-            continue
-        bought = sum(f.buy_amount for f in group)
-        sold = sum(f.sell_amount for f in group)
-        lost = sum(bought * f.sell_amount / sold - f.buy_amount for f in group if f.maker != own)
-        usdc_per_unit = 3_000 if group[0].buy_token == weth else 1
-        total += lost * usdc_per_unit / 10**18
-    return total
+
+    def value(token: str, amount: float) -> float:
+        return amount * (3_000 if token == weth else 1) / 10**18
+
+    return diverted(market.intent_board.fills.values(), {own}, value)
 
 
 def main() -> None:
