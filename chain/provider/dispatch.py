@@ -23,6 +23,7 @@ from agentbed.chain.provider.errors import (
 from agentbed.chain.provider.filters import FILTER_METHODS
 from agentbed.chain.provider.flashbots import BUNDLE_METHODS
 from agentbed.chain.provider.lookups import LOOKUP_METHODS
+from agentbed.chain.provider.statereads import STATE_READ_METHODS
 from agentbed.chain.provider.testbed import TESTBED_METHODS
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ METHODS: Mapping[str, Handler] = MappingProxyType(
         "evm_setAutomine": h.evm_set_automine,
         "evm_setNextBlockTimestamp": h.evm_set_next_block_timestamp,
         **LOOKUP_METHODS,
+        **STATE_READ_METHODS,
         **BUNDLE_METHODS,
         **TESTBED_METHODS,
         **FILTER_METHODS,

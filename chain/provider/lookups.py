@@ -6,10 +6,7 @@ answers ``null`` for a block past the head or the pending block; the by-index me
 (geth's ``CalcBlobFee`` on the current header): the chain has no blob transactions, so its
 excess blob gas stays 0 and the fee stays at the 1-wei minimum, but the formula is EIP-4844's.
 
-Not served, and why: ``eth_createAccessList`` needs the addresses and slots a call touched,
-and ``eth_getProof`` Merkle proofs of accounts and storage; both need new reads in the backend
-(the one module that talks to py-evm, which has the warm-access sets and the tries), which is
-at its size limit -- they belong to a backend split, not to the provider.
+``eth_getProof`` and ``eth_createAccessList`` are in :mod:`.statereads`.
 """
 
 from __future__ import annotations
