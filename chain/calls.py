@@ -47,10 +47,20 @@ def call(
     value: int,
     gas: int,
     block_number: int | None,
+    auths: Sequence[Authorization] = (),
 ) -> bytes:
-    """Run a call (see :meth:`Chain.call`); return its output or raise ExecutionReverted."""
+    """Run a call (see :meth:`Chain.call`); return its output or raise ExecutionReverted.
+
+    With ``auths``, the call runs as a set-code tx carrying those EIP-7702 authorizations.
+    """
     result = backend.call(
-        sender=sender, to=to, data=bytes(data), value=value, gas=gas, block_number=block_number
+        sender=sender,
+        to=to,
+        data=bytes(data),
+        value=value,
+        gas=gas,
+        block_number=block_number,
+        auths=auths,
     )
     if not result.success:
         raise ExecutionReverted(abi.decode_revert(result.output), result.output)

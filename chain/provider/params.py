@@ -14,9 +14,11 @@ from eth_utils import is_hex_address, to_checksum_address
 
 from agentbed.chain.errors import UnknownBlock
 from agentbed.chain.provider.errors import SERVER_ERROR, InvalidParams, RpcError
+from agentbed.chain.txcodec import make_authorization
 
 if TYPE_CHECKING:
     from agentbed.chain.node import Chain
+    from agentbed.chain.types import Authorization
 
 HEAD_TAGS = frozenset({"latest", "pending", "safe", "finalized"})
 """Block tags that name the head (or, for ``"pending"``, the block after it)."""
@@ -177,14 +179,40 @@ def call_input(tx: Mapping[str, Any]) -> bytes:
 
 
 def call_fields(tx: Mapping[str, Any]) -> dict[str, Any]:
-    """``eth_call``/``eth_estimateGas`` object -> ``from``, ``to``, ``data``, ``value``, ``gas``."""
+    """``eth_call``/``eth_estimateGas`` object -> ``from``, ``to``, ``data``, ``value``, ``gas``
+    and ``auths`` (its EIP-7702 ``authorizationList``, applied before the call runs)."""
     return {
         "from": optional_address(tx.get("from"), "from"),
         "to": optional_address(tx.get("to"), "to"),
         "data": call_input(tx),
         "value": 0 if tx.get("value") is None else quantity(tx["value"], "value"),
         "gas": 0 if tx.get("gas") is None else quantity(tx["gas"], "gas"),
+        "auths": authorization_list(tx.get("authorizationList")),
     }
+
+
+def authorization_list(value: Any) -> tuple[Authorization, ...]:
+    """An ``authorizationList`` (``[{chainId, address, nonce, yParity, r, s}]``) as records."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise InvalidParams("invalid authorizationList: want an array of authorization objects")
+    limits = {"chainId": UINT256_LIMIT, "nonce": UINT64_LIMIT, "yParity": 256}
+    limits |= {"r": UINT256_LIMIT, "s": UINT256_LIMIT}
+    records = []
+    for i, entry in enumerate(value):
+        numbers = []
+        for key, limit in limits.items():
+            number = quantity(entry.get(key), f"authorizationList[{i}].{key}")
+            if number >= limit:
+                raise InvalidParams(f"invalid authorizationList[{i}].{key}: out of range")
+            numbers.append(number)
+        chain_id, nonce, y_parity, r, s = numbers
+        delegate = address(entry.get("address"), f"authorizationList[{i}].address")
+        records.append(
+            make_authorization(chain_id, bytes.fromhex(delegate[2:]), nonce, y_parity, r, s)
+        )
+    return tuple(records)
 
 
 def tx_fields(tx: Mapping[str, Any]) -> dict[str, Any]:

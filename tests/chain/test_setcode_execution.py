@@ -174,3 +174,40 @@ def test_pool_drops_the_authoritys_tx_its_delegation_made_stale(chain: Chain) ->
     assert chain.nonce(eoa.address) == 1
     fate = chain.fate(stale)
     assert fate is not None and (fate.status.value, fate.reason) == ("evicted", "nonce too low")
+
+
+def _rpc_auth(auth: dict[str, Any]) -> dict[str, Any]:
+    """A signed authorization in the JSON-RPC shape (hex quantities)."""
+    return {key: hex(auth[key]) for key in ("chainId", "nonce", "yParity", "r", "s")} | {
+        "address": auth["address"]
+    }
+
+
+def test_eth_call_and_estimate_with_an_authorization_list(chain: Chain) -> None:
+    probe = chain.deploy("Probe")
+    sponsor, eoa = chain.accounts[0], chain.accounts[8]
+    auth = _rpc_auth(sign_authorization(chain, eoa, probe.address))
+    context = probe.functions.context()._encode_transaction_data()
+    call = {"from": sponsor.address, "to": eoa.address, "data": context}
+    provider = chain.provider
+    # An EOA has no code: the plain call returns nothing; with the delegation, Probe's code runs.
+    assert provider.make_request("eth_call", [call, "latest"])["result"] == "0x"
+    delegated = provider.make_request("eth_call", [call | {"authorizationList": [auth]}, "latest"])
+    timestamp, number = (int(delegated["result"][2 + 64 * i : 66 + 64 * i], 16) for i in (0, 1))
+    assert (timestamp, number) == (chain.block().timestamp, chain.block_number)
+    plain = int(provider.make_request("eth_estimateGas", [call])["result"], 16)
+    with_auth = provider.make_request("eth_estimateGas", [call | {"authorizationList": [auth]}])
+    assert (
+        int(with_auth["result"], 16) >= plain + 12_500
+    )  # the tuple's intrinsic cost, net of refund
+    # both were reads: the EOA still has no code and its nonce did not move
+    assert chain.code(eoa.address) == b"" and chain.nonce(eoa.address) == 0
+
+
+def test_malformed_authorization_lists_are_invalid_params(chain: Chain) -> None:
+    call = {"to": chain.accounts[1].address, "data": "0x"}
+    good = _rpc_auth(sign_authorization(chain, chain.accounts[1], DEAD))
+    for bad in ("0x1", [1], [good | {"yParity": "0x100"}], [good | {"nonce": hex(2**64)}], [{}]):
+        reply = chain.provider.make_request("eth_call", [call | {"authorizationList": bad}])
+        assert reply["error"]["code"] == -32602, (bad, reply)
+        assert "authorizationList" in reply["error"]["message"]
