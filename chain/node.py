@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
-from agentbed.chain import calls
 from agentbed.chain.abi import AbiRegistry
 from agentbed.chain.addresses import checksum
 from agentbed.chain.backend import PyEVMBackend
@@ -37,6 +36,7 @@ from agentbed.chain.latency import ConstantLatency, visible_txs
 from agentbed.chain.mempool import Mempool
 from agentbed.chain.ordering import PriorityFeePolicy
 from agentbed.chain.production import BUILDER, BlockListener, BlockProducer
+from agentbed.chain.reads import ChainReads
 from agentbed.chain.records import block_record
 from agentbed.chain.seeds import derive_accounts, prev_randao
 from agentbed.chain.signing import GWEI, LocalSigner, as_bytes, transaction_fields
@@ -55,7 +55,7 @@ __all__ = ["BUILDER", "DEFAULT_BALANCE", "GWEI", "BlockListener", "Chain", "Inva
 DEFAULT_BALANCE = 10_000 * 10**18
 
 
-class Chain(ChainCheats):
+class Chain(ChainCheats, ChainReads):
     """A local chain whose mempool ordering is an experimental variable.
 
     Args:
@@ -399,61 +399,6 @@ class Chain(ChainCheats):
         """Logs matching ``address`` (one or several) and positional ``topics`` filters."""
         return self._history.logs(
             address=address, topics=topics, from_block=from_block, to_block=to_block
-        )
-
-    # -- calls ---------------------------------------------------------------------------------
-
-    def call(
-        self,
-        to: Address | None,
-        data: bytes = b"",
-        *,
-        sender: Address | None = None,
-        value: int = 0,
-        gas: int = 0,
-        block_number: int | None = None,
-    ) -> bytes:
-        """Execute against the head state, or block ``block_number``'s post-state (geth's
-        eth_call at a block number); return the output.
-
-        Raises:
-            ExecutionReverted: the call reverted (reason decoded when the ABI is known).
-            UnknownBlock: no block ``block_number``.
-        """
-        return calls.call(
-            self.backend,
-            self.abi,
-            sender=calls.default_sender(sender, self.accounts),
-            to=to,
-            data=data,
-            value=value,
-            gas=gas,
-            block_number=block_number,
-        )
-
-    def replay(self, raw_txs: Sequence[bytes], block_number: int) -> tuple[Receipt | None, ...]:
-        """Receipts of ``raw_txs`` re-run on block ``block_number``'s parent state, read-only.
-
-        ``None`` for a tx that block could not have included (see ``calls.replay``).
-        """
-        return calls.replay(self.backend, self.abi, self.decode, raw_txs, self.block(block_number))
-
-    def estimate_gas(
-        self,
-        *,
-        sender: Address | None = None,
-        to: Address | None = None,
-        data: bytes = b"",
-        value: int = 0,
-    ) -> int:
-        return calls.estimate_gas(
-            self.backend,
-            self.abi,
-            sender=calls.default_sender(sender, self.accounts),
-            to=to,
-            data=data,
-            value=value,
-            gas_limit=self.gas_limit,
         )
 
     # -- mempool views -------------------------------------------------------------------------

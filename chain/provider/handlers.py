@@ -10,7 +10,6 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-from agentbed.chain import calls
 from agentbed.chain.errors import (
     UnknownBlock,
     UnknownContract,
@@ -176,12 +175,10 @@ def call(chain: Chain, params: list[Any]) -> str:
     prm.no_state_overrides(overrides)
     number = prm.call_block(chain, block)
     fields = prm.call_fields(prm.object_arg(tx_param, "call"))
-    output = calls.call(
-        chain.backend,
-        chain.abi,
-        sender=calls.default_sender(fields["from"], chain.accounts),
-        to=fields["to"],
-        data=fields["data"],
+    output = chain.call(
+        fields["to"],
+        fields["data"],
+        sender=fields["from"],
         value=fields["value"],
         gas=fields["gas"],
         block_number=number,
@@ -196,14 +193,11 @@ def estimate_gas(chain: Chain, params: list[Any]) -> str:
     prm.no_state_overrides(overrides)
     prm.require_head(chain, block)
     fields = prm.call_fields(prm.object_arg(tx_param, "transaction"))
-    gas = calls.estimate_gas(
-        chain.backend,
-        chain.abi,
-        sender=calls.default_sender(fields["from"], chain.accounts),
+    gas = chain.estimate_gas(
+        sender=fields["from"],
         to=fields["to"],
         data=fields["data"],
         value=fields["value"],
-        gas_limit=chain.gas_limit,
         auths=fields["auths"],
     )
     return enc.hex_quantity(gas)

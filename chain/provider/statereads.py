@@ -5,14 +5,14 @@ canonical block, since a proof or a call reads a block's post-state); answers fo
 shapes: ``eth_getProof`` gives ``address``, ``balance``, ``codeHash``, ``nonce``,
 ``storageHash``, ``accountProof`` and per key ``{key, value, proof}``; ``eth_createAccessList``
 gives ``accessList`` (``[{address, storageKeys}]``), ``gasUsed`` and, when the call failed,
-``error``. The reads themselves live in :mod:`agentbed.chain.stateproofs`.
+``error``. The reads are ``Chain.get_proof`` and ``Chain.create_access_list``
+(:mod:`agentbed.chain.stateproofs`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from agentbed.chain import calls, stateproofs
 from agentbed.chain.provider import encoding as enc
 from agentbed.chain.provider import params as prm
 from agentbed.chain.provider.errors import InvalidParams
@@ -37,7 +37,7 @@ def get_proof(chain: Chain, params: list[Any]) -> dict[str, Any]:
         raise InvalidParams(f"too many storageKeys: {len(keys)}, limit {MAX_PROOF_KEYS}")
     slots = [prm.storage_slot(key) for key in keys]
     number = prm.call_block(chain, block)
-    proof = stateproofs.account_proof(chain.backend, prm.address(address, "address"), slots, number)
+    proof = chain.get_proof(prm.address(address, "address"), slots, number)
     return {
         "address": proof.address,
         "balance": enc.hex_quantity(proof.balance),
@@ -61,11 +61,10 @@ def create_access_list(chain: Chain, params: list[Any]) -> dict[str, Any]:
     tx_param, block = prm.args(params, 1, 2)
     number = prm.call_block(chain, block)
     fields = prm.call_fields(prm.object_arg(tx_param, "transaction"))
-    result = stateproofs.create_access_list(
-        chain.backend,
-        sender=calls.default_sender(fields["from"], chain.accounts),
-        to=fields["to"],
-        data=fields["data"],
+    result = chain.create_access_list(
+        fields["to"],
+        fields["data"],
+        sender=fields["from"],
         value=fields["value"],
         gas=fields["gas"],
         block_number=number,

@@ -25,7 +25,7 @@ from web3.exceptions import (
 )
 
 from agentbed.chain.node import Chain
-from agentbed.chain.provider import TestbedProvider, block_rewards, handlers
+from agentbed.chain.provider import TestbedProvider, block_rewards, handlers, statereads
 from agentbed.chain.provider.errors import HARDHAT_PREFIX
 from agentbed.chain.types import Block, Receipt
 
@@ -376,10 +376,10 @@ def test_client_version_names_the_installed_version_and_backend(w3):
 
 def test_handlers_use_only_the_chains_public_api(chain):
     """The provider reads the chain through its public methods, never its insides."""
-    tree = ast.parse(inspect.getsource(handlers))
     reached = {
         node.attr
-        for node in ast.walk(tree)
+        for module in (handlers, statereads)
+        for node in ast.walk(ast.parse(inspect.getsource(module)))
         if isinstance(node, ast.Attribute)
         and isinstance(node.value, ast.Name)
         and node.value.id == "chain"
