@@ -16,9 +16,10 @@ Alignment with a chain built by ``Chain(seed=..., accounts=...)``:
   anvil's genesis base fee is our block 1's; later base fees follow EIP-1559 on both sides
   and are compared, not aligned.
 
-What cannot be aligned: anvil draws each block's ``mixHash`` (prevrandao) at random and has no
-method to set it; its genesis holds the EIP-2935 block-hash history contract and the CREATE2
-deployer (``0x4e59...956c``), which our genesis may lack.
+What cannot be aligned: anvil derives each block's ``mixHash`` (prevrandao) itself -- the same
+in every run, but not our seeded value -- and has no method to set it; its genesis holds the
+EIP-2935 block-hash history contract and the CREATE2 deployer (``0x4e59...956c``), which our
+genesis may lack.
 """
 
 from __future__ import annotations
@@ -48,7 +49,11 @@ CREATE2_DEPLOYER = "0x4e59b44847b379578588920ca78fbf26c0b4956c"
 
 
 class AnvilRpcError(Exception):
-    """anvil answered a request with a JSON-RPC error."""
+    """anvil answered a request with a JSON-RPC error (kept whole in ``error``)."""
+
+    def __init__(self, method: str, error: dict[str, Any]) -> None:
+        super().__init__(f"{method}: {error}")
+        self.error = error
 
 
 def anvil_binary(root: Path = ROOT) -> Path | None:
@@ -87,7 +92,7 @@ class Rpc:
         self._id += 1
         reply = self._post({"jsonrpc": "2.0", "id": self._id, "method": method, "params": params})
         if "error" in reply:
-            raise AnvilRpcError(f"{method}: {reply['error']}")
+            raise AnvilRpcError(method, reply["error"])
         return reply["result"]
 
     def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
@@ -107,7 +112,7 @@ class Rpc:
         replies = sorted(self._post(payload), key=lambda r: r["id"])
         errors = [(calls[r["id"] - first][0], r["error"]) for r in replies if "error" in r]
         if errors:
-            raise AnvilRpcError(f"{len(errors)} of {len(calls)} calls failed, first: {errors[0]}")
+            raise AnvilRpcError(*errors[0])
         return [r["result"] for r in replies]
 
     def close(self) -> None:
@@ -183,7 +188,8 @@ def running_anvil(spec: dict[str, Any], *, binary: Path | None = None) -> Iterat
         port = free_port()
         args = [str(exe), "--init", str(spec_path), "--host", "127.0.0.1", "--port", str(port)]
         args += ["--hardfork", "prague", "--no-mining", "--order", "fifo", "--accounts", "0"]
-        args += ["--silent"]
+        # anvil takes the block gas limit from its flag, not from the genesis file
+        args += ["--gas-limit", str(int(spec["gasLimit"], 16)), "--silent"]
         log = open(Path(tmp) / "anvil.log", "wb")  # noqa: SIM115 - closed in finally
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         rpc = Rpc(port)

@@ -9,11 +9,12 @@ final state of every account and storage slot either side touched or holds.
 
 Not compared, and why (each checked another way):
 
-- ``PREVRANDAO``: anvil draws each block's mixHash at random and has no method to set it. The
-  block-context reader stores it, and each side must have stored its own header's mixHash.
+- ``PREVRANDAO``: anvil derives each block's mixHash itself (not from our seed) and has no
+  method to set it. The block-context reader stores it, and each side must have stored its
+  own header's mixHash.
 - State roots: anvil's genesis holds the EIP-2935 history contract and the CREATE2 deployer.
   They are compared only when our genesis holds the same accounts (skipped with the reason
-  otherwise), and only up to the block whose tx stores the random prevrandao.
+  otherwise), and only up to the block whose tx stores the prevrandao.
 
 A case our chain does not support yet is listed with ``needs``: when our chain refuses it at
 submission, it is sent to neither chain and its test is skipped naming the missing support.
@@ -216,7 +217,7 @@ CASES: tuple[Case, ...] = (
     Case("read block context", 6, lambda c: c.tx(2, c.at["reader"], gas=200_000)),
 )
 CONTEXT_BLOCK = 6
-"""The block whose tx stores anvil's random prevrandao: state roots diverge from it on."""
+"""The block whose tx stores each side's own prevrandao: state roots diverge from it on."""
 
 
 @dataclass
@@ -372,7 +373,8 @@ def _states(chain: Chain, rpc: Rpc, run: Run, touched: dict[str, set[int]]) -> N
 
 @pytest.fixture(scope="module")
 def run() -> Run:
-    chain = Chain(seed=SEED, accounts=5, automine=False, policy=FifoPolicy())
+    # a gas limit other than anvil's default, so the alignment is exercised
+    chain = Chain(seed=SEED, accounts=5, automine=False, policy=FifoPolicy(), gas_limit=25_000_000)
     alloc = {a.address: DEFAULT_BALANCE for a in chain.accounts}
     ctx = Ctx(chain)
     with running_anvil(chain_genesis(chain, alloc)) as rpc:
