@@ -8,8 +8,11 @@ testbed, eth-account for web3), until every receipt is available.
 - testbed: ``Chain(automine=False)``; each round submits one batch into the mempool, then
   ``mine()`` orders (priority fee), builds and seals a block and writes receipts.
 - baseline: ``Web3(EthereumTesterProvider())`` with automine, ``send_raw_transaction`` per tx.
+- anvil 1.7.1 (when ``npm ci`` installed it): the same transfers, signed with eth-account,
+  sent over loopback JSON-RPC in batches of ``--per-block``, each batch mined with
+  ``evm_mine`` and its receipts read in one batch.
 
-Prints tx/s for both and the ratio, the testbed's memory growth per 1,000 txs (RSS, after a
+Prints tx/s for each side and the ratios, the testbed's memory growth per 1,000 txs (RSS, after a
 warm-up of the first 1,000), and the throughput of the first and last 1,000 txs.
 
     python scripts/bench_chain.py                  # 10,000 txs each side
@@ -29,14 +32,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from eth_abi import encode  # noqa: E402
 from eth_account import Account  # noqa: E402
 from eth_account.signers.local import LocalAccount  # noqa: E402
 
+from agentbed.chain.backend import contract_address_for  # noqa: E402
 from agentbed.chain.compiler import compile_project  # noqa: E402
 from agentbed.chain.node import Chain  # noqa: E402
 
 GWEI = 10**9
 TRANSFER_GAS = 60_000
+MINT = bytes.fromhex("40c10f19")  # mint(address,uint256)
 
 
 def rss_bytes() -> int:
@@ -172,12 +178,64 @@ def bench_eth_tester(n_txs: int, senders: int) -> dict[str, float]:
     return {"tx_per_s": n_txs / elapsed}
 
 
+def bench_anvil(n_txs: int, senders: int, per_block: int) -> dict[str, float] | None:
+    """anvil from node_modules fed the workload over JSON-RPC; None when it is not installed."""
+    sys.path.append(str(ROOT / "tests"))
+    from anvilkit import anvil_binary, genesis, running_anvil
+
+    if anvil_binary() is None:
+        return None
+    art = compile_project(ROOT).get("MockERC20")
+    accts = [Account.from_key(bytes([7]) * 31 + bytes([i + 1])) for i in range(senders)]
+    spec = genesis(
+        chain_id=1337,
+        timestamp=1_700_000_000,
+        gas_limit=60_000_000,
+        base_fee=GWEI,
+        coinbase="0x000000000000000000000000000000000000C0FE",
+        alloc={a.address: 10**24 for a in accts},
+    )
+    with running_anvil(spec) as rpc:
+        init = bytes(art.creation_bytecode) + encode(("string", "string"), ("Bench", "BEN"))
+        deploy = {"type": 2, "chainId": 1337, "nonce": 0, "data": init, "gas": 3_000_000}
+        deploy.update(maxFeePerGas=1_000 * GWEI, maxPriorityFeePerGas=GWEI, value=0)
+        token = contract_address_for(accts[0].address, 0)
+        setup = [accts[0].sign_transaction(deploy).raw_transaction]
+        for i, acct in enumerate(accts):
+            mint = MINT + encode(("address", "uint256"), (acct.address, 10**30))
+            fields = transfer_fields(i + 1, token, acct.address, 1337, 1_000 * GWEI)
+            fields.update(data=mint, gas=100_000)
+            setup.append(accts[0].sign_transaction(fields).raw_transaction)
+        for raw in setup:  # in order: anvil answers a batch's calls concurrently
+            rpc.call("eth_sendRawTransaction", "0x" + bytes(raw).hex())
+        rpc.call("evm_mine")
+        nonces = dict.fromkeys((a.address for a in accts), 0)
+        nonces[accts[0].address] = len(setup)
+        sink = "0x000000000000000000000000000000000000bEEF"
+        start, done = time.perf_counter(), 0
+        while done < n_txs:
+            batch = []
+            for k in range(min(per_block, n_txs - done)):
+                acct = accts[(done + k) % senders]
+                raw = sign_transfer(acct, nonces[acct.address], token, sink, 1337, 1_000 * GWEI)
+                nonces[acct.address] += 1
+                batch.append(("eth_sendRawTransaction", ("0x" + raw.hex(),)))
+            hashes = rpc.batch(batch)
+            rpc.call("evm_mine")
+            receipts = rpc.batch([("eth_getTransactionReceipt", (h,)) for h in hashes])
+            if any(r is None or r["status"] != "0x1" for r in receipts):
+                raise RuntimeError("an anvil transfer was not mined or reverted")
+            done += len(batch)
+        return {"tx_per_s": n_txs / (time.perf_counter() - start)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--txs", type=int, default=10_000, help="transfers per side (>= 1000)")
     parser.add_argument("--senders", type=int, default=20)
     parser.add_argument("--per-block", type=int, default=200, help="testbed txs per block")
     parser.add_argument("--skip-baseline", action="store_true", help="testbed side only")
+    parser.add_argument("--skip-anvil", action="store_true", help="no anvil comparison")
     args = parser.parse_args(argv)
     if args.txs < 1_000:
         parser.error("--txs must be at least 1000 (first/last 1,000 are reported)")
@@ -203,6 +261,12 @@ def main(argv: list[str] | None = None) -> int:
         base = bench_eth_tester(args.txs, args.senders)
         print(f"baseline (web3 + EthereumTesterProvider, automine): {base['tx_per_s']:8.0f} tx/s")
         print(f"ratio testbed / baseline: {ours['tx_per_s'] / base['tx_per_s']:.2f}x")
+    anvil = None if args.skip_anvil else bench_anvil(args.txs, args.senders, args.per_block)
+    if anvil is not None:
+        print(f"anvil 1.7.1 (JSON-RPC batches of {args.per_block}): {anvil['tx_per_s']:8.0f} tx/s")
+        print(f"ratio testbed / anvil: {ours['tx_per_s'] / anvil['tx_per_s']:.2f}x")
+    elif not args.skip_anvil:
+        print("anvil: not installed (npm ci installs @foundry-rs/anvil-linux-amd64), skipped")
     return 0
 
 
