@@ -38,6 +38,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,35 @@ class OpBench:
             self.backend.nonce(self.keys[i % len(self.keys)].address)
         out["head read, repeated (nonce)"] = (time.perf_counter() - t0) / n
         return out
+
+
+def simulated_block(repeat: int, n: int) -> float:
+    """Seconds per tx of ``n`` transfers run as one ``eth_simulateV1`` request on anvil's head:
+    what a whole candidate block would cost if the builder did not need each tx's result
+    before choosing the next (the prototype does not build that way; see docs)."""
+    bench = OpBench("anvil", 20, n)
+    try:
+        backend = bench.backend
+        head = backend.head()
+        context = replace(
+            head,
+            number=head.number + 1,
+            timestamp=head.timestamp + 12,
+            base_fee=backend.next_base_fee(),
+        )
+
+        def one() -> float:
+            txs = bench.transfers(n)
+            for tx in txs:  # simulated only: the nonces stay unused
+                bench.nonces[tx.sender] -= 1
+            t0 = time.perf_counter()
+            if backend._simulate(context, txs) is None:
+                raise RuntimeError("eth_simulateV1 refused the transfers")
+            return (time.perf_counter() - t0) / n
+
+        return _median_of(repeat, one)
+    finally:
+        bench.close()
 
 
 def op_costs(repeat: int, ops: int) -> dict[str, dict[str, float]]:
@@ -499,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
     for op, secs in costs["py-evm"].items():
         theirs = costs["anvil"][op]
         print(f"  {op:<46} {secs * 1e3:9.3f} {theirs * 1e3:9.3f} {theirs / secs:12.2f}x")
+    whole = simulated_block(args.repeat, args.ops)
+    print(f"  anvil only, {args.ops} transfers in one eth_simulateV1 request: {whole * 1e3:.3f}/tx")
 
     print(
         f"2. ERC-20 transfers end to end, {args.txs} txs, {args.per_block}/block,"
