@@ -252,8 +252,8 @@ class AnvilBackend:
             out = self.rpc.call("eth_call", params, tag)
         except AnvilRpcError as err:
             # anvil puts a revert's data in the error; other failures (out of gas) have none
-            data = err.error.get("data")
-            revert = bytes.fromhex(data[2:]) if isinstance(data, str) else b""
+            revert_hex = err.error.get("data")
+            revert = bytes.fromhex(revert_hex[2:]) if isinstance(revert_hex, str) else b""
             return CallResult(False, revert, 0, reverted="revert" in str(err.error.get("message")))
         return CallResult(True, bytes.fromhex(out[2:]), 0)
 

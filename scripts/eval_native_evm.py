@@ -39,6 +39,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -353,7 +354,7 @@ def block_mix(kind: str) -> dict[str, Any]:
                 for b in blocks
             ],
             "calls": calls,
-            "state_roots": [b.header.state_root for b in blocks],
+            "state_roots": [b.header.state_root if b.header else b"" for b in blocks],
             "hashes": [b.hash for b in blocks],
         }  # fmt: skip
 
@@ -537,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
         f" median of {args.repeat}"
     )
     rates = {
-        k: _median_of(args.repeat, lambda k=k: chain_transfers(k, args.txs, args.per_block))
+        k: _median_of(args.repeat, partial(chain_transfers, k, args.txs, args.per_block))
         for k in BACKENDS
     }
     alone = _median_of(args.repeat, lambda: anvil_alone(args.txs, args.per_block))

@@ -32,7 +32,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -126,7 +126,7 @@ def genesis(
     gas_limit: int,
     base_fee: int,
     coinbase: str,
-    alloc: dict[str, int],
+    alloc: Mapping[str, int],
 ) -> dict[str, Any]:
     """A geth-style genesis with every fork through Prague active from block 0.
 
@@ -134,7 +134,14 @@ def genesis(
         base_fee: The base fee of anvil's block 1 (anvil keeps the genesis value for it).
         alloc: Balances in wei by address.
     """
-    forks = ("homestead", "eip150", "eip155", "eip158", "byzantium", "constantinople")
+    forks: tuple[str, ...] = (
+        "homestead",
+        "eip150",
+        "eip155",
+        "eip158",
+        "byzantium",
+        "constantinople",
+    )
     forks += ("petersburg", "istanbul", "berlin", "london", "mergeNetsplit")
     config: dict[str, Any] = {"chainId": chain_id, **{f"{f}Block": 0 for f in forks}}
     config.update(shanghaiTime=0, cancunTime=0, pragueTime=0, terminalTotalDifficulty=0)
@@ -152,7 +159,7 @@ def genesis(
     }
 
 
-def chain_genesis(chain: Any, alloc: dict[str, int]) -> dict[str, Any]:
+def chain_genesis(chain: Any, alloc: Mapping[str, int]) -> dict[str, Any]:
     """The genesis of a fresh ``Chain`` (nothing mined yet) as anvil should start from it.
 
     Args:
