@@ -76,6 +76,14 @@ def deploy_router(market: Market, *, deployer: LocalAccount | None = None) -> st
     return str(router.address)
 
 
+def attach_router(market: Market) -> str:
+    """Deploy a router for ``market`` (:func:`deploy_router`), set ``market.router`` and let
+    the market read pending router calls (:class:`RouterDecoder`)."""
+    market.router = deploy_router(market)
+    market.add_decoder(RouterDecoder(market, market.router))
+    return market.router
+
+
 def encode_hop(market: Market, router: str, pool_address: str, token_in: str) -> Hop:
     """The hop selling ``token_in`` on a pool, paying ``router``, amount left for the router.
 
@@ -87,9 +95,7 @@ def encode_hop(market: Market, router: str, pool_address: str, token_in: str) ->
     calls = [venue.encode_swap(pool.address, token_in, a, 0, router, MAX_UINT) for a in _PROBE]
     first, second = calls[0].data, calls[1].data
     words = [
-        off
-        for off in range(4, len(first), 32)
-        if first[off : off + 32] != second[off : off + 32]
+        off for off in range(4, len(first), 32) if first[off : off + 32] != second[off : off + 32]
     ]
     if len(first) != len(second) or len(words) != 1:
         raise RouterEncodingError(

@@ -28,12 +28,15 @@ from agentbed.agents.market.report import (
     write_comparison,
     write_run,
 )
+from agentbed.agents.market.routing_calls import attach_router
+from agentbed.agents.market.routing_metrics import routing_summary
 from agentbed.agents.market.strategies.arbitrage import Arbitrageur
 from agentbed.agents.market.strategies.batch_griefer import BatchGriefer
 from agentbed.agents.market.strategies.frontrun import Frontrunner
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
 from agentbed.agents.market.strategies.retail import RetailTrader
+from agentbed.agents.market.strategies.routing import RoutingTrader
 from agentbed.agents.market.strategies.sandwich import Sandwicher
 from agentbed.agents.market.venues import DEFAULT_VENUE, VENUE_NAMES
 from agentbed.agents.market.venues.uniswap_v2 import FEE_BPS as UNISWAP_V2_FEE_BPS
@@ -58,6 +61,7 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "intent_maker": IntentMaker,
         "solver": Solver,
         "batch_griefer": BatchGriefer,
+        "router_trader": RoutingTrader,
     }
 )
 """The market's strategies by the ``kind`` scenario files use."""
@@ -263,6 +267,8 @@ class MarketStudy:
                 OnUnmetCondition.REVERT if intents.on_unmet == "revert" else OnUnmetCondition.SKIP,
                 intents.solver_share_bps,
             )
+        if any(group.kind == "router_trader" for group in scenario.agents):
+            attach_router(market)
         return market
 
     def fund(self, world: World, funding: Mapping[str, Mapping[str, int]]) -> None:
@@ -295,6 +301,11 @@ class MarketStudy:
         report.summary["closure"] = market_closure(
             sim, _market(world), account.valuation, dict(kinds)
         )
+        market = _market(world)
+        if market.router is not None:
+            report.summary["routing"] = routing_summary(
+                sim, market, account.searcher_profit, numeraire=config.numeraire, kinds=kinds
+            )
         if isinstance(world, RecordingMarket):
             report.summary["lvr"] = lvr_summary(sim, world, account)
         return replace(report, label=label)

@@ -78,6 +78,8 @@ class Market:
         self.chain = chain
         self.factory = factory
         self.intent_board: IntentBoard | None = None
+        self.router: str | None = None
+        """A ``Router`` for multi-hop orders, once ``routing_calls.attach_router`` deployed one."""
         self.tokens = dict(tokens)
         self.symbols = {address: symbol for symbol, address in tokens.items()}
         self.pools = tuple(pools)
