@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 _HOP = "(address,address,address,uint256,bytes)"
 _ROUTE = f"(uint256,{_HOP}[])"
-_SWAP_ARGS = ("address", "address", f"{_ROUTE}[]", "uint256", "address", "uint256")
+SWAP_ARGS = ("address", "address", f"{_ROUTE}[]", "uint256", "address", "uint256")
 SWAP_SELECTOR = function_signature_to_4byte_selector(
     f"swap(address,address,{_ROUTE}[],uint256,address,uint256)"
 )
@@ -122,7 +122,7 @@ def order_calldata(
         )
     token_in, token_out = split.routes[0].token_in, split.routes[0].token_out
     args = (token_in, token_out, routes, min_out, to, deadline)
-    return SWAP_SELECTOR + encode(_SWAP_ARGS, args), gas
+    return SWAP_SELECTOR + encode(SWAP_ARGS, args), gas
 
 
 def order_intent(
@@ -190,7 +190,7 @@ class RouterDecoder:
         if to != self.router or data[:4] != SWAP_SELECTOR:
             return None
         try:
-            _, _, routes, _, _, deadline = decode(_SWAP_ARGS, bytes(data[4:]))
+            _, _, routes, _, _, deadline = decode(SWAP_ARGS, bytes(data[4:]))
         except Exception:  # eth_abi raises several types for malformed data; all mean "not ours"
             return None
         swaps: list[SwapCall] = []
