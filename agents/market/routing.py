@@ -145,9 +145,7 @@ def find_routes(
     return tuple(Route(legs) for legs in found)
 
 
-def _run(
-    route: Route, amount: int, state: dict[str, tuple[int, int]], quote: Quote
-) -> int:
+def _run(route: Route, amount: int, state: dict[str, tuple[int, int]], quote: Quote) -> int:
     """Sells ``amount`` along ``route`` on ``state`` (moved in place); returns the output."""
     for leg in route.legs:
         try:
