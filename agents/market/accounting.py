@@ -73,7 +73,9 @@ __all__ = [
     "victim_losses",
 ]
 
-SEARCHER_KINDS = frozenset({"arbitrageur", "backrunner", "frontrunner", "sandwicher"})
+SEARCHER_KINDS = frozenset(
+    {"arbitrageur", "backrunner", "frontrunner", "sandwicher", "route_backrunner"}
+)
 """Scenario kinds counted as searchers (besides any agent that sent an MEV-labelled tx)."""
 
 

@@ -23,7 +23,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_
 
 from agentbed.agents.agent import TxIntent
 from agentbed.agents.erc20 import MAX_UINT
-from agentbed.agents.market.routing import Split
+from agentbed.agents.market.routing import Leg, Route, Split
 from agentbed.agents.market.venues.protocol import SwapCall
 
 if TYPE_CHECKING:
@@ -172,6 +172,39 @@ def routed_events(router: str, receipts: Sequence[Receipt]) -> tuple[tuple[bytes
             )
             found.append((receipt.tx_hash, event))
     return tuple(found)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A router call read back: its routes, their inputs and the order's minimum output."""
+
+    routes: tuple[Route, ...]
+    amounts: tuple[int, ...]
+    min_out: int
+
+
+def decode_order(market: Market, router: str, to: str | None, data: bytes) -> Order | None:
+    """The order a call to ``router`` sends, or None when it is not a well-formed order whose
+    hops all decode into swaps on the market's pools."""
+    if to != router or data[:4] != SWAP_SELECTOR:
+        return None
+    try:
+        _, _, routes, min_out, _, _ = decode(SWAP_ARGS, bytes(data[4:]))
+    except Exception:  # eth_abi raises several types for malformed data; all mean "not ours"
+        return None
+    found: list[Route] = []
+    for _, hops in routes:
+        legs = []
+        for target, _, _, _, hop_data in hops:
+            inner = market.pending_swaps(to_checksum_address(target), hop_data)
+            pool = market.by_address.get(inner[0].pool) if len(inner) == 1 else None
+            if pool is None or inner[0].token_in not in (pool.token0, pool.token1):
+                return None
+            legs.append(Leg(pool, inner[0].token_in))
+        if not legs:
+            return None
+        found.append(Route(tuple(legs)))
+    return Order(tuple(found), tuple(int(amount) for amount, _ in routes), int(min_out))
 
 
 class RouterDecoder:

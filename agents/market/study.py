@@ -36,7 +36,7 @@ from agentbed.agents.market.strategies.frontrun import Frontrunner
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
 from agentbed.agents.market.strategies.retail import RetailTrader
-from agentbed.agents.market.strategies.routing import RoutingTrader
+from agentbed.agents.market.strategies.routing import RouteBackrunner, RoutingTrader
 from agentbed.agents.market.strategies.sandwich import Sandwicher
 from agentbed.agents.market.venues import DEFAULT_VENUE, VENUE_NAMES
 from agentbed.agents.market.venues.uniswap_v2 import FEE_BPS as UNISWAP_V2_FEE_BPS
@@ -62,6 +62,7 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "solver": Solver,
         "batch_griefer": BatchGriefer,
         "router_trader": RoutingTrader,
+        "route_backrunner": RouteBackrunner,
     }
 )
 """The market's strategies by the ``kind`` scenario files use."""

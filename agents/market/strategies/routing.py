@@ -12,6 +12,8 @@ less ``slippage_bps``. How it routes is its ``choice``:
 
 All quote on the same last-block reserves and do not see each other's pending orders, so
 orders sent in one block congest each other's pools: the routing game of docs/routing.md.
+
+:class:`RouteBackrunner` is the arbitrageur extended to backrun such routed orders.
 """
 
 from __future__ import annotations
@@ -20,10 +22,25 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from agentbed.agents.agent import GWEI, Action, Agent, AgentView
-from agentbed.agents.market.routing import Route, Split, best_route, find_routes, optimal_split
-from agentbed.agents.market.routing_calls import order_intent
-from agentbed.agents.market.strategies.common import BPS, check_slippage_bps
+from agentbed.agents.agent import GWEI, Action, Agent, AgentView, BundleIntent
+from agentbed.agents.market.routing import (
+    Route,
+    RoutingError,
+    Split,
+    best_route,
+    execute,
+    find_routes,
+    optimal_split,
+)
+from agentbed.agents.market.routing_calls import decode_order, order_intent
+from agentbed.agents.market.strategies.arbitrage import Arbitrageur
+from agentbed.agents.market.strategies.common import (
+    BPS,
+    SWAP_GAS_USED,
+    check_slippage_bps,
+    effective_tip,
+    hash_hex,
+)
 
 CHOICES = ("naive", "greedy", "split")
 """How a routing trader picks its routes."""
@@ -152,3 +169,54 @@ class RoutingTrader(Agent):
                 quoted=split.amount_out,
             ),
         )
+
+
+class RouteBackrunner(Arbitrageur):
+    """An :class:`~agentbed.agents.market.strategies.arbitrage.Arbitrageur` that also backruns
+    routed orders.
+
+    On a pending ``Router.swap`` of another agent it replays the order's routes on the last
+    block's reserves (:func:`~agentbed.agents.market.routing.execute`; an order whose output
+    would fall below its minimum reverts and moves nothing), takes the touched pool that
+    the order leaves furthest from its reference price, and trades it back as the arbitrageur's
+    backrun does: one trade, with the order's effective tip in ``"fee"`` mode (landing right
+    behind it under priority ordering) or as a bundle behind it in ``"bundle"`` mode. Other
+    pending swaps are backrun as by the arbitrageur. Parameters are the arbitrageur's.
+    """
+
+    def _backrun(self, view: AgentView) -> Sequence[Action]:
+        victim = view.trigger
+        market = view.market
+        if victim is None or victim.sender == self.address or market.router is None:
+            return super()._backrun(view)
+        order = decode_order(market, market.router, victim.tx.to, victim.tx.data)
+        if order is None:
+            return super()._backrun(view)
+        if self.mode == "fee" and view.nonce > view.confirmed_nonce:
+            return ()
+
+        def quote(pool: Any, amount_in: int, r_in: int, r_out: int) -> int:
+            return int(market.venue_of(pool).amount_out(amount_in, r_in, r_out, pool.address))
+
+        try:
+            outputs, after = execute(order.routes, order.amounts, market.reserves, quote)
+        except (RoutingError, ValueError):
+            return ()
+        if sum(outputs) < max(order.min_out, 1):
+            return ()  # the order would revert: it moves no price
+        touched = {leg.pool.address: leg.pool for r in order.routes for leg in r.legs}
+        plans = [self.plan(view, pool, after[address]) for address, pool in touched.items()]
+        best = max((p for p in plans if p is not None), key=lambda p: p.profit_wei, default=None)
+        if best is None:
+            return ()
+        meta = {"victim": hash_hex(victim.hash)}
+        if self.mode == "fee":
+            tip = effective_tip(victim, view.base_fee)
+            if not self._pays(view, best, tip):
+                return ()
+            return (self._intent(view, best, tip, "backrun", meta),)
+        tip = int(self.bribe_fraction * best.profit_wei) // SWAP_GAS_USED
+        if not self._pays(view, best, tip):
+            return ()
+        backrun = self._intent(view, best, tip, "backrun", meta)
+        return (BundleIntent(items=(victim.tx.raw, backrun), label="backrun"),)

@@ -14,14 +14,16 @@ from typing import Any
 
 import pytest
 from eth_account import Account
-from marketkit import World, build_world
+from marketkit import OneShot, World, block_receipts, build_world, once_at
 
+from agentbed.agents.agent import GWEI, AgentView
 from agentbed.agents.erc20 import approve_calldata
 from agentbed.agents.market.routing import find_routes, optimal_split
 from agentbed.agents.market.routing_calls import attach_router, order_intent, routed_events
 from agentbed.agents.market.routing_metrics import optimal_outputs, start_reserves
-from agentbed.agents.market.strategies.routing import RoutingTrader
+from agentbed.agents.market.strategies.routing import RouteBackrunner, RoutingTrader
 from agentbed.agents.market.world import Market, PoolSpec
+from agentbed.chain.ordering import PriorityFeePolicy
 
 E = 10**18
 SPECS = (
@@ -95,3 +97,38 @@ def test_bad_parameters_are_refused_by_name() -> None:
         trader("smart")
     with pytest.raises(ValueError, match="token_in and token_out must differ"):
         trader("naive", token_in="A", token_out="A")
+
+
+def test_route_backrunner_trades_the_most_moved_pool_right_behind_a_routed_order(
+    world: World,
+) -> None:
+    with world.fresh() as market:
+        attach_router(market)
+        assert market.router is not None
+        world.chain.automine = False
+        a, d = market.tokens["A"], market.tokens["D"]
+        account = world.account(1)
+
+        def order(view: AgentView) -> Any:
+            naive = trader("naive", route=0)
+            plan = naive.plan(view.market, a, d, 60 * E)
+            return (order_intent(market, market.router, plan, 0, account.address, tip=GWEI),)
+
+        sender = OneShot("sender", account, world.rng("sender"), once_at(1_000), make=order)
+        sender.setup = lambda m: m.approvals([m.router])  # type: ignore[method-assign]
+        backrunner = RouteBackrunner(
+            "searcher", world.account(2), world.rng("searcher"), numeraire="D", eth_price=3000.0
+        )
+        try:
+            sim = world.run(market, [sender, backrunner], blocks=1, policy=PriorityFeePolicy())
+        finally:
+            world.chain.automine = True
+        mined = [
+            (sim.sent[r.tx_hash].agent, sim.sent[r.tx_hash].label, r.status)
+            for r in block_receipts(sim)
+            if r.tx_hash in sim.sent and sim.sent[r.tx_hash].label != "approve"
+        ]
+        assert mined == [("sender", "route", 1), ("searcher", "backrun", 1)]
+        backrun = next(s for s in sim.sent.values() if s.label == "backrun")
+        # the order sold A into A/B first: that pool moved most (B/D sees a smaller B sale)
+        assert backrun.meta["pool"] == market.pools[0].address

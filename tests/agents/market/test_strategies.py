@@ -36,7 +36,7 @@ from agentbed.agents.market.strategies.frontrun import Frontrunner
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
 from agentbed.agents.market.strategies.retail import RetailTrader
-from agentbed.agents.market.strategies.routing import RoutingTrader
+from agentbed.agents.market.strategies.routing import RouteBackrunner, RoutingTrader
 from agentbed.agents.market.strategies.sandwich import Sandwicher
 from agentbed.agents.market.study import STRATEGIES as MARKET_STRATEGIES
 from agentbed.agents.market.world import Market, PoolSpec
@@ -352,6 +352,7 @@ def test_registry_names_every_strategy() -> None:
         "solver": Solver,
         "batch_griefer": BatchGriefer,
         "router_trader": RoutingTrader,
+        "route_backrunner": RouteBackrunner,
         "buyer": ServiceBuyer,
         "seller": ServiceSeller,
         "arbitrator": Arbitrator,
