@@ -18,7 +18,7 @@ from marketkit import World, build_world
 from txkit import assert_ok, assert_reverted
 
 from agentbed.agents.erc20 import approve_calldata
-from agentbed.agents.market.routing import best_route, execute, find_routes, optimal_split
+from agentbed.agents.market.routing import Split, best_route, execute, find_routes, optimal_split
 from agentbed.agents.market.routing_calls import (
     SWAP_ARGS,
     SWAP_SELECTOR,
@@ -104,9 +104,12 @@ def test_split_quote_equals_on_chain_execution_to_the_wei(world: World, market: 
 
 
 @settings(max_examples=8, deadline=None)
-@given(amount=st.integers(1, 400 * E), reverse=st.booleans(), route=st.integers(0, 2))
-def test_fuzz_single_route_quote_is_exact(
-    world: World, amount: int, reverse: bool, route: int
+@given(
+    amounts=st.lists(st.integers(0, 200 * E), min_size=3, max_size=3).filter(any),
+    reverse=st.booleans(),
+)
+def test_fuzz_any_allocation_quotes_exactly(
+    world: World, amounts: list[int], reverse: bool
 ) -> None:
     with world.fresh() as market:
         attach_router(market)
@@ -115,11 +118,15 @@ def test_fuzz_single_route_quote_is_exact(
         a, d = market.tokens["A"], market.tokens["D"]
         sold, bought = (d, a) if reverse else (a, d)
         world.chain.transact(trader, to=sold, data=approve_calldata(market.router, MAX), gas=60_000)
-        chosen = find_routes(market.pools, sold, bought)[route]
-        split = best_route([chosen], amount, reserves_now(market), quote(market))
+        routes = find_routes(market.pools, sold, bought)
+        kept = [(r, x) for r, x in zip(routes, amounts, strict=True) if x > 0]
+        outputs, _ = execute(
+            [r for r, _ in kept], [x for _, x in kept], reserves_now(market), quote(market)
+        )
+        split = Split(tuple(r for r, _ in kept), tuple(x for _, x in kept), outputs)
         data, gas = order_calldata(market, market.router, split, split.amount_out, trader.address)
         receipt = send(world, market, data, gas)
-        if split.amount_out == 0:  # a pool refuses a zero output: the router reverts with it
+        if 0 in outputs:  # a pool refuses a zero output: the router reverts with it
             assert_reverted(receipt, error="RouterHopFailed")
             return
         assert_ok(receipt)
