@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, TextIO
 
 from agentbed.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Subparsers, echo_to
 from agentbed.cli.experiment_args import (
-    add_jobs_arg,
+    add_engine_args,
     add_scenario_args,
-    jobs_or_default,
+    engine_or_default,
     report_interrupted,
     scenario_setup,
     split_names,
@@ -32,7 +32,7 @@ DEFAULT_SEEDS = 5
 
 
 def add_compare(subparsers: Subparsers) -> None:
-    """Declare ``testbed compare``: the scenario arguments, what to compare and ``--jobs``."""
+    """Declare ``testbed compare``: the scenario arguments, what to compare and the engine."""
     parser = subparsers.add_parser(
         "compare",
         help="run a scenario under several ordering policies, or its variants, and compare",
@@ -72,7 +72,7 @@ def add_compare(subparsers: Subparsers) -> None:
         help="the policy or variant differences are taken against (default: fifo among "
         "policies, base among variants, else the first)",
     )
-    add_jobs_arg(parser)
+    add_engine_args(parser)
 
 
 def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -87,6 +87,7 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import time
 
     from agentbed.agents.sim import default_progress
+    from agentbed.experiments.engines import RunFailed
     from agentbed.experiments.runner import compare, default_baseline, run_dir, seed_range
 
     setup = scenario_setup("compare", args, err)
@@ -103,8 +104,8 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ValueError as exc:
         print(f"testbed compare: {exc}", file=err)
         return EXIT_USAGE
-    jobs = jobs_or_default("compare", args, err)
-    if jobs is None:
+    engine = engine_or_default("compare", args, err)
+    if engine is None:
         return EXIT_USAGE
     target = (
         args.out or Path("runs") / f"{Path(scenario.path).stem}-compare-seed{seed}x{len(seeds)}"
@@ -118,13 +119,16 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             seed=seed,
             seeds=len(seeds),
             baseline=baseline,
-            jobs=jobs,
+            engine=engine,
             echo=echo_to(err),
-            progress=default_progress() if jobs == 1 else None,
+            progress=default_progress() if engine.in_process else None,
         )
     except KeyboardInterrupt:
         logs = [run_dir(target, r.label, s) / "events.jsonl" for r in runs for s in seeds]
         return report_interrupted("compare", logs, err)
+    except RunFailed as exc:  # names the run: its label or cell, and its seed
+        print(f"testbed compare: failed: {exc}", file=err)
+        return EXIT_FAILED
     except Exception as exc:
         print(f"testbed compare: failed: {type(exc).__name__}: {exc}", file=err)
         return EXIT_FAILED
@@ -132,7 +136,7 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     total = len(runs) * len(seeds)
     print(
         f"compared {len(runs)} x {len(seeds)} seeds = {total} runs in {elapsed:.1f}s "
-        f"(--jobs {jobs})",
+        f"({engine.describe()})",
         file=out,
     )
     print(f"report: {report}", file=out)

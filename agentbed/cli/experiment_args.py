@@ -1,7 +1,8 @@
 """Arguments and setup shared by the experiment commands (``run``, ``compare``, ``sweep``).
 
 Each of them takes a scenario (a TOML file or a bundled scenario's name), an optional seed
-and output directory; ``compare`` and ``sweep`` also take ``--jobs``. The checks here print
+and output directory; ``compare`` and ``sweep`` also take ``--jobs`` and the engine their runs
+go to (``--engine``, ``--ray-address``). The checks here print
 their error and return ``None``, so a handler turns that into the usage exit code.
 """
 
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from agentbed.cli.common import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:  # the experiments package loads only when an experiment command runs
+    from agentbed.experiments.engines import RunEngine
     from agentbed.experiments.scenario import Scenario
 
 
@@ -37,6 +39,45 @@ def add_jobs_arg(parser: argparse.ArgumentParser) -> None:
         metavar="J",
         help="parallel processes (default: min(2, CPU count)); results do not depend on it",
     )
+
+
+def add_engine_args(parser: argparse.ArgumentParser) -> None:
+    """Declare ``--jobs``, ``--engine`` and ``--ray-address`` on a command running many runs."""
+    # The engines module needs only the standard library: cheap to load while parsing.
+    from agentbed.experiments.engines import DEFAULT_ENGINE, ENGINE_NAMES
+
+    add_jobs_arg(parser)
+    parser.add_argument(
+        "--engine",
+        choices=ENGINE_NAMES,
+        default=DEFAULT_ENGINE,
+        help="where the runs go: local processes (default), or Ray tasks (pip install "
+        '"agentbed[cluster]"); results do not depend on it',
+    )
+    parser.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="with --engine ray: an existing Ray cluster (auto, HOST:PORT, ray://HOST:PORT); "
+        "default: start a local one with --jobs CPUs for this command",
+    )
+
+
+def engine_or_default(command: str, args: argparse.Namespace, err: TextIO) -> RunEngine | None:
+    """The engine ``--engine``, ``--jobs`` and ``--ray-address`` ask for; print the error and
+    return None when they do not fit together (or Ray is missing)."""
+    from agentbed.experiments.engines import EngineError, make_engine
+
+    if args.engine == "ray" and args.ray_address is not None:
+        jobs = args.jobs  # the cluster's CPUs decide; --jobs is an error here
+    else:
+        jobs = jobs_or_default(command, args, err)
+        if jobs is None:
+            return None
+    try:
+        return make_engine(args.engine, jobs=jobs, address=args.ray_address)
+    except EngineError as exc:
+        print(f"testbed {command}: {exc}", file=err)
+        return None
 
 
 def jobs_or_default(command: str, args: argparse.Namespace, err: TextIO) -> int | None:

@@ -20,15 +20,15 @@ from agentbed.cli.common import (
     echo_to,
 )
 from agentbed.cli.experiment_args import (
-    add_jobs_arg,
+    add_engine_args,
     add_scenario_args,
-    jobs_or_default,
+    engine_or_default,
     scenario_setup,
 )
 
 
 def add_sweep(subparsers: Subparsers) -> None:
-    """Declare ``testbed sweep``: the scenario arguments, the grid, seeds, jobs and metrics."""
+    """Declare ``testbed sweep``: the scenario arguments, the grid, seeds, engine and metrics."""
     parser = subparsers.add_parser(
         "sweep",
         help="run a scenario over a grid of values and seeds; mean and 95%% interval per cell",
@@ -50,7 +50,7 @@ def add_sweep(subparsers: Subparsers) -> None:
     parser.add_argument(
         "--seeds", type=int, required=True, metavar="N", help="seeds per cell: root .. root+N-1"
     )
-    add_jobs_arg(parser)
+    add_engine_args(parser)
     parser.add_argument(
         "--metric",
         action="extend",
@@ -69,6 +69,7 @@ def run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         0; 2 for bad arguments, scenario or grid; 1 when a run fails; 130 when interrupted.
     """
     from agentbed.agents.sim import default_progress
+    from agentbed.experiments.engines import RunFailed
     from agentbed.experiments.scenario import ScenarioError
     from agentbed.experiments.sweep import (
         SweepError,
@@ -82,8 +83,8 @@ def run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.seeds < 1:
         print(f"testbed sweep: --seeds must be >= 1, got {args.seeds}", file=err)
         return EXIT_USAGE
-    jobs = jobs_or_default("sweep", args, err)
-    if jobs is None:
+    engine = engine_or_default("sweep", args, err)
+    if engine is None:
         return EXIT_USAGE
     setup = scenario_setup("sweep", args, err)
     if setup is None:
@@ -100,9 +101,9 @@ def run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         result = run_plan(
             plan,
             metrics=args.metric or default_metrics(scenario),
-            jobs=jobs,
+            engine=engine,
             echo=echo_to(err),
-            progress=default_progress() if jobs == 1 else None,
+            progress=default_progress() if engine.in_process else None,
         )
     except KeyboardInterrupt:
         print(
@@ -114,13 +115,16 @@ def run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except SweepError as exc:
         print(f"testbed sweep: {exc}", file=err)
         return EXIT_USAGE
+    except RunFailed as exc:  # names the run: its label or cell, and its seed
+        print(f"testbed sweep: failed: {exc}", file=err)
+        return EXIT_FAILED
     except Exception as exc:
         print(f"testbed sweep: failed: {type(exc).__name__}: {exc}", file=err)
         return EXIT_FAILED
     print("\n".join(table_lines(plan, result.metrics, result.stats)), file=out)
     print(
         f"{plan.total} runs (ran {result.ran}, reused {result.reused}) in {result.wall_s:.1f}s "
-        f"(--jobs {jobs}); table: {result.csv_path}, {result.md_path}",
+        f"({engine.describe()}); table: {result.csv_path}, {result.md_path}",
         file=out,
     )
     return EXIT_OK

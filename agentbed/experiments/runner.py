@@ -4,8 +4,9 @@
 output directory, and has the scenario's study summarize it and write its report. ``compare``
 does that for each of several runs -- the same scenario under different policies
 (``policy_runs``) or the scenario's variants (``variant_runs``) -- and each of several seeds,
-in parallel processes when asked (every run depends only on its scenario, policy and seed, so
-the results are the same either way), then has the study write the comparison over the seeds.
+in parallel processes or on a Ray cluster when asked (:mod:`.engines`; every run depends only
+on its scenario, policy and seed, so the results are the same either way), then has the study
+write the comparison over the seeds.
 
 Policies are canonical names here (:data:`agentbed.chain.ordering.POLICY_NAMES`): user input is
 read with :func:`agentbed.chain.ordering.parse_policy` where it enters (the scenario file, the
@@ -16,15 +17,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
 from agentbed.agents.eventlog import EventLog
 from agentbed.agents.study import StudyReport
-from agentbed.chain.compiler import compile_project
 from agentbed.experiments.build import build
+from agentbed.experiments.engines import ProcessEngine, RunEngine, RunTask
 from agentbed.experiments.schema import Scenario
 from agentbed.experiments.studies import resolve_study
 
@@ -132,9 +132,11 @@ class RunSpec:
     policy: str
 
 
-def _job(spec: RunSpec, seed: int, out: Path) -> RunOutcome:
+def _job(out: Path, spec: RunSpec, seed: int, *, progress: IO[str] | None = None) -> RunOutcome:
     # Top-level so that worker processes can import it.
-    return run_scenario(spec.scenario, out, policy=spec.policy, seed=seed, label=spec.label)
+    return run_scenario(
+        spec.scenario, out, policy=spec.policy, seed=seed, label=spec.label, progress=progress
+    )
 
 
 def describe(outcome: RunOutcome, seed: int | None = None) -> str:
@@ -222,6 +224,7 @@ def compare(
     seeds: int = 1,
     baseline: str | None = None,
     jobs: int = 1,
+    engine: RunEngine | None = None,
     echo: Callable[[str], None] | None = None,
     progress: IO[str] | None = None,
 ) -> tuple[list[RunOutcome], Path]:
@@ -240,7 +243,9 @@ def compare(
         seeds: How many seeds each run has: ``seed .. seed + seeds - 1``.
         baseline: The label paired differences are taken against; default
             :func:`default_baseline`.
-        jobs: Worker processes; 1 runs in this process.
+        jobs: Worker processes; 1 runs in this process. Used when ``engine`` is None.
+        engine: Where the runs go (:mod:`agentbed.experiments.engines`); default: a
+            :class:`ProcessEngine` of ``jobs`` processes. Results do not depend on it.
         echo: Called with a line as each run finishes.
         progress: Progress-bar stream for sequential runs.
 
@@ -250,6 +255,7 @@ def compare(
     Raises:
         ValueError: no runs, repeated labels, a baseline that is not a label, ``seeds``
             outside ``1 .. MAX_SEEDS`` or ``jobs < 1`` (before anything runs).
+        RunFailed: a run raised (the message names its label and seed).
     """
     labels = [r.label for r in runs]
     if not runs:
@@ -264,10 +270,7 @@ def compare(
         raise ValueError(f"--baseline {base!r} is not compared; compared: {', '.join(labels)}")
     tasks = [(spec, s) for spec in runs for s in chosen]
     say = echo or (lambda line: None)
-    if jobs == 1 or len(tasks) == 1:
-        outcomes = _run_here(tasks, out, say, progress)
-    else:
-        outcomes = _run_in_processes(tasks, out, jobs, say)
+    outcomes = _run_all(tasks, out, engine or ProcessEngine(jobs), say, progress)
     ordered = [outcomes[spec.label, s] for spec, s in tasks]
     by_variant = any(spec.scenario.variant or spec.label == BASE for spec in runs) and (
         len({spec.policy for spec in runs}) == 1
@@ -282,55 +285,35 @@ def compare(
 Task = tuple[RunSpec, int]
 
 
-def _name(task: Task) -> str:
-    spec, seed = task
-    return f"{spec.label} seed {seed}"
-
-
-def _run_here(
+def _run_all(
     tasks: Sequence[Task],
     out: Path,
+    engine: RunEngine,
     say: Callable[[str], None],
     progress: IO[str] | None,
 ) -> dict[tuple[str, int], RunOutcome]:
-    """Each run in turn, in this process."""
+    """Every run on ``engine``, each into :func:`run_dir`, by (label, seed)."""
+    runs = [
+        RunTask(f"{spec.label} seed {seed}", run_dir(out, spec.label, seed), (spec, seed))
+        for spec, seed in tasks
+    ]
     outcomes: dict[tuple[str, int], RunOutcome] = {}
-    for i, (spec, seed) in enumerate(tasks, 1):
-        say(f"[{i}/{len(tasks)}] running {_name((spec, seed))} ...")
-        outcome = run_scenario(
-            spec.scenario,
-            run_dir(out, spec.label, seed),
-            policy=spec.policy,
-            seed=seed,
-            label=spec.label,
-            progress=progress,
+
+    def starting(index: int) -> None:
+        say(f"[{index + 1}/{len(runs)}] running {runs[index].name} ...")
+
+    def record(index: int, outcome: RunOutcome) -> None:
+        spec, seed = tasks[index]
+        # The run may have been made elsewhere (another node's scratch directory): its files
+        # are now in its run directory, and so are its paths.
+        where = runs[index].out
+        outcome = replace(
+            outcome,
+            out_dir=where,
+            report_path=where / outcome.report_path.relative_to(outcome.out_dir),
         )
         outcomes[spec.label, seed] = outcome
-        say(f"[{i}/{len(tasks)}] {describe(outcome, seed)}")
-    return outcomes
+        say(f"[{len(outcomes)}/{len(runs)}] {describe(outcome, seed)}")
 
-
-def _run_in_processes(
-    tasks: Sequence[Task], out: Path, jobs: int, say: Callable[[str], None]
-) -> dict[tuple[str, int], RunOutcome]:
-    """The runs in up to ``jobs`` worker processes, in the order they finish."""
-    # Compile (and on a fresh machine install the compiler) once, here, so the workers find
-    # a warm cache instead of racing each other to fill it.
-    compile_project()
-    workers = min(jobs, len(tasks))
-    outcomes: dict[tuple[str, int], RunOutcome] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures: dict[Future[RunOutcome], tuple[str, int]] = {
-            pool.submit(_job, spec, seed, run_dir(out, spec.label, seed)): (spec.label, seed)
-            for spec, seed in tasks
-        }
-        say(f"running {len(tasks)} runs in {workers} processes ...")
-        try:
-            for future in as_completed(futures):
-                key = futures[future]
-                outcomes[key] = future.result()
-                say(f"[{len(outcomes)}/{len(tasks)}] {describe(outcomes[key], key[1])}")
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+    engine.run(_job, runs, record, say=say, progress=progress, starting=starting)
     return outcomes

@@ -20,8 +20,6 @@ import hashlib
 import io
 import json
 import math
-import multiprocessing
-import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,6 +28,7 @@ from typing import IO, Any
 
 from agentbed.agents.config import ScenarioError
 from agentbed.agents.reporting.files import summary_text, write_text
+from agentbed.experiments.engines import ProcessEngine, RunEngine, RunTask
 from agentbed.experiments.grid import (
     BASE_CELL,
     Cell,
@@ -246,21 +245,14 @@ def run_summary(
 
 
 def _run_job(
-    task: tuple[Scenario, int, Path], progress: IO[str] | None = None
-) -> tuple[Path, dict[str, Any], float]:
+    out: Path, scenario: Scenario, seed: int, *, progress: IO[str] | None = None
+) -> tuple[dict[str, Any], float]:
     # Top-level so that worker processes can import it. The worker writes the file itself: a
     # run that finished is kept even if the parent is interrupted before it hears of it.
-    scenario, seed, path = task
     start = time.perf_counter()
     summary = run_summary(scenario, seed, progress=progress)
-    write_text(path, summary_text(summary))
-    return path, summary, time.perf_counter() - start
-
-
-def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group; the parent alone decides what to do (terminate
-    # the pool), so workers do not print tracebacks of their own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    write_text(out / SUMMARY, summary_text(summary))
+    return summary, time.perf_counter() - start
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,30 +311,36 @@ def run_sweep(
     *,
     metrics: Sequence[str] | None = None,
     jobs: int = 1,
+    engine: RunEngine | None = None,
     echo: Callable[[str], None] | None = None,
     progress: IO[str] | None = None,
 ) -> SweepResult:
     """Run every missing (cell, seed) of ``plan``, then write the results table.
 
     Runs whose ``summary.json`` exists are reused. With ``jobs > 1`` the runs go to a pool of
-    worker processes; results do not depend on ``jobs``. On Ctrl-C the pool is stopped and the
-    ``KeyboardInterrupt`` propagates; every run finished until then is kept
-    (:meth:`SweepPlan.done` counts them) and the next sweep into the same directory resumes.
+    worker processes, with a Ray ``engine`` to a cluster; results do not depend on either. On
+    Ctrl-C the workers are stopped and the ``KeyboardInterrupt`` propagates; every run
+    finished until then is kept (:meth:`SweepPlan.done` counts them) and the next sweep into
+    the same directory resumes, whichever engine it uses.
 
     Args:
         plan: The sweep.
         metrics: Key paths into ``summary.json`` for the table; default: the study's
             (:func:`default_metrics`).
-        jobs: Worker processes; 1 runs in this process.
+        jobs: Worker processes; 1 runs in this process. Used when ``engine`` is None.
+        engine: Where the runs go (:mod:`agentbed.experiments.engines`); default: a
+            :class:`ProcessEngine` of ``jobs`` processes.
         echo: Called with a line as each run finishes (and about reused runs).
         progress: Progress-bar stream for runs in this process.
 
     Raises:
         SweepError: ``jobs < 1``, no metrics, a metric that is not a number in the summaries,
             or an output directory holding runs of another version of the scenario file.
+        RunFailed: a run raised (the message names its cell and seed).
     """
     if jobs < 1:
         raise SweepError(f"--jobs must be >= 1, got {jobs}")
+    engine = engine or ProcessEngine(jobs)
     first = next(iter(plan.scenarios.values()))
     metrics = tuple(default_metrics(first) if metrics is None else metrics)
     if not metrics:
@@ -357,7 +355,7 @@ def run_sweep(
         say(f"reusing {reused} of {plan.total} runs found in {plan.out / RUNS}")
         cell, seed = next((c, s) for c, s in plan.runs() if plan.summary_path(c, s).exists())
         check_metrics(_read_summary(plan.summary_path(cell, seed)), metrics)
-    finished = _run_missing(plan, todo, metrics, reused, jobs, say, progress)
+    finished = _run_missing(plan, todo, metrics, reused, engine, say, progress)
     stats = collect_stats(plan, metrics)
     csv_path, md_path = plan.out / "sweep.csv", plan.out / "sweep.md"
     write_text(csv_path, table_csv(plan, metrics, stats))
@@ -372,48 +370,33 @@ def _run_missing(
     todo: Sequence[tuple[Cell, int]],
     metrics: Sequence[str],
     reused: int,
-    jobs: int,
+    engine: RunEngine,
     say: Callable[[str], None],
     progress: IO[str] | None,
 ) -> int:
-    """Run ``todo``, saying a line as each run finishes; return how many ran.
+    """Run ``todo`` on ``engine``, saying a line as each run finishes; return how many ran.
 
     The metrics are checked against the first summary (unless reused runs were checked).
     """
-    labels = {plan.summary_path(c, s): f"{c.label} seed {s}" for c, s in todo}
-    lines = {
-        plan.summary_path(c, s): resolve_study(plan.scenarios[c.id].study).summary_line
+    tasks = [
+        RunTask(f"{c.label} seed {s}", plan.summary_path(c, s).parent, (plan.scenarios[c.id], s))
         for c, s in todo
-    }
-    tasks = [(plan.scenarios[c.id], s, plan.summary_path(c, s)) for c, s in todo]
+    ]
+    lines = [resolve_study(plan.scenarios[c.id].study).summary_line for c, _ in todo]
     finished = 0
     checked = reused > 0
 
-    def record(path: Path, summary: dict[str, Any], wall_s: float) -> None:
+    def record(index: int, result: tuple[dict[str, Any], float]) -> None:
         nonlocal finished, checked
+        summary, wall_s = result
         finished += 1
         count = f"[{reused + finished}/{plan.total}]"
-        say(f"{count} {labels[path]}: {wall_s:.1f}s, {lines[path](summary)}")
+        say(f"{count} {tasks[index].name}: {wall_s:.1f}s, {lines[index](summary)}")
         if not checked:
             check_metrics(summary, metrics)
             checked = True
 
-    if jobs == 1 or len(tasks) <= 1:
-        for task in tasks:
-            record(*_run_job(task, progress))
-    elif tasks:
-        from agentbed.chain.compiler import compile_project
-
-        # Compile (and on a fresh machine install the compiler) once, here, so the workers find
-        # a warm cache instead of racing each other to fill it.
-        compile_project()
-        workers = min(jobs, len(tasks))
-        say(f"running {len(tasks)} runs in {workers} processes ...")
-        # multiprocessing.Pool rather than ProcessPoolExecutor: leaving the block (Ctrl-C, an
-        # error) terminates the workers at once instead of letting queued runs start.
-        with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
-            for outcome in pool.imap_unordered(_run_job, tasks):
-                record(*outcome)
+    engine.run(_run_job, tasks, record, say=say, progress=progress)
     return finished
 
 
