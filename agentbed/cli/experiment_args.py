@@ -138,7 +138,8 @@ def report_interrupted(command: str, logs: Sequence[Path], err: TextIO) -> int:
 
     Args:
         command: The subcommand's name, for the message.
-        logs: The runs' ``events.jsonl`` paths; those not yet written are skipped.
+        logs: The runs' ``events.jsonl`` paths; those not yet written are skipped (one line
+            says so when none is).
         err: Where the messages go.
 
     Returns:
@@ -146,11 +147,12 @@ def report_interrupted(command: str, logs: Sequence[Path], err: TextIO) -> int:
     """
     from agentbed.agents.eventlog import read_events
 
-    for log in logs:
-        if not log.exists():
-            continue
+    written = [log for log in logs if log.exists()]
+    for log in written:
         events = read_events(log)
         last = next((e for e in reversed(events) if e.get("event") == "interrupted"), None)
         where = f" up to block {last['last_block']}" if last else ""
         print(f"testbed {command}: interrupted; {log} keeps the run{where}", file=err)
+    if not written:  # e.g. Ray runs write their files only once they have finished
+        print(f"testbed {command}: interrupted before any run's event log was written", file=err)
     return EXIT_INTERRUPTED
