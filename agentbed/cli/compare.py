@@ -87,7 +87,7 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import time
 
     from agentbed.agents.sim import default_progress
-    from agentbed.experiments.engines import RunFailed
+    from agentbed.experiments.engines import EngineError, RunFailed
     from agentbed.experiments.runner import compare, default_baseline, run_dir, seed_range
 
     setup = scenario_setup("compare", args, err)
@@ -128,6 +128,9 @@ def run_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return report_interrupted("compare", logs, err)
     except RunFailed as exc:  # names the run: its label or cell, and its seed
         print(f"testbed compare: failed: {exc}", file=err)
+        return EXIT_FAILED
+    except EngineError as exc:  # e.g. a Ray cluster that cannot be reached
+        print(f"testbed compare: {exc}", file=err)
         return EXIT_FAILED
     except Exception as exc:
         print(f"testbed compare: failed: {type(exc).__name__}: {exc}", file=err)

@@ -69,7 +69,7 @@ def run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         0; 2 for bad arguments, scenario or grid; 1 when a run fails; 130 when interrupted.
     """
     from agentbed.agents.sim import default_progress
-    from agentbed.experiments.engines import RunFailed
+    from agentbed.experiments.engines import EngineError, RunFailed
     from agentbed.experiments.scenario import ScenarioError
     from agentbed.experiments.sweep import (
         SweepError,
@@ -117,6 +117,9 @@ def run_sweep(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     except RunFailed as exc:  # names the run: its label or cell, and its seed
         print(f"testbed sweep: failed: {exc}", file=err)
+        return EXIT_FAILED
+    except EngineError as exc:  # e.g. a Ray cluster that cannot be reached
+        print(f"testbed sweep: {exc}", file=err)
         return EXIT_FAILED
     except Exception as exc:
         print(f"testbed sweep: failed: {type(exc).__name__}: {exc}", file=err)

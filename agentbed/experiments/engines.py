@@ -20,9 +20,11 @@ import multiprocessing
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 __all__ = [
     "DEFAULT_ENGINE",
@@ -190,12 +192,7 @@ class ProcessEngine:
         prepare_workers()
         workers = min(self.jobs, len(tasks))
         say(f"running {len(tasks)} runs in {workers} processes ...")
-        calls = [(index, job, task) for index, task in enumerate(tasks)]
-        # multiprocessing.Pool rather than ProcessPoolExecutor: leaving the block (Ctrl-C, an
-        # error) terminates the workers at once instead of letting queued runs start.
-        with multiprocessing.Pool(workers, initializer=_ignore_interrupts) as pool:
-            for index, result in pool.imap_unordered(_call_in_worker, calls):
-                done(index, result)
+        _run_in_workers(job, tasks, done, workers)
 
 
 def _call_here(job: Job, task: RunTask, progress: IO[str] | None) -> Any:
@@ -205,31 +202,93 @@ def _call_here(job: Job, task: RunTask, progress: IO[str] | None) -> Any:
         raise RunFailed(task.name, failure_reason(err)) from err
 
 
-def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group; the parent alone decides what to do (terminate
-    # the pool), so workers do not print tracebacks of their own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+# A worker gets (index, job, task) or None (stop) on its own pipe and answers each task with
+# (index, failure or None, result). One pipe per worker and no lock shared between processes:
+# multiprocessing.Pool's terminate() can deadlock when it kills a worker holding the result
+# queue's lock (seen here under load), and ProcessPoolExecutor lets a failed study's running
+# runs finish before it stops.
+Call = tuple[int, Job, RunTask]
+Answer = tuple[int, str | None, Any]
+
+
+def _run_in_workers(job: Job, tasks: Sequence[RunTask], done: Done, workers: int) -> None:
+    """Run ``tasks`` in ``workers`` processes, each taking the next task when it is free.
+
+    On an exception (a failed run, ``done`` raising, Ctrl-C) every worker is stopped with
+    SIGTERM, which interrupts its run like Ctrl-C (so an event log ends with its
+    ``interrupted`` record), and joined before the exception propagates.
+    """
+    context = multiprocessing.get_context()
+    queue = list(enumerate(tasks))[::-1]  # popped from the end: task order
+    started: list[tuple[BaseProcess, Connection]] = []
+    busy: dict[Connection, int] = {}
+
+    def feed(conn: Connection) -> None:
+        if queue:
+            index, task = queue.pop()
+            conn.send((index, job, task))
+            busy[conn] = index
+        else:
+            conn.send(None)
+
+    finished = False
+    try:
+        for _ in range(workers):
+            mine, theirs = context.Pipe()
+            worker = context.Process(target=_worker, args=(theirs,), daemon=True)
+            worker.start()
+            theirs.close()
+            started.append((worker, mine))
+            feed(mine)
+        while busy:
+            for ready in wait(list(busy)):
+                conn = cast(Connection, ready)
+                index = busy.pop(conn)
+                try:
+                    answer: Answer = conn.recv()
+                except EOFError:  # killed (out of memory?) without a word
+                    raise RunFailed(tasks[index].name, "its worker process died") from None
+                _, failure, result = answer
+                if failure is not None:
+                    raise RunFailed(tasks[index].name, failure)
+                done(index, result)
+                feed(conn)
+        finished = True
+    finally:
+        for process, _ in started:
+            if not finished and process.is_alive():
+                process.terminate()
+        for process, conn in started:
+            process.join()
+            conn.close()
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def _call_in_worker(call: tuple[int, Job, RunTask]) -> tuple[int, Any]:
-    # Top-level so that worker processes can import it. While a run is going, the pool's
-    # SIGTERM (sent when the parent stops it) interrupts the run like Ctrl-C, so its event log
-    # ends with an ``interrupted`` record; the worker then exits without a traceback.
-    index, job, task = call
+def _worker(conn: Connection) -> None:
+    # Top-level so that worker processes can import it. Ctrl-C reaches the whole process group;
+    # the parent alone decides what to do, so workers ignore it and print no tracebacks. The
+    # parent stops them with SIGTERM, taken like Ctrl-C.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        return index, job(task.out, *task.args, progress=None)
-    except KeyboardInterrupt:
-        raise SystemExit(1) from None
-    except Exception as err:
-        # Strings only: the run's own exception may not survive pickling back to the parent.
-        raise RunFailed(task.name, failure_reason(err)) from None
+        while (call := conn.recv()) is not None:
+            conn.send(_answer(call))
+    except (KeyboardInterrupt, EOFError, BrokenPipeError):
+        pass  # stopped by the parent, or the parent is gone
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        conn.close()
+
+
+def _answer(call: Call) -> Answer:
+    index, job, task = call
+    try:
+        return index, None, job(task.out, *task.args, progress=None)
+    except Exception as err:
+        # Text only: the run's own exception may not survive pickling back to the parent.
+        return index, failure_reason(err), None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import socket
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -108,12 +109,20 @@ class RayEngine:
         progress: IO[str] | None = None,
         starting: Callable[[int], None] | None = None,
     ) -> None:
-        """Run every task on the cluster (:meth:`RunEngine.run`); files are written here."""
+        """Run every task on the cluster (:meth:`RunEngine.run`); files are written here.
+
+        Raises:
+            EngineError: the cluster at ``address`` cannot be reached.
+            RunFailed: a run raised, or its worker died.
+            KeyboardInterrupt: Ctrl-C; the tasks not yet reported are cancelled.
+        """
         if not tasks:
             return
         ray = import_ray()
         started = not ray.is_initialized()
         if started:
+            if self.address is not None:
+                check_reachable(self.address)
             ray.init(logging_level=logging.WARNING, **self.init_options())
         try:
             if self.address is None:
@@ -124,6 +133,26 @@ class RayEngine:
         finally:
             if started:
                 ray.shutdown()
+
+
+def check_reachable(address: str, timeout_s: float = 10.0) -> None:
+    """Fail fast when a ``HOST:PORT`` or ``ray://HOST:PORT`` address does not answer.
+
+    Ray itself keeps retrying an unreachable head for minutes, printing a warning every few
+    seconds; one connection attempt says the same in one line. Other forms (``auto``) are left
+    to Ray.
+
+    Raises:
+        EngineError: nothing accepts connections at the address.
+    """
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit():
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as err:
+        raise EngineError(f"--ray-address {address}: cannot connect ({err})") from None
 
 
 def _gather(ray: Any, job: Job, tasks: Sequence[RunTask], done: Done) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -154,3 +156,62 @@ def test_a_run_failing_in_a_worker_process_is_named_and_writes_nothing(tmp_path:
     assert caught.value.reason.startswith("AttributeError: ")
     assert str(caught.value) == f"{caught.value.name}: {caught.value.reason}"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unreachable_ray_address_fails_in_one_line(short: Path, tmp_path: Path) -> None:
+    # Port 1 on this machine: nothing listens, the connection is refused at once (Ray itself
+    # would retry for minutes).
+    argv = ["sweep", str(short), "--seeds", "1", "--out", str(tmp_path / "o")]
+    code, out, err = _main([*argv, "--engine", "ray", "--ray-address", "127.0.0.1:1"])
+    assert (code, out) == (1, "")
+    assert err.startswith("testbed sweep: --ray-address 127.0.0.1:1: cannot connect (")
+    assert err.count("\n") == 1
+
+
+def _die(out: Path, *, progress: IO[str] | None = None) -> None:
+    os._exit(3)  # like a worker killed for memory: no answer at all
+
+
+def test_a_worker_process_that_dies_is_a_failed_run(tmp_path: Path) -> None:
+    tasks = [RunTask(f"run {i}", tmp_path / f"r{i}", ()) for i in (1, 2)]
+    with pytest.raises(RunFailed, match=r"^run [12]: its worker process died$"):
+        ProcessEngine(2).run(_die, tasks, lambda i, r: None, say=lambda line: None)
+
+
+def _first(out: Path, other: Path, *, progress: IO[str] | None = None) -> str:
+    # Finishes once the second run is under way, so the stop surely finds it running.
+    for _ in range(6000):
+        if (other / "started").exists():
+            return "first"
+        time.sleep(0.01)
+    raise AssertionError("the second run never started")
+
+
+def _second(out: Path, *, progress: IO[str] | None = None) -> None:
+    out.mkdir(parents=True)
+    (out / "started").touch()
+    try:
+        while True:
+            time.sleep(0.05)
+    except KeyboardInterrupt:
+        (out / "interrupted").touch()  # what an event log's finally block does
+        raise
+
+
+def _either(out: Path, which: str, *args: Any, progress: IO[str] | None = None) -> Any:
+    return _first(out, *args) if which == "first" else _second(out)
+
+
+def test_stopping_the_process_engine_interrupts_running_runs_like_ctrl_c(tmp_path: Path) -> None:
+    second = tmp_path / "second"
+    tasks = [
+        RunTask("first", tmp_path / "first", ("first", second)),
+        RunTask("second", second, ("second",)),
+    ]
+
+    def done(index: int, result: Any) -> None:
+        raise KeyboardInterrupt  # Ctrl-C while the parent handles the first result
+
+    with pytest.raises(KeyboardInterrupt):
+        ProcessEngine(2).run(_either, tasks, done, say=lambda line: None)
+    assert (second / "started").exists() and (second / "interrupted").exists()
