@@ -19,6 +19,7 @@ every task not yet reported.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import socket
@@ -93,11 +94,15 @@ class RayEngine:
 
     def init_options(self) -> dict[str, Any]:
         """What ``ray.init`` gets: a new local cluster of ``cpus`` CPUs, or the address."""
-        quiet = {"include_dashboard": False, "log_to_driver": False}
         if self.address is not None:
             return {"address": self.address, "log_to_driver": False}
         # "local" starts a new cluster even when a `ray start` one runs on this machine.
-        return {"address": "local", "num_cpus": self.cpus, **quiet}
+        return {
+            "address": "local",
+            "num_cpus": self.cpus,
+            "include_dashboard": False,
+            "log_to_driver": False,
+        }
 
     def run(
         self,
@@ -158,7 +163,7 @@ def check_reachable(address: str, timeout_s: float = 10.0) -> None:
 def _gather(ray: Any, job: Job, tasks: Sequence[RunTask], done: Done) -> None:
     """Submit every task, then write and report each run as it finishes."""
     remote = ray.remote(num_cpus=1)(_run_in_scratch)
-    pending = {remote.remote(job, task.name, task.args): i for i, task in enumerate(tasks)}
+    pending = {remote.remote(job, task.args): i for i, task in enumerate(tasks)}
     try:
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
@@ -174,10 +179,11 @@ def _gather(ray: Any, job: Job, tasks: Sequence[RunTask], done: Done) -> None:
             done(index, result)
     finally:
         for ref in pending:  # Ctrl-C or a failure: nothing else should run
-            ray.cancel(ref, force=True)
+            with contextlib.suppress(Exception):  # the exception on its way is the one to see
+                ray.cancel(ref, force=True)
 
 
-def _run_in_scratch(job: Job, name: str, args: tuple[Any, ...]) -> tuple[str | None, Any, Files]:
+def _run_in_scratch(job: Job, args: tuple[Any, ...]) -> tuple[str | None, Any, Files]:
     # Runs on a worker. A failure comes back as text: the run's exception may not survive
     # the trip, and a Ray task error would wrap it in Ray's traceback.
     with tempfile.TemporaryDirectory(prefix="agentbed-run-") as scratch:
