@@ -3,8 +3,9 @@
 ``testbed compare`` and ``testbed sweep`` each hand an engine a list of :class:`RunTask` and a
 job function; the engine calls ``job(task.out, *task.args, progress=...)`` once per task and
 reports each result as it finishes. A job writes its files only under the directory it is
-given, returns data without paths in it, and depends only on its arguments (scenario, policy,
-seed), so where it ran never changes a byte of the output: the default
+given and depends only on its arguments (scenario, policy, seed), so where it ran never
+changes a byte of the output (paths in its result are the caller's to re-anchor: a Ray run's
+directory was a scratch one): the default
 :class:`ProcessEngine` runs the jobs in this process or in a pool of local worker processes,
 :class:`agentbed.experiments.ray_engine.RayEngine` runs them as Ray tasks (each in a scratch
 directory on whichever node Ray picks) and writes the files they made on the machine that

@@ -247,8 +247,9 @@ def run_summary(
 def _run_job(
     out: Path, scenario: Scenario, seed: int, *, progress: IO[str] | None = None
 ) -> tuple[dict[str, Any], float]:
-    # Top-level so that worker processes can import it. The worker writes the file itself: a
-    # run that finished is kept even if the parent is interrupted before it hears of it.
+    # Top-level so that worker processes can import it. A local worker writes the file itself:
+    # a run that finished is kept even if the parent is interrupted before it hears of it (on
+    # Ray the job writes into a scratch directory and the caller writes what it made).
     start = time.perf_counter()
     summary = run_summary(scenario, seed, progress=progress)
     write_text(out / SUMMARY, summary_text(summary))
