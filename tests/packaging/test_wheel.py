@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "tests" / "fixtures" / "userproject"
 SMALL_SCENARIO = "scenarios/small.toml"  # relative to the installed package
 NOT_FOUND = "no agentbed project found"
-# What the plots, pytest and bench extras install; the core must not import them.
-OPTIONAL_MODULES = ("matplotlib", "pytest", "eth_tester")
+# What the plots, pytest, bench and cluster extras install; the core must not import them.
+OPTIONAL_MODULES = ("matplotlib", "pytest", "eth_tester", "ray")
 FACE = "Chain, Simulation, Agent, TxIntent, BundleIntent, load_scenario, run_scenario"
 
 
@@ -226,9 +226,10 @@ def test_wheel_requires_plots_pytest_and_eth_tester_only_as_extras(wheel: Path) 
     metadata = zipfile.ZipFile(wheel).read("agentbed-0.1.0.dist-info/METADATA").decode()
     requires = re.findall(r"^Requires-Dist: (.*)$", metadata, flags=re.M)
     unconditional = [r for r in requires if "extra ==" not in r]
-    for optional in ("matplotlib", "pytest", "eth-tester", "hypothesis"):
+    for optional in ("matplotlib", "pytest", "eth-tester", "hypothesis", "ray"):
         assert not [r for r in unconditional if r.startswith(optional)], unconditional
     assert any(r.startswith("matplotlib") and 'extra == "plots"' in r for r in requires)
+    assert any(r.startswith("ray") and 'extra == "cluster"' in r for r in requires)
     assert any(r.startswith("py-evm") for r in unconditional)
 
 
