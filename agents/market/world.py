@@ -6,9 +6,9 @@ default, or Uniswap v2 pairs behind Router02). The venues are how the market and
 read and write pool calls: ``quote``, ``swap``, ``approvals``, ``pending_swap(s)`` (plus any
 decoders added with ``add_decoder``) and ``is_unknown_call`` all ask the pool's venue. During
 the run the market keeps each pool's reserves current from its venue's reserve logs of every
-block (no extra EVM calls) and moves each pool's external reference price by a seeded random
-walk, which arbitrageurs trade toward. Agents read the market; only transactions change the
-pools.
+block (no extra EVM calls) and moves each pair's external reference price by a seeded random
+walk (pools of one pair share it), which arbitrageurs trade toward. Agents read the market;
+only transactions change the pools.
 An ``IntentBook`` variant can be deployed on the market's factory
 (``deploy_intent_book``); its off-chain ``IntentBoard`` is where intent makers post signed
 intents for solvers.
@@ -88,7 +88,8 @@ class Market:
         self.venues: dict[str, Venue] = {v.name: v for v in venues}
         ours = {p.address: p.fee_bps for p in self.pools if p.venue == DEFAULT_VENUE}
         if ours and DEFAULT_VENUE not in self.venues:
-            self.venues[DEFAULT_VENUE] = ConstantProductVenue(ours)
+            pairs = {p.address: (p.token0, p.token1) for p in self.pools if p.address in ours}
+            self.venues[DEFAULT_VENUE] = ConstantProductVenue(ours, pairs)
         missing = sorted({p.venue for p in self.pools} - set(self.venues))
         if missing:
             raise ValueError(f"no venue given for the pools of venue(s) {', '.join(missing)}")
@@ -363,8 +364,14 @@ class Market:
         if self.intent_board is not None:
             self.intent_board.on_block(receipts)
         if self.volatility > 0:
+            # One step per pair: two pools of one pair price the same asset, so their reference
+            # moves together (one draw per pool, as before, when every pool has its own pair).
+            steps: dict[tuple[str, str], float] = {}
             for pool in self.pools:
-                self.reference[pool.address] *= math.exp(self._walk.gauss(0.0, self.volatility))
+                pair = (pool.token0, pool.token1)
+                if pair not in steps:
+                    steps[pair] = math.exp(self._walk.gauss(0.0, self.volatility))
+                self.reference[pool.address] *= steps[pair]
 
 
 # -- the off-chain order board of an intent book ----------------------------------------------

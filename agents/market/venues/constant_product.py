@@ -6,6 +6,13 @@ pool, which is its own LP-share token. The pool emits ``Sync(uint256,uint256)`` 
 ``Swap(sender, tokenIn, amountIn, amountOut, to)`` (sender, tokenIn and to indexed). The fee is
 the pool's ``fee_bps`` in basis points, Uniswap v2's formula with 10,000 for 1,000
 (:func:`agentbed.agents.market.amm_math.amount_out`).
+
+A flash swap (``flashSwap``: outputs first, a callback, then the fee-adjusted product check)
+emits ``Sync`` and then ``FlashSwap(sender, amount0In, amount1In, amount0Out, amount1Out, to)``
+instead of ``Swap``. It is read as the swap it amounts to, from the pool's net flows: the token
+the pool took in on balance is sold, the other is bought (a loan repaid in the borrowed token
+with a fee is a "sale" of that fee for nothing). Its log carries no token addresses, so only a
+venue built with the pools' tokens decodes it.
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ NAME = "constant-product"
 """The venue key of our pool (the default of a scenario's ``[[pools]]`` ``venue``)."""
 SWAP_TOPIC = keccak(text="Swap(address,address,uint256,uint256,address)")
 """topic0 of ``IConstantProductPool.Swap`` (sender, tokenIn and to are indexed)."""
+FLASH_SWAP_TOPIC = keccak(text="FlashSwap(address,uint256,uint256,uint256,uint256,address)")
+"""topic0 of ``IConstantProductPool.FlashSwap`` (sender and to are indexed)."""
 SYNC_TOPIC = keccak(text="Sync(uint256,uint256)")
 """topic0 of ``IConstantProductPool.Sync`` (nothing indexed)."""
 SWAP_SELECTOR = function_signature_to_4byte_selector(
@@ -48,6 +57,7 @@ KNOWN_SELECTORS = frozenset(
         "swapExactIn(address,uint256,uint256,address,uint256)",
         "addLiquidity(uint256,uint256,uint256,address,uint256)",
         "removeLiquidity(uint256,uint256,uint256,address,uint256)",
+        "flashSwap(uint256,uint256,address,bytes)",
         "sync()",
         "skim(address)",
         "transfer(address,uint256)",
@@ -98,12 +108,17 @@ class ConstantProductVenue:
 
     Args:
         fees: Fee in basis points by pool address.
+        tokens: ``(token0, token1)`` by pool address, to read flash swaps (whose log names
+            no token); a pool missing here has its flash swaps left unread.
     """
 
     name = NAME
 
-    def __init__(self, fees: Mapping[str, int]) -> None:
+    def __init__(
+        self, fees: Mapping[str, int], tokens: Mapping[str, tuple[str, str]] | None = None
+    ) -> None:
         self.fees = dict(fees)
+        self.tokens = dict(tokens or {})
 
     def targets(self) -> frozenset[str]:
         return frozenset(self.fees)
@@ -125,6 +140,8 @@ class ConstantProductVenue:
         return int.from_bytes(log.data[:32], "big"), int.from_bytes(log.data[32:], "big")
 
     def decode_swap_log(self, log: Log) -> SwapLog | None:
+        if len(log.topics) == 3 and log.topics[0] == FLASH_SWAP_TOPIC:
+            return self._decode_flash_swap(log)
         if len(log.topics) != 4 or log.topics[0] != SWAP_TOPIC or len(log.data) != 64:
             return None
         return SwapLog(
@@ -132,6 +149,24 @@ class ConstantProductVenue:
             amount_in=int.from_bytes(log.data[:32], "big"),
             amount_out=int.from_bytes(log.data[32:], "big"),
             recipient=_word_address(log.topics[3]),
+        )
+
+    def _decode_flash_swap(self, log: Log) -> SwapLog | None:
+        tokens = self.tokens.get(log.address)
+        if tokens is None or len(log.data) != 128:
+            return None
+        in0, in1, out0, out1 = (
+            int.from_bytes(log.data[i : i + 32], "big") for i in range(0, 128, 32)
+        )
+        net0, net1 = in0 - out0, in1 - out1  # what the pool gained of each token
+        if net0 <= 0 and net1 <= 0:
+            return None  # the product check makes this impossible; a log built by hand
+        sold0 = net0 > net1 if net0 > 0 and net1 > 0 else net0 > 0
+        return SwapLog(
+            token_in=tokens[0] if sold0 else tokens[1],
+            amount_in=net0 if sold0 else net1,
+            amount_out=max(0, -net1 if sold0 else -net0),
+            recipient=_word_address(log.topics[2]),
         )
 
     def amount_out(self, amount_in: int, reserve_in: int, reserve_out: int, pool: str = "") -> int:
