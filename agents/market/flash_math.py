@@ -11,8 +11,8 @@ pool, within one transaction (``contracts/FlashArbitrage.sol``). Its funding is 
   ``floor(r_in·b·BPS / ((r_out - b)·(BPS - fee))) + 1``): profit ``out_sell(b) - owed(b)``.
 
 Both are in units of ``A``, with the pools' integer rounding. The smooth optimum has a closed
-form: the cycle's output is ``K·a / (M + N·a)`` with ``K = γ₁γ₂·x₂·y₁``, ``M = x₁·y₂``,
-``N = γ₁·(y₂ + γ₂·y₁)`` (``x`` reserves of ``A``, ``y`` of the other token, ``γ = 1 - fee``), so
+form: the cycle's output is ``K·a / (M + N·a)`` with ``K = g₁g₂·x₂·y₁``, ``M = x₁·y₂``,
+``N = g₁·(y₂ + g₂·y₁)`` (``x`` reserves of ``A``, ``y`` of the other token, ``g = 1 - fee``), so
 ``K·a/(M + N·a) - (1 + φ)·a`` (``φ`` the loan fee) peaks at ``a* = (√(K·M/(1+φ)) - M) / N``, and
 the cycle pays at all only when ``K > (1 + φ)·M``. The integer optimum is then certified by
 branch and bound, as :mod:`agentbed.agents.market.amm_math` does for sandwiches: both profits
@@ -112,9 +112,7 @@ def best_loan(buy: Leg, sell: Leg, loan_fee_bps: int, budget: int = BUDGET) -> C
     def smooth(a: Fraction) -> Fraction:
         return _smooth_out(_smooth_out(a, buy), sell) - (1 + phi) * a
 
-    return _search(
-        lambda a: loan_profit(a, buy, sell, loan_fee_bps), smooth, a_star, budget
-    )
+    return _search(lambda a: loan_profit(a, buy, sell, loan_fee_bps), smooth, a_star, budget)
 
 
 def best_flash_swap(buy: Leg, sell: Leg, budget: int = BUDGET) -> CyclePlan | None:
