@@ -15,11 +15,13 @@ form: the cycle's output is ``K·a / (M + N·a)`` with ``K = g₁g₂·x₂·y�
 ``N = g₁·(y₂ + g₂·y₁)`` (``x`` reserves of ``A``, ``y`` of the other token, ``g = 1 - fee``), so
 ``K·a/(M + N·a) - (1 + φ)·a`` (``φ`` the loan fee) peaks at ``a* = (√(K·M/(1+φ)) - M) / N``, and
 the cycle pays at all only when ``K > (1 + φ)·M``. The integer optimum is then certified by
-branch and bound, as :mod:`agentbed.agents.market.amm_math` does for sandwiches: both profits
-are an increasing gain minus an increasing cost, so on ``[lo, hi]`` none beats
-``gain(hi) - cost(lo)``; intervals whose bound cannot beat the best size found are dropped. In
-pools of 1e18-wei tokens the profit is flat within rounding over very many sizes, so the search
-stops at a budget and reports ``gap``, the most any other size could earn above the answer.
+branch and bound, as :mod:`agentbed.agents.market.amm_math` does for sandwiches: rounding only
+lowers a pool's output (and the loan fee rounds down by less than a unit), so the integer profit
+never exceeds the smooth one plus 1, which is concave; on ``[lo, hi]`` no size beats the smooth
+profit at the peak clamped into the interval, plus 1, and intervals whose bound cannot beat the
+best size found are dropped. In pools of 1e18-wei tokens the profit is flat within rounding over
+very many sizes, so the search stops at a budget and reports ``gap``, the most any other size
+could earn above the answer (one or two units, measured).
 """
 
 from __future__ import annotations
