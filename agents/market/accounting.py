@@ -74,7 +74,14 @@ __all__ = [
 ]
 
 SEARCHER_KINDS = frozenset(
-    {"arbitrageur", "backrunner", "frontrunner", "sandwicher", "route_backrunner"}
+    {
+        "arbitrageur",
+        "backrunner",
+        "flash_arbitrageur",
+        "frontrunner",
+        "route_backrunner",
+        "sandwicher",
+    }
 )
 """Scenario kinds counted as searchers (besides any agent that sent an MEV-labelled tx)."""
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from agentbed.agents.market.concentration import CONCENTRATION_METRICS
 from agentbed.agents.market.markdown import (
     CLOSURE_NOTES,
     DETECTION_NOTES,
@@ -193,6 +194,7 @@ def headline_metrics(unit: str) -> tuple[Metric, ...]:
             _percent,
             bounds=SHARE,
         ),
+        *CONCENTRATION_METRICS,
     )
 
 

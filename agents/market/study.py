@@ -19,6 +19,8 @@ from agentbed.agents.agent import Agent
 from agentbed.agents.config import Table, token_amount
 from agentbed.agents.market.accounting import account_run
 from agentbed.agents.market.closure import market_closure
+from agentbed.agents.market.concentration import searcher_concentration
+from agentbed.agents.market.flash_lending import FlashConfig, deploy_lender, parse_flash
 from agentbed.agents.market.intents import OnUnmetCondition, Pricing
 from agentbed.agents.market.lvr import RecordingMarket, lvr_summary
 from agentbed.agents.market.report import (
@@ -32,6 +34,7 @@ from agentbed.agents.market.routing_calls import attach_router
 from agentbed.agents.market.routing_metrics import routing_summary
 from agentbed.agents.market.strategies.arbitrage import Arbitrageur
 from agentbed.agents.market.strategies.batch_griefer import BatchGriefer
+from agentbed.agents.market.strategies.flash import FlashArbitrageur
 from agentbed.agents.market.strategies.frontrun import Frontrunner
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
@@ -55,6 +58,7 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "retail": RetailTrader,
         "lp": LiquidityProvider,
         "arbitrageur": Arbitrageur,
+        "flash_arbitrageur": FlashArbitrageur,
         "frontrunner": Frontrunner,
         "sandwicher": Sandwicher,
         "spammer": Spammer,
@@ -221,19 +225,21 @@ class MarketStudy:
     """The market study (see the module docstring); the fields are the ``Study`` attributes."""
 
     name: str = "market"
-    sections: tuple[str, ...] = ("[[pools]]", "[market]", "[intents]")
+    sections: tuple[str, ...] = ("[[pools]]", "[market]", "[intents]", "[flash]")
     strategies: Mapping[str, type[Agent]] = field(default_factory=lambda: STRATEGIES)
     token_params: frozenset[str] = frozenset()
     extra_accounts: int = 0
     metrics: tuple[str, ...] = METRICS
 
     def parse(self, top: Table) -> dict[str, Any]:
-        """``pools``, ``market`` and ``intents`` (None without an ``[intents]`` table)."""
+        """``pools``, ``market``, ``intents`` and ``flash`` (None without their table)."""
         pools = parse_pools(top)
+        flash = top.table("flash")
         return {
             "pools": pools,
             "market": parse_market(top.table("market"), pools),
             "intents": parse_intents(top.table("intents")) if top.has("intents") else None,
+            "flash": parse_flash(flash, pool_symbols(pools)) if top.has("flash") else None,
         }
 
     def funding_symbols(self, sections: Mapping[str, Any]) -> tuple[str, ...]:
@@ -255,7 +261,8 @@ class MarketStudy:
             )
 
     def deploy(self, chain: Chain, scenario: Scenario, seed: int) -> World:
-        """Tokens, factory and pools, and the intent book of an ``[intents]`` table."""
+        """Tokens, factory and pools, the intent book of an ``[intents]`` table and the flash
+        lender of a ``[flash]`` table."""
         config: MarketConfig = scenario.market
         # Recording the reference path each block lets the report set LVR against arbitrage.
         market = RecordingMarket.deploy(
@@ -270,6 +277,9 @@ class MarketStudy:
             )
         if any(group.kind == "router_trader" for group in scenario.agents):
             attach_router(market)
+        flash: FlashConfig | None = scenario.sections.get("flash")
+        if flash is not None:
+            deploy_lender(market, flash)
         return market
 
     def fund(self, world: World, funding: Mapping[str, Mapping[str, int]]) -> None:
@@ -299,6 +309,7 @@ class MarketStudy:
         report = summarize(sim, account, scenario, policy, seed)
         report.summary["variant"] = scenario.variant
         report.summary["unknown_swap_calls"] = account.unknown_swap_calls
+        report.summary["searchers"] = searcher_concentration(account)
         report.summary["closure"] = market_closure(
             sim, _market(world), account.valuation, dict(kinds)
         )

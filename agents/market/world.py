@@ -80,6 +80,8 @@ class Market:
         self.intent_board: IntentBoard | None = None
         self.router: str | None = None
         """A ``Router`` for multi-hop orders, once ``routing_calls.attach_router`` deployed one."""
+        self.flash_lender: str | None = None
+        """An ERC-3156 lender next to the pools (``agentbed.agents.market.flash_lending``)."""
         self.tokens = dict(tokens)
         self.symbols = {address: symbol for symbol, address in tokens.items()}
         self.pools = tuple(pools)
