@@ -40,10 +40,12 @@ what the path alone makes available; the ex-post one what the pool actually gave
 
 Every figure is converted from token1 into the scenario's numeraire at the run's valuation
 prices (the final reference prices, like every profit in the report). The arbitrageurs'
-realised profit on a pool is, for the agents of kind ``arbitrageur``, what their swaps on that
+realised profit on a pool is, for the agents of kind ``arbitrageur`` or ``flash_arbitrageur``
+(whose flash swaps count as the swaps they amount to), what their swaps on that
 pool paid out minus what they paid in, at the same valuation prices, minus the gas of their
 transactions sent to that pool (reverted ones included); what cannot be put on one pool (e.g.
-direct payments to the block producer) is reported as unattributed, so that the per-pool rows
+direct payments to the block producer, or the gas of a cycle sent to a flash executor) is
+reported as unattributed, so that the per-pool rows
 and the unattributed rest add up to the accounting's arbitrageur profit.
 """
 
@@ -66,6 +68,9 @@ if TYPE_CHECKING:
 
 ARBITRAGEUR_KIND = "arbitrageur"
 """The scenario kind whose realised profit is set against LVR."""
+ARBITRAGEUR_KINDS = frozenset({ARBITRAGEUR_KIND, "flash_arbitrageur"})
+"""Every kind set against LVR: capital-free arbitrage (flash loans and swaps) counts too; its
+gas, paid to its executor rather than to a pool, falls in the part no pool accounts for."""
 _BPS = 10_000
 
 
@@ -220,8 +225,8 @@ def pool_lvr(
 
 
 def arbitrageurs(sim: Simulation, account: RunAccount) -> set[str]:
-    """Addresses of the run's agents of kind ``arbitrageur``."""
-    names = {a.name for a in account.agents if a.kind == ARBITRAGEUR_KIND}
+    """Addresses of the run's agents of an arbitrageur kind (:data:`ARBITRAGEUR_KINDS`)."""
+    names = {a.name for a in account.agents if a.kind in ARBITRAGEUR_KINDS}
     return {str(a.address) for a in sim.agents if a.name in names}
 
 
@@ -246,7 +251,7 @@ def _arbitrage_by_pool(
         if receipt.sender in addresses and receipt.to in pools:
             paid = receipt.gas_used * receipt.effective_gas_price
             by_pool[str(receipt.to)] -= valuation.value_eth(paid)
-    total = sum(a.profit for a in account.agents if a.kind == ARBITRAGEUR_KIND)
+    total = sum(a.profit for a in account.agents if a.kind in ARBITRAGEUR_KINDS)
     return dict(by_pool), total
 
 
