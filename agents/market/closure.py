@@ -57,6 +57,9 @@ def holder_names(
     board = getattr(market, "intent_board", None)
     if board is not None:
         names[board.book] = ("intent book", "contract")
+    lender = getattr(market, "flash_lender", None)
+    if lender is not None:
+        names[lender] = ("flash lender", "contract")
     for number in range(ledger.first, ledger.last + 1):
         names.setdefault(sim.chain.block(number).coinbase, ("coinbase", "builder"))
     names.setdefault(sim.chain.accounts[0].address, ("deployer", "deployer / passive LP"))
