@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from eth_account import Account
 from marketkit import OneShot, balance_at, block_receipts, once_at
 
 from agentbed.agents.agent import GWEI, AgentView, derive_seed
@@ -135,3 +136,26 @@ def test_loan_only_searcher_borrows_and_repays_the_lender_with_its_fee(market: M
 def test_without_a_source_it_never_trades(market: Market) -> None:
     sim, searcher = _run(market, sources=[])
     assert [s.label for s in sim.sent.values() if s.agent == searcher.name] == ["setup"]
+
+
+def test_pools_of_one_pair_share_the_reference_walk(market: Market) -> None:
+    walking = Market(market.chain, market.tokens, market.pools, seed=SEED, volatility=0.05)
+    start = dict(walking.reference)
+    for _ in range(5):
+        walking.on_block(market.chain.head, ())
+    first, second = (walking.reference[p.address] / start[p.address] for p in market.pools)
+    assert first != 1.0 and first == second
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"sources": ["credit"]}, "sources"),
+        ({"search_budget": 0}, "search_budget"),
+        ({"tip": -1}, "tip"),
+        ({"min_profit_wei": -1}, "min_profit_wei"),
+    ],
+)
+def test_rejects_out_of_range_parameters(params: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        FlashArbitrageur("probe", Account.from_key(b"\x01" * 32), random.Random(0), **params)

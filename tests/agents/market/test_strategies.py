@@ -32,6 +32,7 @@ from agentbed.agents.economy.study import STRATEGIES as ECONOMY_STRATEGIES
 from agentbed.agents.market.strategies.arbitrage import Arbitrageur
 from agentbed.agents.market.strategies.batch_griefer import BatchGriefer
 from agentbed.agents.market.strategies.common import WeiPricer
+from agentbed.agents.market.strategies.flash import FlashArbitrageur
 from agentbed.agents.market.strategies.frontrun import Frontrunner
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
@@ -345,6 +346,7 @@ def test_registry_names_every_strategy() -> None:
         "retail": RetailTrader,
         "lp": LiquidityProvider,
         "arbitrageur": Arbitrageur,
+        "flash_arbitrageur": FlashArbitrageur,
         "frontrunner": Frontrunner,
         "sandwicher": Sandwicher,
         "spammer": Spammer,
