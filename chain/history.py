@@ -1,8 +1,11 @@
 """The chain's sealed history: blocks, their receipts, and the read-only lookups over them.
 
-The block producer appends a block and its receipts when it seals one, and ``Chain`` cuts the
-history back on ``revert``; everything else here only reads. Transactions are found through an
-index from hash to ``(block number, position)``, so a receipt lookup does not scan the blocks.
+The block producer appends a block and its receipts when it seals one, a reorg
+(:mod:`agentbed.chain.forks`) replaces the blocks above a common ancestor, and ``Chain`` cuts
+the history back on ``revert`` (undoing the reorgs made since, from a journal); everything else
+here only reads. Blocks off the canonical chain live in :attr:`ChainHistory.tree`. Transactions
+are found through an index from hash to ``(block number, position)``, so a receipt lookup does
+not scan the blocks.
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ from collections.abc import Iterable, Sequence
 
 from eth_utils import to_checksum_address
 
+from agentbed.chain.blocktree import BlockTree
 from agentbed.chain.errors import UnknownBlock, UnknownTransaction
 from agentbed.chain.types import Address, Block, Log, Receipt
+
+HistoryMark = tuple[int, int, tuple[int, int]]
+"""A snapshot of the history: blocks, reorg-journal entries and the tree's mark."""
 
 
 class ChainHistory:
@@ -26,6 +33,9 @@ class ChainHistory:
         self._blocks: list[Block] = [genesis]
         self._receipts: list[tuple[Receipt, ...]] = [()]
         self._tx_index: dict[bytes, tuple[int, int]] = {}
+        self._journal: list[tuple[int, list[Block], list[tuple[Receipt, ...]]]] = []
+        self.tree = BlockTree()
+        """Side blocks, the reorg log and the fork-choice settings."""
 
     def __len__(self) -> int:
         """Number of blocks, genesis included."""
@@ -54,6 +64,40 @@ class ChainHistory:
         del self._blocks[n_blocks:]
         del self._receipts[n_blocks:]
 
+    def replace_above(
+        self, ancestor: int, blocks: list[Block], receipts: list[tuple[Receipt, ...]]
+    ) -> tuple[list[Block], list[tuple[Receipt, ...]]]:
+        """Make ``blocks`` (children of block ``ancestor``, in order) the canonical chain above
+        ``ancestor``; return the blocks and receipts they replaced (journaled for revert)."""
+        old_blocks = self._blocks[ancestor + 1 :]
+        old_receipts = self._receipts[ancestor + 1 :]
+        self.truncate(ancestor + 1)
+        self._journal.append((ancestor, old_blocks, old_receipts))
+        for block, recs in zip(blocks, receipts, strict=True):
+            self.append(block, recs)
+        return old_blocks, old_receipts
+
+    def mark(self) -> HistoryMark:
+        """The history as it is now, for :meth:`restore` (a snapshot)."""
+        return len(self._blocks), len(self._journal), self.tree.mark()
+
+    def restore(self, mark: int | HistoryMark) -> None:
+        """Return to ``mark``: undo later reorgs (newest first), then cut later blocks.
+
+        A plain block count only cuts blocks (a history loaded whole has nothing to undo).
+        """
+        if isinstance(mark, int):
+            self.truncate(mark)
+            return
+        n_blocks, n_journal, tree_mark = mark
+        while len(self._journal) > n_journal:
+            ancestor, blocks, receipts = self._journal.pop()
+            self.truncate(ancestor + 1)
+            for block, recs in zip(blocks, receipts, strict=True):
+                self.append(block, recs)
+        self.truncate(n_blocks)
+        self.tree.restore(tree_mark)
+
     def position(self, tx_hash: bytes) -> tuple[int, int] | None:
         """``(block number, index in block)`` of a mined tx; None if it is not mined."""
         return self._tx_index.get(tx_hash)
@@ -77,7 +121,7 @@ class ChainHistory:
         return self._blocks[number]
 
     def block_by_hash(self, block_hash: bytes) -> Block:
-        """The block with this hash (newest first); raises :class:`UnknownBlock`."""
+        """The canonical block with this hash (newest first); raises :class:`UnknownBlock`."""
         for block in reversed(self._blocks):
             if block.hash == block_hash:
                 return block
@@ -113,6 +157,27 @@ class ChainHistory:
                         continue
                     out.append(log)
         return tuple(out)
+
+
+def matching_logs(
+    logs: Iterable[Log],
+    *,
+    address: Address | Sequence[Address] | None,
+    topics: Sequence[bytes | Iterable[bytes] | None] | None,
+) -> tuple[Log, ...]:
+    """The logs among ``logs`` that match ``address`` and positional ``topics`` filters (for
+    logs off the canonical chain, such as a reorg's removed ones)."""
+    addresses = None
+    if address is not None:
+        addrs = [address] if isinstance(address, str) else list(address)
+        addresses = {to_checksum_address(a) for a in addrs}
+    wanted = [_topic_set(want) for want in topics or ()]
+    return tuple(
+        log
+        for log in logs
+        if (addresses is None or log.address in addresses)
+        and (not wanted or _topics_match(log.topics, wanted))
+    )
 
 
 def _topic_set(want: bytes | Iterable[bytes] | None) -> frozenset[bytes] | None:

@@ -30,6 +30,7 @@ from agentbed.chain.clock import SimClock
 from agentbed.chain.deployer import Deployer
 from agentbed.chain.errors import UnknownTransaction
 from agentbed.chain.fees import INITIAL_BASE_FEE
+from agentbed.chain.forks import ChainForks
 from agentbed.chain.history import ChainHistory
 from agentbed.chain.interfaces import HeadInfo, LatencyModel, OrderingPolicy, PoolConfig
 from agentbed.chain.latency import ConstantLatency, visible_txs
@@ -55,7 +56,7 @@ __all__ = ["BUILDER", "DEFAULT_BALANCE", "GWEI", "BlockListener", "Chain", "Inva
 DEFAULT_BALANCE = 10_000 * 10**18
 
 
-class Chain(ChainCheats, ChainReads):
+class Chain(ChainCheats, ChainReads, ChainForks):
     """A local chain whose mempool ordering is an experimental variable.
 
     Args:
@@ -515,7 +516,7 @@ class Chain(ChainCheats, ChainReads):
                 backend=self.backend.snapshot(),
                 mempool=self.mempool.copy(),
                 clock=self.clock.copy(),
-                n_blocks=len(self._history),
+                n_blocks=self._history.mark(),
                 bundles=tuple(self._producer.bundles),
                 seq=self._seq,
                 automine=self.automine,
@@ -531,7 +532,7 @@ class Chain(ChainCheats, ChainReads):
         """Return to snapshot ``snapshot_id``; it and every later snapshot are consumed."""
         snap = self._snapshots.consume(snapshot_id)
         self.backend.revert(snap.backend)
-        self._history.truncate(snap.n_blocks)
+        self._history.restore(snap.n_blocks)
         self.mempool = snap.mempool.copy()
         self.clock = snap.clock.copy()
         self._producer.bundles = list(snap.bundles)

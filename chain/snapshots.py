@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agentbed.chain.errors import UnknownSnapshot
+from agentbed.chain.history import HistoryMark
 from agentbed.chain.interfaces import LatencyModel, OrderingPolicy
 from agentbed.chain.types import Address, Bundle
 
@@ -23,14 +24,15 @@ if TYPE_CHECKING:
 class ChainSnapshot:
     """The chain's state at one moment: the backend's own snapshot plus the chain's records.
 
-    The mempool and clock are private copies; the history is kept as its length, since blocks
-    are only ever appended after it.
+    The mempool and clock are private copies; the history is kept as its mark (block count,
+    reorg journal and side-block counts: all only ever appended after it).
     """
 
     backend: bytes
     mempool: Mempool
     clock: SimClock
-    n_blocks: int
+    n_blocks: int | HistoryMark
+    """The history's mark (a plain block count from a loaded state file)."""
     bundles: tuple[Bundle, ...]
     seq: int
     automine: bool

@@ -62,6 +62,9 @@ _CONTAINERS = frozenset(
     {
         ("agentbed.chain.clock", "ClockState"),
         ("agentbed.chain.history", "ChainHistory"),
+        ("agentbed.chain.blocktree", "BlockTree"),
+        ("agentbed.chain.blocktree", "TreeBlock"),
+        ("agentbed.chain.blocktree", "Reorg"),
         ("agentbed.chain.interfaces", "PoolConfig"),
         ("agentbed.chain.mempool", "Mempool"),
         ("agentbed.chain.mempool", "_Account"),

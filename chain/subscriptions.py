@@ -37,8 +37,10 @@ from agentbed.chain.provider import handlers as h
 from agentbed.chain.provider import params as prm
 from agentbed.chain.provider.errors import InvalidParams
 from agentbed.chain.provider.filters import PendingWatch, observer_option, watch_pool
+from agentbed.chain.provider.reorgs import removed_logs
 
 if TYPE_CHECKING:
+    from agentbed.chain.blocktree import Reorg
     from agentbed.chain.node import Chain
     from agentbed.chain.provider import TestbedProvider
     from agentbed.chain.types import Block
@@ -85,6 +87,7 @@ class Hub:
         # The watches settle a block's txs before on_block announces what is due.
         watch_pool(chain, self._watches)
         chain.add_block_listener(self.on_block)
+        chain.add_reorg_listener(self.on_reorg)
 
     def _watches(self) -> list[PendingWatch]:
         return [s.watch for s in self._subs.values() if s.watch is not None]
@@ -150,6 +153,16 @@ class Hub:
                 criteria = {**sub.criteria, "blockHash": enc.hex_data(block.hash)}
                 for log in h.get_logs(self.chain, [criteria]):
                     self._send(sub_id, sub, log)
+
+    def on_reorg(self, reorg: Reorg) -> None:
+        """Announce a reorg as geth does: the orphaned logs with ``removed: true``, then the
+        new branch's heads and logs."""
+        for sub_id, sub in list(self._subs.items()):
+            if sub.kind == "logs":
+                for log in removed_logs(reorg, sub.criteria, reorg.orphaned[-1].number):
+                    self._send(sub_id, sub, log)
+        for block in reorg.adopted:
+            self.on_block(block, (), ())
 
     def flush_pending(self) -> None:
         """Announce each pool entry that has reached its subscriber's observer by now."""

@@ -49,8 +49,8 @@ def bloom_hex(logs: Iterable[Log]) -> str:
     return "0x" + int(bloom).to_bytes(256, "big").hex()
 
 
-def log_json(log: Log) -> dict[str, Any]:
-    """geth's log object (mined logs only, so ``removed`` is always false)."""
+def log_json(log: Log, *, removed: bool = False) -> dict[str, Any]:
+    """geth's log object; ``removed`` for a log of a block a reorg orphaned."""
     return {
         "address": log.address,
         "topics": [hex_data(t) for t in log.topics],
@@ -60,7 +60,7 @@ def log_json(log: Log) -> dict[str, Any]:
         "transactionHash": hex_data(log.tx_hash),
         "transactionIndex": hex_quantity(log.tx_index),
         "logIndex": hex_quantity(log.log_index),
-        "removed": False,
+        "removed": removed,
     }
 
 

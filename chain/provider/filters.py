@@ -26,6 +26,7 @@ from agentbed.chain.provider import encoding as enc
 from agentbed.chain.provider import handlers as h
 from agentbed.chain.provider import params as prm
 from agentbed.chain.provider.errors import SERVER_ERROR, InvalidParams, RpcError
+from agentbed.chain.provider.reorgs import removed_logs, unseen
 
 if TYPE_CHECKING:
     from agentbed.chain.interfaces import LatencyModel
@@ -100,6 +101,8 @@ class _Filter:
     """For a ``blockHash`` log filter: whether its one block was reported."""
     pending: PendingWatch | None = None
     """For a pending-transaction filter: the pool entries it has yet to report."""
+    reorgs_seen: int = 0
+    """How many of the chain's reorgs this filter has accounted for."""
 
 
 @dataclass
@@ -168,13 +171,13 @@ def new_filter(chain: Chain, params: list[Any]) -> str:
     (raw,) = prm.args(params, 1, 1)
     criteria = dict(prm.object_arg(raw, "filter"))
     h.get_logs(chain, [criteria])  # malformed criteria fail at install, as in geth
-    return _install(chain, _Filter(criteria, chain.block_number))
+    return _install(chain, _Filter(criteria, chain.block_number, reorgs_seen=len(chain.reorgs)))
 
 
 def new_block_filter(chain: Chain, params: list[Any]) -> str:
     """``eth_newBlockFilter``: reports the hash of every block sealed after it."""
     prm.args(params, 0, 0)
-    return _install(chain, _Filter(None, chain.block_number))
+    return _install(chain, _Filter(None, chain.block_number, reorgs_seen=len(chain.reorgs)))
 
 
 def new_pending_transaction_filter(chain: Chain, params: list[Any]) -> str:
@@ -214,7 +217,8 @@ def get_filter_changes(chain: Chain, params: list[Any]) -> list[Any]:
     if flt.pending is not None:
         return [enc.hex_data(ptx.hash) for ptx in flt.pending.due(chain)]
     head = chain.block_number
-    mark, flt.mark = min(flt.mark, head), head
+    removed, mark = _reorged(chain, flt)
+    flt.mark = head
     if flt.criteria is None:
         return [enc.hex_data(chain.block(n).hash) for n in range(mark + 1, head + 1)]
     if flt.criteria.get("blockHash") is not None:
@@ -222,7 +226,20 @@ def get_filter_changes(chain: Chain, params: list[Any]) -> list[Any]:
             return []
         flt.reported_hash_block = True
         return h.get_logs(chain, [flt.criteria])
-    return _logs_between(chain, flt.criteria, mark + 1)
+    return removed + _logs_between(chain, flt.criteria, mark + 1)
+
+
+def _reorged(chain: Chain, flt: _Filter) -> tuple[list[Any], int]:
+    """Logs orphaned since the last poll (``removed: true``) and the mark moved back below
+    the orphaned blocks, so the new branch is reported."""
+    mark = min(flt.mark, chain.block_number)
+    removed: list[Any] = []
+    for reorg in unseen(chain.reorgs, flt.reorgs_seen):
+        if flt.criteria is not None and flt.criteria.get("blockHash") is None:
+            removed += removed_logs(reorg, flt.criteria, flt.mark)
+        mark = min(mark, reorg.ancestor)
+    flt.reorgs_seen = len(chain.reorgs)
+    return removed, mark
 
 
 def get_filter_logs(chain: Chain, params: list[Any]) -> list[Any]:
