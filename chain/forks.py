@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from agentbed.chain.history import ChainHistory
     from agentbed.chain.interfaces import HeadInfo
     from agentbed.chain.mempool import Mempool
+    from agentbed.chain.production import BlockProducer
 
 FORK_POLICY = "fork"
 """Policy name of blocks sealed by :meth:`ChainForks.mine_on` (their txs are given, in order)."""
@@ -71,6 +72,7 @@ class ChainForks:
         coinbase: Address
         abi: AbiRegistry
         _history: ChainHistory
+        _producer: BlockProducer
 
         def head_info(self) -> HeadInfo: ...
 
@@ -129,34 +131,70 @@ class ChainForks:
         txs: Sequence[bytes | Transaction] = (),
         *,
         coinbase: Address | None = None,
+        policy: str = FORK_POLICY,
     ) -> Block:
         """Seal a block on ``parent`` (a hash, or a canonical number) with ``txs`` in order.
 
-        A tx that cannot be applied there (wrong nonce, unaffordable, no room) is left out. The
-        block's time is one block interval after its parent's; the clock never goes back. Then
-        the fork-choice rule runs: if the new branch is longer than the canonical chain (and
-        the reorg is within the finality depth) it becomes canonical.
+        A tx that cannot be applied there (wrong nonce, unaffordable, no room) is left out. On
+        the head, the block is sealed when :meth:`mine` would seal it, and the block listeners
+        hear of it; elsewhere its time is one block interval after its parent's (the clock
+        never goes back). Then the fork-choice rule runs: if the new branch is longer than the
+        canonical chain (and the reorg is within the finality depth) it becomes canonical.
+
+        Args:
+            parent: The block to build on.
+            txs: Signed txs (raw or decoded), applied in this order.
+            coinbase: Fee recipient (default: the chain's coinbase).
+            policy: The name the block record gives its ordering (who built it).
 
         Returns:
             The sealed block's record (canonical or a side block).
         """
         base = self._known_block(parent)
         decoded = [tx if isinstance(tx, Transaction) else self.decode(tx) for tx in txs]
+        on_head = base.hash == self._history.head.hash
+        if on_head:
+            block_ms = self._producer.next_block_ms(self.clock)
+            self._producer.pinned_ms = None
+        else:
+            block_ms = base.timestamp_ms + self.clock.block_interval_ms
+        entry = self._seal_on(base, decoded, coinbase or self.coinbase, policy, block_ms)
+        block = entry.block
+        self._history.tree.add(entry)
+        if block_ms > self.clock.now_ms:
+            self.clock.advance_to(block_ms)
+        head = self._history.head
+        depth = head.number - self._ancestor_of(block).number
+        final = self.finality_depth is not None and depth >= self.finality_depth
+        if block.number > head.number and not final:
+            self._switch(block)
+        if on_head:
+            number = block.number
+            self._producer.bundles = [b for b in self._producer.bundles if b.target_block > number]
+            for listener in self._producer.listeners:
+                listener(block, entry.receipts, entry.txs)
+        return block
+
+    def _seal_on(
+        self, base: Block, txs: Sequence[Transaction], coinbase: Address, policy: str, block_ms: int
+    ) -> TreeBlock:
+        """Seal ``txs`` on ``base`` and put the backend's canonical head back as it was."""
         saved = self.backend.snapshot()
         assert base.header is not None  # blocks sealed by a chain carry their header
         self.backend.revert(base.hash + base.header.state_root)
-        block_ms = base.timestamp_ms + self.clock.block_interval_ms
         session = self.backend.open_block(
             timestamp=max(block_ms // 1000, base.timestamp + 1),
-            coinbase=coinbase or self.coinbase,
+            coinbase=coinbase,
             mix_hash=prev_randao(self.seed, base.number + 1),
         )
         included: list[IncludedTx] = []
-        for tx in decoded:
+        for tx in txs:
+            pooled = self.mempool.get(tx.hash)
             try:
-                included.append(IncludedTx(tx, session.apply(tx), None, None))
+                result = session.apply(tx)
             except TxNotApplicable:
                 continue
+            included.append(IncludedTx(tx, result, pooled.arrival_ms if pooled else None, None))
         sealed = session.seal()
         receipts = block_receipts(
             included,
@@ -166,17 +204,9 @@ class ChainForks:
             base_fee=sealed.base_fee,
             abi=self.abi,
         )
-        block = block_record(sealed, block_ms, included, FORK_POLICY)
-        self._history.tree.add(TreeBlock(block, receipts, tuple(i.tx for i in included)))
         self.backend.revert(saved)  # the canonical head until the fork choice says otherwise
-        if block_ms > self.clock.now_ms:
-            self.clock.advance_to(block_ms)
-        head = self._history.head
-        depth = head.number - self._ancestor_of(block).number
-        final = self.finality_depth is not None and depth >= self.finality_depth
-        if block.number > head.number and not final:
-            self._switch(block)
-        return block
+        block = block_record(sealed, block_ms, included, policy)
+        return TreeBlock(block, receipts, tuple(i.tx for i in included))
 
     def switch_head(self, block_hash: bytes | str) -> Reorg | None:
         """Make the branch ending at ``block_hash`` canonical whatever its length (a manual
