@@ -1,7 +1,8 @@
 """The append-only JSONL event log of a simulation run.
 
 One JSON object per line: ``submitted`` and ``rejected`` as agents act, one ``block`` record per
-sealed block with its transactions and their ground-truth labels, and a final ``interrupted``
+sealed block with its transactions and their ground-truth labels, a ``reorg`` record (with its
+depth) whenever the canonical head switches branches, and a final ``interrupted``
 record if the run stops early. Lines are buffered and written out at every block, so an
 interrupted run keeps everything up to its last block.
 """
@@ -15,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from agentbed.agents.sim import SentTx
+    from agentbed.chain.blocktree import Reorg
     from agentbed.chain.types import Block, Receipt
 
 
@@ -84,6 +86,22 @@ class EventLog:
                 "gas_used": block.gas_used,
                 "policy": block.policy,
                 "txs": txs,
+            }
+        )
+
+    def reorg(self, reorg: Reorg) -> None:
+        """The canonical head switched branches: depth, common ancestor, both heads and the
+        orphaned txs the pool took back."""
+        self._add(
+            {
+                "event": "reorg",
+                "depth": reorg.depth,
+                "ancestor": reorg.ancestor,
+                "old_head": "0x" + reorg.old_head.hex(),
+                "new_head": "0x" + reorg.new_head.hex(),
+                "t_ms": reorg.at_ms,
+                "orphaned": ["0x" + b.hash.hex() for b in reorg.orphaned],
+                "returned": ["0x" + h.hex() for h in reorg.returned],
             }
         )
 

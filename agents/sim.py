@@ -126,6 +126,8 @@ class Simulation:
         self._by_address = {a.address: a for a in self.agents}
         self._watchers = [a for a in self.agents if a.wants_pending]
         self._block_watchers = [a for a in self.agents if a.wants_blocks]
+        if self.log is not None:
+            self.chain.add_reorg_listener(self.log.reorg)
 
     # -- running --------------------------------------------------------------------------
 
