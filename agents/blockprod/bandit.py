@@ -1,0 +1,89 @@
+"""A time-bandit proposer: re-mines the last blocks when the MEV in them outweighs the cost.
+
+In its slot the bandit looks back at the last ``k`` canonical blocks (``k`` up to
+``max_depth``, and below the chain's finality depth: deeper reorgs would be refused). What it
+can take from them is what they paid their coinbases (priority fees plus direct transfers,
+:attr:`Block.coinbase_payment`): re-mining their transactions with itself as coinbase moves
+those payments to it. What it forgoes is modelled as ``cost_per_block`` for every block it
+orphans (the stand-in for what rewriting history costs a proposer: lost attestations,
+penalties, the risk of losing the race; Daian et al. 2020, "Flash Boys 2.0", section on
+time-bandit attacks). It picks the ``k`` with the largest net gain and attacks only if that gain
+is positive: it seals the ``k`` blocks again on their common ancestor, each with the same txs
+in the same order, then its own slot's block from the pool, so its branch is one block longer
+and the longest-chain rule makes it canonical. Otherwise it proposes honestly on the head.
+
+Decide, then apply: :meth:`TimeBanditProposer.plan` only reads the chain.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from agentbed.chain.addresses import checksum
+from agentbed.chain.ordering import PriorityFeePolicy
+
+if TYPE_CHECKING:
+    from agentbed.chain.node import Chain
+    from agentbed.chain.types import Address, Block
+
+
+@dataclass(frozen=True, slots=True)
+class BanditPlan:
+    """The depth to re-mine (0: propose honestly) and the net gain expected from it."""
+
+    depth: int
+    gain: int
+
+
+@dataclass(frozen=True)
+class TimeBanditProposer:
+    """Args:
+    name: Its id (the block records' policy says ``bandit:<name>``).
+    coinbase: Its fee recipient.
+    cost_per_block: What orphaning one block costs it (wei).
+    max_depth: The deepest reorg it considers.
+    """
+
+    name: str
+    coinbase: Address
+    cost_per_block: int
+    max_depth: int = 3
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "coinbase", checksum(self.coinbase))
+        if self.cost_per_block < 0 or self.max_depth < 1:
+            raise ValueError(
+                f"bandit {self.name!r}: cost_per_block must be >= 0 and max_depth >= 1"
+            )
+
+    def plan(self, chain: Chain) -> BanditPlan:
+        """The most profitable depth to re-mine now (ties: the shallower)."""
+        limit = min(self.max_depth, chain.block_number)
+        if chain.finality_depth is not None:
+            limit = min(limit, chain.finality_depth - 1)
+        best = BanditPlan(0, 0)
+        taken = 0
+        for depth in range(1, limit + 1):
+            taken += chain.block(chain.block_number - depth + 1).coinbase_payment
+            gain = taken - depth * self.cost_per_block
+            if gain > best.gain:
+                best = BanditPlan(depth, gain)
+        return best
+
+    def propose(self, chain: Chain) -> Block:
+        """Propose this slot's block: re-mine the planned depth first if it pays."""
+        plan = self.plan(chain)
+        if plan.depth == 0:
+            chain.coinbase = self.coinbase
+            return chain.mine()[0]
+        label = f"bandit:{self.name}"
+        head = chain.block_number
+        parent = chain.block(head - plan.depth).hash
+        for number in range(head - plan.depth + 1, head + 1):
+            txs = [chain.transaction(h) for h in chain.block(number).tx_hashes]
+            parent = chain.mine_on(parent, txs, coinbase=self.coinbase, policy=label).hash
+        rng = random.Random(f"agent-testbed/bandit/{chain.seed}/{head}")
+        pool = PriorityFeePolicy().order(chain.pending_transactions(), chain.base_fee, rng)
+        return chain.mine_on(parent, [p.tx for p in pool], coinbase=self.coinbase, policy=label)

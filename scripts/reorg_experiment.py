@@ -1,0 +1,38 @@
+"""Run the time-bandit reorg experiment of ``scenarios/reorgs.toml`` and print its report.
+
+Usage: ``python scripts/reorg_experiment.py scenarios/reorgs.toml [--out runs/reorgs.md]
+[--slots N] [--seeds 1,2,3]``. Deterministic per seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from agentbed.agents.blockprod.experiment import report, run_from_file
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", type=Path)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--slots", type=int, default=None)
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds")
+    args = parser.parse_args(argv)
+    overrides: dict[str, object] = {}
+    if args.slots is not None:
+        overrides["slots"] = args.slots
+    if args.seeds is not None:
+        overrides["seeds"] = tuple(int(s) for s in args.seeds.split(","))
+    cfg, grid = run_from_file(args.config, **overrides)
+    text = report(cfg, grid)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
