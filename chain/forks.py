@@ -180,8 +180,9 @@ class ChainForks:
     ) -> TreeBlock:
         """Seal ``txs`` on ``base`` and put the backend's canonical head back as it was."""
         saved = self.backend.snapshot()
-        assert base.header is not None  # blocks sealed by a chain carry their header
-        self.backend.revert(base.hash + base.header.state_root)
+        path = [e.block for e in self._branch(base)]
+        ancestor = self._history.block(path[0].number - 1) if path else base
+        self._point_backend(ancestor, path)
         session = self.backend.open_block(
             timestamp=max(block_ms // 1000, base.timestamp + 1),
             coinbase=coinbase,
@@ -204,21 +205,29 @@ class ChainForks:
             base_fee=sealed.base_fee,
             abi=self.abi,
         )
-        self.backend.revert(saved)  # the canonical head until the fork choice says otherwise
+        # The canonical head again, until the fork choice says otherwise.
+        history = self._history
+        canonical = [history.block(n) for n in range(ancestor.number + 1, history.head_number + 1)]
+        self._point_backend(ancestor, canonical, pending=saved)
         block = block_record(sealed, block_ms, included, policy)
         return TreeBlock(block, receipts, tuple(i.tx for i in included))
 
     def switch_head(self, block_hash: bytes | str) -> Reorg | None:
-        """Make the branch ending at ``block_hash`` canonical whatever its length (a manual
-        fork choice); None if it already is.
+        """Make the branch ending at ``block_hash`` canonical if it is at least as long as the
+        canonical chain (a manual fork choice that can break a tie); None if it already is.
 
         Raises:
-            ForkError: No such block.
+            ForkError: No such block, or its branch is shorter than the canonical chain.
             ReorgBeyondFinality: The switch would orphan final blocks.
         """
         tip = self._known_block(block_hash)
         if tip.hash == self._history.head.hash:
             return None
+        if tip.number < self._history.head_number:
+            raise ForkError(
+                f"block 0x{tip.hash.hex()} is at {tip.number}, below the head"
+                f" ({self._history.head_number}): a shorter branch cannot become canonical"
+            )
         depth = self._history.head_number - self._ancestor_of(tip).number
         if self.finality_depth is not None and depth >= self.finality_depth:
             raise ReorgBeyondFinality(
@@ -258,8 +267,7 @@ class ChainForks:
             TreeBlock(block, self._history.receipts(block.number), self._block_txs(block))
             for block in (self._history.block(n) for n in range(ancestor + 1, old_head.number + 1))
         ]
-        assert tip.header is not None  # blocks sealed by a chain carry their header
-        self.backend.revert(tip.hash + tip.header.state_root)
+        self._point_backend(self._history.block(ancestor), [e.block for e in branch])
         self._history.replace_above(
             ancestor, [e.block for e in branch], [e.receipts for e in branch]
         )
@@ -281,6 +289,25 @@ class ChainForks:
         )
         self._history.tree.record(reorg)
         return reorg
+
+    def _point_backend(
+        self, ancestor: Block, path: Sequence[Block], pending: bytes | None = None
+    ) -> None:
+        """Make the last block of ``path`` (children of canonical ``ancestor``, in order) the
+        backend's canonical head, or ``ancestor`` if ``path`` is empty; ``pending``: end on
+        this backend snapshot of the last block instead (it keeps the head's pending state).
+
+        One child at a time, so each number on the way maps to this branch: py-evm re-maps a
+        block number only when it finds the number stale walking back from a new head, and a
+        number above a shorter head may still name a block of another branch.
+        """
+        blocks = [ancestor, *path]
+        for block in blocks:
+            assert block.header is not None  # blocks sealed by a chain carry their header
+            if block is blocks[-1] and pending is not None:
+                self.backend.revert(pending)
+            else:
+                self.backend.revert(block.hash + block.header.state_root)
 
     def _block_txs(self, block: Block) -> tuple[Transaction, ...]:
         return tuple(

@@ -170,12 +170,17 @@ def test_switching_back_to_an_orphaned_branch_reuses_its_blocks() -> None:
     _canonical_two(chain)
     old = [chain.block(1), chain.block(2)]
     b1 = chain.mine_on(0)
-    chain.mine_on(chain.mine_on(b1.hash).hash)
-    reorg = chain.switch_head(old[1].hash)
-    assert reorg is not None and reorg.depth == 3
-    assert [chain.block(1), chain.block(2)] == old and chain.block_number == 2
+    b3 = chain.mine_on(chain.mine_on(b1.hash).hash)
+    with pytest.raises(ForkError, match="shorter branch"):
+        chain.switch_head(old[1].hash)
+    a3 = chain.mine_on(old[1].hash)  # a tie: the head stays
+    assert chain.head.hash == b3.hash
+    reorg = chain.switch_head(a3.hash)
+    assert reorg is not None and reorg.depth == 3 and reorg.returned == ()
+    assert [chain.block(1), chain.block(2), chain.block(3)] == [*old, a3]
     assert chain.nonce(chain.accounts[0].address) == 2
     assert chain.pending_transactions() == ()
+    assert chain.balance(chain.accounts[0].address, 2) == chain.balance(chain.accounts[0].address)
 
 
 @pytest.mark.parametrize("depth", [1, 2])
@@ -185,10 +190,10 @@ def test_finality_depth_refuses_deep_reorgs(depth: int) -> None:
     _canonical_two(chain)
     head = chain.head
     b1 = chain.mine_on(0)
-    chain.mine_on(chain.mine_on(b1.hash).hash)
+    b3 = chain.mine_on(chain.mine_on(b1.hash).hash)
     assert chain.head == head and chain.reorgs == ()
     with pytest.raises(ReorgBeyondFinality):
-        chain.switch_head(b1.hash)
+        chain.switch_head(b3.hash)
     # A reorg shallower than the finality depth still happens.
     if depth == 2:
         c2 = chain.mine_on(1)
