@@ -158,7 +158,9 @@ contract SurplusShare is ISurplusShare, EIP712, ReentrancyGuard {
         uint256 paid = Math.mulDiv(surplus, order.shareBps, BPS);
         uint256 kept = amountOut - paid;
         if (kept < order.minAmountOut) revert SurplusShareSlippage(i, kept, order.minAmountOut);
-        emit SurplusShared(order.trader, order.nonce, order.amountIn, amountOut, surplus, order.payee, paid);
+        emit SurplusShared(
+            order.trader, order.payee, order.tokenOut, order.nonce, order.amountIn, amountOut, surplus, paid
+        );
         if (paid > 0) tokenOut.safeTransfer(order.payee, paid);
         tokenOut.safeTransfer(order.trader, kept);
     }

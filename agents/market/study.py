@@ -41,6 +41,12 @@ from agentbed.agents.market.strategies.liquidity import LiquidityProvider
 from agentbed.agents.market.strategies.retail import RetailTrader
 from agentbed.agents.market.strategies.routing import RouteBackrunner, RoutingTrader
 from agentbed.agents.market.strategies.sandwich import Sandwicher
+from agentbed.agents.market.strategies.surplus import (
+    SharingBoard,
+    SharingTrader,
+    SurplusCoordinator,
+)
+from agentbed.agents.market.surplus_share import deploy_surplus_share, sharing_summary
 from agentbed.agents.market.venues import DEFAULT_VENUE, VENUE_NAMES
 from agentbed.agents.market.venues.uniswap_v2 import FEE_BPS as UNISWAP_V2_FEE_BPS
 from agentbed.agents.market.venues.uniswap_v2 import NAME as UNISWAP_V2
@@ -67,6 +73,8 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "batch_griefer": BatchGriefer,
         "router_trader": RoutingTrader,
         "route_backrunner": RouteBackrunner,
+        "sharing_trader": SharingTrader,
+        "surplus_coordinator": SurplusCoordinator,
     }
 )
 """The market's strategies by the ``kind`` scenario files use."""
@@ -275,11 +283,15 @@ class MarketStudy:
                 OnUnmetCondition.REVERT if intents.on_unmet == "revert" else OnUnmetCondition.SKIP,
                 intents.solver_share_bps,
             )
-        if any(group.kind == "router_trader" for group in scenario.agents):
+        kinds = {group.kind for group in scenario.agents}
+        if kinds & {"router_trader", "sharing_trader", "surplus_coordinator"}:
             attach_router(market)
         flash: FlashConfig | None = scenario.sections.get("flash")
         if flash is not None:
             deploy_lender(market, flash)
+        if "surplus_coordinator" in kinds:
+            # The board belongs to the sharing strategies, not to every market: attached here.
+            setattr(market, "sharing_board", SharingBoard(deploy_surplus_share(market)))  # noqa: B010
         return market
 
     def fund(self, world: World, funding: Mapping[str, Mapping[str, int]]) -> None:
@@ -317,6 +329,13 @@ class MarketStudy:
         if market.router is not None:
             report.summary["routing"] = routing_summary(
                 sim, market, account.searcher_profit, numeraire=config.numeraire, kinds=kinds
+            )
+        board = getattr(market, "sharing_board", None)
+        if board is not None:
+            prices = market.reference_prices(market.tokens[config.numeraire])
+            receipts = [r for m in sim.metrics for r in sim.chain.receipts(m.number)]
+            report.summary["sharing"] = sharing_summary(
+                receipts, board.contract, lambda token, amount: amount * prices[token] / 1e18
             )
         if isinstance(world, RecordingMarket):
             report.summary["lvr"] = lvr_summary(sim, world, account)

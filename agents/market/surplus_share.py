@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from eth_abi import encode
+from eth_abi import decode, encode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
 from agentbed.agents.market.routing import Quote, Reserves, RoutingError, Split, execute
@@ -225,6 +225,7 @@ def coordinate(
     reserves: Reserves,
     quote: Quote,
     value: Callable[[str, int], float],
+    can_pay: Sequence[bool] | None = None,
 ) -> Deal | None:
     """Whether (and on what share) a maker should change route for the orders behind it.
 
@@ -251,7 +252,10 @@ def coordinate(
     maker_token = congesting.routes[0].token_out
     loss = max(0, without[0] - with_change[0])
     gains = [w - r for w, r in zip(with_change[1:], without[1:], strict=True)]
-    payers = tuple(i for i, g in enumerate(gains) if g > 0)
+    allowed = [True] * len(others) if can_pay is None else list(can_pay)
+    if len(allowed) != len(others):
+        raise RoutingError(f"{len(others)} orders but {len(allowed)} can_pay flags")
+    payers = tuple(i for i, g in enumerate(gains) if g > 0 and allowed[i])
     surplus = sum(value(others[i].routes[0].token_out, gains[i]) for i in payers)
     loss_value = value(maker_token, loss)
     if not payers or surplus <= loss_value:
@@ -268,3 +272,56 @@ def coordinate(
         loss_value,
         payments,
     )
+
+
+SHARED_TOPIC: Final = keccak(
+    text="SurplusShared(address,address,address,uint256,uint256,uint256,uint256,uint256)"
+)
+"""topic0 of ``ISurplusShare.SurplusShared`` (trader and payee indexed)."""
+
+
+def sharing_summary(
+    receipts: Sequence[Any], contract: str, value: Callable[[str, int], float]
+) -> dict[str, Any]:
+    """What a run's settlements shared, from the contract's ``SurplusShared`` events.
+
+    Args:
+        receipts: The run's receipts.
+        contract: The ``SurplusShare`` address.
+        value: An amount of a token (by address) valued in the numeraire.
+
+    Returns:
+        ``orders`` settled, ``paying_orders`` (with a payee), ``makers`` paid, ``surplus``
+        (measured surplus of the paying orders) and ``paid``, both valued, and ``failed``
+        settlements (reverted calls to the contract).
+    """
+    orders = paying = 0
+    makers: set[str] = set()
+    surplus = paid = 0.0
+    failed = 0
+    for receipt in receipts:
+        if receipt.to == contract and receipt.status != 1:
+            failed += 1
+        for log in receipt.logs:
+            if log.address != contract or not log.topics or log.topics[0] != SHARED_TOPIC:
+                continue
+            orders += 1
+            token, _, _, _, measured, amount_paid = decode(
+                ("address",) + ("uint256",) * 5, log.data
+            )
+            payee = to_checksum_address("0x" + log.topics[2][-20:].hex())
+            if payee == to_checksum_address(ZERO_ADDRESS):
+                continue
+            token_out = to_checksum_address(token)
+            paying += 1
+            makers.add(payee)
+            surplus += value(token_out, int(measured))
+            paid += value(token_out, int(amount_paid))
+    return {
+        "orders": orders,
+        "paying_orders": paying,
+        "makers": len(makers),
+        "surplus": surplus,
+        "paid": paid,
+        "failed": failed,
+    }

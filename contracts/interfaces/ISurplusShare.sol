@@ -59,15 +59,16 @@ interface ISurplusShare {
     /// @notice Order `index` would leave its trader `kept`, below its `minAmountOut`.
     error SurplusShareSlippage(uint256 index, uint256 kept, uint256 minAmountOut);
 
-    /// @notice `trader`'s order `nonce` sold `amountIn` for `amountOut`; `surplus` of that is
-    ///         above its reference, and `paid` of it went to `payee`.
+    /// @notice `trader`'s order `nonce` sold `amountIn` for `amountOut` of `tokenOut`; `surplus`
+    ///         of that is above its reference, and `paid` of it went to `payee`.
     event SurplusShared(
         address indexed trader,
+        address indexed payee,
+        address tokenOut,
         uint256 nonce,
         uint256 amountIn,
         uint256 amountOut,
         uint256 surplus,
-        address indexed payee,
         uint256 paid
     );
     /// @notice `solver` settled a batch of `orders` orders.

@@ -51,7 +51,9 @@ ORDER_ABI = (
     "address[],uint256[],uint256)"
 )
 HASH_ORDER = keccak(text=f"hashOrder({ORDER_ABI})")[:4]
-SHARED_TOPIC = keccak(text="SurplusShared(address,uint256,uint256,uint256,uint256,address,uint256)")
+SHARED_TOPIC = keccak(
+    text="SurplusShared(address,address,address,uint256,uint256,uint256,uint256,uint256)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +165,9 @@ def shared_events(share: str, receipt: Any) -> list[tuple[str, int, int, int, st
     for log in receipt.logs:
         if log.address != share or log.topics[0] != SHARED_TOPIC:
             continue
-        _, amount_in, amount_out, surplus, paid = decode(("uint256",) * 5, log.data)
+        _, _, amount_in, amount_out, surplus, paid = decode(
+            ("address",) + ("uint256",) * 5, log.data
+        )
         trader, payee = ("0x" + t[-20:].hex() for t in log.topics[1:3])
         found.append((trader, amount_in, amount_out, surplus, payee, paid))
     return found

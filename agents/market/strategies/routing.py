@@ -135,10 +135,8 @@ class RoutingTrader(Agent):
             return best_route(routes, amount, market.reserves, quote)
         return optimal_split(routes, amount, market.reserves, quote)
 
-    def observe(self, view: AgentView) -> Sequence[Action]:
-        market = view.market
-        if view.nonce - view.confirmed_nonce >= 2:
-            return ()  # do not pile up unmined orders
+    def draw(self, market: Any) -> tuple[str, str, int]:
+        """A random order: ``(token_in, token_out, amount)`` (the amount may be 0)."""
         token_in, token_out = (market.tokens[s] for s in self.symbols)
         if self.both_ways and self.rng.random() < 0.5:
             token_in, token_out = token_out, token_in
@@ -148,7 +146,13 @@ class RoutingTrader(Agent):
             if token_in in (p.token0, p.token1)
         )
         size = self.mean_size * math.exp(self.size_sigma * self.rng.gauss(0.0, 1.0))
-        amount = int(depth * size)
+        return token_in, token_out, int(depth * size)
+
+    def observe(self, view: AgentView) -> Sequence[Action]:
+        market = view.market
+        if view.nonce - view.confirmed_nonce >= 2:
+            return ()  # do not pile up unmined orders
+        token_in, token_out, amount = self.draw(market)
         if amount <= 0:
             return ()
         split = self.plan(market, token_in, token_out, amount)
