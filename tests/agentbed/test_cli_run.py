@@ -98,7 +98,7 @@ def test_compare_defaults_to_five_seeds_in_a_directory_named_after_them(
         (
             ["run", "nope"],
             "nope: cannot read: No such file or directory; bundled scenarios: bench, competition, "
-            "congestion, escrow, intents, mev, routing, small",
+            "congestion, escrow, intents, mev, routing, routing_sharing, small",
         ),
         (["sweep", "mevv", "--seeds", "1"], "mevv: cannot read"),
         (["run", "{bad}"], "bad.toml: run.blocks: expected an integer"),

@@ -39,6 +39,7 @@ from agentbed.agents.market.strategies.liquidity import LiquidityProvider
 from agentbed.agents.market.strategies.retail import RetailTrader
 from agentbed.agents.market.strategies.routing import RouteBackrunner, RoutingTrader
 from agentbed.agents.market.strategies.sandwich import Sandwicher
+from agentbed.agents.market.strategies.surplus import SharingTrader, SurplusCoordinator
 from agentbed.agents.market.study import STRATEGIES as MARKET_STRATEGIES
 from agentbed.agents.market.world import Market, PoolSpec
 from agentbed.agents.sim import Simulation
@@ -355,6 +356,8 @@ def test_registry_names_every_strategy() -> None:
         "batch_griefer": BatchGriefer,
         "router_trader": RoutingTrader,
         "route_backrunner": RouteBackrunner,
+        "sharing_trader": SharingTrader,
+        "surplus_coordinator": SurplusCoordinator,
         "buyer": ServiceBuyer,
         "seller": ServiceSeller,
         "arbitrator": Arbitrator,
