@@ -69,6 +69,7 @@ _CONTAINERS = frozenset(
         ("agentbed.chain.mempool", "Mempool"),
         ("agentbed.chain.mempool", "_Account"),
         ("agentbed.chain.priceheap", "PriceHeap"),
+        ("agentbed.chain.setcode", "SetCodeRules"),
         ("builtins", "set"),
         ("builtins", "frozenset"),
         ("builtins", "bytearray"),
