@@ -19,6 +19,7 @@ STUDIES: Mapping[str, str] = MappingProxyType(
     {
         "market": "agentbed.agents.market.study:STUDY",
         "economy": "agentbed.agents.economy.study:STUDY",
+        "sim_economy": "agentbed.agents.simecon.study:STUDY",
     }
 )
 """Each built-in study's name and the import path (``module:attribute``) of its ``Study``."""
