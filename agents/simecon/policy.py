@@ -152,8 +152,7 @@ class ComputeMeter(Agent):
             return ()
         # One draw per agent, thinking then output, in ledger order (the paper's harness order).
         units = [
-            (self.rng.randint(*self.thinking), self.rng.randint(*self.output))
-            for _ in world.agents
+            (self.rng.randint(*self.thinking), self.rng.randint(*self.output)) for _ in world.agents
         ]
         self._closed_turn = turn
         return (world.close_turn([t for t, _ in units], [o for _, o in units]),)

@@ -201,10 +201,12 @@ def write_comparison(
             for key, iv in stats.items()
         ]
         lines += [
-            f"## {label}: {len(reports)} seed(s) × {reports[0].summary['turns']} turns "
-            f"(paper: {PAPER_RUNS} × {PAPER_TURNS})",
+            f"## {label}: {len(reports)} seed(s) x {reports[0].summary['turns']} turns "
+            f"(paper: {PAPER_RUNS} x {PAPER_TURNS})",
             "",
-            *markdown_table(("metric", "paper (95%)", "ours: mean [95% t-interval]", ""), rows, "lrrl"),
+            *markdown_table(
+                ("metric", "paper (95%)", "ours: mean [95% t-interval]", ""), rows, "lrrl"
+            ),
             "",
         ]
     write_text(out / "summary.json", summary_text(data))

@@ -135,13 +135,16 @@ class SimEconomyStudy:
         rules = sum(g.count for g in agents if g.kind == "rule")
         if meters != 1 or rules < 1:
             raise ScenarioError(
-                top.file, "agents", f"expected one meter and >= 1 rule agent, got {meters} and {rules}"
+                top.file,
+                "agents",
+                f"expected one meter and >= 1 rule agent, got {meters} and {rules}",
             )
         turns = sections["sim_economy"].turns
         blocks = top.table("run").integer("blocks", 100)
         if blocks < 2 * turns + 1:
             raise top.table("run").error(
-                "blocks", f"{turns} turns take two blocks each plus one: expected >= {2 * turns + 1}"
+                "blocks",
+                f"{turns} turns take two blocks each plus one: expected >= {2 * turns + 1}",
             )
 
     def deploy(self, chain: Chain, scenario: Scenario, seed: int) -> World:
