@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from agentbed.agents.reporting.files import summary_text, write_text
-from agentbed.agents.reporting.intervals import Interval, confidence_interval
+from agentbed.agents.reporting.intervals import Interval, confidence_interval, paired_difference
+from agentbed.agents.reporting.seeds import COUNT, NONE, SHARE, clipped
 from agentbed.agents.reporting.tables import markdown_table, write_tables
 from agentbed.agents.simecon import metrics as m
 from agentbed.agents.simecon.paper import PAPER, PAPER_RUNS, PAPER_TURNS, paper_interval
@@ -31,6 +32,25 @@ TURN_COLUMNS: Final = ("turn", "block", "fees", "interest", "weight", "winner", 
 TABLES: Final = (("turns.csv", TURN_COLUMNS, "turn_rows"),)
 METRICS: Final = tuple(PAPER)
 """The metrics of the reproduction table and of a sweep: key paths into ``summary.json``."""
+_SHARES: Final = frozenset(
+    {"top1_wealth_share_final", "top1_wealth_shifted_share_final", "mine_job_share"}
+)
+_SIGNED: Final = frozenset(
+    {
+        "token_supply_final",
+        "mean_balance_final",
+        "min_balance_final",
+        "max_balance_final",
+        "gini_wealth_final",
+    }
+)
+
+
+def bounds_of(key: str) -> tuple[float | None, float | None]:
+    """The range a metric's values can take; a mean's t-interval is clipped to it."""
+    if key in _SHARES:
+        return SHARE
+    return NONE if key in _SIGNED else COUNT
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +187,50 @@ def _verdict(key: str, interval: Interval) -> str:
 def comparison_stats(reports: Sequence[SimReport]) -> dict[str, Interval]:
     """Each metric's mean and 95% t-interval over the runs of one label."""
     return {
-        key: confidence_interval([value_at(r.summary, key) for r in reports]) for key in METRICS
+        key: clipped(
+            confidence_interval([value_at(r.summary, key) for r in reports]), bounds_of(key)
+        )
+        for key in METRICS
     }
+
+
+def _difference_text(interval: Interval) -> str:
+    """A paired difference: stated only when its interval excludes zero."""
+    if interval.low is None or interval.high is None or interval.low <= 0 <= interval.high:
+        return f"{interval.mean:+.4g} (not distinguishable)"
+    return f"{interval.mean:+.4g} [{interval.low:+.4g}, {interval.high:+.4g}]"
+
+
+def _label_lines(
+    label: str, reports: Sequence[SimReport], base: Sequence[SimReport] | None
+) -> tuple[list[str], dict[str, Any]]:
+    """One label's table (beside the paper; paired against ``base`` unless it is the base)."""
+    stats = comparison_stats(reports)
+    data: dict[str, Any] = {}
+    rows = []
+    for key, iv in stats.items():
+        data[key] = {"mean": iv.mean, "low": iv.low, "high": iv.high, "paper": list(PAPER[key])}
+        row = [key, f"{_fmt(PAPER[key][0])} ± {PAPER[key][1]:.3g}", _interval_text(iv)]
+        if base is None:
+            row.append(_verdict(key, iv))
+        else:
+            diff = paired_difference(
+                [value_at(r.summary, key) for r in reports],
+                [value_at(r.summary, key) for r in base],
+            )
+            data[key]["difference"] = {"mean": diff.mean, "low": diff.low, "high": diff.high}
+            row.append(_difference_text(diff))
+        rows.append(tuple(row))
+    last = "vs the paper's interval" if base is None else "paired difference vs the base"
+    header = ("metric", "paper (95%)", "ours: mean [95% t-interval]", last)
+    lines = [
+        f"## {label}: {len(reports)} seed(s) x {reports[0].summary['turns']} turns "
+        f"(paper: {PAPER_RUNS} x {PAPER_TURNS})",
+        "",
+        *markdown_table(header, rows, "lrrl"),
+        "",
+    ]
+    return lines, data
 
 
 def write_comparison(
@@ -178,37 +240,23 @@ def write_comparison(
     title: str,
     intro: Sequence[str],
     seeds: Sequence[int],
+    baseline: str,
 ) -> Path:
-    """Write the over-seeds comparison, beside the paper's figures; return its ``report.md``."""
+    """Write the over-seeds comparison, beside the paper's figures; return its ``report.md``.
+
+    The ``baseline`` label's table says where each mean falls against the paper's interval
+    (inside it, intervals overlapping, or outside); every other label's gives its seed-paired
+    difference against the baseline.
+    """
     out.mkdir(parents=True, exist_ok=True)
     flat = [r for group in runs.values() for r in group]
     write_tables(out, TABLES, flat, "label", seeds=[s for _ in runs for s in seeds])
     lines = [f"# {title}", "", *intro, ""]
     data: dict[str, Any] = {}
     for label, reports in runs.items():
-        stats = comparison_stats(reports)
-        data[label] = {
-            key: {"mean": iv.mean, "low": iv.low, "high": iv.high, "paper": list(PAPER[key])}
-            for key, iv in stats.items()
-        }
-        rows = [
-            (
-                key,
-                f"{_fmt(PAPER[key][0])} ± {PAPER[key][1]:.3g}",
-                _interval_text(iv),
-                _verdict(key, iv),
-            )
-            for key, iv in stats.items()
-        ]
-        lines += [
-            f"## {label}: {len(reports)} seed(s) x {reports[0].summary['turns']} turns "
-            f"(paper: {PAPER_RUNS} x {PAPER_TURNS})",
-            "",
-            *markdown_table(
-                ("metric", "paper (95%)", "ours: mean [95% t-interval]", ""), rows, "lrrl"
-            ),
-            "",
-        ]
+        base = None if label == baseline else runs[baseline]
+        label_lines, data[label] = _label_lines(label, reports, base)
+        lines += label_lines
     write_text(out / "summary.json", summary_text(data))
     path = out / "report.md"
     write_text(path, "\n".join(lines))

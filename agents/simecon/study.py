@@ -199,7 +199,9 @@ class SimEconomyStudy:
         intro = intro_lines(scenario, seeds, _setting(scenario))
         grouped = {label: [_report(r) for r in group] for label, group in runs.items()}
         title = f"{scenario.run.name} over {len(seeds)} seed(s), beside the paper"
-        return write_comparison(out, grouped, title=title, intro=intro, seeds=seeds)
+        return write_comparison(
+            out, grouped, title=title, intro=intro, seeds=seeds, baseline=baseline
+        )
 
     def summary_line(self, summary: Mapping[str, Any]) -> str:
         """Blocks, fees, supply, debtors and shifted Gini of a run."""
