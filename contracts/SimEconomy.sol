@@ -20,7 +20,7 @@ import {ISimEconomy} from "./simecon/ISimEconomy.sol";
 ///      Balances are whole tokens (no decimals); the contract makes no external calls, so it
 ///      needs no reentrancy guard.
 contract SimEconomy is ISimEconomy {
-    /// @notice The world's parameters (Table 1 of the paper, plus the job wage and the seed).
+    /// @notice The world's parameters (Table 1 of the paper, plus the job's wage and the seed).
     struct Config {
         uint256 maxTurns;
         uint256 commonsThreshold;
@@ -36,6 +36,7 @@ contract SimEconomy is ISimEconomy {
         uint256 signingBonus;
         uint256 blockThreshold;
         uint256 jobWage;
+        uint256 jobWageSpread;
         bytes32 seed;
     }
 
@@ -97,6 +98,7 @@ contract SimEconomy is ISimEconomy {
             revert SimBadConfig("basis points");
         }
         if (config_.blockThreshold == 0) revert SimBadConfig("block threshold");
+        if (config_.jobWageSpread > config_.jobWage) revert SimBadConfig("job wage spread");
         _config = config_;
         operator = operator_;
         for (uint256 i = 0; i < agents_.length; ++i) {
@@ -184,8 +186,18 @@ contract SimEconomy is ISimEconomy {
     function mine() external onlyAgentTurn(Action.Mine, 0) {}
 
     /// @inheritdoc ISimEconomy
-    function job() external onlyAgentTurn(Action.Job, _config.jobWage) {
-        _mint(msg.sender, _config.jobWage, WAGE);
+    /// @dev The wage is `jobWage`, or with a spread `s` uniform on `jobWage - s .. jobWage + s`,
+    ///      drawn from `keccak256(seed, agent, turn)`.
+    function job() external onlyAgentTurn(Action.Job, wageOf(msg.sender, turn)) {
+        _mint(msg.sender, wageOf(msg.sender, turn), WAGE);
+    }
+
+    /// @notice What a job pays `agent` in `atTurn`.
+    function wageOf(address agent, uint256 atTurn) public view returns (uint256) {
+        uint256 spread = _config.jobWageSpread;
+        if (spread == 0) return _config.jobWage;
+        uint256 draw = uint256(keccak256(abi.encode(_config.seed, agent, atTurn))) % (2 * spread + 1);
+        return _config.jobWage - spread + draw;
     }
 
     /// @inheritdoc ISimEconomy

@@ -61,6 +61,8 @@ def parse_world(table: Table) -> WorldParams:
     for name in ("thinking_discount", "burn_decay"):
         if values[name] > 1:
             raise table.error(name, f"expected a fraction in [0, 1], got {values[name]}")
+    if values["job_wage_spread"] > values["job_wage"]:
+        raise table.error("job_wage_spread", "expected at most job_wage (a wage is never negative)")
     if values["block_threshold"] <= 0:
         raise table.error("block_threshold", "expected a weight > 0")
     return WorldParams(**values)
@@ -99,7 +101,9 @@ def _setting(scenario: Scenario) -> str:
     return (
         f"{p.turns} turns; commons {p.commons_threshold} units, rate {p.inference_rate}, "
         f"interest {p.interest_rate:.0%} per turn on debt, block threshold {p.block_threshold:g}, "
-        f"signing bonus {p.signing_bonus}, job wage {p.job_wage}; core shares held by the "
+        f"signing bonus {p.signing_bonus}, job wage {p.job_wage}"
+        + (f" ± {p.job_wage_spread}" if p.job_wage_spread else "")
+        + f"; core shares held by the "
         f"{p.core_holder}"
     )
 

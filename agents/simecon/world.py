@@ -78,6 +78,8 @@ class WorldParams:
         signing_bonus: Tokens minted to the winner of a sealed block.
         block_threshold: Total lottery weight a turn needs for a block.
         job_wage: Tokens a ``job`` turn pays (not in the paper: calibrated, docs/sim-economy.md).
+        job_wage_spread: 0 for a fixed wage; else the wage is uniform on ``job_wage`` +- this,
+            drawn per agent and turn from the lottery's seed.
     """
 
     turns: int = 60
@@ -97,6 +99,7 @@ class WorldParams:
     signing_bonus: int = 50
     block_threshold: float = 20.0
     job_wage: int = 75
+    job_wage_spread: int = 0
 
     def contract_config(self, seed: int) -> tuple[Any, ...]:
         """The ``SimEconomy.Config`` tuple (fixed point), with the run's root ``seed``."""
@@ -119,6 +122,7 @@ class WorldParams:
             self.signing_bonus,
             fixed(self.block_threshold),
             self.job_wage,
+            self.job_wage_spread,
             (seed % 2**256).to_bytes(32, "big"),
         )
 

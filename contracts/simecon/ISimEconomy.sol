@@ -68,7 +68,7 @@ interface ISimEconomy {
     /// @notice Enter this turn's validator lottery with the base mining weight.
     function mine() external;
 
-    /// @notice Work this turn for the fixed wage (no inference is billed for a job turn).
+    /// @notice Work this turn for the wage (no inference is billed for a job turn).
     function job() external;
 
     /// @notice Study this turn (billed as usual; no lottery entry, no wage).

@@ -81,6 +81,29 @@ def test_job_pays_the_wage_and_is_not_billed(
     assert balance(chain, sim, agents[1]) == 1_000 + PARAMS.job_wage
 
 
+def test_job_wage_spread_draws_from_the_seed(
+    chain: Chain, deploy: Any, meter: LocalAccount, agents: tuple[LocalAccount, ...]
+) -> None:
+    params = WorldParams(turns=4, job_wage=75, job_wage_spread=75)
+    alice = agents[0].address
+    contract = deploy(
+        "SimEconomy", params.contract_config(SEED), [alice], meter.address, [meter.address], [1]
+    )
+    key = keccak(encode(["bytes32", "address", "uint256"], [SEED.to_bytes(32, "big"), alice, 1]))
+    expected = int.from_bytes(key) % 151  # 0 .. 150
+    ok(chain, agents[0], contract.functions.job())
+    assert view(chain, contract.functions.balanceOf(alice)) == expected
+    assert view(chain, contract.functions.wageOf(alice, 1)) == expected
+
+
+def test_revert_when_the_wage_spread_exceeds_the_wage(
+    deploy: Any, meter: LocalAccount, agents: tuple[LocalAccount, ...]
+) -> None:
+    bad = WorldParams(job_wage=10, job_wage_spread=11).contract_config(SEED)
+    with pytest.raises(Exception, match="SimBadConfig"):
+        deploy("SimEconomy", bad, [agents[0].address], meter.address, [meter.address], [1])
+
+
 def test_interest_on_debt_is_rounded_up(
     chain: Chain, sim: Any, meter: LocalAccount, agents: tuple[LocalAccount, ...]
 ) -> None:

@@ -26,7 +26,7 @@ from agentbed.chain.node import Chain
 GAS = 3_000_000
 SEED = 99
 BPS = 10_000
-PARAMS = WorldParams(turns=8, job_wage=75, unstake_delay=2, burn_maturity=1)
+PARAMS = WorldParams(turns=8, job_wage=75, job_wage_spread=40, unstake_delay=2, burn_maturity=1)
 N = 3
 GENESIS = 100  # small, so a few turns of billing reach debt and interest
 
@@ -47,6 +47,7 @@ class Model:
     """The contract's rules in Python (integer arithmetic as on chain)."""
 
     config: tuple[Any, ...]
+    agents: tuple[str, ...]
     bal: list[int] = field(default_factory=lambda: [GENESIS] * N)
     meter: int = 0
     staked: list[int] = field(default_factory=lambda: [0] * N)
@@ -62,8 +63,9 @@ class Model:
         """Apply agent ``i``'s action; False when the contract must revert it."""
         name = plan[0]
         if name == "job":
-            self.bal[i] += PARAMS.job_wage
-            self.minted += PARAMS.job_wage
+            wage = self.wage(i)
+            self.bal[i] += wage
+            self.minted += wage
         elif name == "unstake":
             if self.staked[i] == 0:
                 return False
@@ -83,6 +85,13 @@ class Model:
                 self.bal[plan[1]] += plan[2]
                 self.pool += plan[3]
         return True
+
+    def wage(self, i: int) -> int:
+        base, spread, seed = self.config[13], self.config[14], self.config[15]
+        if spread == 0:
+            return int(base)
+        key = keccak(encode(["bytes32", "address", "uint256"], [seed, self.agents[i], self.turn]))
+        return int(base - spread + int.from_bytes(key) % (2 * spread + 1))
 
     def weight(self, i: int, mined: bool) -> int:
         c = self.config
@@ -114,7 +123,7 @@ class Model:
         weights = [self.weight(i, acted[i] == "mine") for i in range(N)]
         winner = None
         if sum(weights) >= c[12]:
-            draw = int.from_bytes(keccak(encode(["bytes32", "uint256"], [c[14], self.turn])))
+            draw = int.from_bytes(keccak(encode(["bytes32", "uint256"], [c[15], self.turn])))
             draw %= sum(weights)
             winner = 0
             while draw >= weights[winner]:
@@ -164,7 +173,7 @@ def test_fuzz_contract_follows_the_model_and_the_ledger_closes(
     meter, agents = accounts[1], accounts[2 : 2 + N]
     snapshot = chain.snapshot()
     try:
-        model = Model(PARAMS.contract_config(SEED))
+        model = Model(PARAMS.contract_config(SEED), tuple(a.address for a in agents))
         for plans, metered in turns:
             acted = []
             for i, plan in enumerate(plans):
