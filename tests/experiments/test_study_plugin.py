@@ -60,14 +60,13 @@ def write(tmp_path: Path, text: str = COUNTER) -> Path:
 
 def test_registry_holds_the_built_in_studies_under_their_names() -> None:
     found = studies.registered()
-    assert list(found) == ["market", "economy"]
+    assert list(found) == ["market", "economy", "sim_economy"]
     for name, study in found.items():
         assert isinstance(study, Study)
         assert study.name == name
         assert study.sections and study.strategies and study.metrics
-    market, economy = found.values()
-    keys = [{studies.section_key(h) for h in s.sections} for s in (market, economy)]
-    assert not keys[0] & keys[1]  # a file's tables say whose it is
+    keys = [{studies.section_key(h) for h in s.sections} for s in found.values()]
+    assert sum(map(len, keys)) == len(set().union(*keys))  # a file's tables say whose it is
 
 
 def test_a_study_named_by_import_path_reads_its_own_tables(tmp_path: Path) -> None:
@@ -164,4 +163,5 @@ def test_experiments_name_no_study_outside_the_registry() -> None:
     assert sorted(found.values()) == [
         '"economy": "agentbed.agents.economy.study:STUDY",',
         '"market": "agentbed.agents.market.study:STUDY",',
+        '"sim_economy": "agentbed.agents.simecon.study:STUDY",',
     ]
