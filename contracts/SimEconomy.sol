@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {ISimEconomy} from "./simecon/ISimEconomy.sol";
+import {SimLottery} from "./simecon/SimLottery.sol";
 
 /// @title SimEconomy
 /// @notice The sim-economy paper's world on an EVM: agents act once per turn (mine, job, study,
@@ -40,11 +41,6 @@ contract SimEconomy is ISimEconomy {
         bytes32 seed;
     }
 
-    struct Burn {
-        uint256 turn;
-        uint256 amount;
-    }
-
     uint256 private constant BPS = 10_000;
     bytes32 private constant GENESIS = "genesis";
     bytes32 private constant BONUS = "bonus";
@@ -65,7 +61,7 @@ contract SimEconomy is ISimEconomy {
     mapping(address agent => uint256) public unlockTurnOf;
     mapping(address agent => uint256) public lastActedTurn;
     mapping(address agent => Action) public lastAction;
-    mapping(address agent => Burn[]) private _burns;
+    mapping(address agent => SimLottery.Burn[]) private _burns;
 
     /// @notice The open turn (1-based); `maxTurns + 1` once the run is over.
     uint256 public turn = 1;
@@ -159,17 +155,10 @@ contract SimEconomy is ISimEconomy {
     /// @notice `agent`'s lottery weight in `atTurn` if it mines (`mined`) or not.
     function weightOf(address agent, uint256 atTurn, bool mined) public view returns (uint256) {
         Config storage c = _config;
-        uint256 weight = (mined ? c.mineWeight : 0) + stakedOf[agent] * c.stakeWeightPerToken;
-        Burn[] storage burns = _burns[agent];
-        for (uint256 i = 0; i < burns.length; ++i) {
-            if (atTurn < burns[i].turn + c.burnMaturity) continue;
-            uint256 w = burns[i].amount * c.burnWeightPerToken;
-            for (uint256 age = burns[i].turn; age < atTurn; ++age) {
-                w = (w * (BPS - c.burnDecayBps)) / BPS;
-            }
-            weight += w;
-        }
-        return weight;
+        uint256 burnt = SimLottery.burnWeight(
+            _burns[agent], atTurn, c.burnMaturity, c.burnWeightPerToken, c.burnDecayBps
+        );
+        return (mined ? c.mineWeight : 0) + stakedOf[agent] * c.stakeWeightPerToken + burnt;
     }
 
     /// @notice Credit genesis tokens to `account` before the first turn closes (operator only).
@@ -220,7 +209,7 @@ contract SimEconomy is ISimEconomy {
     function burn(uint256 amount) external onlyAgentTurn(Action.Burn, amount) {
         _debit(msg.sender, amount);
         totalBurned += amount;
-        _burns[msg.sender].push(Burn(turn, amount));
+        _burns[msg.sender].push(SimLottery.Burn(turn, amount));
     }
 
     /// @inheritdoc ISimEconomy
@@ -313,12 +302,7 @@ contract SimEconomy is ISimEconomy {
             emit BlockSkipped(t, total);
             return;
         }
-        uint256 draw = uint256(keccak256(abi.encode(_config.seed, t))) % total;
-        uint256 w = 0;
-        while (draw >= weights[w]) {
-            draw -= weights[w];
-            ++w;
-        }
+        uint256 w = SimLottery.pick(weights, total, _config.seed, t);
         blocksSealed += 1;
         _mint(_agents[w], _config.signingBonus, BONUS);
         emit BlockSealed(t, _agents[w], total, _config.signingBonus);
