@@ -291,7 +291,7 @@ contract SimEconomy is ISimEconomy {
     function _drawLottery(uint256 t) private {
         uint256 n = _agents.length;
         uint256[] memory weights = new uint256[](n);
-        uint256 total;
+        uint256 total = 0;
         for (uint256 i = 0; i < n; ++i) {
             address agent = _agents[i];
             bool mined = lastActedTurn[agent] == t && lastAction[agent] == Action.Mine;
@@ -310,7 +310,7 @@ contract SimEconomy is ISimEconomy {
 
     function _payDividends(uint256 t) private {
         uint256 pool = feePool;
-        uint256 paid;
+        uint256 paid = 0;
         for (uint256 i = 0; i < _coreHolders.length; ++i) {
             uint256 amount = (pool * _coreShares[i]) / _totalShares;
             if (amount == 0) continue;
