@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from agentbed.agents.closure import closure_line
 from agentbed.agents.reporting.files import summary_text, write_text
 from agentbed.agents.reporting.intervals import Interval, confidence_interval, paired_difference
 from agentbed.agents.reporting.seeds import COUNT, NONE, SHARE, clipped
@@ -67,13 +68,6 @@ def _read(world: SimWorld, name: str) -> int:
     return int(getattr(contract.functions, name)().call())
 
 
-def _ledger_total(world: SimWorld, balances: Sequence[int], staked: Sequence[int]) -> int:
-    """Everything the ledger holds: balances (agents' and the meter's), stake, fee pool."""
-    contract = world.chain.contract(world.address, "SimEconomy")
-    meter = int(contract.functions.balanceOf(world.meter).call())
-    return sum(balances) + sum(staked) + meter + _read(world, "feePool")
-
-
 def summarize_run(world: SimWorld, *, label: str, seed: int) -> SimReport:
     """The paper's measures of the run ``world`` has followed (read at the chain's head)."""
     snap = world.snapshot(world.chain)
@@ -83,10 +77,6 @@ def summarize_run(world: SimWorld, *, label: str, seed: int) -> SimReport:
     fees = _read(world, "totalFees")
     actions = {name: sum(t.actions[name] for t in world.turns) for name in ACTIONS[1:]}
     total_actions = sum(actions.values())
-    ledger = _ledger_total(world, balances, snap.staked)
-    issued = (
-        _read(world, "totalMinted") - _read(world, "totalBurned") - _read(world, "totalInterest")
-    )
     summary: dict[str, Any] = {
         "label": label,
         "seed": seed,
@@ -111,7 +101,6 @@ def summarize_run(world: SimWorld, *, label: str, seed: int) -> SimReport:
         else 0.0,
         "interest_total": _read(world, "totalInterest"),
         "dividends_to_agents": sum(t.dividends_to_agents for t in world.turns),
-        "closure": {"ledger": ledger, "issued": issued, "ok": ledger == issued},
     }
     rows = tuple(
         {
@@ -154,8 +143,15 @@ def write_run(out: Path, report: SimReport, *, title: str, intro: Sequence[str])
     rows = [(key, _fmt(value_at(report.summary, key))) for key in METRICS]
     lines = [f"# {title}", "", *intro, "", summary_line(report.summary), ""]
     lines += markdown_table(("metric", "value"), rows, "lr")
-    closure = report.summary["closure"]
-    lines += ["", f"Ledger closure: held {closure['ledger']:,}, issued {closure['issued']:,}."]
+    closure = report.summary.get("closure")
+    if closure is not None:
+        credit = closure["credit"]
+        lines += [
+            "",
+            closure_line(closure),
+            f"Credit ledger: held {credit['held']:,} = issued {credit['issued']:,} "
+            f"(minted - burned - interest), residual {credit['residual']}.",
+        ]
     path = out / "report.md"
     write_text(path, "\n".join(lines) + "\n")
     return path

@@ -148,7 +148,9 @@ def _check_balances_against_the_chain(sim: Simulation, world: World, closure: di
     state for every holder and token at both ends."""
     chain = sim.chain
     tokens = getattr(world, "tokens", None)
-    if tokens is None:
+    if tokens is None and not hasattr(world, "currency"):
+        tracked = {}  # no ERC-20 (the sim-economy's credit closes by its own identity)
+    elif tokens is None:
         tracked = {str(world.currency.address): "AGC"}  # type: ignore[attr-defined]
     else:
         tracked = {a: s for s, a in tokens.items()}
