@@ -123,17 +123,23 @@ contract SimEconomy is ISimEconomy {
     }
 
     /// @notice The parameters the world was deployed with.
+    /// @return The deployment's `Config`.
     function config() external view returns (Config memory) {
         return _config;
     }
 
     /// @notice The agents, in `closeTurn`'s order.
+    /// @return The agents' addresses.
     function agents() external view returns (address[] memory) {
         return _agents;
     }
 
     /// @notice The ledger in one read: the open turn and each agent's balance, stake and last
     ///         acted turn, in `agents()` order.
+    /// @return turn_ The open turn.
+    /// @return balances Each agent's balance (negative: debt).
+    /// @return staked Each agent's stake, including stake whose unstake was requested.
+    /// @return acted The last turn each agent acted in.
     function snapshot()
         external
         view
@@ -153,6 +159,10 @@ contract SimEconomy is ISimEconomy {
     }
 
     /// @notice `agent`'s lottery weight in `atTurn` if it mines (`mined`) or not.
+    /// @param agent An agent.
+    /// @param atTurn The turn the weight is for (burns mature and decay by it).
+    /// @param mined Whether the agent mines that turn (adds the base mining weight).
+    /// @return The weight, in 1/10_000 units.
     function weightOf(address agent, uint256 atTurn, bool mined) public view returns (uint256) {
         Config storage c = _config;
         uint256 burnt = SimLottery.burnWeight(
@@ -182,6 +192,9 @@ contract SimEconomy is ISimEconomy {
     }
 
     /// @notice What a job pays `agent` in `atTurn`.
+    /// @param agent An agent.
+    /// @param atTurn A turn.
+    /// @return The wage in tokens.
     function wageOf(address agent, uint256 atTurn) public view returns (uint256) {
         uint256 spread = _config.jobWageSpread;
         if (spread == 0) return _config.jobWage;
@@ -236,8 +249,6 @@ contract SimEconomy is ISimEconomy {
     }
 
     /// @inheritdoc ISimEconomy
-    /// @param thinking Each agent's thinking-layer units this turn, in `agents()` order.
-    /// @param output Each agent's output units this turn, in `agents()` order.
     function closeTurn(uint256[] calldata thinking, uint256[] calldata output) external {
         if (msg.sender != operator) revert SimNotOperator(msg.sender);
         uint256 n = _agents.length;

@@ -75,15 +75,20 @@ interface ISimEconomy {
     function study() external;
 
     /// @notice Lock `amount` of balance as stake (lottery weight per staked token).
+    /// @param amount Tokens to lock (> 0, at most the balance).
     function stake(uint256 amount) external;
 
     /// @notice Ask for the whole stake back; it stays locked, weighted, until the delay passes.
     function requestUnstake() external;
 
     /// @notice Destroy `amount` of balance for lottery weight that matures and then decays.
+    /// @param amount Tokens to burn (> 0, at most the balance).
     function burn(uint256 amount) external;
 
     /// @notice Send `amount` to `to`, paying `fee` into the fee pool.
+    /// @param to A ledger account.
+    /// @param amount Tokens `to` receives.
+    /// @param fee Tokens paid into the fee pool (`amount + fee` at most the balance).
     function transfer(address to, uint256 amount, uint256 fee) external;
 
     /// @notice Return unlocked stake to the balance (not a turn's action).
@@ -91,5 +96,7 @@ interface ISimEconomy {
 
     /// @notice Close the open turn: bill metered inference, charge interest, draw the lottery,
     ///         pay the fee pool to core holders (compute meter only).
+    /// @param thinking Each agent's thinking-layer units this turn, in `agents()` order.
+    /// @param output Each agent's output units this turn, in `agents()` order.
     function closeTurn(uint256[] calldata thinking, uint256[] calldata output) external;
 }
