@@ -12,6 +12,8 @@ from agentbed.cli import main
 from agentbed.experiments.bundled import bundled_names, scenario_path
 
 ROOT = Path(__file__).resolve().parents[2]
+# The repository's scenario files, listed here without the package's lookup.
+BUNDLED = ", ".join(sorted(p.stem for p in (ROOT / "scenarios").glob("*.toml")))
 SMALL = ROOT / "scenarios" / "small.toml"
 
 
@@ -97,8 +99,7 @@ def test_compare_defaults_to_five_seeds_in_a_directory_named_after_them(
         (["run", "{tmp}/nope.toml"], "nope.toml: cannot read"),
         (
             ["run", "nope"],
-            "nope: cannot read: No such file or directory; bundled scenarios: bench, competition, "
-            "congestion, escrow, intents, mev, routing, routing_sharing, small",
+            "nope: cannot read: No such file or directory; bundled scenarios: " + BUNDLED,
         ),
         (["sweep", "mevv", "--seeds", "1"], "mevv: cannot read"),
         (["run", "{bad}"], "bad.toml: run.blocks: expected an integer"),
