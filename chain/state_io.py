@@ -50,6 +50,7 @@ from agentbed.chain.statewrites import dump_db, load_db
 
 if TYPE_CHECKING:
     from agentbed.chain.interfaces import LatencyModel, OrderingPolicy
+    from agentbed.chain.mempool import Mempool
     from agentbed.chain.node import Chain
 
 MAGIC = b"agentbed-chain-state\n"
@@ -76,6 +77,14 @@ _CONTAINERS = frozenset(
     }
 )
 """The other classes a payload holds: plain containers whose construction does nothing else."""
+
+
+def _without_listeners(mempool: Mempool) -> Mempool:
+    """A copy of the pool without its entry listeners: they are the running server's
+    callbacks (filters, subscriptions), not state, and a restored node has none yet."""
+    pool = mempool.copy()
+    pool.entry_listeners = []
+    return pool
 
 
 class StateFileError(TestbedError):
@@ -110,7 +119,7 @@ def _payload(chain: Chain) -> dict[str, Any]:
         "db": dump_db(chain.backend),
         "backend": chain.backend.snapshot(),
         "history": chain._history,
-        "mempool": chain.mempool,
+        "mempool": _without_listeners(chain.mempool),
         "clock": chain.clock.state(),
         "bundles": tuple(chain._producer.bundles),
         "seq": chain._seq,

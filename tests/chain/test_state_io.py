@@ -202,3 +202,19 @@ def test_a_pickle_may_name_only_record_classes_never_our_functions(
     with pytest.raises(StateFileError) as info:
         load_state(path)
     assert "refusing to load agentbed.chain.state_io.save_state" in str(info.value)
+
+
+def test_a_chain_with_pool_listeners_saves_without_them(tmp_path: Path) -> None:
+    """Pending-tx filters and subscriptions hook the pool; a state file holds state only."""
+    chain = Chain(seed=5)
+    heard: list[bytes] = []
+    chain.mempool.entry_listeners.append(lambda ptx: heard.append(ptx.hash))
+    chain.automine = False
+    tx_hash = chain.transact(chain.accounts[0], to=chain.accounts[1].address, value=1)
+    assert heard == [tx_hash]
+    path = tmp_path / "chain.state"
+    save_state(chain, path)
+    assert len(chain.mempool.entry_listeners) == 1  # the live chain keeps its listener
+    restored = load_state(path)
+    assert restored.mempool.entry_listeners == []
+    assert restored.mempool.get(tx_hash) is not None
