@@ -1,6 +1,6 @@
-"""Run the builder-market experiment of ``scenarios/builders.toml`` and print its report.
+"""Run the builder-market experiment of ``scenarios/blockprod/builders.toml`` and print its report.
 
-Usage: ``python scripts/builder_market.py scenarios/builders.toml [--out runs/builders.md]
+Usage: ``python scripts/builder_market.py scenarios/blockprod/builders.toml [--out runs/builders.md]
 [--slots N] [--seeds 1,2,3]``. Deterministic per seed.
 """
 

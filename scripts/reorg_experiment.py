@@ -1,6 +1,6 @@
-"""Run the time-bandit reorg experiment of ``scenarios/reorgs.toml`` and print its report.
+"""Run the time-bandit reorg experiment of ``scenarios/blockprod/reorgs.toml`` and print its report.
 
-Usage: ``python scripts/reorg_experiment.py scenarios/reorgs.toml [--out runs/reorgs.md]
+Usage: ``python scripts/reorg_experiment.py scenarios/blockprod/reorgs.toml [--out runs/reorgs.md]
 [--slots N] [--seeds 1,2,3]``. Deterministic per seed.
 """
 

@@ -1,7 +1,7 @@
 """The builder-market experiment: who gets the MEV when builders compete for the slot, with and
 without a vertically integrated builder-searcher, as the number of builders grows.
 
-Set-up (``scenarios/builders.toml``): every slot a user sends one public transfer (1-3 gwei
+Set-up (``scenarios/blockprod/builders.toml``): every slot a user sends one public transfer (1-3 gwei
 tip) that opens an opportunity worth ``V`` (drawn uniformly from ``mev_eth``). Each of
 ``searchers`` searchers captures it with a bundle ``[user tx, payment]`` whose payment to the
 coinbase is a share of ``V`` drawn uniformly from ``searcher_share`` (the bundles conflict on
@@ -46,7 +46,7 @@ TRANSFER_GAS = 21_000
 
 
 class BuildersConfigError(ValueError):
-    """``scenarios/builders.toml`` names an unknown key or holds a bad value."""
+    """``scenarios/blockprod/builders.toml`` names an unknown key or holds a bad value."""
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The first reorg experiment: how often a time-bandit proposer rewrites history, as a function
 of the MEV at stake and the finality depth.
 
-Set-up (``scenarios/reorgs.toml``): a chain whose proposers are drawn per slot with probability
+Set-up (``scenarios/blockprod/reorgs.toml``): a chain whose proposers are drawn per slot with probability
 proportional to stake (:class:`~agentbed.chain.auction.StakeWeightedSchedule`), one of them a
 :class:`~agentbed.agents.blockprod.bandit.TimeBanditProposer` holding ``bandit_share`` of the
 stake. Every slot ``users`` accounts each send a transfer with a tip drawn uniformly from
@@ -41,7 +41,7 @@ STAKE_UNITS = 10_000
 
 
 class ReorgConfigError(ValueError):
-    """``scenarios/reorgs.toml`` names an unknown key or holds a bad value."""
+    """``scenarios/blockprod/reorgs.toml`` names an unknown key or holds a bad value."""
 
 
 @dataclass(frozen=True)

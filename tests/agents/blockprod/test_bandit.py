@@ -88,4 +88,4 @@ def test_reorg_config_rejects_unknown_keys(tmp_path: Path) -> None:
         load_config(path)
     path.write_text("[reorgs]\nslots = 3\n", encoding="utf-8")
     assert load_config(path).slots == 3
-    assert load_config(Path("scenarios/reorgs.toml")).seeds == (1, 2, 3, 4, 5)
+    assert load_config(Path("scenarios/blockprod/reorgs.toml")).seeds == (1, 2, 3, 4, 5)
