@@ -30,9 +30,7 @@ from eth.chains.base import MiningChain
 from eth.consensus import ConsensusApplier, NoProofConsensus
 from eth.constants import BLANK_ROOT_HASH, GENESIS_PARENT_HASH, ZERO_ADDRESS
 from eth.db.atomic import AtomicDB
-from eth.db.trie import _make_trie_root_and_nodes
 from eth.exceptions import BlockNotFound, HeaderNotFound, Revert
-from eth.vm.forks.prague import PragueVM
 from eth.vm.spoof import SpoofTransaction
 from eth_utils import ValidationError, to_checksum_address
 
@@ -43,6 +41,7 @@ from agentbed.chain.fees import INITIAL_BASE_FEE, data_floor_gas
 from agentbed.chain.genesis import genesis_state as genesis_alloc
 from agentbed.chain.hashing import prefer_pysha3
 from agentbed.chain.memo import BoundedMemo
+from agentbed.chain.pyevm_vm import assemble_block, make_vm_class
 from agentbed.chain.statewrites import latest_header
 from agentbed.chain.types import Address, Authorization, HeaderDetails, Transaction
 
@@ -113,7 +112,7 @@ class TxNotApplicable(Exception):
 
 
 def _make_chain_class(chain_id: int) -> type[MiningChain]:
-    vm_config = ConsensusApplier(NoProofConsensus).amend_vm_configuration(((0, PragueVM),))
+    vm_config = ConsensusApplier(NoProofConsensus).amend_vm_configuration(((0, make_vm_class()),))
 
     class TestbedChain(MiningChain):
         vm_configuration = vm_config
@@ -574,19 +573,11 @@ class BlockSession:
     def seal(self) -> SealedBlock:
         """Finish the block: persist it as the new canonical head (mix_hash set at opening)."""
         vm = self._vm
-        vm.state.persist()
-        header = self._header.copy(state_root=vm.state.state_root)
-        block = vm.set_block_transactions_and_withdrawals(
-            vm.get_block(), header, self._txs, self._receipts
-        )
-        mined = vm.mine_block(block).block
+        mined = assemble_block(vm, self._header, self._txs, self._receipts)
         chain = self._backend._chain
         chain.validate_block(mined)  # Chain.persist_block, without reading every new
         chain.chaindb.persist_block(mined)  # canonical block back from the db (unused)
         chain.header = chain.create_header_from_parent(mined.header)
-        # py-evm memoises the trie root of the last 128 blocks' tx and receipt tuples, which
-        # keeps every decoded tx of those blocks alive; we never ask for them again.
-        _make_trie_root_and_nodes.cache_clear()
         # This block's state is the new head's post-state, its read caches warm with every
         # account the block touched: head reads (nonces, balances) go to it, not a cold copy.
         warm = vm.state.state_root == mined.header.state_root

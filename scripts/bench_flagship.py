@@ -11,6 +11,12 @@ A benchmark, not a test: it prints figures and never fails on them. Three measur
    records, the event log).
 2. **The comparison**: ``testbed compare`` of every policy at the scenario's seed in ``--jobs``
    processes (the CLI a user runs), repeated ``--repeat`` times; the median wall time.
+3. **Against another checkout** (``--baseline-tree PATH``, instead of 1 and 2): the same run
+   (``run_scenario``, same scenario file, policy and seed) in this tree and in ``PATH``, each
+   in a fresh process (so each imports its own code), alternating baseline and this tree
+   ``--repeat`` times; the median CPU time of each side, their ratio and the range of the
+   per-pair ratios. Give both sides the scenario as it was in the older tree (e.g.
+   ``git show OLD:scenarios/mev.toml > /tmp/mev_old.toml``) so the work compared is the same.
 
 Shares are exclusive CPU time: a timed call inside another (a gas estimate inside signing, a
 balance read inside an agent's decision) counts for its own category only. Timers are
@@ -21,6 +27,7 @@ other processes' turns.
     python scripts/bench_flagship.py                 # both, 3 repetitions
     python scripts/bench_flagship.py --repeat 1 --no-compare
     python scripts/bench_flagship.py --repeat 1 --no-compare --policy bundles
+    python scripts/bench_flagship.py --baseline-tree ../old --scenario /tmp/mev_old.toml
 """
 
 from __future__ import annotations
@@ -194,6 +201,54 @@ def compare_wall(scenario_path: Path, jobs: int) -> tuple[float, float]:
         return wall, cpu
 
 
+RUN_ONE = """
+import sys, time
+from dataclasses import replace
+from pathlib import Path
+from agentbed.experiments.runner import run_scenario
+from agentbed.experiments.scenario import load_scenario
+scenario = load_scenario(Path(sys.argv[1]))
+scenario = replace(scenario, run=replace(scenario.run, policy=sys.argv[2]))
+start = time.process_time()
+run_scenario(scenario, Path(sys.argv[3]))
+print(time.process_time() - start)
+"""
+"""One run in a fresh process whose working directory is the tree measured: its CPU time
+from the start of ``run_scenario`` (imports of the run's own modules included, as a user's
+single run pays them), printed."""
+
+
+def tree_cpu(tree: Path, scenario_path: Path, policy: str) -> float:
+    """CPU seconds of one ``run_scenario`` of ``scenario_path`` under ``policy`` in ``tree``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [sys.executable, "-c", RUN_ONE, str(scenario_path.resolve()), policy, tmp],
+            cwd=tree,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def against_baseline(baseline: Path, scenario_path: Path, policy: str, repeat: int) -> None:
+    """Time the same run in ``baseline`` and in this tree, alternating, and print the ratio."""
+    pairs = []
+    for _ in range(repeat):
+        pairs.append(
+            (tree_cpu(baseline, scenario_path, policy), tree_cpu(ROOT, scenario_path, policy))
+        )
+    old = statistics.median(p[0] for p in pairs)
+    new = statistics.median(p[1] for p in pairs)
+    ratios = sorted(a / b for a, b in pairs)
+    print(f"one run ({policy}, {scenario_path}), CPU seconds, {repeat} alternating pairs:")
+    print(
+        f"  baseline {baseline}: median {old:6.2f} s  ({', '.join(f'{p[0]:.2f}' for p in pairs)})"
+    )
+    print(f"  this tree {ROOT}: median {new:6.2f} s  ({', '.join(f'{p[1]:.2f}' for p in pairs)})")
+    print(f"  ratio of medians {old / new:.2f}x  (per pair {ratios[0]:.2f}-{ratios[-1]:.2f}x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", type=Path, default=SCENARIO)
@@ -201,9 +256,16 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="processes for the comparison")
     parser.add_argument("--no-compare", action="store_true", help="time the single run only")
     parser.add_argument("--policy", help="the single run's policy (default: the scenario's)")
+    parser.add_argument(
+        "--baseline-tree", type=Path, help="time the same run in this checkout too (alternating)"
+    )
     args = parser.parse_args()
 
     scenario = load_scenario(args.scenario)
+    if args.baseline_tree is not None:
+        policy = parse_policy(args.policy).name if args.policy else scenario.run.policy
+        against_baseline(args.baseline_tree, args.scenario, policy, args.repeat)
+        return
     if args.policy is not None:
         policy = parse_policy(args.policy).name
         scenario = replace(scenario, run=replace(scenario.run, policy=policy))

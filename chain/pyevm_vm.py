@@ -1,0 +1,118 @@
+"""The py-evm VM class the backend runs, and how a built block is assembled for sealing.
+
+A collaborator of :mod:`agentbed.chain.backend` (the two are the only modules that import
+``eth.*``), for the two places where driving py-evm as it comes cost the most.
+
+**Code analysis once per code.** py-evm checks a jump target by looking back up to 32 bytes
+for a PUSH whose data would cover it, and keeps what it learnt in the code stream of one
+message call only: every call into a pool or token redoes the work for every jump (about 4% of
+a flagship run). Whether a position starts an instruction is a property of the code alone, so
+it is computed once per code, in one forward pass, and shared by every call that runs that
+code. The answer is the same as py-evm's: a position is valid unless it lies inside the data of
+a PUSH that is itself an instruction.
+
+**Assembling a block** (:func:`assemble_block`). py-evm's ``set_block_transactions_and_
+withdrawals`` + ``mine_block`` build the transaction and receipt tries by inserting items one
+at a time (:mod:`agentbed.chain.ordered_trie` builds the same tries in one pass), deep-copy
+every transaction twice while copying the block, persist the state a second time and validate
+the block it has just made (recomputing the transaction root). The block here is assembled
+once from the same parts; the header's checks against its parent stay with
+``Chain.validate_block`` in the backend's ``seal``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eth.vm.code_stream import CodeStream
+from eth.vm.forks.prague import PragueVM
+from eth.vm.forks.prague.computation import PragueComputation
+from eth.vm.forks.prague.state import PragueState
+
+from agentbed.chain.memo import BoundedMemo
+from agentbed.chain.ordered_trie import ordered_trie
+
+ANALYSED_CODES = 256
+"""Distinct contract codes whose instruction starts are remembered (a run has a few dozen)."""
+
+_PUSH1 = 0x60
+_PUSH32 = 0x7F
+
+
+def instruction_starts(code: bytes) -> bytes:
+    """One byte per position of ``code``: 1 where an instruction starts, 0 inside PUSH data.
+
+    Args:
+        code: EVM bytecode.
+
+    Returns:
+        A mask as long as ``code``.
+    """
+    mask = bytearray(len(code))
+    pc, end = 0, len(code)
+    while pc < end:
+        mask[pc] = 1
+        op = code[pc]
+        pc += 1 + (op - _PUSH1 + 1 if _PUSH1 <= op <= _PUSH32 else 0)
+    return bytes(mask)
+
+
+class AnalysedCodeStream(CodeStream):
+    """py-evm's code stream with jump-target validity read from a precomputed mask."""
+
+    __slots__ = ["_starts"]
+
+    def __init__(self, code_bytes: bytes, starts: bytes) -> None:
+        super().__init__(code_bytes)
+        self._starts = starts
+
+    def is_valid_opcode(self, position: int) -> bool:
+        return position < self._length_cache and self._starts[position] == 1
+
+
+def make_vm_class() -> type[PragueVM]:
+    """A Prague VM class whose calls share one memo of analysed codes.
+
+    The memo lives in the returned class (one per backend), not in this module: two chains in
+    one process never share state through it, and it is bounded.
+    """
+    analysed: BoundedMemo[bytes, bytes] = BoundedMemo(ANALYSED_CODES)
+
+    class TestbedComputation(PragueComputation):
+        def __init__(self, state: Any, message: Any, transaction_context: Any) -> None:
+            super().__init__(state, message, transaction_context)
+            code = message.code
+            starts = analysed.get(code)
+            if starts is None:
+                starts = analysed.put(code, instruction_starts(code))
+            self.code = AnalysedCodeStream(code, starts)
+
+    state_class = PragueState.configure(
+        __name__="TestbedPragueState", computation_class=TestbedComputation
+    )
+    return PragueVM.configure(__name__="TestbedPragueVM", _state_class=state_class)
+
+
+def assemble_block(vm: Any, header: Any, txs: Sequence[Any], receipts: Sequence[Any]) -> Any:
+    """The block of ``vm`` with ``txs`` and their ``receipts``, its state persisted.
+
+    What py-evm's ``set_block_transactions_and_withdrawals`` then ``mine_block`` would return
+    for a post-merge block without withdrawals: the state root, transaction root and receipt
+    root in the header, the trie nodes of both lists in the database.
+
+    Args:
+        vm: The VM the txs were applied in.
+        header: The block's header so far (gas used, bloom, timestamp...).
+        txs: The applied transactions, in order.
+        receipts: Their receipts, in order.
+    """
+    vm.state.persist()
+    tx_root, tx_nodes = ordered_trie([tx.encode() for tx in txs])
+    receipt_root, receipt_nodes = ordered_trie([r.encode() for r in receipts])
+    vm.chaindb.persist_trie_data_dict(tx_nodes)
+    vm.chaindb.persist_trie_data_dict(receipt_nodes)
+    header = header.copy(
+        state_root=vm.state.state_root, transaction_root=tx_root, receipt_root=receipt_root
+    )
+    return vm.get_block().copy(header=header, transactions=list(txs))
