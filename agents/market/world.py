@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from eth_abi import decode, encode
-from eth_utils import function_signature_to_4byte_selector
+from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from agentbed.agents.agent import TxIntent, derive_seed
 from agentbed.agents.erc20 import APPROVE_GAS, MAX_UINT, approve_calldata, approve_intent
@@ -38,6 +38,7 @@ from agentbed.agents.market.venues.protocol import (
     SwapCall,
     Venue,
 )
+from agentbed.chain.deployer import deploy_address
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -48,6 +49,13 @@ if TYPE_CHECKING:
 __all__ = ["SWAP_GAS", "Market", "Pool", "PoolSpec", "SwapCall", "decode_swap", "swap_calldata"]
 
 _MINT = function_signature_to_4byte_selector("mint(address,uint256)")
+_CREATE_POOL = function_signature_to_4byte_selector("createPool(address,address,uint256)")
+_GET_POOL = function_signature_to_4byte_selector("getPool(address,address,uint256)")
+_TOKEN0 = function_signature_to_4byte_selector("token0()")
+_ADD_LIQUIDITY = function_signature_to_4byte_selector(
+    "addLiquidity(uint256,uint256,uint256,address,uint256)"
+)
+POOL_CONTRACT = "ConstantProductPool"
 SWAP_GAS = constant_product.SWAP_GAS
 SWAP_SELECTOR = constant_product.SWAP_SELECTOR
 swap_calldata = constant_product.swap_calldata
@@ -121,10 +129,11 @@ class Market:
         """Deploy a mock token per symbol, a factory and the pools with their liquidity."""
         owner = deployer or chain.accounts[0]
         symbols = sorted({s for spec in specs for s in (spec.token0, spec.token1)})
+        # By address and calldata, not web3 contract objects: a run then never imports web3.
         tokens = {
-            sym: str(chain.deploy("MockERC20", sym, sym, sender=owner).address) for sym in symbols
+            sym: deploy_address(chain, "MockERC20", sym, sym, sender=owner) for sym in symbols
         }
-        factory = chain.deploy("PoolFactory", sender=owner)
+        factory = deploy_address(chain, "PoolFactory", sender=owner)
         for spec in specs:
             if spec.token0 == spec.token1:
                 raise ValueError(f"pool {spec.token0}/{spec.token1}: the two tokens must differ")
@@ -137,19 +146,22 @@ class Market:
         for index, spec in enumerate(specs):
             if spec.venue != DEFAULT_VENUE:
                 continue
+            pair = encode(
+                ("address", "address", "uint256"),
+                (tokens[spec.token0], tokens[spec.token1], spec.fee_bps),
+            )
             chain.transact(
                 owner,
-                factory.functions.createPool(
-                    tokens[spec.token0], tokens[spec.token1], spec.fee_bps
-                ),
+                to=factory,
+                data=_CREATE_POOL + pair,
                 gas=min(4_000_000, chain.gas_limit),  # createPool uses ~1.5M
             )
             chain.mine()
-            address = factory.functions.getPool(
-                tokens[spec.token0], tokens[spec.token1], spec.fee_bps
-            ).call()
-            pool = chain.contract(address, "ConstantProductPool")
-            t0 = pool.functions.token0().call()
+            (address,) = decode(("address",), chain.call(factory, _GET_POOL + pair))
+            address = to_checksum_address(address)
+            chain.abi.register(POOL_CONTRACT, chain.artifacts.get(POOL_CONTRACT).abi, address)
+            (t0,) = decode(("address",), chain.call(address, _TOKEN0))
+            t0 = to_checksum_address(t0)
             flip = t0 != tokens[spec.token0]
             amount0, amount1 = (
                 (spec.reserve1, spec.reserve0) if flip else (spec.reserve0, spec.reserve1)
@@ -168,11 +180,11 @@ class Market:
                     data=approve_calldata(address, amount),
                     gas=APPROVE_GAS,
                 )
-            chain.transact(
-                owner,
-                pool.functions.addLiquidity(amount0, amount1, 0, owner.address, MAX_UINT),
-                gas=400_000,
+            liquidity = encode(
+                ("uint256", "uint256", "uint256", "address", "uint256"),
+                (amount0, amount1, 0, owner.address, MAX_UINT),
             )
+            chain.transact(owner, to=address, data=_ADD_LIQUIDITY + liquidity, gas=400_000)
             chain.mine()
             placed[index] = Pool(str(address), tokens[sym0], tokens[sym1], sym0, sym1, spec.fee_bps)
         venues: list[Venue] = []
@@ -190,7 +202,7 @@ class Market:
             pools,
             seed=seed,
             volatility=volatility,
-            factory=str(factory.address),
+            factory=factory,
             venues=venues,
         )
 
