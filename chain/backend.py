@@ -43,11 +43,13 @@ from agentbed.chain.hashing import prefer_pysha3
 from agentbed.chain.memo import BoundedMemo
 from agentbed.chain.pyevm_vm import assemble_block, make_vm_class
 from agentbed.chain.statewrites import latest_header
+from agentbed.chain.trie_memo import remember_trie_decoding
 from agentbed.chain.types import Address, Authorization, HeaderDetails, Transaction
 
 DEFAULT_GAS_LIMIT = 30_000_000
 
 prefer_pysha3()
+remember_trie_decoding()
 
 CALL_STATES = 4
 """Block post-states kept for calls (the head's and a few past blocks')."""
