@@ -49,15 +49,17 @@ class _NodeDecoder:
     def __init__(self, size: int) -> None:
         self._memo: BoundedMemo[bytes, list[Any]] = BoundedMemo(size)
 
-    def __call__(self, encoded: Any) -> Any:
+    def __call__(self, encoded_node_or_hash: bytes | list[Any]) -> bytes | list[Any]:
+        # The parameter's name is py-trie's: callers may pass it by keyword.
+        encoded = encoded_node_or_hash
         if type(encoded) is not bytes or len(encoded) < _SHORT:
             return _decode_node(encoded)
         node = self._memo.get(encoded)
         if node is None:
-            node = _decode_node(encoded)
-            if type(node) is not list:
-                return node
-            self._memo.put(encoded, node)
+            decoded = _decode_node(encoded)
+            if type(decoded) is not list:
+                return decoded
+            node = self._memo.put(encoded, decoded)
         return _copy(node)
 
 
@@ -67,10 +69,10 @@ class _PathDecoder:
     def __init__(self, size: int) -> None:
         self._memo: BoundedMemo[bytes, tuple[int, ...]] = BoundedMemo(size)
 
-    def __call__(self, encoded: bytes) -> tuple[int, ...]:
-        found = self._memo.get(encoded)
+    def __call__(self, value: bytes) -> tuple[int, ...]:
+        found = self._memo.get(value)
         if found is None:
-            found = self._memo.put(encoded, _decode_nibbles(encoded))
+            found = self._memo.put(value, _decode_nibbles(value))
         return found
 
 
