@@ -26,7 +26,7 @@ def test_root_and_nodes_equal_py_evm_across_key_lengths(count: int) -> None:
 
 def test_empty_list_is_the_blank_root() -> None:
     assert ordered_trie([]) == (BLANK_ROOT, {})
-    assert BLANK_ROOT == _make_trie_root_and_nodes(())[0]
+    assert _make_trie_root_and_nodes(())[0] == BLANK_ROOT
 
 
 def test_revert_when_an_item_is_empty() -> None:

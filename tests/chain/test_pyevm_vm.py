@@ -10,9 +10,7 @@ from hypothesis import strategies as st
 from agentbed.chain.pyevm_vm import AnalysedCodeStream, instruction_starts, make_vm_class
 
 # Bytes biased towards PUSH opcodes (0x60-0x7f), so push data covers many positions.
-CODE = st.lists(
-    st.one_of(st.integers(0x60, 0x7F), st.integers(0, 255)), max_size=200
-).map(bytes)
+CODE = st.lists(st.one_of(st.integers(0x60, 0x7F), st.integers(0, 255)), max_size=200).map(bytes)
 
 
 @given(CODE, st.lists(st.integers(0, 260), max_size=30))
@@ -61,10 +59,12 @@ def test_sealed_block_commits_to_its_txs_and_receipts_as_py_evm_would() -> None:
     stored = evm_chain.get_canonical_block_by_number(block.number)
     receipts = evm_chain.chaindb.get_receipts(stored.header, stored.get_receipt_builder())
     assert len(stored.transactions) == len(receipts) == 20
-    assert stored.header.transaction_root == (
-        _make_trie_root_and_nodes(tuple(tx.encode() for tx in stored.transactions))[0]
+    assert (
+        stored.header.transaction_root
+        == (_make_trie_root_and_nodes(tuple(tx.encode() for tx in stored.transactions))[0])
     )
-    assert stored.header.receipt_root == (
-        _make_trie_root_and_nodes(tuple(r.encode() for r in receipts))[0]
+    assert (
+        stored.header.receipt_root
+        == (_make_trie_root_and_nodes(tuple(r.encode() for r in receipts))[0])
     )
     assert [bytes(tx.hash) for tx in stored.transactions] == list(block.tx_hashes)
