@@ -37,6 +37,8 @@ from eth_utils import ValidationError, to_checksum_address
 from agentbed.chain.addresses import canonical, checksum, contract_address_for
 from agentbed.chain.errors import InvalidCall, UnknownBlock
 from agentbed.chain.evm_records import CallResult, SealedBlock
+from agentbed.chain.execution import ExecutionResult
+from agentbed.chain.execution import execution_result as _execution_result
 from agentbed.chain.fees import INITIAL_BASE_FEE, data_floor_gas
 from agentbed.chain.genesis import genesis_state as genesis_alloc
 from agentbed.chain.hashing import prefer_pysha3
@@ -57,56 +59,6 @@ CALL_RESULTS = 1024
 """Call results kept, by block hash and call: agents read the same balances many times a block."""
 EVM_TXS = 1024
 """py-evm transaction objects kept by hash (many blocks' worth; bounded, for memory)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RawLog:
-    address: Address
-    topics: tuple[bytes, ...]
-    data: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class ExecutionResult:
-    """What applying one transaction inside a block produced (before block-level records)."""
-
-    status: int
-    gas_used: int
-    """Gas used by this tx alone (what the sender paid for)."""
-    cumulative_gas_used: int
-    logs: tuple[RawLog, ...]
-    output: bytes
-    """Return data, or the revert data when ``status == 0``."""
-    contract_address: Address | None
-    coinbase_balance_delta: int
-    """Change of the coinbase balance caused by this tx (tip + any direct transfer)."""
-
-
-def _execution_result(
-    receipt: Any,
-    computation: ComputationAPI,
-    prev_cumulative: int,
-    created: Address | None,
-    coinbase_delta: int,
-) -> ExecutionResult:
-    """The project's record of one applied tx from py-evm's receipt and computation."""
-    logs = tuple(
-        RawLog(
-            address=checksum(log.address),
-            topics=tuple(t.to_bytes(32, "big") for t in log.topics),
-            data=bytes(log.data),
-        )
-        for log in receipt.logs
-    )
-    return ExecutionResult(
-        status=0 if computation.is_error else 1,
-        gas_used=receipt.gas_used - prev_cumulative,
-        cumulative_gas_used=receipt.gas_used,
-        logs=logs,
-        output=bytes(computation.output),
-        contract_address=created,
-        coinbase_balance_delta=coinbase_delta,
-    )
 
 
 class TxNotApplicable(Exception):
@@ -471,8 +423,19 @@ class PyEVMBackend:
         self._head_vm = None
 
 
+@dataclass(frozen=True, slots=True)
+class Branch:
+    """What :meth:`BlockSession.rollback` undid: the state and txs after its checkpoint."""
+
+    checkpoint: tuple[bytes, Any, int, int]
+    state: Any
+    header: Any
+    txs: list[Any]
+    receipts: list[Any]
+
+
 class BlockSession:
-    """One block under construction: apply, checkpoint/rollback, seal."""
+    """One block under construction: apply, checkpoint/rollback (and resume), seal."""
 
     def __init__(
         self, backend: PyEVMBackend, *, timestamp: int, coinbase: Address, mix_hash: bytes
@@ -559,8 +522,16 @@ class BlockSession:
         self._vm.state.persist()
         return (self._vm.state.state_root, self._header, len(self._txs), len(self._receipts))
 
-    def rollback(self, checkpoint: tuple[bytes, Any, int, int]) -> None:
+    def rollback(self, checkpoint: tuple[bytes, Any, int, int]) -> Branch:
+        """Undo everything since ``checkpoint``; return what was undone (see :meth:`resume`)."""
         root, header, n_txs, n_receipts = checkpoint
+        undone = Branch(
+            checkpoint,
+            self._vm._state,
+            self._header,
+            self._txs[n_txs:],
+            self._receipts[n_receipts:],
+        )
         del self._txs[n_txs:]
         del self._receipts[n_receipts:]
         self._header = header
@@ -571,6 +542,23 @@ class BlockSession:
             vm.chain_context,
             vm.previous_hashes,
         )
+        return undone
+
+    def resume(self, branch: Branch) -> None:
+        """Redo what a rollback undid, without executing it again: the builder simulates each
+        bundle at the top of the block and keeps the first bundle it includes as simulated.
+
+        Raises:
+            ValueError: Something was applied since that rollback (the undone state no longer
+                follows from the session's).
+        """
+        _root, header, n_txs, _ = branch.checkpoint
+        if self._header is not header or len(self._txs) != n_txs:
+            raise ValueError("the session moved since the rollback: cannot resume that branch")
+        self._vm._state = branch.state
+        self._header = branch.header
+        self._txs.extend(branch.txs)
+        self._receipts.extend(branch.receipts)
 
     def seal(self) -> SealedBlock:
         """Finish the block: persist it as the new canonical head (mix_hash set at opening)."""

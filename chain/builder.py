@@ -9,16 +9,18 @@ Bundles (policies with ``bundles_first``) go first: each bundle for this block i
 the top of the block, ranked by payment to the coinbase (a sealed-bid, first-price auction), then
 applied atomically — a bundle that conflicts with one already included (same tx or same sender
 nonce) lost the auction and is dropped; if a member is not applicable or reverts without being
-listed in ``allowed_to_revert``, the whole bundle is rolled back and dropped.
+listed in ``allowed_to_revert``, the whole bundle is rolled back and dropped. The first bundle
+included starts from the state it was simulated on, so its simulation is kept as its inclusion
+instead of being executed a second time.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from agentbed.chain.backend import BlockSession, ExecutionResult, TxNotApplicable
+from agentbed.chain.backend import BlockSession, Branch, ExecutionResult, TxNotApplicable
 from agentbed.chain.bundles import conflicting_bundle
 from agentbed.chain.fees import TX_GAS
 from agentbed.chain.interfaces import OrderingPolicy
@@ -124,11 +126,15 @@ class BlockBuilder:
         public: Mapping[bytes, int],
     ) -> None:
         scored: list[tuple[Bundle, int, int]] = []
+        simulated: dict[bytes, tuple[list[IncludedTx], Branch]] = {}
         for bundle in bundles:
-            results, failure = self.simulate_bundle(session, bundle)
+            checkpoint = session.checkpoint()
+            results, failure = self._apply_one(session, bundle)
+            branch = session.rollback(checkpoint)
             if failure is not None:
                 dropped.append((bundle.id, failure))
                 continue
+            simulated[bundle.id] = (results, branch)
             payment = sum(r.result.coinbase_balance_delta for r in results)
             gas = sum(r.result.gas_used for r in results)
             scored.append((bundle, payment, gas))
@@ -137,6 +143,17 @@ class BlockBuilder:
             rival = conflicting_bundle(bundle, won)
             if rival is not None:
                 dropped.append((bundle.id, f"outbid by bundle 0x{rival.id.hex()} ({payment} wei)"))
+                continue
+            if not won:
+                # The first bundle included starts from the top of the block, the state it was
+                # simulated on: its simulation is its inclusion (same state, same results).
+                results, branch = simulated[bundle.id]
+                session.resume(branch)
+                included.extend(
+                    replace(r, arrival_ms=public.get(r.tx.hash, bundle.arrival_ms)) for r in results
+                )
+                bundle_ids.append(bundle.id)
+                won.append(bundle)
                 continue
             # Re-check on the state left by higher-ranked bundles: they may conflict.
             checkpoint = session.checkpoint()
