@@ -1,8 +1,8 @@
 """The builder-market experiment: who gets the MEV when builders compete for the slot, with and
 without a vertically integrated builder-searcher, as the number of builders grows.
 
-Set-up (``scenarios/blockprod/builders.toml``): every slot a user sends one public transfer (1-3 gwei
-tip) that opens an opportunity worth ``V`` (drawn uniformly from ``mev_eth``). Each of
+Set-up (``scenarios/blockprod/builders.toml``): every slot a user sends one public transfer
+(1-3 gwei tip) that opens an opportunity worth ``V`` (drawn uniformly from ``mev_eth``). Each of
 ``searchers`` searchers captures it with a bundle ``[user tx, payment]`` whose payment to the
 coinbase is a share of ``V`` drawn uniformly from ``searcher_share`` (the bundles conflict on
 the user tx, so each builder includes only the best one it has). Bundles go to every builder.

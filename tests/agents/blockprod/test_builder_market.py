@@ -56,4 +56,8 @@ def test_builders_config_is_checked(tmp_path: Path) -> None:
         load_builders_config(path)
     with pytest.raises(BuildersConfigError, match="builder_bid_bps"):
         BuildersConfig(builder_bid_bps=(9_000, 8_000))
-    assert load_builders_config(Path("scenarios/blockprod/builders.toml")).builder_counts == (1, 2, 4)
+    assert load_builders_config(Path("scenarios/blockprod/builders.toml")).builder_counts == (
+        1,
+        2,
+        4,
+    )
