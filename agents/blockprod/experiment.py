@@ -2,9 +2,9 @@
 of the MEV at stake and the finality depth.
 
 Set-up (``scenarios/blockprod/reorgs.toml``): a chain whose proposers are drawn per slot with
-probability proportional to stake (:class:`~agentbed.chain.auction.StakeWeightedSchedule`),
-one of them a :class:`~agentbed.agents.blockprod.bandit.TimeBanditProposer` holding
-``bandit_share`` of the stake. Every slot ``users`` accounts each send a transfer with a tip drawn uniformly from
+probability proportional to stake (:class:`~agentbed.chain.auction.StakeWeightedSchedule`), one
+of them a :class:`~agentbed.agents.blockprod.bandit.TimeBanditProposer` holding ``bandit_share``
+of the stake. Every slot ``users`` accounts each send a transfer with a tip drawn uniformly from
 ``user_tip_gwei``; with probability ``mev_probability`` a searcher also sends one transaction
 that pays the block's coinbase ``mev_at_stake_eth`` (as priority fee): the MEV at stake in that
 block. Honest proposers seal on the head (priority-fee order); the bandit re-mines the last
