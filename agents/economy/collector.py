@@ -30,6 +30,7 @@ from agentbed.agents.economy.metrics import (
     welfare,
 )
 from agentbed.agents.economy.observations import EconomyRun
+from agentbed.agents.economy.safety import safety
 from agentbed.agents.reporting.stats import delay_summary, mean
 
 if TYPE_CHECKING:
@@ -114,7 +115,10 @@ def summarize_economy(
         "inclusion_delay_ms": delay_summary(run.txs.waits_ms),
         **congestion(run),
         "by_kind": kind_totals(run, net_wei),
+        "safety": safety(run),
     }
+    if economy.governor.rules.active:
+        summary["governance"] = economy.governor.summary(run.names)
     return EconomyReport(
         label,
         summary,

@@ -229,8 +229,14 @@ class CredentialJudge:
         """Calls of ``verify_attestation`` made for its verdicts (and any sharing them)."""
         return self._verdicts.checks
 
-    def count(self, reader: ChainReader, board: CredentialBoard, subject: str) -> int:
-        """How many delivery credentials shown under ``subject`` this buyer accepts now."""
+    def count(
+        self, reader: ChainReader, board: CredentialBoard, subject: str, *, tally: bool = True
+    ) -> int:
+        """How many delivery credentials shown under ``subject`` this buyer accepts now.
+
+        ``tally=False`` asks without remembering: rejections are not counted and no verdict
+        is kept (a look that must not change what the judge reports later).
+        """
         subject = to_checksum_address(subject)
         shown = [c for c in board.shown_by(subject) if c[0].schema == SERVICE_DELIVERED]
         if self.mode == "naive":
@@ -241,22 +247,22 @@ class CredentialJudge:
             reason = (
                 "wrong subject"
                 if attestation.subject != subject
-                else self._verdict(reader, credential)
+                else self._verdict(reader, credential, remember=tally)
             )
             if reason == "ok":
                 accepted.add((attestation.issuer, attestation.uid))
-            elif (credential, reason) not in self._counted:
+            elif tally and (credential, reason) not in self._counted:
                 self._counted.add((credential, reason))
                 self.rejected[reason] += 1
         return len(accepted)
 
-    def _verdict(self, reader: ChainReader, credential: Shown) -> str:
+    def _verdict(self, reader: ChainReader, credential: Shown, *, remember: bool = True) -> str:
         # The judge keeps its own first permanent verdict: a later check may name another
         # reason first (see _PERMANENT), and each buyer counts the reason it saw.
         final = self._final.get(credential)
         if final is not None:
             return final
         reason = self._verdicts.reason(reader, credential)
-        if reason in _PERMANENT:
+        if remember and reason in _PERMANENT:
             self._final[credential] = reason
         return reason

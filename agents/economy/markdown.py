@@ -188,6 +188,36 @@ def kind_table(reports: Sequence[EconomyReport], column: str = "variant") -> lis
     return markdown_table(header, rows, "ll" + "r" * 6)
 
 
+SAFETY_NOTES: Final = (
+    "p: the buyer's trust estimate of a seller when proposing ((good + 1) / (all + 2) over "
+    "its record plus accepted credentials). Accepted: the sellers proposed to; rejected: the "
+    "other sellers each proposal scored. Toxicity = E[1 - p | accepted]; quality gap = E[p | "
+    "accepted] - E[p | rejected] (negative: adverse selection); harm realised: share of closed "
+    "accepted deals the seller did not deliver; Brier: mean (p - delivered)^2; ECE: expected "
+    "calibration error over 5 equal-width bins of p (agentbed.agents.economy.safety)."
+)
+
+
+def safety_table(reports: Sequence[EconomyReport], column: str = "variant") -> list[str]:
+    """Toxicity, quality gap and calibration per run, as Markdown lines."""
+    header = [column, "accepted", "toxicity", "quality gap", "harm realised", "Brier", "ECE"]
+    rows = []
+    for report in reports:
+        safety = report.summary.get("safety", {})
+        rows.append(
+            [
+                report.label,
+                str(safety.get("accepted", 0)),
+                f"{safety.get('toxicity', 0.0):.3f}",
+                f"{safety.get('quality_gap', 0.0):+.3f}",
+                percent_text(safety.get("harm_realised", 0.0)),
+                f"{safety.get('brier', 0.0):.3f}",
+                f"{safety.get('calibration_error', 0.0):.3f}",
+            ]
+        )
+    return markdown_table(header, rows, "lrrrrrr")
+
+
 def _credentials_section(reports: Sequence[EconomyReport], column: str) -> list[str]:
     table = credentials_table(reports, column)
     if not table:
@@ -296,6 +326,12 @@ def report_text(
         "",
         "Agreements: every proposal addressed to the behaviour's sellers. Rates are over those "
         "accepted and closed. Mean trust: the sellers' on-chain trust scores at the end.",
+        "",
+        "## Distributional safety",
+        "",
+        *safety_table(reports, column),
+        "",
+        SAFETY_NOTES,
         "",
         *_credentials_section(reports, column),
         "## Congestion",

@@ -218,6 +218,9 @@ HEADLINES: Final = (
     ("broken_commitments", "broken commitments", number_text),
     ("gini.last", "Gini last", lambda v: f"{v:.3f}"),
     ("auc.last", "AUC last", lambda v: f"{v:.2f}"),
+    ("safety.toxicity", "toxicity", lambda v: f"{v:.3f}"),
+    ("safety.quality_gap", "quality gap", lambda v: f"{v:+.3f}"),
+    ("safety.brier", "Brier", lambda v: f"{v:.3f}"),
 )
 """The economy's headline numbers over seeds: (key path, title, format); defined in
 ``DEFINITIONS`` of :mod:`agentbed.agents.economy.markdown`."""
@@ -233,7 +236,9 @@ def economy_metrics() -> tuple[Metric, ...]:
             partial(_path_value, path=key),
             fmt,
             # Rates, Gini and AUC all lie in [0, 1].
-            bounds=SHARE if fmt is percent_text or key in ("gini.last", "auc.last") else NONE,
+            bounds=SHARE
+            if fmt is percent_text or key in ("gini.last", "auc.last", "safety.toxicity")
+            else NONE,
         )
         for key, title, fmt in HEADLINES
     )

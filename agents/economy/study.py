@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from agentbed.agents.agent import Agent
 from agentbed.agents.config import Table, token_amount
 from agentbed.agents.economy.closure import economy_closure
+from agentbed.agents.economy.governance import GOVERNANCE_KEYS, Governance, Governor
 from agentbed.agents.economy.report import (
     EconomyReport,
     economy_summary_line,
@@ -98,6 +99,8 @@ class EconomyConfig:
             dispute still counts and no timeout is allowed.
         arbitrator_consent: Deploy ``ConsentEscrow`` (an arbitrator is named only with its
             signed consent) instead of the plain ``Escrow`` (anyone may name any staked one).
+        governance: The circuit breaker and collusion detection (keys ``GOVERNANCE_KEYS``;
+            ``agentbed.agents.economy.governance``), off by default.
     """
 
     timeout_policy: Literal["refund", "slash"] = "slash"
@@ -107,6 +110,21 @@ class EconomyConfig:
     arbitrator_slash: int = 50 * 10**18
     grace_s: int = 0
     arbitrator_consent: bool = True
+    governance: Governance = field(default_factory=Governance)
+
+
+def parse_governance(table: Table) -> Governance:
+    """The levers' keys of the ``[economy]`` table."""
+    off = Governance()
+    z = table.number("collusion_z", off.collusion_z)
+    return Governance(
+        freeze_defaults=table.integer("freeze_defaults", off.freeze_defaults, minimum=0),
+        freeze_window_s=table.integer("freeze_window_s", off.freeze_window_s, minimum=1),
+        collusion_z=off.collusion_z if z is None else z,
+        collusion_min_deals=table.integer(
+            "collusion_min_deals", off.collusion_min_deals, minimum=1
+        ),
+    )
 
 
 def parse_economy(table: Table) -> EconomyConfig:
@@ -120,6 +138,7 @@ def parse_economy(table: Table) -> EconomyConfig:
             "arbitrator_slash",
             "grace_s",
             "arbitrator_consent",
+            *GOVERNANCE_KEYS,
         )
     )
     community = table.boolean("community", False)
@@ -136,6 +155,7 @@ def parse_economy(table: Table) -> EconomyConfig:
         arbitrator_slash=token_amount(table, "arbitrator_slash", default=defaults.arbitrator_slash),
         grace_s=table.integer("grace_s", defaults.grace_s, minimum=0),
         arbitrator_consent=table.boolean("arbitrator_consent", defaults.arbitrator_consent),
+        governance=parse_governance(table),
     )
 
 
@@ -155,11 +175,24 @@ def _setting(scenario: Scenario) -> str:
     """The economy's rules in a report's first line."""
     economy = scenario.economy
     stake = economy.min_arbitrator_stake / 10**18
+    rules: Governance = economy.governance
+    levers = ""
+    if rules.freeze_defaults:
+        levers += (
+            f"; circuit breaker at {rules.freeze_defaults} bad outcomes in "
+            f"{rules.freeze_window_s} s"
+        )
+    if rules.collusion_z:
+        levers += (
+            f"; collusion flagged at adjusted residual {rules.collusion_z:g} "
+            f"(at least {rules.collusion_min_deals} deals)"
+        )
     return (
         f"{'community' if economy.community else 'transferable'} currency, timeouts "
         f"{economy.timeout_policy} the bonds, arbitrator stake {stake:g} required, deadline "
         f"grace {economy.grace_s} s, arbitrators "
         + ("consent to each appointment" if economy.arbitrator_consent else "named without consent")
+        + levers
     )
 
 
@@ -195,7 +228,7 @@ class EconomyStudy:
     def deploy(self, chain: Chain, scenario: Scenario, seed: int) -> World:
         """Currency, staking, reputation and escrow; the treasury is the chain's last account."""
         config: EconomyConfig = scenario.economy
-        return Economy.deploy(
+        economy = Economy.deploy(
             chain,
             timeout_policy=config.timeout_policy,
             min_arbitrator_stake=config.min_arbitrator_stake,
@@ -206,6 +239,8 @@ class EconomyStudy:
             arbitrator_consent=config.arbitrator_consent,
             treasury=chain.accounts[-1].address,
         )
+        economy.governor = Governor(config.governance, economy.block_interval_s)
+        return economy
 
     def fund(self, world: World, funding: Mapping[str, Mapping[str, int]]) -> None:
         """Mint each agent's currency."""

@@ -8,9 +8,8 @@ their view's ``reader`` (reputation scores, stakes; each asked once per head blo
 agents ask), and keeps every agreement's state current from the Escrow events of each block
 (``on_block``), so agents do not each scan the logs.
 
-It also keeps the off-chain *directory*: which addresses offer a service or arbitrate. A listing
-is not a claim about quality; buyers judge that from on-chain reputation, and optionally from the
-signed credentials on the off-chain ``credentials`` board (``agentbed.agents.economy.credentials``).
+It also keeps the off-chain *directory* of who sells or arbitrates (not a claim about quality:
+buyers judge that from reputation and the signed ``credentials`` board) and the ``governor``.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ from eth_utils import function_signature_to_4byte_selector, keccak
 from agentbed.agents.agent import TxIntent
 from agentbed.agents.economy.consent import Terms
 from agentbed.agents.economy.credentials import CredentialBoard, HeadVerdicts
+from agentbed.agents.economy.governance import Governor
 from agentbed.agents.economy.wiring import POLICY_ID, check_terms, wire
 from agentbed.agents.erc20 import approve_intent
 
@@ -163,21 +163,15 @@ class SellerRecord:
         return self.defaulted + self.dispute_lost
 
     def trust(self, credentials: int = 0) -> float:
-        """Posterior mean of "delivers" under a uniform prior: (good + 1) / (all + 2).
-
-        Args:
-            credentials: Off-chain credentials of delivery the buyer accepted (verified, or
-                taken on faith); each counts as one more good outcome.
-        """
+        """Posterior mean of "delivers" under a uniform prior: (good + 1) / (all + 2), each of
+        the ``credentials`` of delivery the buyer accepted counting as one more good outcome."""
         good = self.completed + self.dispute_won + credentials
         return (good + 1) / (good + self.bad + 2)
 
 
 class Economy:
-    """Contracts, directory and live agreement states of one commitment-economy simulation.
-
-    Build it with ``Economy.deploy``; pass it to ``Simulation`` as ``market``.
-    """
+    """Contracts, directory and live agreement states of one economy (the ``Simulation``'s
+    ``market``; ``Economy.deploy`` builds it)."""
 
     def __init__(
         self,
@@ -222,6 +216,8 @@ class Economy:
         """Off-chain credentials each subject shows (``ReputationIssuer`` publishes here)."""
         self.verdicts = HeadVerdicts(reputation.address)
         """Credential verdicts at the head, shared by every buyer's ``CredentialJudge``."""
+        self.governor = Governor()
+        """The governance levers (``agentbed.agents.economy.governance``); all off here."""
         self._reads_head: bytes | None = None
         self._reads: dict[tuple[str, bytes], bytes] = {}
 
@@ -376,7 +372,10 @@ class Economy:
     def propose(self, proposer: str, terms: Terms, *, ask: bool = True) -> TxIntent | None:
         """A proposal of ``terms``; None if the arbitrator, asked under either escrow (only
         ``ConsentEscrow`` checks its signed answer), refuses. ``ask=False`` names it unasked:
-        the plain ``Escrow`` takes that (issue 15's griefing); ``ConsentEscrow`` reverts."""
+        the plain ``Escrow`` takes that (issue 15's griefing); ``ConsentEscrow`` reverts.
+        None also when the governor has frozen either party."""
+        if not self.governor.admits(proposer, terms.counterparty):
+            return None
         consent = self.consents.get(terms.arbitrator) if ask else None
         answer = consent(proposer, terms) if consent is not None else None
         if answer is None and (consent is not None or (ask and self.arbitrator_consent)):
@@ -550,6 +549,7 @@ class Economy:
                     payer, payee = str(event.args["from"]), str(event.args["to"])
                     if not {payer, payee} & internal:
                         self.side_payments[(payer, payee)] += int(event.args["value"])
+        self.governor.update(self.deals.values(), block.number)
 
     def _apply(self, name: str, args: Mapping[str, Any], number: int) -> None:
         if name == "EscrowProposed":

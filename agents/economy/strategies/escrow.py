@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent, check_fraction
@@ -39,6 +40,7 @@ from agentbed.agents.economy.credentials import (
     Forgery,
     forge_credential,
 )
+from agentbed.agents.economy.governance import decayed_counts
 from agentbed.agents.economy.world import TOKEN
 
 if TYPE_CHECKING:
@@ -59,6 +61,16 @@ BEHAVIOURS: Final[tuple[Behaviour, ...]] = (
     "adversarial",
     "adaptive",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A buyer's proposal as it decided it: the seller, the proposal's ``acceptBy`` (which,
+    with buyer and seller, finds its agreement) and every candidate seller's trust then."""
+
+    seller: str
+    accept_by: int
+    trust: Mapping[str, float]
 
 
 class _EscrowAgent(Agent):
@@ -110,6 +122,8 @@ class ServiceBuyer(_EscrowAgent):
             (``Reputation.weightedScore``), which a sybil cannot raise with deals worth
             nothing; ``"raw"``: every valid attestation counts (issue 15's farmable score).
         deliver_window: Seconds from ``acceptBy`` to ``deliverBy``.
+        half_life_s: Reputation decay: with > 0, each outcome in the record counts with weight
+            ``2^(-age / half_life_s)`` (``agentbed.agents.economy.governance``); 0: none.
         **kwargs: Passed to ``Agent`` (and ``tip``).
     """
 
@@ -130,9 +144,13 @@ class ServiceBuyer(_EscrowAgent):
         accept_window: int = 36,
         deliver_window: int = 60,
         reputation: ReputationMode = "weighted",
+        half_life_s: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if half_life_s < 0:
+            raise ValueError(f"half_life_s must be >= 0, got {half_life_s}")
+        self.half_life_s = half_life_s
         check_fraction("demand", demand, allow_zero=True)
         check_fraction("dispute_prob", dispute_prob, allow_zero=True)
         check_fraction("explore", explore, allow_zero=True)
@@ -163,6 +181,8 @@ class ServiceBuyer(_EscrowAgent):
         self.deliver_window = deliver_window
         self.chosen: list[str] = []
         """The seller of every proposal sent, in order."""
+        self.proposals: list[Proposal] = []
+        """Every proposal sent, with the trust estimates it was chosen by (safety metrics)."""
         self._watched: dict[int, bool] = {}
         self._in_flight: list[int] = []
 
@@ -221,7 +241,7 @@ class ServiceBuyer(_EscrowAgent):
         """Credentials found invalid, by reason (empty unless ``credentials="verify"``)."""
         return self._judge.rejected if self._judge is not None else Counter()
 
-    def _vouched(self, view: AgentView, economy: Economy, seller: str) -> int:
+    def _vouched(self, view: AgentView, economy: Economy, seller: str, *, tally: bool) -> int:
         """The credentials shown by ``seller`` that count as good outcomes (0 when ignored)."""
         if self.credentials == "ignore":
             return 0
@@ -229,21 +249,19 @@ class ServiceBuyer(_EscrowAgent):
             self._judge = CredentialJudge(
                 self.credentials, economy.reputation.address, economy.verdicts
             )
-        return self._judge.count(view.reader, economy.credentials, seller)
+        return self._judge.count(view.reader, economy.credentials, seller, tally=tally)
 
     def _propose(self, view: AgentView, economy: Economy, now: int) -> TxIntent | None:
-        sellers = [s for s in economy.sellers if s != self.address]
+        governor = economy.governor
+        sellers = [s for s in economy.sellers if s != self.address and s not in governor.frozen]
         if not sellers:
             return None
         if self.ignore_reputation or self.rng.random() < self.explore:
             seller = sellers[self.rng.randrange(len(sellers))]
+            # Scored all the same, for the safety metrics; rejections are not tallied twice.
+            trust = self._trust(view, economy, sellers, tally=False)
         else:
-            trust = {
-                s: economy.record(view.reader, s, min_stake=self._min_stake).trust(
-                    self._vouched(view, economy, s)
-                )
-                for s in sellers
-            }
+            trust = self._trust(view, economy, sellers, tally=True)
             best = max(trust.values())
             top = [s for s in sellers if trust[s] == best]
             seller = top[self.rng.randrange(len(top))]
@@ -273,7 +291,31 @@ class ServiceBuyer(_EscrowAgent):
         proposal = economy.propose(self.address, terms)
         if proposal is not None:
             self.chosen.append(seller)
+            self.proposals.append(Proposal(seller, accept_by, trust))
         return proposal
+
+    def _trust(
+        self, view: AgentView, economy: Economy, sellers: Sequence[str], *, tally: bool
+    ) -> dict[str, float]:
+        """Each seller's trust estimate now: its record (decayed with ``half_life_s``) plus
+        the credentials accepted; ``tally=False`` leaves the rejection counts alone."""
+        trust: dict[str, float] = {}
+        for s in sellers:
+            vouched = self._vouched(view, economy, s, tally=tally)
+            if self.half_life_s > 0:
+                good, bad = decayed_counts(
+                    economy.deals.values(),
+                    s,
+                    head=view.head.number,
+                    block_interval_s=economy.block_interval_s,
+                    half_life_s=self.half_life_s,
+                    min_stake=self._min_stake or 1,
+                )
+                trust[s] = (good + vouched + 1) / (good + vouched + bad + 2)
+            else:
+                record = economy.record(view.reader, s, min_stake=self._min_stake)
+                trust[s] = record.trust(vouched)
+        return trust
 
     @property
     def _min_stake(self) -> int | None:

@@ -1,0 +1,225 @@
+"""Governance levers of the escrow economy: a circuit breaker, collusion detection, and
+reputation decay.
+
+The levers of the distributional-safety sandbox (Savitt 2026, whitepaper v0.1.0, section 8),
+each off by default and switched on from a scenario (``[economy]`` keys, or a buyer parameter
+for decay). All three read only what is public on chain: the escrow's events, as the
+``Economy`` keeps them in ``deals``.
+
+* **Circuit breaker** (``freeze_defaults`` > 0): an account with ``freeze_defaults`` or more
+  bad outcomes as seller (a delivery timeout it had not confirmed, or a ruling giving the buyer
+  more than half the pot: the ``escrow.defaulted`` and ``escrow.dispute-lost`` attestations)
+  among agreements closed in the last ``freeze_window_s`` seconds is frozen: no new escrow
+  names it, as proposer or counterparty, until the window has passed them.
+* **Collusion detection** (``collusion_z`` > 0): over the proposer x counterparty table of all
+  proposals so far (``N`` in all, row totals ``r_i``, column totals ``c_j``), a pair trading
+  ``n_ij`` times is flagged when ``n_ij >= collusion_min_deals`` and its adjusted residual
+  ``(n_ij - E_ij) / sqrt(E_ij (1 - r_i / N) (1 - c_j / N))``, ``E_ij = r_i c_j / N``, is at
+  least ``collusion_z``: under independence of who trades with whom it is approximately
+  standard normal (Haberman 1973, "The analysis of residuals in cross-classified tables",
+  Biometrics 29(1); Agresti 2013, Categorical Data Analysis, 3rd ed., section 2.4.5). Both
+  accounts of a flagged pair are frozen for the rest of the run.
+* **Reputation decay** (buyer ``half_life_s`` > 0): the buyer's weighted record counts, per
+  outcome, each distinct counterparty with weight ``2^(-age / half_life)``, the age being that
+  of their latest such dealing with at least the buyer's price at stake; without decay the
+  same counts are ``Reputation.weightedScore``'s counterparties.
+
+The breaker and collusion detection are enforced where proposals are built
+(``Economy.propose`` builds none naming a frozen account, buyers skip frozen sellers): the
+contracts are unchanged, so a lever stands for an escrow variant that would revert such a
+proposal.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from agentbed.agents.economy.world import Deal
+
+GOVERNANCE_KEYS: Final = (
+    "freeze_defaults",
+    "freeze_window_s",
+    "collusion_z",
+    "collusion_min_deals",
+)
+"""The ``[economy]`` keys of the levers (``Governance``'s fields)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Governance:
+    """The on-economy levers' settings (see the module); the defaults switch them off.
+
+    Attributes:
+        freeze_defaults: Bad outcomes in the window that freeze an account (0: no breaker).
+        freeze_window_s: The breaker's window, seconds back from the latest block.
+        collusion_z: Adjusted residual at which a pair is flagged (0: no detection).
+        collusion_min_deals: Fewest proposals between a pair before it can be flagged.
+    """
+
+    freeze_defaults: int = 0
+    freeze_window_s: int = 240
+    collusion_z: float = 0.0
+    collusion_min_deals: int = 5
+
+    def __post_init__(self) -> None:
+        if self.freeze_defaults < 0 or self.freeze_window_s < 1:
+            raise ValueError("freeze_defaults must be >= 0 and freeze_window_s >= 1")
+        if self.collusion_z < 0 or self.collusion_min_deals < 1:
+            raise ValueError("collusion_z must be >= 0 and collusion_min_deals >= 1")
+
+    @property
+    def active(self) -> bool:
+        """Whether any lever is on."""
+        return self.freeze_defaults > 0 or self.collusion_z > 0
+
+
+def seller_lost(deal: Deal) -> bool:
+    """Whether a closed ``deal`` attested a bad outcome about its seller (defaulted or
+    dispute-lost)."""
+    if deal.state == "TimedOut":
+        return not deal.counterparty_confirmed
+    return deal.state == "Ruled" and 2 * deal.to_proposer > deal.pot
+
+
+def breaker_frozen(
+    deals: Iterable[Deal], head: int, window_blocks: int, threshold: int
+) -> frozenset[str]:
+    """Sellers with at least ``threshold`` bad outcomes in agreements closed in the
+    ``window_blocks`` blocks up to ``head``."""
+    bad: Counter[str] = Counter()
+    for deal in deals:
+        closed = deal.closed_block
+        if closed is not None and head - closed < window_blocks and seller_lost(deal):
+            bad[deal.counterparty] += 1
+    return frozenset(s for s, n in bad.items() if n >= threshold)
+
+
+def adjusted_residuals(pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], float]:
+    """Each observed (row, column) pair's adjusted residual in the table of ``pairs`` counts
+    (0.0 where it is undefined: a row or column holding every count)."""
+    counts = Counter(pairs)
+    total = sum(counts.values())
+    rows: Counter[str] = Counter()
+    cols: Counter[str] = Counter()
+    for (row, col), n in counts.items():
+        rows[row] += n
+        cols[col] += n
+    out: dict[tuple[str, str], float] = {}
+    for (row, col), n in counts.items():
+        expected = rows[row] * cols[col] / total
+        variance = expected * (1 - rows[row] / total) * (1 - cols[col] / total)
+        out[(row, col)] = (n - expected) / math.sqrt(variance) if variance > 0 else 0.0
+    return out
+
+
+def collusive_pairs(deals: Iterable[Deal], z: float, min_deals: int) -> list[tuple[str, str]]:
+    """The (proposer, counterparty) pairs of ``deals`` flagged as trading far above chance."""
+    items = [(d.proposer, d.counterparty) for d in deals]
+    counts = Counter(items)
+    return sorted(
+        pair
+        for pair, residual in adjusted_residuals(items).items()
+        if residual >= z and counts[pair] >= min_deals
+    )
+
+
+class Governor:
+    """The levers' live state in one economy: which accounts are frozen, updated per block.
+
+    Args:
+        rules: The settings.
+        block_interval_s: Seconds per block (the breaker's window in blocks).
+    """
+
+    def __init__(self, rules: Governance | None = None, block_interval_s: int = 12) -> None:
+        self.rules = rules or Governance()
+        self.window_blocks = max(1, math.ceil(self.rules.freeze_window_s / block_interval_s))
+        self.frozen: frozenset[str] = frozenset()
+        """Accounts no new escrow may name now."""
+        self.colluders: set[str] = set()
+        """Accounts of every pair flagged so far (frozen for good)."""
+        self.flagged: set[tuple[str, str]] = set()
+        """Pairs flagged so far."""
+        self.ever_frozen: set[str] = set()
+        """Every account the breaker froze at some block."""
+
+    def update(self, deals: Iterable[Deal], head: int) -> None:
+        """Recompute the frozen accounts from the agreements seen up to block ``head``."""
+        rules = self.rules
+        if not rules.active:
+            return
+        seen = list(deals)
+        breaker: frozenset[str] = frozenset()
+        if rules.freeze_defaults > 0:
+            breaker = breaker_frozen(seen, head, self.window_blocks, rules.freeze_defaults)
+            self.ever_frozen |= breaker
+        if rules.collusion_z > 0:
+            for pair in collusive_pairs(seen, rules.collusion_z, rules.collusion_min_deals):
+                self.flagged.add(pair)
+                self.colluders.update(pair)
+        self.frozen = breaker | self.colluders
+
+    def admits(self, proposer: str, counterparty: str) -> bool:
+        """Whether an escrow between ``proposer`` and ``counterparty`` may be proposed now."""
+        return proposer not in self.frozen and counterparty not in self.frozen
+
+    def summary(self, names: dict[str, str]) -> dict[str, object]:
+        """The ``governance`` section of a run's summary (accounts by agent name)."""
+
+        def named(accounts: Iterable[str]) -> list[str]:
+            return sorted(names.get(a, a) for a in accounts)
+
+        return {
+            "breaker_frozen": named(self.ever_frozen),
+            "collusion_flagged": [named(pair) for pair in sorted(self.flagged)],
+        }
+
+
+def decay_weight(age_s: float, half_life_s: float) -> float:
+    """``2^(-age / half_life)``; 1.0 without decay (``half_life_s`` 0)."""
+    if half_life_s <= 0:
+        return 1.0
+    return 0.5 ** (max(0.0, age_s) / half_life_s)
+
+
+def decayed_counts(
+    deals: Iterable[Deal],
+    subject: str,
+    *,
+    head: int,
+    block_interval_s: int,
+    half_life_s: float,
+    min_stake: int,
+) -> tuple[float, float]:
+    """``subject``'s (good, bad) record as a seller under decay (see the module): per outcome,
+    each distinct buyer weighted by the age of their latest dealing of that outcome (schema) with at
+    least ``min_stake`` (price plus bonds, as the escrow records it) at stake."""
+    latest: dict[tuple[str, str], int] = {}
+    for deal in deals:
+        if deal.counterparty != subject or deal.closed_block is None or deal.pot < min_stake:
+            continue
+        schema = _seller_schema(deal)
+        if schema:
+            key = (schema, deal.proposer)
+            latest[key] = max(latest.get(key, deal.closed_block), deal.closed_block)
+    sums = {True: 0.0, False: 0.0}
+    for (schema, _), block in latest.items():
+        weight = decay_weight((head - block) * block_interval_s, half_life_s)
+        sums[schema in ("completed", "dispute-won")] += weight
+    return sums[True], sums[False]
+
+
+def _seller_schema(deal: Deal) -> str:
+    """The attestation a closed ``deal`` recorded about its seller ("" for none)."""
+    if deal.state == "Released":
+        return "completed"
+    if deal.state == "Ruled":
+        return "dispute-lost" if seller_lost(deal) else "dispute-won"
+    if deal.state == "TimedOut" and not deal.counterparty_confirmed:
+        return "defaulted"
+    return ""
