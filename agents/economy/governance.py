@@ -169,14 +169,15 @@ class Governor:
         return proposer not in self.frozen and counterparty not in self.frozen
 
     def summary(self, names: dict[str, str]) -> dict[str, object]:
-        """The ``governance`` section of a run's summary (accounts by agent name)."""
+        """The ``governance`` section of a run's summary (accounts by agent name; flagged pairs
+        as (proposer, counterparty))."""
 
         def named(accounts: Iterable[str]) -> list[str]:
             return sorted(names.get(a, a) for a in accounts)
 
         return {
             "breaker_frozen": named(self.ever_frozen),
-            "collusion_flagged": [named(pair) for pair in sorted(self.flagged)],
+            "collusion_flagged": [[names.get(a, a) for a in pair] for pair in sorted(self.flagged)],
         }
 
 

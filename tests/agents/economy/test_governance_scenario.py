@@ -1,0 +1,62 @@
+"""scenarios/governance.toml: its lever variants, the ``[economy]`` lever keys, and a short run
+in which collusion detection freezes the sybil farmer and the run reports its safety metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scenario_helpers import load_error, with_blocks
+
+from agentbed.agents.economy.governance import Governance
+from agentbed.agents.economy.study import _setting
+from agentbed.experiments.runner import simulate
+from agentbed.experiments.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[3]
+GOVERNANCE = ROOT / "scenarios" / "governance.toml"
+
+
+def test_variants_switch_one_lever_each() -> None:
+    scenario = load_scenario(GOVERNANCE)
+    assert scenario.economy.governance == Governance()
+    assert not scenario.economy.governance.active
+    breaker = scenario.variant_named("breaker").economy.governance
+    assert (breaker.freeze_defaults, breaker.freeze_window_s) == (2, 240)
+    collusion = scenario.variant_named("collusion").economy.governance
+    assert (collusion.collusion_z, collusion.collusion_min_deals) == (4.0, 5)
+    decay = scenario.variant_named("decay")
+    assert decay.agents[0].params["half_life_s"] == 120
+    assert "circuit breaker at 2" in _setting(scenario.variant_named("breaker"))
+    assert "collusion" not in _setting(scenario)
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "fragment"),
+    [
+        ("freeze_defaults = -1", "economy.freeze_defaults", ">= 0"),
+        ("freeze_window_s = 0", "economy.freeze_window_s", ">= 1"),
+        ('collusion_z = "high"', "economy.collusion_z", "expected a number"),
+        ("collusion_min_deals = 0", "economy.collusion_min_deals", ">= 1"),
+    ],
+)
+def test_revert_when_a_lever_key_is_invalid(
+    tmp_path: Path, line: str, key: str, fragment: str
+) -> None:
+    text = GOVERNANCE.read_text().replace("[economy]\n", f"[economy]\n{line}\n", 1)
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    load_error(path, key, fragment)
+
+
+def test_collusion_detection_freezes_the_farmer_in_a_short_run(tmp_path: Path) -> None:
+    path = tmp_path / "short.toml"
+    path.write_text(with_blocks(GOVERNANCE.read_text(), 18))
+    scenario = load_scenario(path).variant_named("collusion")
+    report = simulate(scenario, policy="priority", seed=19)
+    summary = report.summary
+    assert summary["governance"]["collusion_flagged"] == [["sybil0", "farmer0"]]
+    safety = summary["safety"]
+    assert safety["accepted"] == summary["choice"]["proposals"] > 0
+    assert 0.0 < safety["toxicity"] < 1.0
+    assert safety["rejected"] > 0
