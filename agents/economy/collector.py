@@ -31,6 +31,7 @@ from agentbed.agents.economy.metrics import (
 )
 from agentbed.agents.economy.observations import EconomyRun
 from agentbed.agents.economy.safety import safety
+from agentbed.agents.economy.strategies.auditor import Auditor
 from agentbed.agents.reporting.stats import delay_summary, mean
 
 if TYPE_CHECKING:
@@ -119,6 +120,12 @@ def summarize_economy(
     }
     if economy.governor.rules.active:
         summary["governance"] = economy.governor.summary(run.names)
+    auditors = [a for a in run.agents if isinstance(a, Auditor)]
+    if auditors:
+        summary["audits"] = {
+            "audited": sum(len(a.audited) for a in auditors),
+            "violations": sum(len(a.violations) for a in auditors),
+        }
     return EconomyReport(
         label,
         summary,

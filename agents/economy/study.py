@@ -28,6 +28,7 @@ from agentbed.agents.economy.report import (
     write_economy_run,
 )
 from agentbed.agents.economy.strategies.attacks import ArbitratorGriefer, ReputationFarmer, Sybil
+from agentbed.agents.economy.strategies.auditor import Auditor
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.world import Economy
@@ -52,6 +53,7 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "griefer": ArbitratorGriefer,
         "farmer": ReputationFarmer,
         "sybil": Sybil,
+        "auditor": Auditor,
     }
 )
 """The economy's strategies by the ``kind`` scenario files use."""

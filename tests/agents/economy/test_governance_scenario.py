@@ -27,6 +27,8 @@ def test_variants_switch_one_lever_each() -> None:
     assert (collusion.collusion_z, collusion.collusion_min_deals) == (4.0, 5)
     decay = scenario.variant_named("decay")
     assert decay.agents[0].params["half_life_s"] == 120
+    assert scenario.agents[10].params["audit_prob"] == 0
+    assert scenario.variant_named("audit").agents[10].params["audit_prob"] == 0.3
     assert "circuit breaker at 2" in _setting(scenario.variant_named("breaker"))
     assert "collusion" not in _setting(scenario)
 

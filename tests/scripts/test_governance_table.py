@@ -1,0 +1,65 @@
+"""``scripts/governance_table.py``: the lever table from a hand-built comparison summary (no
+simulation runs here; the levers are tested in tests/agents/economy/test_governance_*.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _load_script() -> ModuleType:
+    """Import ``scripts/governance_table.py`` (scripts/ is not a package)."""
+    name = "testbed_governance_table_script"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / "governance_table.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(welfare: float, toxicity: float) -> dict[str, object]:
+    return {
+        "welfare": {"total": welfare},
+        "safety": {"toxicity": toxicity, "harm_realised": 0.2, "quality_gap": 0.1, "brier": 0.2},
+        "choice": {"honest_share": 0.5},
+    }
+
+
+def test_paired_differences_against_base(tmp_path: Path) -> None:
+    base = [_run(100, 0.30), _run(110, 0.32), _run(90, 0.28)]
+    # Each lever run: toxicity 0.05 lower on its own seed, welfare 10 lower.
+    lever = [_run(90, 0.25), _run(100, 0.27), _run(80, 0.23)]
+    seeds = [1, 2, 3]
+    summary = {
+        "seeds": seeds,
+        "runs": {
+            "base": {f"seed{s}": r for s, r in zip(seeds, base, strict=True)},
+            "breaker": {f"seed{s}": r for s, r in zip(seeds, lever, strict=True)},
+        },
+    }
+    (tmp_path / "summary.json").write_text(json.dumps(summary))
+    lines = _load_script().table(tmp_path)
+    (row,) = [
+        line
+        for line in lines[lines.index("Seed-paired difference against base:") :]
+        if "breaker" in line
+    ]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # Every pair differs by exactly -10 and -0.05: a zero-width interval, so both are stated.
+    assert cells[1].startswith("-10")
+    assert cells[2].startswith("-0.050")
+
+
+def test_revert_when_no_comparison(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="not found"):
+        _load_script().table(tmp_path)
