@@ -10,6 +10,8 @@ docs/governance.md and ``agentbed.agents.economy.safety``.
 
     testbed compare scenarios/governance.toml --seeds 5 --out runs/governance
     python scripts/governance_table.py runs/governance          # from the repo root
+
+Several directories of the same scenario with disjoint seeds (``--seed``) are pooled.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from agentbed.agents.reporting.intervals import Interval
 from agentbed.agents.reporting.seeds import NONE, SHARE, Metric, seed_stats, stats_table
-from agentbed.agents.reporting.tables import number_text, percent_text
+from agentbed.agents.reporting.tables import markdown_table, number_text, percent_text
 
 BASELINE = "base"
 
@@ -53,39 +57,86 @@ METRICS = tuple(
 )
 
 
-def table(directory: Path) -> list[str]:
-    """The Markdown lines of the table for the comparison written into ``directory``.
-
-    Raises:
-        SystemExit: no comparison ``summary.json`` there, or no ``base`` variant in it.
-    """
+def _load(directory: Path) -> tuple[list[int], dict[str, dict[str, Any]]]:
+    """The seeds and every run's summary (by variant, then ``seed<N>``) of one comparison."""
     path = directory / "summary.json"
     if not path.is_file():
         raise SystemExit(f"{path}: not found (run `testbed compare` into {directory} first)")
     summary = json.loads(path.read_text())
-    runs: dict[str, dict[str, Any]] = summary.get("runs", {})
-    if BASELINE not in runs:
-        raise SystemExit(f"{path}: no {BASELINE!r} variant among {', '.join(runs) or 'none'}")
-    seeds = summary["seeds"]
-    by_label = {label: [runs[label][f"seed{s}"] for s in seeds] for label in runs}
+    return list(summary["seeds"]), summary.get("runs", {})
+
+
+def merged(directories: list[Path]) -> tuple[list[int], dict[str, list[dict[str, Any]]]]:
+    """The seeds and, per variant present in every comparison, its summaries in seed order,
+    over comparisons of the same scenario with disjoint seeds.
+
+    Raises:
+        SystemExit: a missing comparison, a seed in two of them, or no ``base`` in common.
+    """
+    seeds: list[int] = []
+    runs: dict[str, dict[str, Any]] = {}
+    labels: set[str] | None = None
+    for directory in directories:
+        more, found = _load(directory)
+        if set(more) & set(seeds):
+            raise SystemExit(f"{directory}: seeds {sorted(set(more) & set(seeds))} seen twice")
+        seeds += more
+        labels = set(found) if labels is None else labels & set(found)
+        for label, by_seed in found.items():
+            runs.setdefault(label, {}).update(by_seed)
+    if not labels or BASELINE not in labels:
+        raise SystemExit(f"no {BASELINE!r} variant common to {', '.join(map(str, directories))}")
+    seeds.sort()
+    order = [label for label in runs if label in labels]
+    return seeds, {label: [runs[label][f"seed{s}"] for s in seeds] for label in order}
+
+
+def _difference(interval: Interval | None, fmt: Callable[[float], str]) -> str:
+    """A paired difference as mean [low, high], starred when the interval excludes zero."""
+    if interval is None or interval.low is None or interval.high is None:
+        return "n/a"
+
+    def signed(v: float) -> str:
+        text = fmt(v)
+        return text if text.startswith("-") else f"+{text}"
+
+    star = " *" if interval.low > 0 or interval.high < 0 else ""
+    return f"{signed(interval.mean)} [{signed(interval.low)}, {signed(interval.high)}]{star}"
+
+
+def table(directories: list[Path]) -> list[str]:
+    """The Markdown lines of the table for the comparisons written into ``directories``."""
+    seeds, by_label = merged(directories)
     stats = seed_stats(by_label, METRICS, BASELINE)
+    rows = [
+        [label, *(_difference(stats[label][m.key].difference, m.fmt) for m in METRICS)]
+        for label in by_label
+        if label != BASELINE
+    ]
+    header = ["variant", *(m.title for m in METRICS)]
     return [
-        f"Mean [95% t-interval] over seeds {seeds[0]}-{seeds[-1]} ({len(seeds)} seeds):",
+        f"Mean [95% t-interval] over {len(seeds)} seeds ({', '.join(map(str, seeds))}):",
         "",
         *stats_table("variant", stats, METRICS),
         "",
-        f"Seed-paired difference against {BASELINE}:",
+        f"Seed-paired difference against {BASELINE}, mean [95% t-interval]; * where the "
+        "interval excludes zero:",
         "",
-        *stats_table("variant", stats, METRICS, differences=True),
+        *markdown_table(header, rows, "l" + "r" * len(METRICS)),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Print the table for the comparison directory given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory", type=Path, help="the `testbed compare` output directory")
+    parser.add_argument(
+        "directories",
+        type=Path,
+        nargs="+",
+        help="`testbed compare` output directories (same scenario, disjoint seeds)",
+    )
     args = parser.parse_args(argv)
-    print("\n".join(table(args.directory)))
+    print("\n".join(table(args.directories)))
     return 0
 
 

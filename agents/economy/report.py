@@ -219,7 +219,7 @@ HEADLINES: Final = (
     ("gini.last", "Gini last", lambda v: f"{v:.3f}"),
     ("auc.last", "AUC last", lambda v: f"{v:.2f}"),
     ("safety.toxicity", "toxicity", lambda v: f"{v:.3f}"),
-    ("safety.quality_gap", "quality gap", lambda v: f"{v:+.3f}"),
+    ("safety.quality_gap", "quality gap", lambda v: f"{v:.3f}"),
     ("safety.brier", "Brier", lambda v: f"{v:.3f}"),
 )
 """The economy's headline numbers over seeds: (key path, title, format); defined in

@@ -48,18 +48,16 @@ def test_paired_differences_against_base(tmp_path: Path) -> None:
         },
     }
     (tmp_path / "summary.json").write_text(json.dumps(summary))
-    lines = _load_script().table(tmp_path)
-    (row,) = [
-        line
-        for line in lines[lines.index("Seed-paired difference against base:") :]
-        if "breaker" in line
-    ]
+    lines = _load_script().table([tmp_path])
+    start = next(i for i, line in enumerate(lines) if line.startswith("Seed-paired"))
+    (row,) = [line for line in lines[start:] if "breaker" in line]
     cells = [c.strip() for c in row.strip("|").split("|")]
     # Every pair differs by exactly -10 and -0.05: a zero-width interval, so both are stated.
-    assert cells[1].startswith("-10")
-    assert cells[2].startswith("-0.050")
+    assert cells[1] == "-10.00 [-10.00, -10.00] *"
+    assert cells[2] == "-0.050 [-0.050, -0.050] *"
+    assert cells[3] == "+0% [+0%, +0%]"  # no change: not starred
 
 
 def test_revert_when_no_comparison(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="not found"):
-        _load_script().table(tmp_path)
+        _load_script().table([tmp_path])
