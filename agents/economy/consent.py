@@ -18,6 +18,8 @@ from agentbed.chain.eip712 import digest, sign_typed_message, typed_message
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
+    from agentbed.agents.economy.world import Deal
+
 DOMAIN: Final = ("agent-testbed Escrow", "1")
 """The EIP-712 domain's (name, version) of ``ConsentEscrow``."""
 
@@ -131,3 +133,17 @@ def sign_consent(
         raise ValueError(f"{arbitrator.address} cannot consent for arbitrator {terms.arbitrator}")
     message = consent_message(proposer, terms, salt, chain_id=chain_id, escrow=escrow)
     return sign_typed_message(arbitrator, message)
+
+
+def terms_of(deal: Deal) -> Terms:
+    """The terms ``deal`` was proposed with (what its arbitrator was asked to agree to)."""
+    return Terms(
+        deal.counterparty,
+        deal.arbitrator,
+        deal.price,
+        deal.proposer_bond,
+        deal.counterparty_bond,
+        deal.fee,
+        deal.accept_by,
+        deal.deliver_by,
+    )

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent, check_fraction
-from agentbed.agents.economy.consent import Terms, sign_consent
+from agentbed.agents.economy.consent import Terms, sign_consent, terms_of
 from agentbed.agents.economy.credentials import (
     FORGERIES,
     CredentialJudge,
@@ -552,7 +552,7 @@ class Arbitrator(_EscrowAgent):
         for deal in economy.open_escrows_of(self.address):
             if deal.arbitrator != self.address or deal.state != "Disputed":
                 continue
-            if self.attends == "agreed" and (deal.proposer, _terms_of(deal)) not in self._agreed:
+            if self.attends == "agreed" and (deal.proposer, terms_of(deal)) not in self._agreed:
                 continue
             seen = self._seen.setdefault(deal.id, view.head.number)
             if view.head.number - seen < self.wait_blocks or view.head.timestamp >= deal.rule_by:
@@ -596,17 +596,3 @@ class Arbitrator(_EscrowAgent):
                 self.bribed_rulings += 1
                 for_seller = True
         return deal.proposer_bond if for_seller else deal.pot
-
-
-def _terms_of(deal: Deal) -> Terms:
-    """The terms ``deal`` was proposed with (what its arbitrator was asked to agree to)."""
-    return Terms(
-        deal.counterparty,
-        deal.arbitrator,
-        deal.price,
-        deal.proposer_bond,
-        deal.counterparty_bond,
-        deal.fee,
-        deal.accept_by,
-        deal.deliver_by,
-    )
