@@ -26,6 +26,7 @@ from marketkit import (
 
 from agentbed.agents.agent import GWEI, AgentView, PeriodicSchedule, PoissonSchedule
 from agentbed.agents.economy.strategies.attacks import ArbitratorGriefer, ReputationFarmer, Sybil
+from agentbed.agents.economy.strategies.auditor import Auditor
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.study import STRATEGIES as ECONOMY_STRATEGIES
@@ -365,6 +366,7 @@ def test_registry_names_every_strategy() -> None:
         "griefer": ArbitratorGriefer,
         "farmer": ReputationFarmer,
         "sybil": Sybil,
+        "auditor": Auditor,
     }
     assert expected == STRATEGIES
     probe = Account.from_key(b"\x01" * 32)
