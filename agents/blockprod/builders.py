@@ -22,11 +22,10 @@ integration on vs off paired by seed.
 from __future__ import annotations
 
 import random
-import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from agentbed.agents.blockprod.tables import load_table
 from agentbed.agents.reporting.intervals import (
     Interval,
     confidence_interval,
@@ -91,18 +90,7 @@ def load_builders_config(path: str | Path) -> BuildersConfig:
     Raises:
         BuildersConfigError: No ``[builders]`` table, an unknown key, or a bad value.
     """
-    with Path(path).open("rb") as f:
-        table = tomllib.load(f).get("builders")
-    if not isinstance(table, dict):
-        raise BuildersConfigError(f"{path}: no [builders] table")
-    unknown = sorted(set(table) - {f.name for f in fields(BuildersConfig)})
-    if unknown:
-        raise BuildersConfigError(f"{path}: unknown keys in [builders]: {unknown}")
-    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
-    try:
-        return BuildersConfig(**values)
-    except TypeError as err:
-        raise BuildersConfigError(f"{path}: {err}") from err
+    return load_table(path, "builders", BuildersConfig, BuildersConfigError)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,12 +20,12 @@ by seed (:mod:`agentbed.agents.reporting.intervals`).
 from __future__ import annotations
 
 import random
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from agentbed.agents.blockprod.bandit import TimeBanditProposer
+from agentbed.agents.blockprod.tables import load_table
 from agentbed.agents.reporting.intervals import (
     Interval,
     confidence_interval,
@@ -76,19 +76,7 @@ def load_config(path: str | Path) -> ReorgConfig:
     Raises:
         ReorgConfigError: No ``[reorgs]`` table, an unknown key, or a bad value.
     """
-    with Path(path).open("rb") as f:
-        table = tomllib.load(f).get("reorgs")
-    if not isinstance(table, dict):
-        raise ReorgConfigError(f"{path}: no [reorgs] table")
-    known = {f.name for f in fields(ReorgConfig)}
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ReorgConfigError(f"{path}: unknown keys in [reorgs]: {unknown}")
-    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in table.items()}
-    try:
-        return ReorgConfig(**values)
-    except TypeError as err:
-        raise ReorgConfigError(f"{path}: {err}") from err
+    return load_table(path, "reorgs", ReorgConfig, ReorgConfigError)
 
 
 @dataclass(frozen=True, slots=True)
