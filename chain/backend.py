@@ -147,10 +147,20 @@ class PyEVMBackend:
         """
         if block_number is None:
             return self._head_state.get_balance(canonical(address))
+        return self._call_state(self.header_at(block_number)).get_balance(canonical(address))
+
+    def header_at(self, block_number: int | None) -> Any:
+        """py-evm's header of canonical block ``block_number``; None: the head's, with the
+        state root cheat codes wrote since it sealed.
+
+        Raises:
+            UnknownBlock: no block ``block_number``.
+        """
+        if block_number is None:
+            return latest_header(self._chain)
         if not 0 <= block_number <= self.head_number:
             raise UnknownBlock(f"no block {block_number}")
-        head = self._chain.get_canonical_block_header_by_number(block_number)
-        return self._call_state(head).get_balance(canonical(address))
+        return self._chain.get_canonical_block_header_by_number(block_number)
 
     def code(self, address: Address) -> bytes:
         return bytes(self._head_state.get_code(canonical(address)))
@@ -284,12 +294,7 @@ class PyEVMBackend:
     ) -> CallResult:
         """Execute against the head state (or canonical block ``block_number``'s post-state)
         and throw the changes away; with ``auths``, as a set-code tx carrying them."""
-        if block_number is None:
-            head = latest_header(self._chain)  # with what cheat codes wrote since it sealed
-        else:
-            if not 0 <= block_number <= self.head_number:
-                raise UnknownBlock(f"no block {block_number}")
-            head = self._chain.get_canonical_block_header_by_number(block_number)
+        head = self.header_at(block_number)
         key = (bytes(head.hash), sender, to, data, value, gas, tuple(auths))
         known = self._call_results.get(key)
         if known is not None:

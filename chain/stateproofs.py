@@ -35,8 +35,7 @@ from rlp.sedes import big_endian_int
 from trie import HexaryTrie
 
 from agentbed.chain.addresses import canonical
-from agentbed.chain.errors import InvalidCall, UnknownBlock
-from agentbed.chain.statewrites import latest_header
+from agentbed.chain.errors import InvalidCall
 from agentbed.chain.types import Address
 
 if TYPE_CHECKING:
@@ -90,15 +89,6 @@ class AccessListResult:
     failed: bool
 
 
-def _header(backend: PyEVMBackend, block_number: int | None) -> Any:
-    evm_chain = backend._chain
-    if block_number is None:
-        return latest_header(evm_chain)
-    if not 0 <= block_number <= backend.head_number:
-        raise UnknownBlock(f"no block {block_number}")
-    return evm_chain.get_canonical_block_header_by_number(block_number)
-
-
 def _proof(trie: HexaryTrie, key: bytes) -> tuple[bytes, ...]:
     """The trie's proof of ``key``, as geth lists it: the root, then the hashed nodes."""
     encoded = [rlp.encode(node) for node in trie.get_proof(key)]
@@ -114,7 +104,7 @@ def account_proof(
     Raises:
         UnknownBlock: no such block.
     """
-    header = _header(backend, block_number)
+    header = backend.header_at(block_number)
     db = backend._chain.chaindb.db
     state_trie = HexaryTrie(db, header.state_root)
     key = keccak(canonical(address))
@@ -161,7 +151,7 @@ def create_access_list(
         UnknownBlock: no such block.
         InvalidCall: the call cannot run (intrinsic gas, funds, a malformed call).
     """
-    header = _header(backend, block_number)
+    header = backend.header_at(block_number)
     listed: tuple[tuple[bytes, tuple[int, ...]], ...] = ()
     for _ in range(MAX_ROUNDS):
         touched, used, failed = _traced_call(
