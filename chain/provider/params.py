@@ -227,6 +227,7 @@ def tx_fields(tx: Mapping[str, Any]) -> dict[str, Any]:
     if tx.get("accessList") is not None:
         fields["accessList"] = tx["accessList"]
     if tx.get("authorizationList") is not None:  # EIP-7702: Chain.sign makes it a type-4 tx
+        authorization_list(tx["authorizationList"])  # checked as eth_call checks it
         fields["authorizationList"] = tx["authorizationList"]
     if "gasPrice" in fields and ("maxFeePerGas" in fields or "maxPriorityFeePerGas" in fields):
         raise InvalidParams("both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified")

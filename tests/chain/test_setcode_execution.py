@@ -211,3 +211,15 @@ def test_malformed_authorization_lists_are_invalid_params(chain: Chain) -> None:
         reply = chain.provider.make_request("eth_call", [call | {"authorizationList": bad}])
         assert reply["error"]["code"] == -32602, (bad, reply)
         assert "authorizationList" in reply["error"]["message"]
+
+
+def test_eth_send_transaction_checks_the_authorization_list_as_eth_call_does(chain: Chain) -> None:
+    tx = {"from": chain.accounts[0].address, "to": chain.accounts[1].address}
+    good = _rpc_auth(sign_authorization(chain, chain.accounts[1], DEAD))
+    for bad in ("0x1", [{}], [good | {"address": "0x12"}], [good | {"yParity": "0x100"}]):
+        reply = chain.provider.make_request(
+            "eth_sendTransaction", [tx | {"authorizationList": bad}]
+        )
+        assert reply["error"]["code"] == -32602, (bad, reply)
+        assert "authorizationList" in reply["error"]["message"]
+    assert chain.block_number == 0  # nothing was sent
