@@ -61,6 +61,15 @@ EVM_TXS = 1024
 """py-evm transaction objects kept by hash (many blocks' worth; bounded, for memory)."""
 
 
+def check_callable(spoof: Any, state: StateAPI, value: int) -> None:
+    """Refuse a read-only call py-evm could not start: gas below its intrinsic gas, or a
+    sender that cannot pay the value it sends (geth's wording)."""
+    if spoof.gas < spoof.intrinsic_gas:
+        raise InvalidCall(f"intrinsic gas too low: gas {spoof.gas}, need {spoof.intrinsic_gas}")
+    if state.get_balance(spoof.sender) < value:
+        raise InvalidCall("insufficient funds for transfer")
+
+
 class TxNotApplicable(Exception):
     """The backend refused a tx at block-building time (nonce, funds, gas); state unchanged."""
 
@@ -301,10 +310,7 @@ class PyEVMBackend:
             return known
         state = self._call_state(head)
         spoof = self._spoof(sender, to, data, value, gas or head.gas_limit, state, auths)
-        if spoof.gas < spoof.intrinsic_gas:
-            raise InvalidCall(f"intrinsic gas too low: gas {spoof.gas}, need {spoof.intrinsic_gas}")
-        if state.get_balance(canonical(sender)) < value:
-            raise InvalidCall("insufficient funds for transfer")
+        check_callable(spoof, state, value)
         snapshot = state.snapshot()
         try:
             # SpoofTransaction stands in for a signed tx; py-evm types do not say so. A set-code

@@ -35,6 +35,7 @@ from rlp.sedes import big_endian_int
 from trie import HexaryTrie
 
 from agentbed.chain.addresses import canonical
+from agentbed.chain.backend import check_callable
 from agentbed.chain.errors import InvalidCall
 from agentbed.chain.types import Address
 
@@ -213,10 +214,7 @@ def _traced_call(
         access_list,
     )
     spoof = cast("SignedTransactionAPI", SpoofTransaction(unsigned, from_=sender_b, type_id=1))
-    if spoof.gas < spoof.intrinsic_gas:
-        raise InvalidCall(f"intrinsic gas too low: gas {spoof.gas}, need {spoof.intrinsic_gas}")
-    if state.get_balance(sender_b) < value:
-        raise InvalidCall("insufficient funds for transfer")
+    check_callable(spoof, state, value)
     snapshot = state.snapshot()
     accounts.mark_address_warm, accounts.mark_storage_warm = on_address, on_slot
     try:
