@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     from agentbed.agents.agent import Agent
@@ -163,3 +163,17 @@ class Study(Protocol):
     def summary_line(self, summary: Mapping[str, Any]) -> str:
         """One line about a run's summary, for progress output."""
         ...
+
+
+_T = TypeVar("_T")
+
+
+def expect(value: object, cls: type[_T], what: str) -> _T:
+    """``value`` as a ``cls``, for a study handed the world or report of the base protocol.
+
+    Raises:
+        TypeError: ``value`` is not a ``cls`` (``what`` says whose it should have been).
+    """
+    if not isinstance(value, cls):
+        raise TypeError(f"{what}, got {type(value).__name__}")
+    return value

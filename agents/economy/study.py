@@ -34,7 +34,7 @@ from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.world import Economy
 from agentbed.agents.reporting.intro import intro_lines
 from agentbed.agents.spam import Spammer
-from agentbed.agents.study import Study, StudyReport, World
+from agentbed.agents.study import Study, StudyReport, World, expect
 
 if TYPE_CHECKING:
     from agentbed.agents.sim import Simulation
@@ -162,15 +162,11 @@ def parse_economy(table: Table) -> EconomyConfig:
 
 
 def _economy(world: World) -> Economy:
-    if not isinstance(world, Economy):
-        raise TypeError(f"the economy study runs on an Economy, got {type(world).__name__}")
-    return world
+    return expect(world, Economy, "the economy study runs on an Economy")
 
 
 def _economy_report(report: StudyReport) -> EconomyReport:
-    if not isinstance(report, EconomyReport):
-        raise TypeError(f"the economy study reports an EconomyReport, got {type(report).__name__}")
-    return report
+    return expect(report, EconomyReport, "the economy study reports an EconomyReport")
 
 
 def _setting(scenario: Scenario) -> str:

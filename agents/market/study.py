@@ -52,7 +52,7 @@ from agentbed.agents.market.venues.uniswap_v2 import FEE_BPS as UNISWAP_V2_FEE_B
 from agentbed.agents.market.venues.uniswap_v2 import NAME as UNISWAP_V2
 from agentbed.agents.market.world import Market, PoolSpec
 from agentbed.agents.spam import Spammer
-from agentbed.agents.study import Study, StudyReport, World
+from agentbed.agents.study import Study, StudyReport, World, expect
 
 if TYPE_CHECKING:
     from agentbed.agents.sim import Simulation
@@ -217,15 +217,11 @@ def parse_intents(table: Table) -> IntentsConfig:
 
 
 def _market(world: World) -> Market:
-    if not isinstance(world, Market):
-        raise TypeError(f"the market study runs on a Market, got {type(world).__name__}")
-    return world
+    return expect(world, Market, "the market study runs on a Market")
 
 
 def _run_report(report: StudyReport) -> RunReport:
-    if not isinstance(report, RunReport):
-        raise TypeError(f"the market study reports a RunReport, got {type(report).__name__}")
-    return report
+    return expect(report, RunReport, "the market study reports a RunReport")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,7 @@ from agentbed.agents.simecon.report import (
     write_run,
 )
 from agentbed.agents.simecon.world import GRANT_GAS, SimWorld, WorldParams
-from agentbed.agents.study import Study, StudyReport, World
+from agentbed.agents.study import Study, StudyReport, World, expect
 
 if TYPE_CHECKING:
     from agentbed.agents.sim import Simulation
@@ -86,15 +86,11 @@ def _accounts(scenario: Scenario, chain: Chain) -> tuple[list[str], str]:
 
 
 def _world(world: World) -> SimWorld:
-    if not isinstance(world, SimWorld):
-        raise TypeError(f"the sim-economy study runs on a SimWorld, got {type(world).__name__}")
-    return world
+    return expect(world, SimWorld, "the sim-economy study runs on a SimWorld")
 
 
 def _report(report: StudyReport) -> SimReport:
-    if not isinstance(report, SimReport):
-        raise TypeError(f"the sim-economy study reports a SimReport, got {type(report).__name__}")
-    return report
+    return expect(report, SimReport, "the sim-economy study reports a SimReport")
 
 
 def _setting(scenario: Scenario) -> str:
