@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
     from agentbed.agents.market.world import Market
-    from agentbed.chain.types import Receipt
+    from agentbed.chain.types import Log, Receipt
 
 _HOP = "(address,address,address,uint256,bytes)"
 _ROUTE = f"(uint256,{_HOP}[])"
@@ -154,23 +154,29 @@ class Routed:
     routes: int
 
 
+def routed_event(router: str, log: Log) -> Routed | None:
+    """The ``Routed`` event ``log`` records, or None when it is not one of ``router``'s."""
+    if log.address != router or not log.topics or log.topics[0] != ROUTED_TOPIC:
+        return None
+    sender, token_in, token_out = (
+        to_checksum_address("0x" + t[-20:].hex()) for t in log.topics[1:4]
+    )
+    amount_in, amount_out, to, routes = decode(
+        ("uint256", "uint256", "address", "uint256"), log.data
+    )
+    return Routed(
+        sender, token_in, token_out, amount_in, amount_out, to_checksum_address(to), routes
+    )
+
+
 def routed_events(router: str, receipts: Sequence[Receipt]) -> tuple[tuple[bytes, Routed], ...]:
     """``(tx hash, event)`` of every ``Routed`` event ``router`` emitted in ``receipts``."""
     found = []
     for receipt in receipts:
         for log in receipt.logs:
-            if log.address != router or not log.topics or log.topics[0] != ROUTED_TOPIC:
-                continue
-            sender, token_in, token_out = (
-                to_checksum_address("0x" + t[-20:].hex()) for t in log.topics[1:4]
-            )
-            amount_in, amount_out, to, routes = decode(
-                ("uint256", "uint256", "address", "uint256"), log.data
-            )
-            event = Routed(
-                sender, token_in, token_out, amount_in, amount_out, to_checksum_address(to), routes
-            )
-            found.append((receipt.tx_hash, event))
+            event = routed_event(router, log)
+            if event is not None:
+                found.append((receipt.tx_hash, event))
     return tuple(found)
 
 

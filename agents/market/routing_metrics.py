@@ -1,4 +1,4 @@
-"""How well a run's routed orders were routed: execution against the optimum, price of anarchy.
+"""How well a run's routed orders were routed: execution against the optimum with searchers fixed.
 
 Ground truth comes from the chain: the router's ``Routed`` events (what each order sold and
 got, in execution order) and every pool's reserves at the start of each block (``getReserves``
@@ -15,18 +15,17 @@ at the parent block). Definitions, per measured block ``b`` holding routed order
 * **Execution cost** of an order is the value of what it sold minus the value of what it got,
   both at the reference prices in the numeraire (fees plus price impact; gas not counted). The
   **social cost** ``C`` of a routing is the sum over all orders of the run.
-* **Price of anarchy** ``PoA = C_realised / C_optimal``: Roughgarden and Tardos, "How Bad Is
-  Selfish Routing?" (J. ACM 49(2), 2002) define it as the social cost of the equilibrium
-  reached by selfish routing over that of the optimal routing. Here the pools' price impact
-  plays the role of the latency functions, each order is a player, and the outcome is the
-  realised one (including whatever searchers did between the orders), not a computed
-  equilibrium. ``PoA > 1`` means the traders' own choices cost the flow more than a planner's.
+* **Ratio with searchers fixed** ``C_realised / C_optimal`` (``searchers_fixed`` in the
+  summary): the realised social cost over the optimal replay's. It is *not* the run's price of
+  anarchy: the searchers' held trades were sized against the realised state, and replayed
+  behind optimally routed orders they can move pools in the orders' favour, which makes
+  ``C_optimal`` negative in ``scenarios/routing_sharing.toml``. The price of anarchy is the
+  searcher-free one of :mod:`~agentbed.agents.market.routing_anarchy`, which this summary
+  includes.
 * **Shortfall** of an order: ``(opt_i - out_i)`` valued, over the value sold, in basis points;
   reported per trader kind and ``choice`` (naive, greedy, split).
-* **What searchers take**: the searchers' profit in the same run (the accounting's
-  ``searcher_profit``) against the routing loss ``C_realised - C_optimal``. It is an upper
-  bound on the part of the loss searchers took: some of their profit comes from price moves
-  any routing would leave.
+* **What searchers take** is measured against the searcher-free routing loss
+  (:mod:`~agentbed.agents.market.routing_anarchy`).
 
 The reference prices are the market's at the end of the run: ``scenarios/routing.toml`` holds
 them fixed (``volatility = 0``), so they are the prices of every block.
@@ -42,6 +41,7 @@ from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector
 
 from agentbed.agents.market.routing import Leg, Route, execute, find_routes, optimal_split
+from agentbed.agents.market.routing_anarchy import anarchy_summary
 from agentbed.agents.market.routing_calls import routed_events
 
 if TYPE_CHECKING:
@@ -126,6 +126,7 @@ def routing_summary(
     shortfall: dict[str, float] = defaultdict(float)
     count: dict[str, int] = defaultdict(int)
     failed: dict[str, int] = defaultdict(int)
+    replayed = []
     for metrics in sim.metrics:
         receipts = sim.chain.receipts(metrics.number)
         for receipt in receipts:
@@ -133,9 +134,9 @@ def routing_summary(
                 failed[group.get(receipt.sender, "other:-")] += 1
         if not routed_events(market.router, receipts):
             continue
-        for order, best in optimal_outputs(
-            market, receipts, start_reserves(market, metrics.number)
-        ):
+        start = start_reserves(market, metrics.number)
+        replayed.append((receipts, start))
+        for order, best in optimal_outputs(market, receipts, start):
             key = group.get(order.sender, "other:-")
             value_in = order.amount_in * prices[order.token_in] / 1e18
             out_value = order.amount_out * prices[order.token_out] / 1e18
@@ -146,7 +147,6 @@ def routing_summary(
             count[key] += 1
     realised = sum(lost.values())
     optimal = realised - sum(shortfall.values())
-    gap = realised - optimal
     by_choice = {
         key.split(":", 1)[1]: {
             "orders": count[key],
@@ -163,11 +163,12 @@ def routing_summary(
         "orders": sum(count.values()),
         "failed": sum(failed.values()),
         "cost_realised": realised,
-        "cost_optimal": optimal,
-        "routing_loss": gap,
-        "price_of_anarchy": realised / optimal if optimal > 0 else None,
-        "searcher_profit": searcher_profit,
-        "searcher_share": searcher_profit / gap if gap > 0 else None,
+        **anarchy_summary(replayed, market, prices, searcher_profit),
+        "searchers_fixed": {
+            "cost_optimal": optimal,
+            "routing_loss": realised - optimal,
+            "ratio": realised / optimal if optimal > 0 else None,
+        },
         "by_choice": by_choice,
         "naive_minus_split_bps": bps.get("naive", 0.0) - bps.get("split", 0.0),
         "greedy_minus_split_bps": bps.get("greedy", 0.0) - bps.get("split", 0.0),
