@@ -5,9 +5,9 @@ Reads ``DIR/<variant>/seed<K>/summary.json`` for the coordinated (``base``) and
 variant's mean with its 95% t-interval over the seeds and the seed-paired difference
 ``base - uncoordinated`` with its interval (``agentbed.agents.reporting.intervals``). Metrics
 are ``summary.json``'s ``routing`` (docs/routing.md, "Metrics") and ``sharing`` sections, and
-the realised social cost in basis points of the value sold. The price of anarchy is left out:
-the optimal replay's cost is negative on most seeds of this scenario, so the ratio is undefined
-(docs/routing.md says why).
+the realised social cost in basis points of the value sold. The price of anarchy is the
+searcher-free one (``agents/market/routing_anarchy.py``); a metric that is undefined on some
+seed (a ratio over a non-positive cost) gets a row saying on which seeds instead of numbers.
 
 Usage (from the repository root, after the compare of docs/routing.md)::
 
@@ -32,11 +32,16 @@ from agentbed.agents.reporting.intervals import (  # noqa: E402
 )
 
 METRICS = (
-    ("routing.cost_realised", "social cost, realised (D)"),
-    ("routing.cost_optimal", "social cost, optimal replay (D)"),
-    ("routing.routing_loss", "routing loss (D)"),
-    ("cost_bps", "social cost, bps of value sold"),
+    ("routing.price_of_anarchy", "price of anarchy C_selfish / C_optimal (searcher-free)"),
+    ("routing.cost_selfish_replay", "social cost, selfish replay (D)"),
+    ("routing.cost_optimal_replay", "social cost, optimal replay (D)"),
+    ("routing.routing_loss", "routing loss C_selfish - C_optimal (D)"),
+    ("routing.blocks_optimal_nonpositive", "blocks with C_optimal <= 0"),
+    ("routing.cost_realised", "social cost, realised at the reference price (D)"),
+    ("cost_bps", "social cost realised, bps of value sold"),
+    ("routing.searchers_fixed.cost_optimal", "optimal replay with searchers fixed (D)"),
     ("routing.searcher_profit", "searcher profit (D)"),
+    ("routing.searcher_share", "searcher profit / routing loss"),
     ("routing.orders", "orders settled"),
     ("sharing.paying_orders", "orders paying a maker"),
     ("sharing.makers", "makers paid"),
@@ -46,14 +51,31 @@ METRICS = (
 )
 
 
-def _get(summary: dict[str, Any], path: str) -> float:
+def _get(summary: dict[str, Any], path: str) -> float | None:
+    """The metric at ``path`` (None where the summary says it is undefined)."""
     if path == "cost_bps":  # social cost over the value of everything the orders sold
         sold = sum(group["sold"] for group in summary["routing"]["by_choice"].values())
         return 10_000 * float(summary["routing"]["cost_realised"]) / sold
     value: Any = summary
     for key in path.split("."):
         value = value[key]
-    return float(value)
+    return None if value is None else float(value)
+
+
+def _row(label: str, seeds: list[str], a: list[float | None], b: list[float | None]) -> str:
+    undefined = [
+        s.removeprefix("seed") for s, x, y in zip(seeds, a, b, strict=True) if None in (x, y)
+    ]
+    if undefined:
+        return f"| {label} | undefined on seed {', '.join(undefined)} | | | | | |"
+    first = [x for x in a if x is not None]
+    second = [y for y in b if y is not None]
+    cells = (
+        _text(confidence_interval(first)),
+        _text(confidence_interval(second)),
+        _text(paired_difference(first, second)),
+    )
+    return f"| {label} | " + " | ".join(cells) + " |"
 
 
 def _text(interval: Interval) -> str:
@@ -85,12 +107,7 @@ def table(directory: Path, coordinated: str = "base", baseline: str = "uncoordin
     for path, label in METRICS:
         a = [_get(runs[coordinated][s], path) for s in seeds]
         b = [_get(runs[baseline][s], path) for s in seeds]
-        cells = (
-            _text(confidence_interval(a)),
-            _text(confidence_interval(b)),
-            _text(paired_difference(a, b)),
-        )
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append(_row(label, seeds, a, b))
     return "\n".join(lines) + f"\n\nSeeds: {', '.join(s.removeprefix('seed') for s in seeds)}.\n"
 
 

@@ -135,10 +135,37 @@ def replay_block(
     return tuple(found)
 
 
-def _routes_from_swaps(
+def social_costs(
+    replays: Sequence[OrderReplay], prices: Mapping[str, float]
+) -> tuple[float, float]:
+    """The social costs ``(C_selfish, C_optimal)`` of replayed orders (module docstring).
+
+    Args:
+        replays: The orders' replays.
+        prices: Reference price of every token in the numeraire, per whole token (1e18 units).
+    """
+    selfish = optimal = 0.0
+    for replay in replays:
+        price = prices[replay.order.event.token_out] / 1e18
+        selfish += (replay.free_flow - replay.selfish) * price
+        optimal += (replay.free_flow - replay.optimal) * price
+    return selfish, optimal
+
+
+def order_from_swaps(
     event: Routed, swaps: Sequence[tuple[Pool, SwapLog]], where: str
 ) -> RoutedOrder:
-    """The routes an order took, from its pools' swaps in log order (the router's order)."""
+    """The routes an order took, from its pools' swaps in log order (the router's order).
+
+    Args:
+        event: The order's ``Routed`` event.
+        swaps: The order's pool swaps, in log order, with their pools.
+        where: Where the order is, for the error message.
+
+    Raises:
+        ReplayError: the swaps do not chain into ``event.routes`` routes whose inputs and
+            outputs add up to the event's amounts.
+    """
     routes: list[list[Leg]] = []
     amounts: list[int] = []
     outs: list[int] = []
@@ -182,7 +209,7 @@ def routed_orders(market: Market, receipts: Sequence[Receipt]) -> tuple[RoutedOr
             event = routed_event(market.router, log)
             if event is not None:
                 where = f"tx {receipt.tx_hash.hex()} log {index}"
-                found.append(_routes_from_swaps(event, swaps, where))
+                found.append(order_from_swaps(event, swaps, where))
                 swaps = []
                 continue
             pool = market.by_address.get(log.address)
@@ -219,11 +246,9 @@ def anarchy_summary(
         orders = routed_orders(market, receipts)
         if not orders:
             continue
-        block_selfish = block_optimal = 0.0
-        for replay in replay_block(orders, routes_of, reserves, quote):
-            price = prices[replay.order.event.token_out] / 1e18
-            block_selfish += (replay.free_flow - replay.selfish) * price
-            block_optimal += (replay.free_flow - replay.optimal) * price
+        block_selfish, block_optimal = social_costs(
+            replay_block(orders, routes_of, reserves, quote), prices
+        )
         measured += 1
         costlier += block_optimal > block_selfish
         nonpositive += block_optimal <= 0
