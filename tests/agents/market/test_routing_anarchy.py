@@ -130,9 +130,7 @@ def test_fuzz_lone_order_on_one_route_costs_the_planner_no_more(network: tuple) 
     pools, reserves, amount, pick = network
     routes = find_routes(pools, "A", "D")
     chosen = routes[pick % len(routes)]
-    (replay,) = replay_block(
-        [order([(chosen, amount)])], lambda a, b: routes, reserves, quote
-    )
+    (replay,) = replay_block([order([(chosen, amount)])], lambda a, b: routes, reserves, quote)
     selfish, optimal = social_costs([replay], PRICES)
     assert replay.optimal >= replay.selfish
     assert 0 < optimal <= selfish
