@@ -3,8 +3,9 @@
 A hand-built block (two orders congesting one of two equal pools) whose price of anarchy is
 computed here from the constant-product formula; the guarantee the module docstring states (a
 lone order routed on one route: the optimal replay costs no more, and both costs are positive)
-as a hypothesis property on random small networks; and the reading of an order's routes back
-from its pools' swap logs, on chain and from hand-made logs.
+as a hypothesis property on random small networks; a fixed block where the sequential planner
+costs more than selfish routing (the limit of that guarantee); and the reading of an order's
+routes back from its pools' swap logs, on chain and from hand-made logs.
 """
 
 from __future__ import annotations
@@ -103,6 +104,28 @@ def test_free_flow_rate_is_the_best_routes_spot_at_the_block_start() -> None:
     )
     assert replay.free_flow == pytest.approx(10.8 * E)
     assert replay.selfish == quote(ad, 10 * E, 500 * E, 540 * E)
+
+
+def test_sequential_planner_can_cost_more_than_selfish_routing_on_a_block() -> None:
+    # the limit the module docstring states: two opposite orders on the direct pool, where the
+    # second one buys back the first's impact; the planner spreads the first order over both
+    # routes, which serves it better but leaves the second less to buy back
+    ab, bd, ad = make_pool(0, "A", "B"), make_pool(1, "B", "D"), make_pool(2, "A", "D")
+    reserves = {
+        ab.address: (833 * E, 1126 * E),
+        bd.address: (1392 * E, 911 * E),
+        ad.address: (1421 * E, 788 * E),
+    }
+    pools = [ab, bd, ad]
+    orders = [
+        order([(Route((Leg(ad, "A"),)), 112 * E)]),
+        order([(Route((Leg(ad, "D"),)), 183 * E)]),
+    ]
+    replays = replay_block(orders, lambda a, b: find_routes(pools, a, b), reserves, quote)
+    selfish, optimal = social_costs(replays, PRICES)
+    assert replays[0].optimal > replays[0].selfish  # the first order: planner at least as good
+    assert replays[1].optimal < replays[1].selfish
+    assert 0 < selfish < optimal
 
 
 @st.composite
