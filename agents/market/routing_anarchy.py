@@ -35,7 +35,7 @@ best spot rate). Which costs stay positive is guaranteed only this far:
 
 * For an order alone in its block (or the first of the block) whose realised routing is one
   route, ``optimal_out >= selfish_out`` (``optimal_split`` never pays less than the best single
-  route) and both costs are positive (pool fees are positive).
+  route) and both costs are positive (price impact alone makes them so).
 * Later orders of a block meet the reserves the earlier ones left, and those differ between the
   replays: a planner optimal for each order in turn is not optimal for the block jointly, and
   an order against the block's earlier flow can gain from it, so neither
