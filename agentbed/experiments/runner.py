@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from agentbed.agents.eventlog import EventLog
+from agentbed.agents.reporting.agent_sections import agent_sections
 from agentbed.agents.study import StudyReport
 from agentbed.experiments.build import build
 from agentbed.experiments.engines import ProcessEngine, RunEngine, RunTask
@@ -114,7 +115,12 @@ def simulate(
     sim.run()
     kinds = {agent: group.kind for group in scenario.agents for agent in group.agent_names()}
     name = label or scenario.variant or policy
-    return study.summarize(sim, world, scenario, policy=policy, seed=seed, label=name, kinds=kinds)
+    report = study.summarize(
+        sim, world, scenario, policy=policy, seed=seed, label=name, kinds=kinds
+    )
+    # Agents with numbers of their own (e.g. a language model's tokens) add their sections.
+    report.summary.update(agent_sections(sim.agents))
+    return report
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from agentbed.agents.agent import Agent
 from agentbed.agents.config import Table, token_amount
+from agentbed.agents.llm.agent import LLMTrader
 from agentbed.agents.market.accounting import account_run
 from agentbed.agents.market.closure import market_closure
 from agentbed.agents.market.concentration import searcher_concentration
@@ -75,6 +76,7 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "route_backrunner": RouteBackrunner,
         "sharing_trader": SharingTrader,
         "surplus_coordinator": SurplusCoordinator,
+        "llm_trader": LLMTrader,
     }
 )
 """The market's strategies by the ``kind`` scenario files use."""

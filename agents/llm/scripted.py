@@ -1,0 +1,140 @@
+"""A deterministic, rule-based stand-in for a chat model, speaking the chat-completions protocol
+in-process, so that a language-model scenario runs offline and in the test suite.
+
+:class:`ScriptedBackend` reads the view JSON of the conversation's first user message and
+answers with tool calls as a model would:
+
+* after a tool error it gives up for this wake (``do_nothing``), as a cautious model might;
+* when a visible pending swap sells at least ``backrun_fraction`` of a pool's reserve, it
+  backruns it (``bundle`` with ``after_tx``), buying back half the sold amount's value;
+* else, when a pool's price is more than ``threshold`` away from its reference price, it sells
+  the token the pool overprices, a quarter of what would bring the pool to the reference,
+  capped at half its balance (a public ``swap``);
+* else ``do_nothing``.
+
+Token usage is an estimate: a quarter of the characters of the request's messages and tools
+(prompt) and of the reply (completion), rounded up -- about what a BPE tokenizer gives for JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from agentbed.agents.llm.backends import Request, Response
+from agentbed.agents.llm.cassette import canonical
+
+CHARS_PER_TOKEN = 4
+
+
+def estimate_tokens(text: str) -> int:
+    """``ceil(len(text) / CHARS_PER_TOKEN)``."""
+    return -(-len(text) // CHARS_PER_TOKEN)
+
+
+def _amount(value: float) -> float:
+    """A token amount as a model would write it: 4 significant digits."""
+    return float(f"{value:.4g}")
+
+
+class ScriptedBackend:
+    """The rule-based responder (see the module docstring).
+
+    Args:
+        model: The model name it reports.
+        threshold: Relative gap between a pool's price and its reference that it trades on.
+        backrun_fraction: Smallest pending sale, as a fraction of the pool's reserve of the
+            sold token, that it backruns.
+    """
+
+    def __init__(
+        self,
+        model: str = "scripted",
+        threshold: float = 0.003,
+        backrun_fraction: float = 0.004,
+    ) -> None:
+        self.model = model
+        self.threshold = threshold
+        self.backrun_fraction = backrun_fraction
+        self.calls = 0
+
+    def complete(self, request: Request) -> Response:
+        """The reply to ``request`` with its usage estimate."""
+        messages = request.get("messages", [])
+        view: dict[str, Any] = next((json.loads(m["content"]) for m in messages if m.get("role") == "user"), {})
+        if messages and messages[-1].get("role") == "tool":
+            name, args = "do_nothing", {"reason": "my last call was refused"}
+        else:
+            name, args = self.decide(view)
+        index = self.calls
+        self.calls += 1
+        message = {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {
+                    "id": f"call_{index}_0",
+                    "type": "function",
+                    "function": {"name": name, "arguments": canonical(args)},
+                }
+            ],
+        }
+        prompt = canonical(messages) + canonical(request.get("tools", []))
+        completion = canonical(message)
+        usage = {
+            "prompt_tokens": estimate_tokens(prompt),
+            "completion_tokens": estimate_tokens(completion),
+        }
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        return {
+            "id": f"scripted-{index}",
+            "object": "chat.completion",
+            "model": self.model,
+            "choices": [{"index": 0, "finish_reason": "tool_calls", "message": message}],
+            "usage": usage,
+        }
+
+    def decide(self, view: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The tool and its arguments for a view (see the module docstring)."""
+        held = {k: float(v) for k, v in view.get("me", {}).get("tokens", {}).items()}
+        pools = {row["pool"]: row for row in view.get("pools", [])}
+        for swap in view.get("pending_swaps", []):
+            row = pools.get(swap["pool"])
+            if row is None:
+                continue
+            reserve = float(row["reserves"][swap["sell"]])
+            sold = float(swap["amount"])
+            if sold < self.backrun_fraction * reserve:
+                continue
+            (other,) = (s for s in row["reserves"] if s != swap["sell"])
+            value = sold * float(row["reserves"][other]) / reserve / 2
+            amount = _amount(min(value, held.get(other, 0.0) / 2))
+            if amount > 0:
+                leg = {"pool": swap["pool"], "sell": other, "amount": amount}
+                return "bundle", {
+                    "swaps": [{**leg, "max_slippage_bps": 200}],
+                    "after_tx": swap["tx"],
+                }
+        for name, row in pools.items():
+            gap = float(row["price"]) / float(row["reference_price"]) - 1
+            if abs(gap) <= self.threshold:
+                continue
+            symbol0, symbol1 = row["pair"]
+            reserve0 = float(row["reserves"][symbol0])
+            reserve1 = float(row["reserves"][symbol1])
+            # Selling d of token0 moves price p = r1/r0 to about p * (r0 / (r0 + d))^2.
+            ratio = math.sqrt(1 + gap)
+            if gap > 0:
+                sell, target = symbol0, reserve0 * (ratio - 1)
+            else:
+                sell, target = symbol1, reserve1 * (1 / ratio - 1)
+            amount = _amount(min(target / 4, held.get(sell, 0.0) / 2))
+            if amount > 0:
+                return "swap", {
+                    "pool": name,
+                    "sell": sell,
+                    "amount": amount,
+                    "max_slippage_bps": 100,
+                }
+        return "do_nothing", {"reason": "prices are near their references"}
