@@ -360,8 +360,8 @@ class LLMTrader(Agent):
         tokens = self.usage["prompt_tokens"] + self.usage["completion_tokens"]
         return {
             "model": self.model,
+            # Not the mode: a replay's summary must be byte-identical to its recording's.
             "backend": self.backend_name,
-            "mode": self.mode,
             **self.usage,
             "total_tokens": tokens,
             **self.counts,

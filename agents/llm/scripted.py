@@ -62,7 +62,9 @@ class ScriptedBackend:
     def complete(self, request: Request) -> Response:
         """The reply to ``request`` with its usage estimate."""
         messages = request.get("messages", [])
-        view: dict[str, Any] = next((json.loads(m["content"]) for m in messages if m.get("role") == "user"), {})
+        view: dict[str, Any] = next(
+            (json.loads(m["content"]) for m in messages if m.get("role") == "user"), {}
+        )
         if messages and messages[-1].get("role") == "tool":
             name, args = "do_nothing", {"reason": "my last call was refused"}
         else:
