@@ -135,7 +135,7 @@ class LLMTrader(Agent):
             raise ValueError(f"max_reserve_fraction must be in (0, 1], got {max_reserve_fraction}")
         if not 0 <= tip_gwei <= max_tip_gwei:
             raise ValueError(
-                f"tip_gwei must be in [0, max_tip_gwei={max_tip_gwei}], got {tip_gwei}"
+                f"tip_gwei must be in [0, max_tip_gwei ({max_tip_gwei})], got {tip_gwei}"
             )
         self.backend_name = backend
         self.base_url = base_url

@@ -111,7 +111,12 @@ class ReplayingBackend:
                     f"{self.path}: cannot read the cassette to replay: {err.strerror}"
                 ) from err
             entries = []
-            for number, line in enumerate(text.splitlines(), 1):
+            # Split on "\n" only: canonical JSON escapes it inside strings, but not the other
+            # line breaks ``str.splitlines`` would split on (U+0085, U+2028, ...).
+            lines = text.split("\n")
+            if lines and not lines[-1]:
+                lines.pop()
+            for number, line in enumerate(lines, 1):
                 try:
                     entry = json.loads(line)
                 except ValueError as err:

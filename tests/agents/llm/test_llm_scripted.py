@@ -1,0 +1,78 @@
+"""The scripted responder: it speaks the chat-completions protocol, answers the same request
+the same way, and follows its documented rules (backrun, trade toward the reference, give up
+after a refusal, else nothing)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from agentbed.agents.llm.backends import check_response
+from agentbed.agents.llm.cassette import canonical
+from agentbed.agents.llm.scripted import ScriptedBackend, estimate_tokens
+
+
+def _view(price: str, reference: str, pending: list[dict[str, Any]] | None = None) -> str:
+    return canonical(
+        {
+            "me": {"tokens": {"USDC": "100000", "WETH": "50"}},
+            "pools": [
+                {
+                    "pool": "USDC/WETH",
+                    "pair": ["USDC", "WETH"],
+                    "reserves": {"USDC": "3000000", "WETH": "1000"},
+                    "price": price,
+                    "reference_price": reference,
+                }
+            ],
+            "pending_swaps": pending or [],
+        }
+    )
+
+
+def _request(view: str, *extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model": "m",
+        "messages": [{"role": "system", "content": "s"}, {"role": "user", "content": view}, *extra],
+        "tools": [],
+    }
+
+
+def _call(response: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    (call,) = check_response(response)["choices"][0]["message"]["tool_calls"]
+    return call["function"]["name"], json.loads(call["function"]["arguments"])
+
+
+def test_a_pool_near_its_reference_is_left_alone() -> None:
+    name, _ = _call(ScriptedBackend().complete(_request(_view("0.000333", "0.000333"))))
+    assert name == "do_nothing"
+
+
+def test_it_sells_the_token_the_pool_overprices() -> None:
+    # WETH per USDC above the reference: USDC is dear in the pool, so it sells USDC.
+    name, args = _call(ScriptedBackend().complete(_request(_view("0.000340", "0.000333"))))
+    assert (name, args["pool"], args["sell"]) == ("swap", "USDC/WETH", "USDC")
+    assert 0 < args["amount"] <= 50_000
+    name, args = _call(ScriptedBackend().complete(_request(_view("0.000320", "0.000333"))))
+    assert (name, args["sell"]) == ("swap", "WETH")
+
+
+def test_it_backruns_a_large_visible_sale() -> None:
+    pending = [{"tx": "0xaa", "pool": "USDC/WETH", "sell": "WETH", "amount": "10"}]
+    name, args = _call(ScriptedBackend().complete(_request(_view("0.000333", "0.000333", pending))))
+    assert name == "bundle" and args["after_tx"] == "0xaa"
+    assert args["swaps"][0]["sell"] == "USDC"
+
+
+def test_after_a_refusal_it_does_nothing() -> None:
+    refusal = {"role": "tool", "tool_call_id": "call_0", "content": "error: no"}
+    request = _request(_view("0.000340", "0.000333"), refusal)
+    assert _call(ScriptedBackend().complete(request))[0] == "do_nothing"
+
+
+def test_the_same_request_gets_the_same_reply_and_usage_estimate() -> None:
+    request = _request(_view("0.000340", "0.000333"))
+    first, second = ScriptedBackend().complete(request), ScriptedBackend().complete(request)
+    assert canonical(first) == canonical(second)
+    prompt = canonical(request["messages"]) + canonical(request["tools"])
+    assert first["usage"]["prompt_tokens"] == estimate_tokens(prompt) == -(-len(prompt) // 4)
