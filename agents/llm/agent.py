@@ -19,16 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from eth_abi import encode
 from eth_utils import function_signature_to_4byte_selector
 
 from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent
-from agentbed.agents.llm.backends import ChatBackend, ChatUnavailable, HttpBackend
-from agentbed.agents.llm.cassette import RecordingBackend, ReplayingBackend
-from agentbed.agents.llm.scripted import ScriptedBackend
+from agentbed.agents.llm.backends import ChatBackend, ChatUnavailable
+from agentbed.agents.llm.settings import ChatSettings
 from agentbed.agents.llm.tools import MARKET_TOOLS, ToolContext, ToolError, run_tool
 from agentbed.agents.llm.view import UNIT, render_view
 from agentbed.agents.market.strategies.common import token_balance
@@ -36,8 +34,6 @@ from agentbed.agents.market.strategies.common import token_balance
 if TYPE_CHECKING:
     from agentbed.chain.types import Receipt
 
-MODES = ("live", "record", "replay")
-BACKENDS = ("scripted", "http")
 COMPUTE_SINK = "0x00000000000000000000000000000000C0FFEE00"
 """Default recipient of compute payments: an address no key controls."""
 MAX_EVENTS = 100
@@ -109,45 +105,31 @@ class LLMTrader(Agent):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        _check_choice("backend", backend, BACKENDS)
-        _check_choice("mode", mode, MODES)
-        if backend == "http" and mode != "replay" and not base_url:
-            raise ValueError('base_url is required with backend = "http"')
-        if mode != "live" and not cassette_dir:
-            raise ValueError(f'cassette_dir is required with mode = "{mode}"')
-        for name, value in (
-            ("max_tokens", max_tokens),
-            ("max_tool_calls", max_tool_calls),
-            ("max_rounds", max_rounds),
-            ("timeout_s", timeout_s),
-        ):
-            if not value > 0:
+        self.settings = ChatSettings(
+            backend,
+            base_url,
+            model,
+            api_key_env,
+            temperature,
+            max_tokens,
+            timeout_s,
+            mode,
+            cassette_dir,
+        )
+        for name, value in (("max_tool_calls", max_tool_calls), ("max_rounds", max_rounds)):
+            if value < 1:
                 raise ValueError(f"{name} must be > 0, got {value}")
-        for name, value in (
-            ("temperature", temperature),
-            ("token_cost", token_cost),
-            ("tip_gwei", tip_gwei),
-            ("max_pending", max_pending),
-        ):
-            if value < 0:
-                raise ValueError(f"{name} must be >= 0, got {value}")
+        for name, number in (("token_cost", token_cost), ("max_pending", max_pending)):
+            if number < 0:
+                raise ValueError(f"{name} must be >= 0, got {number}")
         if not 0 < max_reserve_fraction <= 1:
             raise ValueError(f"max_reserve_fraction must be in (0, 1], got {max_reserve_fraction}")
         if not 0 <= tip_gwei <= max_tip_gwei:
             raise ValueError(
                 f"tip_gwei must be in [0, max_tip_gwei ({max_tip_gwei})], got {tip_gwei}"
             )
-        self.backend_name = backend
-        self.base_url = base_url
-        self.model = model
-        self.api_key_env = api_key_env
-        self.temperature = temperature
-        self.max_tokens = max_tokens
-        self.timeout_s = timeout_s
         self.max_tool_calls = max_tool_calls
         self.max_rounds = max_rounds
-        self.mode = mode
-        self.cassette_dir = cassette_dir
         self.token_cost = Fraction(str(token_cost))
         self.cost_token = cost_token
         self.compute_sink = compute_sink
@@ -183,16 +165,7 @@ class LLMTrader(Agent):
     def backend(self) -> ChatBackend:
         """The backend, built at the first request (so a scenario check builds nothing)."""
         if self._backend is None:
-            cassette = Path(self.cassette_dir) / f"{self.name}.jsonl"
-            if self.mode == "replay":
-                self._backend = ReplayingBackend(cassette)
-                return self._backend
-            inner: ChatBackend
-            if self.backend_name == "http":
-                inner = HttpBackend(self.base_url, self.timeout_s, self.api_key_env)
-            else:
-                inner = ScriptedBackend(self.model)
-            self._backend = RecordingBackend(inner, cassette) if self.mode == "record" else inner
+            self._backend = self.settings.open(self.name)
         return self._backend
 
     # -- the simulation's hooks ---------------------------------------------------------------
@@ -247,12 +220,12 @@ class LLMTrader(Agent):
 
     def _request(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         return {
-            "model": self.model,
+            "model": self.settings.model,
             "messages": messages,
             "tools": list(MARKET_TOOLS),
             "tool_choice": "auto",
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
+            "temperature": self.settings.temperature,
+            "max_tokens": self.settings.max_tokens,
             "seed": self.request_seed,
         }
 
@@ -359,17 +332,12 @@ class LLMTrader(Agent):
         """This agent's numbers for ``summary.json`` (section ``llm``)."""
         tokens = self.usage["prompt_tokens"] + self.usage["completion_tokens"]
         return {
-            "model": self.model,
+            "model": self.settings.model,
             # Not the mode: a replay's summary must be byte-identical to its recording's.
-            "backend": self.backend_name,
+            "backend": self.settings.backend,
             **self.usage,
             "total_tokens": tokens,
             **self.counts,
             "compute_charged_wei": self.compute_charged_wei,
             "events": list(self.events),
         }
-
-
-def _check_choice(name: str, value: str, options: Sequence[str]) -> None:
-    if value not in options:
-        raise ValueError(f"{name} must be one of {', '.join(options)}; got {value!r}")
