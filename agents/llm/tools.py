@@ -27,6 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from agentbed.agents.agent import GWEI, AgentView, BundleIntent, TxIntent
+from agentbed.agents.llm.conversation import ToolError
 from agentbed.agents.llm.view import UNIT, pool_labels, tokens
 
 if TYPE_CHECKING:
@@ -107,10 +108,6 @@ MARKET_TOOLS: tuple[dict[str, Any], ...] = (
 )
 """The market tools' schemas, as a chat-completions request's ``tools``."""
 TOOL_NAMES = tuple(t["function"]["name"] for t in MARKET_TOOLS)
-
-
-class ToolError(ValueError):
-    """A tool call that cannot be carried out; the message is what the model is told."""
 
 
 @dataclass(slots=True)
