@@ -32,6 +32,7 @@ from agentbed.agents.economy.strategies.auditor import Auditor
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.world import Economy
+from agentbed.agents.llm.escrow_agent import LLMBuyer
 from agentbed.agents.reporting.intro import intro_lines
 from agentbed.agents.spam import Spammer
 from agentbed.agents.study import Study, StudyReport, World, expect
@@ -54,6 +55,7 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "farmer": ReputationFarmer,
         "sybil": Sybil,
         "auditor": Auditor,
+        "llm_buyer": LLMBuyer,
     }
 )
 """The economy's strategies by the ``kind`` scenario files use."""

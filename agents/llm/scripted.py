@@ -12,6 +12,10 @@ answers with tool calls as a model would:
   capped at half its balance (a public ``swap``);
 * else ``do_nothing``.
 
+An escrow buyer's view (one with ``my_deals``) gets :meth:`ScriptedBackend.decide_escrow`:
+confirm a delivered deal, dispute an undelivered one the model was asked about, else propose to
+the most trusted seller, else ``do_nothing``.
+
 Token usage is an estimate: a quarter of the characters of the request's messages and tools
 (prompt) and of the reply (completion), rounded up -- about what a BPE tokenizer gives for JSON.
 """
@@ -99,6 +103,8 @@ class ScriptedBackend:
 
     def decide(self, view: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The tool and its arguments for a view (see the module docstring)."""
+        if "my_deals" in view:
+            return self.decide_escrow(view)
         held = {k: float(v) for k, v in view.get("me", {}).get("tokens", {}).items()}
         pools = {row["pool"]: row for row in view.get("pools", [])}
         for swap in view.get("pending_swaps", []):
@@ -140,3 +146,19 @@ class ScriptedBackend:
                     "max_slippage_bps": 100,
                 }
         return "do_nothing", {"reason": "prices are near their references"}
+
+    def decide_escrow(self, view: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """An escrow buyer's step: confirm a delivery, dispute a missed one, or propose to the
+        most trusted seller with the arbitrator of fewest no-shows (the first on ties)."""
+        for deal in view["my_deals"]:
+            if deal["state"] == "Accepted" and deal["delivered"] and not deal["confirmed"]:
+                return "confirm", {"deal": deal["deal"]}
+        for deal in view["my_deals"]:
+            if deal["state"] == "Accepted" and not deal["delivered"] and deal["deadline_in_s"] > 0:
+                return "dispute", {"deal": deal["deal"]}
+        sellers, arbitrators = view.get("sellers", []), view.get("arbitrators", [])
+        if view.get("can_propose") and sellers and arbitrators:
+            seller = max(sellers, key=lambda s: s["trust"])["address"]
+            arbitrator = min(arbitrators, key=lambda a: a["no_shows"])["address"]
+            return "propose", {"seller": seller, "arbitrator": arbitrator}
+        return "do_nothing", {"reason": "nothing to decide"}

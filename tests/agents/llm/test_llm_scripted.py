@@ -76,3 +76,38 @@ def test_the_same_request_gets_the_same_reply_and_usage_estimate() -> None:
     assert canonical(first) == canonical(second)
     prompt = canonical(request["messages"]) + canonical(request["tools"])
     assert first["usage"]["prompt_tokens"] == estimate_tokens(prompt) == -(-len(prompt) // 4)
+
+
+def _escrow_view(deals: list[dict[str, Any]], can_propose: bool = True) -> str:
+    return canonical(
+        {
+            "can_propose": can_propose,
+            "sellers": [{"address": "0xS1", "trust": 0.4}, {"address": "0xS2", "trust": 0.9}],
+            "arbitrators": [{"address": "0xA1", "no_shows": 2}, {"address": "0xA2", "no_shows": 0}],
+            "my_deals": deals,
+        }
+    )
+
+
+def _deal(deal: int, delivered: bool, confirmed: bool = False) -> dict[str, Any]:
+    return {
+        "deal": deal,
+        "state": "Accepted",
+        "delivered": delivered,
+        "confirmed": confirmed,
+        "deadline_in_s": 12,
+    }
+
+
+def test_an_escrow_buyer_confirms_then_disputes_then_proposes_to_the_most_trusted() -> None:
+    backend = ScriptedBackend()
+    both = _escrow_view([_deal(1, delivered=False), _deal(2, delivered=True)])
+    assert _call(backend.complete(_request(both))) == ("confirm", {"deal": 2})
+    missed = _escrow_view([_deal(1, delivered=False)])
+    assert _call(backend.complete(_request(missed))) == ("dispute", {"deal": 1})
+    assert _call(backend.complete(_request(_escrow_view([])))) == (
+        "propose",
+        {"seller": "0xS2", "arbitrator": "0xA2"},
+    )
+    idle = _escrow_view([], can_propose=False)
+    assert _call(backend.complete(_request(idle)))[0] == "do_nothing"
