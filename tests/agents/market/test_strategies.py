@@ -30,6 +30,7 @@ from agentbed.agents.economy.strategies.auditor import Auditor
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.study import STRATEGIES as ECONOMY_STRATEGIES
+from agentbed.agents.llm import LLMBuyer, LLMTrader
 from agentbed.agents.market.strategies.arbitrage import Arbitrageur
 from agentbed.agents.market.strategies.batch_griefer import BatchGriefer
 from agentbed.agents.market.strategies.common import WeiPricer
@@ -359,6 +360,7 @@ def test_registry_names_every_strategy() -> None:
         "route_backrunner": RouteBackrunner,
         "sharing_trader": SharingTrader,
         "surplus_coordinator": SurplusCoordinator,
+        "llm_trader": LLMTrader,
         "buyer": ServiceBuyer,
         "seller": ServiceSeller,
         "arbitrator": Arbitrator,
@@ -367,6 +369,7 @@ def test_registry_names_every_strategy() -> None:
         "farmer": ReputationFarmer,
         "sybil": Sybil,
         "auditor": Auditor,
+        "llm_buyer": LLMBuyer,
     }
     assert expected == STRATEGIES
     probe = Account.from_key(b"\x01" * 32)
