@@ -5,7 +5,8 @@ A backend takes one chat-completions request (a JSON object: ``model``, ``messag
 ``tools``, ...) and returns the response object. Anything that keeps the agent from getting a
 usable response -- a timeout, a connection error, an HTTP error status, a body that is not a
 chat completion -- is one :class:`ChatUnavailable`, which the agent logs and answers by doing
-nothing that wake. The HTTP client is the standard library's ``urllib``: no extra package.
+nothing that wake. The HTTP client is the standard library's ``urllib``: no extra package. It
+uses the environment's proxy settings, except for a server on this machine.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from __future__ import annotations
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+"""Hosts reached without a proxy."""
 Request = Mapping[str, Any]
 """A chat-completions request body."""
 Response = dict[str, Any]
@@ -82,6 +86,12 @@ class HttpBackend:
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.timeout_s = timeout_s
         self.api_key_env = api_key_env
+        # A server on this machine is reached directly, even where HTTP(S)_PROXY is set for
+        # the outside world (a proxy would not reach, or would log, a local model's traffic).
+        host = urllib.parse.urlsplit(self.url).hostname or ""
+        local = host in LOOPBACK_HOSTS
+        handlers = [urllib.request.ProxyHandler({})] if local else []
+        self._opener = urllib.request.build_opener(*handlers)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
@@ -106,7 +116,7 @@ class HttpBackend:
             self.url, data=data, headers=self._headers(), method="POST"
         )
         try:
-            with urllib.request.urlopen(http_request, timeout=self.timeout_s) as reply:
+            with self._opener.open(http_request, timeout=self.timeout_s) as reply:
                 raw = reply.read()
         except urllib.error.HTTPError as err:
             raise ChatUnavailable("http", f"HTTP {err.code} from {self.url}") from err

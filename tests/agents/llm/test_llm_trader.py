@@ -270,3 +270,17 @@ def test_the_api_key_is_sent_as_a_bearer_token_and_never_in_the_request(
     agent = trader(sim, market, base_url=stub.url, api_key_env="AGENTBED_TEST_KEY")
     agent.observe(view_of(sim, market))
     assert "sk-test-123" not in json.dumps(stub.requests)
+
+
+def test_a_local_server_is_reached_without_the_environments_proxy(
+    built: tuple[Simulation, Market], stub: Any, reply: Reply, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sim, market = built
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens on the discard port
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    stub.script = lambda request: (200, reply(("do_nothing", {})), 0.0)
+    agent = trader(sim, market, base_url=stub.url)
+    agent.observe(view_of(sim, market))
+    assert len(stub.requests) == 1 and agent.events == []
