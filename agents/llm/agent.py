@@ -100,7 +100,9 @@ class LLMTrader(ChatAgent):
             for symbol, address in view.market.tokens.items()
         }
         eth = view.reader.balance(self.address)
-        text = render_view(view, balances, eth, self.recent, max_pending=self.max_pending)
+        text = render_view(
+            view, self.address, balances, eth, self.recent, max_pending=self.max_pending
+        )
         context = ToolContext(
             view,
             self.address,

@@ -71,12 +71,15 @@ def pool_rows(market: Market) -> list[dict[str, Any]]:
     return rows
 
 
-def pending_rows(view: AgentView, limit: int) -> list[dict[str, Any]]:
-    """The most recent ``limit`` visible pending swaps on the market's pools (others' only)."""
+def pending_rows(view: AgentView, owner: str, limit: int) -> list[dict[str, Any]]:
+    """The most recent ``limit`` visible pending swaps on the market's pools, not ``owner``'s
+    own (its unmined count is in ``me``)."""
     market: Market = view.market
     names = {pool.address: name for name, pool in pool_labels(market).items()}
     rows = []
     for ptx in view.pending:
+        if ptx.sender == owner:
+            continue
         swap = market.pending_swap(ptx.tx)
         if swap is None or swap.pool not in names:
             continue
@@ -94,13 +97,14 @@ def pending_rows(view: AgentView, limit: int) -> list[dict[str, Any]]:
 
 def render_view(
     view: AgentView,
+    owner: str,
     balances: Mapping[str, int],
     eth_wei: int,
     recent: Sequence[Mapping[str, Any]],
     *,
     max_pending: int,
 ) -> str:
-    """The view as the canonical JSON text of the user message."""
+    """``owner``'s view as the canonical JSON text of the user message."""
     body = {
         "t_ms": view.now_ms,
         "woke_because": view.reason,
@@ -112,7 +116,7 @@ def render_view(
             "unmined_txs": view.nonce - view.confirmed_nonce,
         },
         "pools": pool_rows(view.market),
-        "pending_swaps": pending_rows(view, max_pending),
+        "pending_swaps": pending_rows(view, owner, max_pending),
         "my_recent_txs": list(recent),
     }
     return canonical(body)

@@ -284,3 +284,27 @@ def test_a_local_server_is_reached_without_the_environments_proxy(
     agent = trader(sim, market, base_url=stub.url)
     agent.observe(view_of(sim, market))
     assert len(stub.requests) == 1 and agent.events == []
+
+
+def test_the_view_shows_others_pending_swaps_not_its_own(
+    built: tuple[Simulation, Market], stub: Any, reply: Reply
+) -> None:
+    sim, market = built
+    chain = market.chain
+    pool = market.pools[0]
+    by_name = {a.name: a for a in sim.agents}
+    pending = []
+    for name, agent in (("llm0", by_name["llm0"]), ("retail0", by_name["retail0"])):
+        swap = market.swap(pool, market.tokens["WETH"], 10**18, 1, agent.address, tip=10**9)
+        fields = {"to": swap.to, "data": swap.data, "gas": swap.gas}
+        tx_hash = chain.submit(chain.sign(agent.account, fields), origin=name)
+        pending.append(chain.mempool.get(tx_hash))
+    stub.script = lambda request: (200, reply(("do_nothing", {})), 0.0)
+    agent = trader(sim, market, base_url=stub.url)
+    view = view_of(sim, market)
+    agent.observe(
+        AgentView(**{**{f: getattr(view, f) for f in view.__slots__}, "pending": tuple(pending)})
+    )
+    rows = json.loads(stub.requests[0]["messages"][1]["content"])["pending_swaps"]
+    assert [r["tx"] for r in rows] == ["0x" + pending[1].hash.hex()]
+    assert rows[0]["sell"] == "WETH" and rows[0]["amount"] == "1"
