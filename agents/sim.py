@@ -138,17 +138,7 @@ class Simulation:
         the last completed block and ends with an ``interrupted`` record saying where.
         """
         try:
-            self._setup()
-            now = self.chain.clock.now_ms
-            for agent in self.agents:
-                self._seen_block[agent.name] = self.chain.block_number
-                rng = random.Random(derive_seed(self.seed, "schedule", agent.name))
-                self._schedule_rngs[agent.name] = rng
-                nxt = agent.schedule.first_wake(now, rng)
-                if nxt is not None:
-                    self._push(nxt, _WAKE, self._waker(agent, "schedule"))
-            self._push(self._next_block_ms(), _BLOCK, self._build_block)
-            target = self.chain.block_number + self.blocks
+            target = self._start()
             while self.chain.block_number < target:
                 time_ms, _, _, handler = heapq.heappop(self._heap)
                 handler(time_ms)
@@ -160,6 +150,22 @@ class Simulation:
             if self.progress is not None:
                 self.progress.write("\n")
         return self.metrics
+
+    def _start(self) -> int:
+        """Set up, schedule every agent's first wake and the first block; return the block
+        number the run ends at. A loop that steps the events itself (the learning
+        environment's) starts with this too."""
+        self._setup()
+        now = self.chain.clock.now_ms
+        for agent in self.agents:
+            self._seen_block[agent.name] = self.chain.block_number
+            rng = random.Random(derive_seed(self.seed, "schedule", agent.name))
+            self._schedule_rngs[agent.name] = rng
+            nxt = agent.schedule.first_wake(now, rng)
+            if nxt is not None:
+                self._push(nxt, _WAKE, self._waker(agent, "schedule"))
+        self._push(self._next_block_ms(), _BLOCK, self._build_block)
+        return self.chain.block_number + self.blocks
 
     def _setup(self) -> None:
         """Send every agent's set-up actions and mine them (not measured).
