@@ -22,7 +22,7 @@ from agentbed.experiments.schema import AgentGroup, LatencyConfig, ScheduleConfi
 
 _RESERVED_PARAMS = frozenset({"self", "name", "account", "rng", "schedule"})
 """Parameters of ``Agent.__init__`` that ``build`` supplies itself; a scenario may not set them."""
-_GROUP_KEYS = ("kind", "name", "count", "params", "funding", "schedule", "latency_ms")
+_GROUP_KEYS = ("kind", "name", "count", "params", "funding", "schedule", "latency_ms", "learner")
 
 
 def parse_agents(
@@ -95,6 +95,7 @@ def _parse_group(
         funding=funding,
         schedule=_parse_schedule(table.table("schedule")),
         latency_ms=latency_ms,
+        learner=table.boolean("learner", False),
     )
 
 

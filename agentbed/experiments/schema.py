@@ -113,6 +113,8 @@ class AgentGroup:
         funding: Tokens minted to each agent before the run, in wei per symbol.
         schedule: Own wake schedule.
         latency_ms: Per-agent latency (only with the ``per-agent`` latency model).
+        learner: Whether the learning environment (``agentbed.agents.learning``) takes these
+            agents' decisions; a plain run ignores it (they follow their strategy).
     """
 
     kind: str
@@ -122,6 +124,7 @@ class AgentGroup:
     funding: Mapping[str, int] = field(default_factory=dict)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     latency_ms: int | None = None
+    learner: bool = False
 
     def agent_names(self) -> tuple[str, ...]:
         """The names of this group's agents."""
