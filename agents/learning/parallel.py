@@ -17,18 +17,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from gymnasium import spaces
-from pettingzoo import ParallelEnv
-
+from agentbed.agents.learning.actions import action_nvec
 from agentbed.agents.learning.config import LearningConfig
 from agentbed.agents.learning.episode import MarketEpisode, learner_names, load
+from agentbed.agents.learning.extra import base_class
 
 if TYPE_CHECKING:
+    import numpy as np
+    from gymnasium import spaces
+
     from agentbed.experiments.schema import Scenario
 
+_ParallelEnv = base_class("pettingzoo", "ParallelEnv")
 
-class MarketParallelEnv(ParallelEnv):  # type: ignore[misc]  # pettingzoo ships no type stubs
+
+class MarketParallelEnv(_ParallelEnv):  # type: ignore[misc,valid-type]  # optional base
     """A market scenario as a PettingZoo ``ParallelEnv``.
 
     Args:
@@ -52,6 +55,7 @@ class MarketParallelEnv(ParallelEnv):  # type: ignore[misc]  # pettingzoo ships 
         *,
         policy: str | None = None,
     ) -> None:
+        super().__init__()  # without the extra: the ImportError that says how to install it
         self.scenario = load(scenario)
         self.config = config or LearningConfig()
         self.policy = policy
@@ -59,7 +63,8 @@ class MarketParallelEnv(ParallelEnv):  # type: ignore[misc]  # pettingzoo ships 
         self.agents: list[str] = []
         self.feature_names = MarketEpisode.layout(self.scenario, self.config)
         pools = len(self.scenario.sections["pools"])
-        from agentbed.agents.learning.actions import action_nvec
+        import numpy as np
+        from gymnasium import spaces
 
         self._obs_space = spaces.Box(
             -np.inf, np.inf, shape=(len(self.feature_names),), dtype=np.float32

@@ -11,17 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import gymnasium
-import numpy as np
-
 from agentbed.agents.learning.config import LearningConfig, LearningConfigError
+from agentbed.agents.learning.extra import base_class
 from agentbed.agents.learning.parallel import MarketParallelEnv
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from agentbed.experiments.schema import Scenario
 
+_Env = base_class("gymnasium", "Env")
 
-class SingleLearnerEnv(gymnasium.Env):  # type: ignore[misc]  # gymnasium's generics, untyped here
+
+class SingleLearnerEnv(_Env):  # type: ignore[misc,valid-type]  # optional base
     """One learner of a market scenario as a ``gymnasium.Env``.
 
     Args:
@@ -34,7 +36,7 @@ class SingleLearnerEnv(gymnasium.Env):  # type: ignore[misc]  # gymnasium's gene
         LearningConfigError: no learner, or several and ``learner`` does not name one of them.
     """
 
-    metadata = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(
         self,
@@ -44,6 +46,7 @@ class SingleLearnerEnv(gymnasium.Env):  # type: ignore[misc]  # gymnasium's gene
         learner: str | None = None,
         policy: str | None = None,
     ) -> None:
+        super().__init__()  # without the extra: the ImportError that says how to install it
         self.parallel = MarketParallelEnv(scenario, config, policy=policy)
         names = self.parallel.possible_agents
         if learner is None and len(names) > 1:
