@@ -1,4 +1,4 @@
-"""Without the ``learn`` extra the package still imports, and the environments say what to install."""
+"""Without the ``learn`` extra the package imports, and the environments say what to install."""
 
 from __future__ import annotations
 
