@@ -5,10 +5,14 @@ traders, an arbitrageur and two scripted PGA frontrunners (who copy profitable s
 outbid rivals by replacement). Two ways to fill the seat are compared on the same seeds:
 
 * **scripted**: the seat's own ``Frontrunner`` strategy (what a plain ``testbed run`` plays);
-* **learned**: a contextual epsilon-greedy bandit (``agentbed.agents.learning.bandit``) that,
-  at ``--decide-before-ms`` before each block, picks "nothing" or "front-run the visible swap
-  with the largest edge at tip step k", by the edge's context. It is trained on seeds
-  1000, 1001, ... (``--train`` episodes) and evaluated greedily on seeds 1..``--seeds``.
+* **last-look rule**: a fixed rule in the learner's own seat and timing: at
+  ``--decide-before-ms`` before each block, front-run the visible swap with the largest edge
+  when that edge is positive, one tip step (``--rule-step``) above the highest bid on its side;
+  it tells what deciding last is worth without any learning;
+* **learned**: a contextual epsilon-greedy bandit (``agentbed.agents.learning.bandit``) in the
+  same seat and timing, choosing "nothing" or "front-run that swap at tip step k" by the edge's
+  context. It is trained on seeds 1000, 1001, ... (``--train`` episodes) and evaluated greedily
+  on seeds 1..``--seeds``.
 
 Each run's figure is the seat's profit over the measured blocks in USDC: the sum of the
 environment's per-block rewards (holdings change at the block's reference prices, net of gas;
@@ -104,9 +108,15 @@ def main(argv: list[str] | None = None) -> int:
         "--decide-before-ms", type=int, default=10, help="decision time before each block"
     )
     parser.add_argument("--seed", type=int, default=0, help="root seed of the bandit's stream")
+    parser.add_argument(
+        "--rule-step", type=int, default=1, help="tip bucket of the last-look rule (default 1)"
+    )
     args = parser.parse_args(argv)
     if args.train < 1 or args.seeds < 2:
         parser.error("--train must be >= 1 and --seeds >= 2 (an interval needs two seeds)")
+    steps = len(LearningConfig().tip_steps_gwei)
+    if not 0 <= args.rule_step < steps:
+        parser.error(f"--rule-step must be a tip bucket, 0..{steps - 1}")
     overrides = [] if args.blocks is None else [("run.blocks", args.blocks)]
     scenario = load_with_overrides(SCENARIO, overrides)
     config = LearningConfig(decide_before_ms=args.decide_before_ms)
@@ -122,9 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     trained = time.perf_counter() - started
     seeds = range(1, args.seeds + 1)
     learned = [play(env, s, lambda c: bandit.choose(c, explore=False), None) for s in seeds]
+    rule_arm = 1 + args.rule_step
+    rule = [play(env, s, lambda c: rule_arm if c > 0 else 0, None) for s in seeds]
     baseline = [scripted(scenario, s, config) for s in seeds]
     evaluated = time.perf_counter() - started - trained
-    _print(args, config, bandit, learned, baseline, seeds)
+    runs = {"scripted Frontrunner": baseline, "last-look rule": rule, "learned bandit": learned}
+    _print(args, config, bandit, runs, seeds)
     print(f"\ntime: training {trained:.0f} s, evaluation {evaluated:.0f} s (one process)")
     return 0
 
@@ -133,36 +146,36 @@ def _print(
     args: argparse.Namespace,
     config: LearningConfig,
     bandit: TipBandit,
-    learned: list[dict[str, float]],
-    baseline: list[dict[str, float]],
+    runs: dict[str, list[dict[str, float]]],
     seeds: range,
 ) -> None:
     blocks = args.blocks or "the scenario's 20"
     print(
         f"Seat learner0 of {SCENARIO.name}, {blocks} blocks, evaluation seeds "
         f"{seeds.start}..{seeds.stop - 1} (paired); learner trained on {args.train} episodes "
-        f"(seeds {TRAIN_SEED_BASE}..), epsilon {args.epsilon}, deciding "
+        f"(seeds {TRAIN_SEED_BASE}..), epsilon {args.epsilon}; rule and learner decide "
         f"{config.decide_before_ms} ms before each block. Means with 95% t-intervals.\n"
     )
-    rows = []
-    for label, runs in (("scripted Frontrunner", baseline), ("learned bandit", learned)):
+    figures = ("profit", "included", "reverted")
+    rows = [
+        [label, *(interval_text(confidence_interval([r[k] for r in played])) for k in figures)]
+        for label, played in runs.items()
+    ]
+    learned = runs["learned bandit"]
+    for short, other in (("scripted", "scripted Frontrunner"), ("rule", "last-look rule")):
         rows.append(
             [
-                label,
-                interval_text(confidence_interval([r["profit"] for r in runs])),
-                interval_text(confidence_interval([r["included"] for r in runs])),
-                interval_text(confidence_interval([r["reverted"] for r in runs])),
+                f"learned - {short} (paired)",
+                *(
+                    difference_text(
+                        paired_difference([r[k] for r in learned], [r[k] for r in runs[other]])
+                    )
+                    for k in figures
+                ),
             ]
         )
-    diff = [
-        "learned - scripted (paired)",
-        *(
-            difference_text(paired_difference([r[k] for r in learned], [r[k] for r in baseline]))
-            for k in ("profit", "included", "reverted")
-        ),
-    ]
     header = ["seat played by", "profit (USDC)", "txs included", "txs reverted"]
-    print("\n".join(markdown_table(header, [*rows, diff], "lrrr")))
+    print("\n".join(markdown_table(header, rows, "lrrr")))
     bounds = ["<= 0", *(f"> {b:g}" for b in EDGE_BUCKETS_BPS)]
     arms = ["nothing", *(f"front, tip +{t:g} gwei" for t in config.tip_steps_gwei)]
     print("\nLearned policy (greedy arm per context of the best visible edge):\n")
@@ -170,12 +183,14 @@ def _print(
         [
             f"edge {bounds[row['context']]} bps",
             arms[row["greedy"]],
-            f"{row['mean']:,.2f}",
+            interval_text(row["mean"]),
+            row["counts"][row["greedy"]],
             sum(row["counts"]),
         ]
         for row in bandit.table()
     ]
-    print("\n".join(markdown_table(["context", "arm", "mean reward", "plays"], policy, "llrr")))
+    header = ["context", "greedy arm", "its mean reward (USDC)", "its plays", "all plays"]
+    print("\n".join(markdown_table(header, policy, "llrrr")))
 
 
 if __name__ == "__main__":

@@ -14,9 +14,12 @@ the caller from the root seed.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from typing import Any
+
+from agentbed.agents.reporting.intervals import Interval, t_critical
 
 EDGE_BUCKETS_BPS = (0.0, 25.0, 100.0)
 """Context boundaries: context 0 is an edge <= 0 bps, 1 is (0, 25], 2 is (25, 100], 3 above."""
@@ -75,6 +78,8 @@ class TipBandit:
         self.rng = rng
         self.counts = [[0] * arms for _ in range(CONTEXTS)]
         self.means = [[0.0] * arms for _ in range(CONTEXTS)]
+        # Sums of squared deviations (Welford), for the intervals of the reported means.
+        self._squares = [[0.0] * arms for _ in range(CONTEXTS)]
 
     def choose(self, context: int, *, explore: bool = True) -> int:
         """The arm to play in ``context`` (greedy only, without ``explore``)."""
@@ -95,15 +100,26 @@ class TipBandit:
     def update(self, context: int, arm: int, reward: float) -> None:
         """Add one reward of ``arm`` in ``context`` to its sample average."""
         self.counts[context][arm] += 1
-        self.means[context][arm] += (reward - self.means[context][arm]) / self.counts[context][arm]
+        before = self.means[context][arm]
+        self.means[context][arm] += (reward - before) / self.counts[context][arm]
+        self._squares[context][arm] += (reward - before) * (reward - self.means[context][arm])
+
+    def interval(self, context: int, arm: int) -> Interval:
+        """The mean reward of ``arm`` in ``context`` with its 95% t-interval (as
+        ``agentbed.agents.reporting.intervals.confidence_interval`` computes it)."""
+        n, mean = self.counts[context][arm], self.means[context][arm]
+        if n < 2:
+            return Interval(n, mean, None, None)
+        half = t_critical(n - 1) * math.sqrt(self._squares[context][arm] / (n - 1) / n)
+        return Interval(n, mean, mean - half, mean + half)
 
     def table(self) -> list[dict[str, Any]]:
-        """Per context: the greedy arm, its mean and how often each arm was played."""
+        """Per context: the greedy arm, its mean reward with interval, and the plays per arm."""
         return [
             {
                 "context": c,
                 "greedy": self.greedy(c),
-                "mean": self.means[c][self.greedy(c)],
+                "mean": self.interval(c, self.greedy(c)),
                 "counts": list(self.counts[c]),
             }
             for c in range(CONTEXTS)

@@ -41,6 +41,8 @@ def test_learn_tip_prints_a_paired_table_deterministically(
     assert "| scripted Frontrunner |" in text
     assert "| learned bandit |" in text
     assert "| learned - scripted (paired) |" in text
+    assert "| last-look rule |" in text
+    assert "| learned - rule (paired) |" in text
     assert "evaluation seeds 1..2 (paired)" in text
 
 

@@ -16,6 +16,7 @@ from agentbed.agents.learning.bandit import (
     target_and_context,
 )
 from agentbed.agents.learning.observation import layout
+from agentbed.agents.reporting.intervals import confidence_interval
 
 NAMES = layout(("USDC", "WETH"), 1, 4)
 
@@ -85,6 +86,13 @@ def test_fuzz_action_values_are_sample_averages(plays: list[tuple[int, float]]) 
         assert bandit.counts[0][arm] == len(rewards)
         expected = statistics.fmean(rewards) if rewards else 0.0
         assert bandit.means[0][arm] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+        interval = bandit.interval(0, arm)
+        if len(rewards) >= 2:
+            reference = confidence_interval(rewards)
+            assert interval.low == pytest.approx(reference.low, rel=1e-6, abs=1e-3)
+            assert interval.high == pytest.approx(reference.high, rel=1e-6, abs=1e-3)
+        else:
+            assert interval.low is None
 
 
 @pytest.mark.parametrize(("arms", "epsilon"), [(1, 0.1), (3, -0.1), (3, 1.5)])
