@@ -59,6 +59,7 @@ class MarketParallelEnv(_ParallelEnv):  # type: ignore[misc,valid-type]  # optio
         self.scenario = load(scenario)
         self.config = config or LearningConfig()
         self.policy = policy
+        self.render_mode: str | None = None  # nothing to draw (see ``render``)
         self.possible_agents: list[str] = list(learner_names(self.scenario))
         self.agents: list[str] = []
         self.feature_names = MarketEpisode.layout(self.scenario, self.config)
@@ -129,3 +130,16 @@ class MarketParallelEnv(_ParallelEnv):  # type: ignore[misc,valid-type]  # optio
     def close(self) -> None:
         """Drop the episode."""
         self.episode = None
+
+
+def market_aec_env(
+    scenario: Scenario | str | Path,
+    config: LearningConfig | None = None,
+    *,
+    policy: str | None = None,
+) -> Any:
+    """The same environment through PettingZoo's AEC API (learners act in turn, in scenario
+    order; the block is built once all have acted), by ``pettingzoo.utils.parallel_to_aec``."""
+    from pettingzoo.utils.conversions import parallel_to_aec
+
+    return parallel_to_aec(MarketParallelEnv(scenario, config, policy=policy))

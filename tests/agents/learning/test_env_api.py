@@ -6,16 +6,28 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 from learnkit import short_pga
-from pettingzoo.test import parallel_api_test
+from pettingzoo.test import api_test, parallel_api_test
 
 from agentbed.agents.learning import MarketParallelEnv, SingleLearnerEnv
+from agentbed.agents.learning.parallel import market_aec_env
 
 # The observation Box is unbounded (balances, reserves and tips have no natural cap).
-pytestmark = pytest.mark.filterwarnings("ignore:.*Box observation space m:UserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:.*Box observation space m:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Agent's m.* observation space value is:UserWarning"),
+    # The checker's advice, not its requirements: a MultiDiscrete action space and the
+    # scenario's own agent names (learner0) are deliberate.
+    pytest.mark.filterwarnings("ignore:Action space for each agent probably:UserWarning"),
+    pytest.mark.filterwarnings("ignore:We recommend agents to be named:UserWarning"),
+]
 
 
 def test_parallel_env_passes_pettingzoo_api_test() -> None:
     parallel_api_test(MarketParallelEnv(short_pga(3)), num_cycles=10)
+
+
+def test_aec_wrapper_passes_pettingzoo_api_test() -> None:
+    api_test(market_aec_env(short_pga(2)), num_cycles=5)
 
 
 def test_single_learner_env_passes_gymnasium_env_checker() -> None:
