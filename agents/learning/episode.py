@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentbed.agents.learning.actions import action_nvec, check_action, plan
-from agentbed.agents.learning.config import LearningConfig, LearningConfigError
+from agentbed.agents.learning.config import InvalidAction, LearningConfig, LearningConfigError
 from agentbed.agents.learning.observation import encode, layout, visible_swaps
 from agentbed.agents.learning.reward import step_profits
 from agentbed.agents.learning.stepping import SteppedSimulation, seat
@@ -103,6 +103,7 @@ class MarketEpisode:
 
         self.names = learner_names(scenario)
         self.config = config
+        lead = self._lead(config, scenario.run.block_time_ms)  # before the costly build
         sim, world = build(scenario, policy=policy, seed=seed)
         self.market: Market = world  # type: ignore[assignment]  # a market study's world
         self.learners: dict[str, Agent] = {a.name: a for a in sim.agents if a.name in self.names}
@@ -116,7 +117,7 @@ class MarketEpisode:
             sim.blocks,
             sim.seed,
             sim.market,
-            decide_before_ms=self._lead(config, sim.chain.clock.block_interval_ms),
+            decide_before_ms=lead,
         )
         market_config = scenario.sections["market"]
         self.numeraire: str = market_config.numeraire
@@ -159,8 +160,6 @@ class MarketEpisode:
         Raises:
             InvalidAction: an action is outside the space, or names no learner of the episode.
         """
-        from agentbed.agents.learning.config import InvalidAction
-
         unknown = sorted(set(actions) - set(self.learners))
         if actions and not self.seated:
             raise InvalidAction("the learners follow their scripted strategy here: no actions")
