@@ -31,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import rlp
+
 from agentbed.chain.backend import TxNotApplicable
 from agentbed.chain.blocktree import Reorg, ReorgListener, TreeBlock
 from agentbed.chain.builder import IncludedTx
@@ -102,6 +104,15 @@ class ChainForks:
     def add_reorg_listener(self, listener: ReorgListener) -> None:
         """Call ``listener(reorg)`` after every reorg (not part of snapshots)."""
         self._history.tree.listeners.append(listener)
+
+    def header_rlp(self, number: int) -> bytes:
+        """The RLP-encoded header of canonical block ``number`` (its keccak is the block hash):
+        the proof a contract checks against ``blockhash(number)``.
+
+        Raises:
+            UnknownBlock: no canonical block ``number``.
+        """
+        return bytes(rlp.encode(self.backend.header_at(number)))
 
     def _on_chain(self, block: Block) -> bool:
         """Whether ``block`` is on the canonical chain now."""
