@@ -13,11 +13,17 @@ in the same order, then its own slot's block from the pool, so its branch is one
 and the longest-chain rule makes it canonical. Otherwise it proposes honestly on the head.
 
 Decide, then apply: :meth:`TimeBanditProposer.plan` only reads the chain.
+
+Two optional inputs let a seller of reorgs (:mod:`.bounty`) reuse this decision: ``bonus``
+adds what orphaning the last ``k`` blocks earns beyond their coinbase payments (a bounty), and
+``substitutes`` swaps a re-mined tx for another (the buyer's conflicting tx). Without them the
+bandit behaves exactly as before.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +32,7 @@ from agentbed.chain.ordering import PriorityFeePolicy
 
 if TYPE_CHECKING:
     from agentbed.chain.node import Chain
-    from agentbed.chain.types import Address, Block
+    from agentbed.chain.types import Address, Block, Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +64,13 @@ class TimeBanditProposer:
                 f"bandit {self.name!r}: cost_per_block must be >= 0 and max_depth >= 1"
             )
 
-    def plan(self, chain: Chain) -> BanditPlan:
-        """The most profitable depth to re-mine now (ties: the shallower)."""
+    def plan(self, chain: Chain, bonus: Callable[[int], int] | None = None) -> BanditPlan:
+        """The most profitable depth to re-mine now (ties: the shallower).
+
+        Args:
+            chain: The chain to read.
+            bonus: Extra wei earned by orphaning the last ``k`` blocks, by ``k`` (None: 0).
+        """
         limit = min(self.max_depth, chain.block_number)
         if chain.finality_depth is not None:
             limit = min(limit, chain.finality_depth - 1)
@@ -67,14 +78,27 @@ class TimeBanditProposer:
         taken = 0
         for depth in range(1, limit + 1):
             taken += chain.block(chain.block_number - depth + 1).coinbase_payment
-            gain = taken - depth * self.cost_per_block
+            extra = bonus(depth) if bonus is not None else 0
+            gain = taken + extra - depth * self.cost_per_block
             if gain > best.gain:
                 best = BanditPlan(depth, gain)
         return best
 
-    def propose(self, chain: Chain) -> Block:
-        """Propose this slot's block: re-mine the planned depth first if it pays."""
-        plan = self.plan(chain)
+    def propose(
+        self,
+        chain: Chain,
+        bonus: Callable[[int], int] | None = None,
+        substitutes: Mapping[bytes, Transaction] | None = None,
+    ) -> Block:
+        """Propose this slot's block: re-mine the planned depth first if it pays.
+
+        Args:
+            chain: The chain to seal on.
+            bonus: As for :meth:`plan`.
+            substitutes: Re-mined txs to replace, by hash, with the given txs.
+        """
+        plan = self.plan(chain, bonus)
+        swap = substitutes or {}
         if plan.depth == 0:
             chain.coinbase = self.coinbase
             return chain.mine()[0]
@@ -82,7 +106,7 @@ class TimeBanditProposer:
         head = chain.block_number
         parent = chain.block(head - plan.depth).hash
         for number in range(head - plan.depth + 1, head + 1):
-            txs = [chain.transaction(h) for h in chain.block(number).tx_hashes]
+            txs = [swap.get(h) or chain.transaction(h) for h in chain.block(number).tx_hashes]
             parent = chain.mine_on(parent, txs, coinbase=self.coinbase, policy=label).hash
         rng = random.Random(f"agent-testbed/bandit/{chain.seed}/{head}")
         pool = PriorityFeePolicy().order(chain.pending_transactions(), chain.base_fee, rng)
