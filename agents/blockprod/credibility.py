@@ -1,0 +1,432 @@
+"""The commitment-credibility experiment: how often an escrow settlement that its counterparty
+counted as settled at depth ``d`` is undone by a paid reorg, as a function of the finality
+depth and the value at stake.
+
+Set-up (``[credibility]`` in ``scenarios/blockprod/credibility.toml``): one
+:file:`contracts/Escrow.sol` (with mock staking and reputation, no bonds, no fee) between a
+payer ``P`` (the escrow's proposer) and a counterparty ``C`` who delivers a good off chain.
+Every ``commit_every`` slots ``P`` proposes an agreement of ``price`` tokens (valued 1 token =
+1 ETH); the next slot ``C`` accepts and confirms delivery; the slot after ``P`` confirms,
+which releases the price to ``C``: the **settlement**, mined in block ``N``. ``C`` counts it
+**settled at depth d** once ``N`` is ``d`` blocks deep (``head - N + 1 >= d``) and only then
+delivers, irrevocably.
+
+The reversal mechanism (a time-bandit attack bought by the losing side; Daian et al. 2020,
+"Flash Boys 2.0", sections on time-bandit attacks and on bribing miners to rewrite history):
+once ``C`` has delivered, ``P`` would rather not have paid. It posts a
+:file:`contracts/ReorgBounty.sol` bounty of ``bounty_share * price`` ETH for block ``N`` not to
+be canonical ``deadline_blocks`` after the head, and hands the seller its substitute: a
+``dispute`` of the same agreement signed with the nonce of its ``confirm``. Proposers are
+drawn per slot by stake; one of them, holding ``bandit_share`` of the stake, is a
+:class:`~agentbed.agents.blockprod.bounty.BountySeller`: in its slot it re-mines the last
+``k`` blocks when their coinbase payments plus the bounties on them exceed ``k`` times
+``cost_per_block_eth`` (never ``k`` at or past the finality depth), sealing ``P``'s dispute in
+place of the confirm. On that branch the agreement is Disputed, not Released: the price stays
+in the escrow pending an arbitrator who, in this model, does not rule within the run.
+
+Definitions. A commitment is **reversed** when ``C`` counted it settled at depth ``d`` and at
+the end of the run the agreement is not in state Released on the canonical chain. The **honest
+side's cost** of a run is the price of its reversed commitments: value ``C`` delivered against
+and does not hold (equal to the counted prices minus the tokens ``C`` received; a test checks
+the identity). Measured per run (one seed, one grid point): commitments counted, reversal
+rate = reversed / counted, honest cost per counted commitment (ETH), reorgs per slot,
+bounties paid to the seller (ETH). Over seeds: mean and 95% Student t-interval, differences
+paired by seed (:mod:`agentbed.agents.reporting.intervals`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode
+from eth_utils import keccak
+
+from agentbed.agents.blockprod.bandit import TimeBanditProposer
+from agentbed.agents.blockprod.bounty import BountyBuyer, BountyOrder, BountySeller
+from agentbed.agents.blockprod.tables import load_table
+from agentbed.agents.reporting.intervals import Interval, confidence_interval, paired_difference
+from agentbed.chain.auction import Proposer, StakeWeightedSchedule
+from agentbed.chain.errors import UnknownTransaction
+from agentbed.chain.node import GWEI, Chain
+
+ETH = 10**18
+STAKE_UNITS = 10_000
+ESCROW_GAS = 1_500_000
+RELEASED = 4
+"""``IEscrow.State.Released``."""
+FAR = 10**7
+"""Seconds to the escrow deadlines: far beyond any run (no deadline interferes)."""
+AGREEMENT_TYPES = [
+    "address", "uint64", "uint8", "bool", "bool", "address", "uint64", "address", "uint64",
+    "uint256", "uint256", "uint256", "uint256",
+]  # fmt: skip
+
+
+CLAIMED_TOPIC = keccak(text="BountyClaimed(uint256,address,uint256)")
+PROPOSED, ACCEPTED = 1, 2
+
+
+class CredibilityConfigError(ValueError):
+    """The ``[credibility]`` table names an unknown key or holds a bad value."""
+
+
+@dataclass(frozen=True)
+class CredibilityConfig:
+    """The experiment's grid and flow (see the module docstring)."""
+
+    slots: int = 45
+    seeds: tuple[int, ...] = (1, 2, 3, 4, 5)
+    proposers: int = 4
+    bandit_share: float = 0.25
+    cost_per_block_eth: float = 0.02
+    max_depth: int = 3
+    commit_every: int = 3
+    tail: int = 8
+    """Slots at the end in which no new agreement starts (so every release can be counted)."""
+    tip_gwei: int = 2
+    bounty_share: float = 0.5
+    deadline_blocks: int = 6
+    price_eth: tuple[float, ...] = (0.02, 0.1, 0.4)
+    counting_depths: tuple[int, ...] = (1, 2)
+    finality_depths: tuple[int, ...] = (0, 3, 2, 1)
+    """0: no finality (longest chain only)."""
+
+    def __post_init__(self) -> None:
+        if self.slots <= self.tail or not self.seeds or self.proposers < 2:
+            raise CredibilityConfigError("need slots > tail, some seeds and proposers >= 2")
+        if not 0 < self.bandit_share < 1 or not 0 <= self.bounty_share <= 1:
+            raise CredibilityConfigError("bandit_share must be in (0, 1), bounty_share in [0, 1]")
+        if self.commit_every < 3 or self.deadline_blocks < 1 or self.max_depth < 1:
+            raise CredibilityConfigError(
+                "commit_every must be >= 3 (an agreement takes 3 slots), deadline_blocks and"
+                " max_depth >= 1"
+            )
+        if any(d < 1 for d in self.counting_depths) or any(f < 0 for f in self.finality_depths):
+            raise CredibilityConfigError("counting depths must be >= 1, finality depths >= 0")
+        if not self.price_eth or any(p <= 0 for p in self.price_eth):
+            raise CredibilityConfigError("price_eth must list positive prices")
+
+
+def load_config(path: str | Path) -> CredibilityConfig:
+    """The ``[credibility]`` table of a TOML file as a :class:`CredibilityConfig`.
+
+    Raises:
+        CredibilityConfigError: No such table, an unknown key, or a bad value.
+    """
+    return load_table(path, "credibility", CredibilityConfig, CredibilityConfigError)
+
+
+@dataclass(frozen=True, slots=True)
+class RunStats:
+    """One run's counts (amounts in wei)."""
+
+    slots: int
+    counted: int
+    reversed: int
+    honest_cost: int
+    counterparty_received: int
+    counted_value: int
+    reorgs: int
+    bounties_paid: int
+
+    @property
+    def reversal_rate(self) -> float:
+        return self.reversed / self.counted if self.counted else 0.0
+
+    @property
+    def cost_per_commitment_eth(self) -> float:
+        return self.honest_cost / self.counted / ETH if self.counted else 0.0
+
+
+@dataclass
+class _Commitment:
+    """One agreement's progress as its parties track it off chain."""
+
+    agreement_id: int
+    accepted: bool = False
+    confirm_tx: bytes | None = None
+    counted: bool = False
+    bounty_posted: bool = False
+
+
+@dataclass
+class _World:
+    """One run's chain, contracts, parties and off-chain records."""
+
+    chain: Chain
+    cfg: CredibilityConfig
+    price: int
+    depth: int
+    escrow: Any
+    token: Any
+    buyer: BountyBuyer
+    seller: BountySeller
+    schedule: StakeWeightedSchedule
+    commitments: list[_Commitment] = field(default_factory=list)
+    orders: list[BountyOrder] = field(default_factory=list)
+
+    @property
+    def payer(self) -> Any:
+        return self.chain.accounts[1]
+
+    @property
+    def counterparty(self) -> Any:
+        return self.chain.accounts[2]
+
+
+def _calldata(call: Any) -> bytes:
+    return bytes.fromhex(call._encode_transaction_data()[2:])
+
+
+def _tx(world: _World, account: Any, call: Any, **extra: Any) -> bytes:
+    """Sign an escrow call with the slot's tip (fee fields fixed, so a substitute can match)."""
+    chain, tip = world.chain, world.cfg.tip_gwei * GWEI
+    fields_ = {
+        "to": world.escrow.address,
+        "data": _calldata(call),
+        "gas": ESCROW_GAS,
+        "maxPriorityFeePerGas": tip,
+        "maxFeePerGas": 4 * chain.base_fee + tip,
+        **extra,
+    }
+    return chain.sign(account, fields_)
+
+
+def _build(cfg: CredibilityConfig, seed: int, price: int, depth: int, finality: int) -> _World:
+    """Deploy the escrow and the bounty contract, fund and approve the payer."""
+    chain = Chain(seed=seed, accounts=5, automine=False)
+    deployer, payer, keeper, arbitrator = (chain.accounts[i] for i in (0, 1, 3, 4))
+    token = chain.deploy("MockERC20", "Escrowed", "ESC")
+    staking = chain.deploy("MockStaking")
+    reputation = chain.deploy("MockReputation")
+    escrow = chain.deploy(
+        "Escrow", token.address, staking.address, reputation.address, 0, FAR, 0, 0,
+        arbitrator.address, 0,
+    )  # fmt: skip
+    bounty = chain.deploy("ReorgBounty")
+    chain.transact(deployer, reputation.functions.registerIssuer(escrow.address), gas=100_000)
+    chain.transact(deployer, token.functions.mint(payer.address, 10**6 * ETH), gas=100_000)
+    chain.transact(payer, token.functions.approve(escrow.address, 2**256 - 1), gas=100_000)
+    chain.mine()
+    chain.set_fork_choice(finality_depth=finality or None)
+    bandit_stake = round(cfg.bandit_share * STAKE_UNITS)
+    honest = cfg.proposers - 1
+    proposers = [Proposer("bandit", f"0x{0xB0:040x}")]
+    proposers += [Proposer(f"honest{i}", f"0x{0xA0 + i:040x}") for i in range(honest)]
+    stakes = [bandit_stake] + [(STAKE_UNITS - bandit_stake) // honest] * honest
+    bandit = TimeBanditProposer(
+        "bandit",
+        proposers[0].fee_recipient,
+        cost_per_block=int(cfg.cost_per_block_eth * ETH),
+        max_depth=cfg.max_depth,
+    )
+    return _World(
+        chain=chain,
+        cfg=cfg,
+        price=price,
+        depth=depth,
+        escrow=escrow,
+        token=token,
+        buyer=BountyBuyer(payer, bounty.address),
+        seller=BountySeller(bandit, keeper, bounty.address),
+        schedule=StakeWeightedSchedule(proposers, stakes, seed),
+    )
+
+
+def _agreement(world: _World, agreement_id: int) -> tuple[Any, ...]:
+    """The agreement's fields at the head (``IEscrow.Agreement``)."""
+    call = world.escrow.functions.agreement(agreement_id)
+    out = world.chain.call(world.escrow.address, _calldata(call))
+    return tuple(decode(["(" + ",".join(AGREEMENT_TYPES) + ")"], out)[0])
+
+
+def _propose(world: _World) -> None:
+    """``P`` proposes the next agreement (ids are sequential: only ``P`` proposes)."""
+    now = world.chain.head.timestamp
+    call = world.escrow.functions.propose(
+        world.counterparty.address, world.chain.accounts[4].address, world.price, 0, 0, 0,
+        now + FAR, now + 2 * FAR,
+    )  # fmt: skip
+    world.chain.submit(_tx(world, world.payer, call))
+    world.commitments.append(_Commitment(len(world.commitments) + 1))
+
+
+def _advance(world: _World, c: _Commitment) -> None:
+    """The parties' next step on one agreement, from what the head shows."""
+    chain, functions = world.chain, world.escrow.functions
+    if not c.accepted:
+        if _agreement(world, c.agreement_id)[2] == PROPOSED:
+            chain.submit(_tx(world, world.counterparty, functions.accept(c.agreement_id)))
+            chain.submit(_tx(world, world.counterparty, functions.confirm(c.agreement_id)))
+            c.accepted = True
+        return
+    if c.confirm_tx is None:
+        state = _agreement(world, c.agreement_id)
+        if state[2] == ACCEPTED and state[4]:  # C has confirmed delivery terms
+            c.confirm_tx = chain.submit(_tx(world, world.payer, functions.confirm(c.agreement_id)))
+        return
+    try:
+        receipt = chain.receipt(c.confirm_tx)
+    except UnknownTransaction:
+        return  # not (or no longer) on the canonical chain
+    if not c.counted:
+        # C counts the release settled once its block is `depth` deep, and delivers; P
+        # learns of the delivery at once and may buy the reorg in the same slot.
+        deep = chain.block_number - receipt.block_number + 1 >= world.depth
+        c.counted = receipt.status == 1 and deep
+        if not c.counted:
+            return
+    if not c.bounty_posted and world.cfg.bounty_share > 0:
+        _post_bounty(world, c, receipt.block_number)
+
+
+def _post_bounty(world: _World, c: _Commitment, number: int) -> None:
+    """``P`` buys a reorg of the release block, with its dispute in place of its confirm."""
+    chain = world.chain
+    assert c.confirm_tx is not None
+    deadline = chain.block_number + world.cfg.deadline_blocks
+    if deadline >= number + 256:
+        return
+    confirm = chain.transaction(c.confirm_tx)
+    dispute = world.escrow.functions.dispute(c.agreement_id)
+    substitute = chain.decode(_tx(world, world.payer, dispute, nonce=confirm.nonce))
+    amount = int(world.cfg.bounty_share * world.price)
+    raw, order = world.buyer.offer(chain, number, amount, deadline, [(c.confirm_tx, substitute)])
+    chain.submit(raw)
+    world.orders.append(order)
+    c.bounty_posted = True
+
+
+def _slot(world: _World, slot: int) -> None:
+    """The parties act, the slot's proposer seals, the seller claims what it has earned."""
+    chain, cfg = world.chain, world.cfg
+    if slot % cfg.commit_every == 0 and slot < cfg.slots - cfg.tail:
+        _propose(world)
+    for commitment in world.commitments:
+        _advance(world, commitment)
+    proposer = world.schedule.proposer_for(chain.block_number + 1)
+    if proposer.name == world.seller.bandit.name:
+        world.seller.propose(chain, world.orders)
+    else:
+        chain.coinbase = proposer.fee_recipient
+        chain.mine()
+    for raw in world.seller.claims(chain):
+        chain.submit(raw)
+
+
+def run_once(
+    cfg: CredibilityConfig, seed: int, price_eth: float, depth: int, finality: int
+) -> RunStats:
+    """One run at one grid point, deterministic in ``seed``."""
+    price = int(price_eth * ETH)
+    world = _build(cfg, seed, price, depth, finality)
+    for slot in range(cfg.slots):
+        _slot(world, slot)
+    counted = [c for c in world.commitments if c.counted]
+    reversed_ = [c for c in counted if _agreement(world, c.agreement_id)[2] != RELEASED]
+    chain = world.chain
+    received = int(world.token.functions.balanceOf(world.counterparty.address).call())
+    claimed = chain.logs(address=world.buyer.contract, topics=[CLAIMED_TOPIC])
+    return RunStats(
+        slots=cfg.slots,
+        counted=len(counted),
+        reversed=len(reversed_),
+        honest_cost=len(reversed_) * price,
+        counterparty_received=received,
+        counted_value=len(counted) * price,
+        reorgs=len(chain.reorgs),
+        bounties_paid=sum(int.from_bytes(log.data, "big") for log in claimed),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GridPoint:
+    """Every seed's run at one (price, counting depth, finality depth)."""
+
+    price_eth: float
+    depth: int
+    finality: int
+    runs: tuple[RunStats, ...]
+
+    def reversal_rate(self) -> Interval:
+        return confidence_interval([r.reversal_rate for r in self.runs])
+
+    def cost(self) -> Interval:
+        return confidence_interval([r.cost_per_commitment_eth for r in self.runs])
+
+    def reorg_frequency(self) -> Interval:
+        return confidence_interval([r.reorgs / r.slots for r in self.runs])
+
+
+def run_grid(cfg: CredibilityConfig) -> list[GridPoint]:
+    """Every (price, counting depth, finality depth) point over every seed."""
+    return [
+        GridPoint(price, depth, fin, tuple(run_once(cfg, s, price, depth, fin) for s in cfg.seeds))
+        for price in cfg.price_eth
+        for depth in cfg.counting_depths
+        for fin in cfg.finality_depths
+    ]
+
+
+def ci_text(interval: Interval) -> str:
+    """``mean [low, high]`` to three decimals (the mean alone for a single seed)."""
+    if interval.low is None or interval.high is None:
+        return f"{interval.mean:.3f}"
+    return f"{interval.mean:.3f} [{interval.low:.3f}, {interval.high:.3f}]"
+
+
+def report(cfg: CredibilityConfig, grid: list[GridPoint]) -> str:
+    """A Markdown report: the grid table and the paired comparisons the claims rest on."""
+    lines = [
+        "# Commitment credibility: escrow settlements reversed by paid time-bandit reorgs",
+        "",
+        f"{len(cfg.seeds)} seeds x {cfg.slots} slots per point; a new agreement every "
+        f"{cfg.commit_every} slots; bandit stake share {cfg.bandit_share}; cost "
+        f"{cfg.cost_per_block_eth} ETH per orphaned block; max depth {cfg.max_depth}; bounty "
+        f"{cfg.bounty_share} x price. Means with 95% t-intervals over seeds.",
+        "",
+        "| price (ETH) | counted at depth | finality depth | commitments counted "
+        "| reversal rate | honest cost per commitment (ETH) | reorgs per slot |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in grid:
+        counted = sum(r.counted for r in p.runs) / len(p.runs)
+        lines.append(
+            f"| {p.price_eth} | {p.depth} | {p.finality or 'none'} | {counted:.1f} "
+            f"| {ci_text(p.reversal_rate())} | {ci_text(p.cost())} "
+            f"| {ci_text(p.reorg_frequency())} |"
+        )
+    lines += ["", "Paired differences in reversal rate (by seed, 95% t-interval):", ""]
+    by_key = {(p.price_eth, p.depth, p.finality): p for p in grid}
+    low, high = min(cfg.price_eth), max(cfg.price_eth)
+    longest, final = cfg.finality_depths[0], min(cfg.finality_depths, key=lambda f: f or 10**9)
+    for depth in cfg.counting_depths:
+        for finality in cfg.finality_depths:
+            diff = paired_difference(
+                [r.reversal_rate for r in by_key[(high, depth, finality)].runs],
+                [r.reversal_rate for r in by_key[(low, depth, finality)].runs],
+            )
+            lines.append(
+                f"- depth {depth}, finality {finality or 'none'}: price {high} minus price "
+                f"{low}: {ci_text(diff)}"
+            )
+        diff = paired_difference(
+            [r.reversal_rate for r in by_key[(high, depth, longest)].runs],
+            [r.reversal_rate for r in by_key[(high, depth, final)].runs],
+        )
+        lines.append(
+            f"- depth {depth}, price {high}: finality {longest or 'none'} minus finality "
+            f"{final or 'none'}: {ci_text(diff)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def run_from_file(path: str | Path, **overrides: Any) -> tuple[CredibilityConfig, list[GridPoint]]:
+    """Load the config (``overrides`` replace its fields) and run the grid."""
+    cfg = load_config(path)
+    if overrides:
+        values = {f.name: getattr(cfg, f.name) for f in fields(CredibilityConfig)}
+        cfg = CredibilityConfig(**{**values, **overrides})
+    return cfg, run_grid(cfg)
