@@ -76,7 +76,7 @@ class CredibilityConfigError(ValueError):
 class CredibilityConfig:
     """The experiment's grid and flow (see the module docstring)."""
 
-    slots: int = 45
+    slots: int = 36
     seeds: tuple[int, ...] = (1, 2, 3, 4, 5)
     proposers: int = 4
     bandit_share: float = 0.25
@@ -90,7 +90,7 @@ class CredibilityConfig:
     deadline_blocks: int = 6
     price_eth: tuple[float, ...] = (0.02, 0.1, 0.4)
     counting_depths: tuple[int, ...] = (1, 2)
-    finality_depths: tuple[int, ...] = (0, 3, 2, 1)
+    finality_depths: tuple[int, ...] = (0, 2, 1)
     """0: no finality (longest chain only)."""
 
     def __post_init__(self) -> None:
@@ -194,10 +194,29 @@ def _tx(world: _World, account: Any, call: Any, **extra: Any) -> bytes:
     return chain.sign(account, fields_)
 
 
-def _build(cfg: CredibilityConfig, seed: int, price: int, depth: int, finality: int) -> _World:
+@dataclass
+class Deployment:
+    """One seed's chain with the contracts deployed, and a snapshot to start every run from
+    (the deployment is the same at every grid point, so a grid deploys once per seed)."""
+
+    chain: Chain
+    seed: int
+    escrow: Any
+    token: Any
+    bounty: Any
+    snapshot: int
+
+    def fresh(self) -> Chain:
+        """The chain as it was right after deployment (a new snapshot is kept for the next)."""
+        self.chain.revert(self.snapshot)
+        self.snapshot = self.chain.snapshot()
+        return self.chain
+
+
+def deploy(seed: int) -> Deployment:
     """Deploy the escrow and the bounty contract, fund and approve the payer."""
     chain = Chain(seed=seed, accounts=5, automine=False)
-    deployer, payer, keeper, arbitrator = (chain.accounts[i] for i in (0, 1, 3, 4))
+    deployer, payer, arbitrator = (chain.accounts[i] for i in (0, 1, 4))
     token = chain.deploy("MockERC20", "Escrowed", "ESC")
     staking = chain.deploy("MockStaking")
     reputation = chain.deploy("MockReputation")
@@ -210,6 +229,14 @@ def _build(cfg: CredibilityConfig, seed: int, price: int, depth: int, finality: 
     chain.transact(deployer, token.functions.mint(payer.address, 10**6 * ETH), gas=100_000)
     chain.transact(payer, token.functions.approve(escrow.address, 2**256 - 1), gas=100_000)
     chain.mine()
+    return Deployment(chain, seed, escrow, token, bounty, chain.snapshot())
+
+
+def _world(
+    cfg: CredibilityConfig, deployment: Deployment, price: int, depth: int, finality: int
+) -> _World:
+    """A run's world on a fresh copy of the deployment."""
+    chain = deployment.fresh()
     chain.set_fork_choice(finality_depth=finality or None)
     bandit_stake = round(cfg.bandit_share * STAKE_UNITS)
     honest = cfg.proposers - 1
@@ -227,11 +254,11 @@ def _build(cfg: CredibilityConfig, seed: int, price: int, depth: int, finality: 
         cfg=cfg,
         price=price,
         depth=depth,
-        escrow=escrow,
-        token=token,
-        buyer=BountyBuyer(payer, bounty.address),
-        seller=BountySeller(bandit, keeper, bounty.address),
-        schedule=StakeWeightedSchedule(proposers, stakes, seed),
+        escrow=deployment.escrow,
+        token=deployment.token,
+        buyer=BountyBuyer(chain.accounts[1], deployment.bounty.address),
+        seller=BountySeller(bandit, chain.accounts[3], deployment.bounty.address),
+        schedule=StakeWeightedSchedule(proposers, stakes, deployment.seed),
     )
 
 
@@ -317,11 +344,25 @@ def _slot(world: _World, slot: int) -> None:
 
 
 def run_once(
-    cfg: CredibilityConfig, seed: int, price_eth: float, depth: int, finality: int
+    cfg: CredibilityConfig,
+    seed: int,
+    price_eth: float,
+    depth: int,
+    finality: int,
+    deployment: Deployment | None = None,
 ) -> RunStats:
-    """One run at one grid point, deterministic in ``seed``."""
+    """One run at one grid point, deterministic in ``seed``.
+
+    Args:
+        cfg: The experiment's settings.
+        seed: The root seed (schedule, accounts, block hashes).
+        price_eth: The value at stake per settlement.
+        depth: The depth at which the counterparty counts a release settled.
+        finality: The finality depth (0: none).
+        deployment: ``deploy(seed)`` to reuse (the result is the same as without it).
+    """
     price = int(price_eth * ETH)
-    world = _build(cfg, seed, price, depth, finality)
+    world = _world(cfg, deployment or deploy(seed), price, depth, finality)
     for slot in range(cfg.slots):
         _slot(world, slot)
     counted = [c for c in world.commitments if c.counted]
@@ -362,12 +403,18 @@ class GridPoint:
 
 def run_grid(cfg: CredibilityConfig) -> list[GridPoint]:
     """Every (price, counting depth, finality depth) point over every seed."""
-    return [
-        GridPoint(price, depth, fin, tuple(run_once(cfg, s, price, depth, fin) for s in cfg.seeds))
+    keys = [
+        (price, depth, fin)
         for price in cfg.price_eth
         for depth in cfg.counting_depths
         for fin in cfg.finality_depths
     ]
+    runs: dict[tuple[float, int, int], list[RunStats]] = {key: [] for key in keys}
+    for seed in cfg.seeds:
+        deployment = deploy(seed)
+        for key in keys:
+            runs[key].append(run_once(cfg, seed, *key, deployment=deployment))
+    return [GridPoint(*key, tuple(runs[key])) for key in keys]
 
 
 def ci_text(interval: Interval) -> str:

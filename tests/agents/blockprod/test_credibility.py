@@ -11,6 +11,7 @@ import pytest
 from agentbed.agents.blockprod.credibility import (
     CredibilityConfig,
     CredibilityConfigError,
+    deploy,
     load_config,
     report,
     run_grid,
@@ -29,6 +30,12 @@ def test_paid_reorg_reverses_a_counted_settlement() -> None:
     assert stats.bounties_paid == stats.reversed * int(0.05 * 10**18)
     assert stats.counted_value - stats.counterparty_received == stats.honest_cost
     assert stats.honest_cost == stats.reversed * int(0.1 * 10**18)
+
+
+def test_a_reused_deployment_gives_the_same_run() -> None:
+    deployment = deploy(1)
+    run_once(SMALL, 1, 0.4, 2, 0, deployment=deployment)  # another run first
+    assert run_once(SMALL, 1, 0.1, 1, 0, deployment=deployment) == run_once(SMALL, 1, 0.1, 1, 0)
 
 
 @pytest.mark.parametrize("price", [0.1, 0.4])
