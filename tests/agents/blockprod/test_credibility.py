@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentbed.agents.blockprod.credibility import (
     CredibilityConfig,
@@ -44,6 +46,25 @@ def test_finality_depth_one_leaves_nothing_to_reverse(price: float) -> None:
     assert stats.counted > 0
     assert (stats.reversed, stats.reorgs, stats.honest_cost, stats.bounties_paid) == (0, 0, 0, 0)
     assert stats.counterparty_received == stats.counted_value
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(1, 50),
+    price=st.sampled_from([0.1, 0.4]),
+    depth=st.integers(1, 2),
+    finality=st.sampled_from([0, 1, 2]),
+)
+def test_fuzz_cost_is_what_the_counterparty_lacks(
+    seed: int, price: float, depth: int, finality: int
+) -> None:
+    cfg = CredibilityConfig(slots=15, seeds=(seed,), tail=5)
+    stats = run_once(cfg, seed, price, depth, finality)
+    assert 0 <= stats.reversed <= stats.counted
+    assert stats.counted_value - stats.counterparty_received == stats.honest_cost
+    assert stats.bounties_paid <= stats.reversed * int(0.5 * price * 10**18)
+    if finality == 1 or (finality and finality <= depth):
+        assert stats.reversed == 0  # no reorg can reach a release counted that deep
 
 
 def test_bounty_below_the_cost_of_one_block_buys_nothing() -> None:
