@@ -21,6 +21,7 @@ from agentbed.agents.eventlog import EventLog
 from agentbed.chain.errors import BundleRejected, TxRejected
 
 if TYPE_CHECKING:
+    from agentbed.agents.blockprod.loop import LoopProducer
     from agentbed.agents.study import World
     from agentbed.chain.node import Chain
     from agentbed.chain.types import Block, Receipt
@@ -92,6 +93,8 @@ class Simulation:
             agents against the bare chain.
         log: Where to append the JSONL event log (flushed every block), or None.
         progress: Stream for a progress bar (e.g. ``sys.stderr``), or None for quiet.
+        production: Who produces the blocks (a scenario's ``[block_production]`` game), or None
+            for the chain's single passive builder (``Chain.mine``).
     """
 
     chain: Chain
@@ -101,6 +104,7 @@ class Simulation:
     market: World | None = None
     log: EventLog | None = None
     progress: IO[str] | None = None
+    production: LoopProducer | None = None
     sent: dict[bytes, SentTx] = field(default_factory=dict, init=False)
     metrics: list[BlockMetrics] = field(default_factory=list, init=False)
     steps: int = field(default=0, init=False)
@@ -311,9 +315,12 @@ class Simulation:
             raws.append(raw)
             own.append((raw, item))
         try:
-            bundle_id = self.chain.submit_bundle(
-                raws, bundle.target_block, origin=agent.name, at_ms=now
-            )
+            if self.production is None:
+                bundle_id = self.chain.submit_bundle(
+                    raws, bundle.target_block, origin=agent.name, at_ms=now
+                )
+            else:  # to the builders the searcher chooses
+                bundle_id = self.production.send_bundle(raws, agent.name, bundle.target_block, now)
         except (BundleRejected, TxRejected) as err:
             agent.rejected += 1
             if self.log is not None:
@@ -333,21 +340,33 @@ class Simulation:
     # -- blocks ---------------------------------------------------------------------------
 
     def _build_block(self, now: int) -> None:
-        (block,) = self.chain.mine()
-        receipts = self.chain.receipts(block.number)
-        self._record(block, receipts)
-        self._market_on_block(block, receipts)
+        # The game may seal more than one block: a time-bandit's re-mined branch and its own.
+        production = self.production
+        blocks = list(self.chain.mine()) if production is None else production.produce()
+        recorded = self.metrics[-1].number if self.metrics else -1
+        for block in blocks:
+            receipts = self.chain.receipts(block.number)
+            if block.number <= recorded:
+                # A reorg re-sealed it: the row follows the canonical block. Its txs are the
+                # orphaned block's (a time-bandit re-mines them in order), so the agents' counts
+                # and the world's reserves stand.
+                index = len(self.metrics) - 1 - (recorded - block.number)
+                self.metrics[index] = self._block_metrics(block, receipts)
+            else:
+                self._record(block, receipts)
+                self._market_on_block(block, receipts)
+            if self.log is not None:
+                self.log.block(block, receipts, self.sent)
+        head = blocks[-1]
         for agent in self._block_watchers:
-            self._push(block.timestamp_ms + agent.reaction_ms, _WAKE, self._waker(agent, "block"))
+            self._push(head.timestamp_ms + agent.reaction_ms, _WAKE, self._waker(agent, "block"))
         self._push(self._next_block_ms(), _BLOCK, self._build_block)
         if self.log is not None:
-            self.log.block(block, receipts, self.sent)
             self.log.flush()
         if self.progress is not None:
-            self._draw_progress(block.number)
+            self._draw_progress(head.number)
 
     def _record(self, block: Block, receipts: Sequence[Receipt]) -> None:
-        waits = [r.waited_ms for r in receipts if r.waited_ms is not None]
         for receipt in receipts:
             sent = self.sent.get(receipt.tx_hash)
             agent = self._by_address.get(receipt.sender)
@@ -357,21 +376,23 @@ class Simulation:
             agent.failed += receipt.status == 0
             agent.gas_spent += receipt.gas_used * receipt.effective_gas_price
             agent.on_receipt(receipt, sent.label)
-        self.metrics.append(
-            BlockMetrics(
-                number=block.number,
-                timestamp_ms=block.timestamp_ms,
-                base_fee=block.base_fee,
-                gas_used=block.gas_used,
-                gas_limit=block.gas_limit,
-                txs=len(receipts),
-                reverted=sum(1 for r in receipts if r.status == 0),
-                priority_fees=block.priority_fees,
-                burned=block.burned,
-                coinbase_transfers=block.coinbase_transfers,
-                pending_after=len(self.chain.mempool),
-                mean_wait_ms=sum(waits) / len(waits) if waits else 0.0,
-            )
+        self.metrics.append(self._block_metrics(block, receipts))
+
+    def _block_metrics(self, block: Block, receipts: Sequence[Receipt]) -> BlockMetrics:
+        waits = [r.waited_ms for r in receipts if r.waited_ms is not None]
+        return BlockMetrics(
+            number=block.number,
+            timestamp_ms=block.timestamp_ms,
+            base_fee=block.base_fee,
+            gas_used=block.gas_used,
+            gas_limit=block.gas_limit,
+            txs=len(receipts),
+            reverted=sum(1 for r in receipts if r.status == 0),
+            priority_fees=block.priority_fees,
+            burned=block.burned,
+            coinbase_transfers=block.coinbase_transfers,
+            pending_after=len(self.chain.mempool),
+            mean_wait_ms=sum(waits) / len(waits) if waits else 0.0,
         )
 
     def _draw_progress(self, number: int) -> None:

@@ -16,6 +16,7 @@ from agentbed.experiments.schema import AgentGroup, Scenario
 from agentbed.experiments.studies import resolve_study
 
 if TYPE_CHECKING:
+    from agentbed.agents.blockprod.loop import LoopProducer
     from agentbed.agents.eventlog import EventLog
     from agentbed.agents.sim import Simulation
     from agentbed.agents.study import Study, World
@@ -33,6 +34,12 @@ def make_latency(scenario: Scenario, root: int) -> LatencyModel:
     config = scenario.latency
     if config.model == "per-agent":
         delays = {BUILDER: config.builder_ms}
+        if scenario.block_production is not None:  # competing builders see as the builder does
+            delays.update(
+                dict.fromkeys(
+                    (b.name for b in scenario.block_production.builders), config.builder_ms
+                )
+            )
         for group in scenario.agents:
             if group.latency_ms is not None:
                 delays.update(dict.fromkeys(group.agent_names(), group.latency_ms))
@@ -89,12 +96,33 @@ def build(
     chain.automine = False
     agents = _make_agents(scenario, study, chain, root)
     study.fund(world, {agent.address: dict(group.funding) for group, agent in agents})
+    production = _make_production(scenario, chain, root, agents)
     _mine_pending(chain)
     # Positionally: chain, agents, blocks, root seed and the world every view is handed.
     sim = Simulation(
         chain, [agent for _, agent in agents], scenario.run.blocks, root, world, log, progress
     )
+    sim.production = production
     return sim, world
+
+
+def _make_production(
+    scenario: Scenario, chain: Chain, root: int, agents: list[tuple[AgentGroup, Agent]]
+) -> LoopProducer | None:
+    """The ``[block_production]`` game, its builders funded (None without the table)."""
+    if scenario.block_production is None:
+        return None
+    from agentbed.agents.blockprod.loop import LoopProducer
+
+    producer = LoopProducer(
+        chain,
+        scenario.block_production,
+        root,
+        {agent.name: agent.address for _, agent in agents},
+        {agent.name: group.name for group, agent in agents},
+    )
+    producer.setup()
+    return producer
 
 
 def _make_agents(

@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from agentbed.agents.blockprod.loopconfig import check_agent_names, parse_block_production
 from agentbed.agents.config import NAME, ScenarioError, Table, type_name
 from agentbed.agents.study import Study
 from agentbed.chain.ordering import POLICY_NAMES, parse_policy
@@ -100,6 +101,12 @@ def parse_scenario(data: Mapping[str, Any], file: str = "<scenario>") -> Scenari
     agents = parse_agents(top, study, study.funding_symbols(sections), latency, _other(study))
     study.check_agents(sections, agents, top)
     scenario = Scenario(file, run, latency, agents, name, sections, policy_params)
+    if top.has("block_production"):
+        table = top.table("block_production")
+        production = parse_block_production(table)
+        names = [n for g in agents for n in g.agent_names()]
+        check_agent_names(production, table, names, [g.name for g in agents])
+        scenario = replace(scenario, block_production=production)
     try:
         scenario.make_policy()
     except (TypeError, ValueError) as err:
@@ -116,7 +123,16 @@ def parse_scenario(data: Mapping[str, Any], file: str = "<scenario>") -> Scenari
 
 
 def _generic_keys(study_keys: Sequence[str]) -> tuple[str, ...]:
-    return (STUDY_KEY, "run", "latency", *study_keys, "agents", "policies", "variants")
+    return (
+        STUDY_KEY,
+        "run",
+        "latency",
+        *study_keys,
+        "agents",
+        "policies",
+        "block_production",
+        "variants",
+    )
 
 
 def _choose_study(top: Table) -> tuple[str, Study]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from agentbed.agents.agent import NoSchedule, PeriodicSchedule, PoissonSchedule, Schedule
+from agentbed.agents.blockprod.loopconfig import BlockProductionConfig
 from agentbed.agents.config import ScenarioError as ScenarioError
 from agentbed.chain.interfaces import OrderingPolicy
 from agentbed.chain.ordering import PolicySpec
@@ -154,6 +155,8 @@ class Scenario:
         variant_scenarios: Each variant validated as a whole scenario (without variants).
         variant: The name of the variant this scenario is, or "" for the file as written.
         variant_overrides: The overrides that made this variant (empty for the file).
+        block_production: The ``[block_production]`` table (proposers and competing builders
+            as agents of the loop), or None for the single passive builder.
     """
 
     path: str
@@ -167,6 +170,7 @@ class Scenario:
     variant_scenarios: Mapping[str, Scenario] = field(default_factory=dict)
     variant: str = ""
     variant_overrides: tuple[tuple[str, Any], ...] = ()
+    block_production: BlockProductionConfig | None = None
 
     def __getattr__(self, name: str) -> Any:
         # Only called for names that are not fields. Guard the fields themselves: while an
