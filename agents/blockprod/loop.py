@@ -36,16 +36,18 @@ from typing import TYPE_CHECKING
 
 from agentbed.agents.agent import derive_seed
 from agentbed.agents.blockprod.bandit import TimeBanditProposer
+from agentbed.agents.blockprod.builders import DrawnShadeBid
 from agentbed.agents.blockprod.loopconfig import FULL_BID, BlockProductionConfig
 from agentbed.chain.auction import (
+    BidStrategy,
     BuilderSpec,
     FullValueBid,
     Proposer,
     RoundRobinSchedule,
+    ShadedBid,
     SlotAuction,
     StakeWeightedSchedule,
 )
-from agentbed.chain.auction import ShadedBid as ShadedBid
 from agentbed.chain.seeds import derive_accounts
 
 if TYPE_CHECKING:
@@ -94,6 +96,14 @@ class CensoringPolicy:
         return list(self.inner.order(kept, base_fee, rng))
 
 
+def _bidding(bps: tuple[int, int], seed: int) -> BidStrategy:
+    """Full value, a fixed shade, or a shade drawn each slot from ``bps`` (seeded)."""
+    low, high = bps
+    if low == high:
+        return FullValueBid() if low == FULL_BID else ShadedBid(low)
+    return DrawnShadeBid(low, high, random.Random(seed))
+
+
 class _SlotSchedule:
     """The proposer of each slot (see the module docstring); a ``SlotAuction`` schedule."""
 
@@ -133,7 +143,7 @@ class LoopProducer:
                 b.name,
                 key,
                 policy=b.policy.build(),
-                bidding=FullValueBid() if b.bid_bps == FULL_BID else ShadedBid(b.bid_bps),
+                bidding=_bidding(b.bid_bps, derive_seed(seed, "bid", b.name)),
                 searcher=b.integrated_with,
             )
             for b, key in zip(config.builders, keys, strict=True)

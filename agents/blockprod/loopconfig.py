@@ -18,8 +18,9 @@ of the configured builders in a slot auction (:mod:`agentbed.agents.blockprod.lo
     [[block_production.builders]]
     name = "vi"
     policy = "bundles"                 # any ordering policy
-    bid = "full"                       # or an integer: basis points of the block value
-    integrated_with = "sandwich_bundle0"   # a searcher agent (vertical integration)
+    bid = "full"                       # or basis points of the block value (9000), or a
+                                       # range [8000, 9800] drawn each slot
+    integrated_with = "sandwich_bundle0"   # a searcher agent (vertical integration; "" none)
 
     [block_production.routes]          # searcher agent or group -> builders it sends to
     sandwich_bundle = ["vi", "b1"]     # (default: every builder)
@@ -56,13 +57,14 @@ class BuilderConfig:
     Attributes:
         name: Its id (observer id in the latency model, winner name in reports).
         policy: How it orders the pool and its bundles.
-        bid_bps: Basis points of its block value it bids (10000: the full value).
+        bid_bps: The range ``(low, high)`` of basis points of its block value it bids, drawn
+            uniformly each slot from its own seeded stream (``(10000, 10000)``: the full value).
         integrated_with: The searcher agent it is integrated with, or None.
     """
 
     name: str
     policy: PolicySpec
-    bid_bps: int = FULL_BID
+    bid_bps: tuple[int, int] = (FULL_BID, FULL_BID)
     integrated_with: str | None = None
 
 
@@ -186,6 +188,10 @@ def _policy(table: Table, name: str, default: str) -> PolicySpec:
     return spec
 
 
+def _bps(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= FULL_BID
+
+
 def _builder(table: Table) -> BuilderConfig:
     table.expect(("name", "policy", "bid", "integrated_with"))
     name = table.string("name")
@@ -193,12 +199,20 @@ def _builder(table: Table) -> BuilderConfig:
         raise table.error("name", f"letters, digits, '_' or '-', got {name!r}")
     bid = table.raw("bid")
     if bid is None or bid == "full":
-        bid_bps = FULL_BID
-    elif isinstance(bid, int) and not isinstance(bid, bool) and 0 <= bid <= FULL_BID:
-        bid_bps = bid
+        bid_bps: tuple[int, int] = (FULL_BID, FULL_BID)
+    elif _bps(bid):
+        bid_bps = (bid, bid)
+    elif isinstance(bid, list) and len(bid) == 2 and all(map(_bps, bid)) and bid[0] <= bid[1]:
+        bid_bps = (bid[0], bid[1])
     else:
-        raise table.error("bid", f'expected "full" or basis points in [0, 10000], got {bid!r}')
-    integrated = table.string("integrated_with", "") if table.has("integrated_with") else ""
+        raise table.error(
+            "bid",
+            'expected "full", basis points in [0, 10000] or a range [low, high] of them, '
+            f"got {bid!r}",
+        )
+    integrated = table.raw("integrated_with") or ""  # "" turns it off (a variant's override)
+    if not isinstance(integrated, str):
+        raise table.error("integrated_with", f"expected an agent's name, got {integrated!r}")
     return BuilderConfig(name, _policy(table, "policy", "bundles"), bid_bps, integrated or None)
 
 

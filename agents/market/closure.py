@@ -60,6 +60,12 @@ def holder_names(
     lender = getattr(market, "flash_lender", None)
     if lender is not None:
         names[lender] = ("flash lender", "contract")
+    production = sim.production
+    if production is not None:  # the block-production game's builders and proposers
+        for name, address in production.builder_addresses.items():
+            names[address] = (f"builder {name}", "builder")
+        for name, address in production.proposer_addresses.items():
+            names[address] = (f"proposer {name}", "proposer")
     for number in range(ledger.first, ledger.last + 1):
         names.setdefault(sim.chain.block(number).coinbase, ("coinbase", "builder"))
     names.setdefault(sim.chain.accounts[0].address, ("deployer", "deployer / passive LP"))

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
+from agentbed.agents.blockprod.loopmetrics import BLOCK_PRODUCTION_METRICS
 from agentbed.agents.market.concentration import CONCENTRATION_METRICS
 from agentbed.agents.market.markdown import (
     CLOSURE_NOTES,
@@ -195,6 +196,7 @@ def headline_metrics(unit: str) -> tuple[Metric, ...]:
             bounds=SHARE,
         ),
         *CONCENTRATION_METRICS,
+        *BLOCK_PRODUCTION_METRICS,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from agentbed.agents.blockprod.loopmetrics import BLOCK_PRODUCTION_NOTES, block_production_lines
 from agentbed.agents.closure import closure_line
 from agentbed.agents.market.metrics import RunReport
 from agentbed.agents.reporting.tables import markdown_table, number_text, percent_text
@@ -165,9 +166,17 @@ def who_pays(runs: Sequence[RunReport]) -> list[str]:
         extracted = s["victim_loss"]
         builder = s["builder"]["revenue"]
         traders = sum(v["profit"] for v in s["by_kind"].values() if not v["searcher"])
+        payee = "the builder"
+        game = s.get("block_production")
+        if game:  # the coinbase paid the proposers out of its block value: count both sides
+            builder = game["proposer_revenue"] + game["builder_margin"]
+            payee = (
+                f"the block producers (proposers {number_text(game['proposer_revenue'])}, "
+                f"builders {number_text(game['builder_margin'])})"
+            )
         line = (
             f"- **{run.label}**: victims lost {number_text(extracted)} {unit}; searchers netted "
-            f"{number_text(s['searcher_profit'])} {unit} after paying the builder "
+            f"{number_text(s['searcher_profit'])} {unit} after paying {payee} "
             f"{number_text(builder)} {unit} (tips and direct payments) and burning "
             f"{number_text(s['burned'])} {unit} of base fee; non-searchers' net result "
             f"{number_text(traders)} {unit}."
@@ -382,6 +391,14 @@ def report_text(
         DETECTION_NOTES,
         "",
         *_section("Arbitrage against loss-versus-rebalancing", lvr_table(runs, column), LVR_NOTES),
+        *_section(
+            "Block production",
+            block_production_lines(
+                [(r.label, r.summary.get("block_production", {})) for r in runs],
+                runs[0].summary["numeraire"] if runs else "",
+            ),
+            BLOCK_PRODUCTION_NOTES,
+        ),
         "## Profit by agent kind",
         "",
         *kind_table(runs),

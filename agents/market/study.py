@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from agentbed.agents.agent import Agent
+from agentbed.agents.blockprod.loopmetrics import block_production_summary
 from agentbed.agents.config import Table, token_amount
 from agentbed.agents.llm.agent import LLMTrader
 from agentbed.agents.market.accounting import account_run
@@ -337,6 +338,14 @@ class MarketStudy:
             )
         if isinstance(world, RecordingMarket):
             report.summary["lvr"] = lvr_summary(sim, world, account)
+        if sim.production is not None:
+            report.summary["block_production"] = block_production_summary(
+                sim.production,
+                sim.chain,
+                [m.number for m in sim.metrics],
+                account.valuation.value_eth,
+                report.summary["producer_share"]["extracted"],
+            )
         return replace(report, label=label)
 
     def write_run(self, out: Path, report: StudyReport, scenario: Scenario, seed: int) -> Path:
