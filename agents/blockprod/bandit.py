@@ -1,16 +1,16 @@
-"""A time-bandit proposer: re-mines the last blocks when the MEV in them outweighs the cost.
-
-In its slot the bandit looks back at the last ``k`` canonical blocks (``k`` up to
-``max_depth``, and below the chain's finality depth: deeper reorgs would be refused). What it
-can take from them is what they paid their coinbases (priority fees plus direct transfers,
-:attr:`Block.coinbase_payment`): re-mining their transactions with itself as coinbase moves
-those payments to it. What it forgoes is modelled as ``cost_per_block`` for every block it
-orphans (the stand-in for what rewriting history costs a proposer: lost attestations,
-penalties, the risk of losing the race; Daian et al. 2020, "Flash Boys 2.0", section on
-time-bandit attacks). It picks the ``k`` with the largest net gain and attacks only if that gain
-is positive: it seals the ``k`` blocks again on their common ancestor, each with the same txs
-in the same order, then its own slot's block from the pool, so its branch is one block longer
-and the longest-chain rule makes it canonical. Otherwise it proposes honestly on the head.
+"""A time-bandit proposer: re-mines the last blocks when the MEV in them outweighs the cost. In its
+slot the bandit looks back at the last ``k`` canonical blocks (``k`` up to ``max_depth``, and
+below the chain's finality depth: deeper reorgs would be refused). What it can take from them is
+what they paid their coinbases (priority fees plus direct transfers, :func:`takeable`: a
+builder's payment to its proposer does not reduce it): re-mining their transactions with itself
+as coinbase moves those payments to it. What it forgoes is modelled as ``cost_per_block`` for
+every block it orphans (the stand-in for what rewriting history costs a proposer: lost
+attestations, penalties, the risk of losing the race; Daian et al. 2020, "Flash Boys 2.0",
+section on time-bandit attacks). It picks the ``k`` with the largest net gain and attacks only
+if that gain is positive: it seals the ``k`` blocks again on their common ancestor, each with
+the same txs in the same order, then its own slot's block from the pool, so its branch is one
+block longer and the longest-chain rule makes it canonical. Otherwise it proposes honestly on
+the head.
 
 Decide, then apply: :meth:`TimeBanditProposer.plan` only reads the chain.
 
@@ -33,6 +33,21 @@ from agentbed.chain.ordering import PriorityFeePolicy
 if TYPE_CHECKING:
     from agentbed.chain.node import Chain
     from agentbed.chain.types import Address, Block, Transaction
+
+
+def takeable(chain: Chain, block: Block) -> int:
+    """What re-mining ``block`` (same txs, same order) with another coinbase pays that coinbase.
+
+    Its coinbase payment, plus what its coinbase paid out in it: a builder's payment to the
+    proposer (value and gas) nets against its coinbase payment, but re-mined it is the
+    builder's tx, not the new coinbase's, so the new coinbase takes the block's whole value.
+    """
+    paid_out = sum(
+        chain.transaction(r.tx_hash).value + r.gas_used * r.effective_gas_price
+        for r in chain.receipts(block.number)
+        if r.sender == block.coinbase
+    )
+    return block.coinbase_payment + paid_out
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +92,7 @@ class TimeBanditProposer:
         best = BanditPlan(0, 0)
         taken = 0
         for depth in range(1, limit + 1):
-            taken += chain.block(chain.block_number - depth + 1).coinbase_payment
+            taken += takeable(chain, chain.block(chain.block_number - depth + 1))
             extra = bonus(depth) if bonus is not None else 0
             gain = taken + extra - depth * self.cost_per_block
             if gain > best.gain:
