@@ -1,7 +1,8 @@
-"""A time-bandit proposer: re-mines the last blocks when the MEV in them outweighs the cost. In its
-slot the bandit looks back at the last ``k`` canonical blocks (``k`` up to ``max_depth``, and
-below the chain's finality depth: deeper reorgs would be refused). What it can take from them is
-what they paid their coinbases (priority fees plus direct transfers, :func:`takeable`: a
+"""A time-bandit proposer: re-mines the last blocks when the MEV in them outweighs the cost.
+
+In its slot the bandit looks back at the last ``k`` canonical blocks (``k`` up to ``max_depth``,
+and below the chain's finality depth: deeper reorgs would be refused). What it can take from
+them is what they paid their coinbases (priority fees plus direct transfers, :func:`takeable`: a
 builder's payment to its proposer does not reduce it): re-mining their transactions with itself
 as coinbase moves those payments to it. What it forgoes is modelled as ``cost_per_block`` for
 every block it orphans (the stand-in for what rewriting history costs a proposer: lost
