@@ -11,8 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from agentbed.agents.blockprod.loop import LoopProducer
 from agentbed.agents.sim import Simulation
 from agentbed.experiments.build import build
