@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from agentbed.agents.blockprod.loop import LoopProducer
+from agentbed.agents.blockprod.loopconfig import (
+    BanditConfig,
+    BlockProductionConfig,
+    BuilderConfig,
+    CensorConfig,
+)
 from agentbed.agents.sim import Simulation
+from agentbed.chain.node import Chain
+from agentbed.chain.ordering import PolicySpec
 from agentbed.experiments.build import build
 from agentbed.experiments.parse import parse_scenario, read_scenario_toml
 from agentbed.experiments.runner import run_scenario
@@ -136,3 +144,43 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
     files = ("blocks.csv", "agents.csv", "summary.json", "events.jsonl", "report.md")
     for file in files:
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def _bare(config: BlockProductionConfig) -> tuple[Chain, LoopProducer]:
+    chain = Chain(seed=5, accounts=3, automine=False)
+    addresses = {"target": chain.accounts[1].address, "other": chain.accounts[2].address}
+    producer = LoopProducer(chain, config, 5, addresses, {})
+    producer.setup()
+    return chain, producer
+
+
+def _transfer(chain: Chain, index: int) -> bytes:
+    fields = {"to": chain.accounts[0].address, "value": 1, "gas": 21_000}
+    fields |= {"maxPriorityFeePerGas": 10**9, "maxFeePerGas": 2 * chain.base_fee + 10**9}
+    return chain.submit(chain.sign(chain.accounts[index], fields))
+
+
+BUILDER = (BuilderConfig("b", PolicySpec("bundles")),)
+
+
+def test_censoring_proposer_leaves_its_target_out() -> None:
+    config = BlockProductionConfig(BUILDER, censor=CensorConfig(1.0, "target"))
+    chain, producer = _bare(config)
+    target, other = _transfer(chain, 1), _transfer(chain, 2)
+    (block,) = producer.produce()
+    assert producer.role_for(block.number) == "censor"
+    assert producer.slots[block.hash].proposer == "censor"
+    assert other in block.tx_hashes and target not in block.tx_hashes
+    assert chain.mempool.get(target) is not None  # still waiting for an honest proposer
+
+
+def test_slot_roles_follow_the_shares() -> None:
+    every = BlockProductionConfig(BUILDER, bandit=BanditConfig(1.0, 0))
+    never = BlockProductionConfig(BUILDER, bandit=BanditConfig(0.0, 0))
+    _, always = _bare(every)
+    _, honest = _bare(never)
+    assert {always.role_for(n) for n in range(1, 30)} == {"bandit"}
+    assert {honest.role_for(n) for n in range(1, 30)} == {"honest"}
+    # A bandit with nothing worth re-mining proposes honestly, through the auction.
+    (block,) = always.produce()
+    assert always.slots[block.hash].proposer == "bandit" and not always.chain.reorgs
