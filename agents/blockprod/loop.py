@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING
 from agentbed.agents.agent import derive_seed
 from agentbed.agents.blockprod.bandit import TimeBanditProposer
 from agentbed.agents.blockprod.builders import DrawnShadeBid
+from agentbed.agents.blockprod.censor import CensoringPolicy
 from agentbed.agents.blockprod.loopconfig import FULL_BID, BlockProductionConfig
 from agentbed.chain.auction import (
     BidStrategy,
@@ -51,9 +52,6 @@ from agentbed.chain.auction import (
 from agentbed.chain.seeds import derive_accounts
 
 if TYPE_CHECKING:
-    import random as _random
-
-    from agentbed.chain.interfaces import OrderingPolicy, PoolTx
     from agentbed.chain.node import Chain
     from agentbed.chain.types import Address, Block
 
@@ -78,22 +76,6 @@ class SlotRecord:
     winner: str | None
     price: int
     reorg: bool = False
-
-
-class CensoringPolicy:
-    """An ordering policy that leaves out every transaction sent by ``target``."""
-
-    bundles_first = False
-
-    def __init__(self, inner: OrderingPolicy, target: Address) -> None:
-        self.inner = inner
-        self.target = target
-        self.name = f"censor({inner.name})"
-
-    def order(self, pending: Sequence[PoolTx], base_fee: int, rng: _random.Random) -> list[PoolTx]:
-        """The inner policy's order without the target's transactions."""
-        kept = [p for p in pending if p.tx.sender != self.target]
-        return list(self.inner.order(kept, base_fee, rng))
 
 
 def _bidding(bps: tuple[int, int], seed: int) -> BidStrategy:
@@ -185,7 +167,7 @@ class LoopProducer:
                 CENSOR,
                 str(recipients[-1].address),
                 policy=CensoringPolicy(
-                    config.proposers.policy.build(), addresses[config.censor.target]
+                    config.proposers.policy.build(), [addresses[config.censor.target]]
                 ),
                 mev_boost=False,
             )
