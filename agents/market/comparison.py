@@ -196,7 +196,6 @@ def headline_metrics(unit: str) -> tuple[Metric, ...]:
             bounds=SHARE,
         ),
         *CONCENTRATION_METRICS,
-        *BLOCK_PRODUCTION_METRICS,
     )
 
 
@@ -215,6 +214,8 @@ def market_stats(runs: Runs, baseline: str) -> tuple[tuple[Metric, ...], Stats]:
     """The headline metrics and their statistics over the seeds."""
     first = next(iter(runs.values()))
     metrics = headline_metrics(first[0].summary["numeraire"] if first else "")
+    if any("block_production" in r.summary for group in runs.values() for r in group):
+        metrics = (*metrics, *BLOCK_PRODUCTION_METRICS)  # only where the game was played
     summaries = {label: [r.summary for r in group] for label, group in runs.items()}
     return metrics, seed_stats(summaries, metrics, baseline)
 
