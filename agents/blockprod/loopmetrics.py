@@ -91,7 +91,8 @@ def block_production_summary(
         "builder_hhi": hhi,
         "integrated_builders": list(producer.integrated()),
         "integrated_wins": integrated,
-        "integrated_win_share": integrated / slots if slots else None,
+        # Undefined without an integrated builder (not 0: nobody could have won as one).
+        "integrated_win_share": integrated / slots if slots and producer.integrated() else None,
         "reorgs": len(reorgs),
         "reorgs_per_slot": len(reorgs) / slots if slots else 0.0,
         "reorg_mean_depth": sum(r.depth for r in reorgs) / len(reorgs) if reorgs else None,
@@ -174,7 +175,8 @@ BLOCK_PRODUCTION_METRICS: tuple[Metric, ...] = (
     Metric(
         "integrated_win_share",
         "integrated builder's slots",
-        "share of the measured slots won by the vertically integrated builder(s).",
+        "share of the measured slots won by the vertically integrated builder(s); undefined "
+        "on runs without one.",
         _section("integrated_win_share"),
         percent_text,
         bounds=SHARE,
