@@ -16,6 +16,8 @@ orphaned counts for nobody) and the producer's record of who sealed each block:
 * **builder HHI**: the Herfindahl-Hirschman index of the builders' shares of the slots won by a
   builder (sum of squared shares; 1 = one builder wins every slot; Hirschman 1945, Herfindahl
   1950; the U.S. DoJ/FTC Merger Guidelines, 2023, call markets above 0.18 highly concentrated).
+* **bandit share of producer revenue**: the time-bandit's balance change (it is one of the
+  proposers) over the proposers' and builders' summed balance change.
 * **reorgs**: those of the run (``Chain.reorgs``), per slot and their mean depth (orphaned
   blocks per reorg).
 """
@@ -70,6 +72,11 @@ def block_production_summary(
     first, last = (numbers[0], numbers[-1]) if numbers else (1, 0)
     proposer = _balance_change(chain, list(producer.proposer_addresses.values()), first, last)
     builder = _balance_change(chain, list(producer.builder_addresses.values()), first, last)
+    bandit = (
+        _balance_change(chain, [producer.bandit.coinbase], first, last)
+        if producer.bandit is not None
+        else None
+    )
     wins = _wins(producer, chain, numbers)
     built = {name: n for name, n in wins.items() if name != LOCAL}
     total_built = sum(built.values())
@@ -87,6 +94,12 @@ def block_production_summary(
         "builder_margin": value_eth(builder),
         "proposer_share_of_mev": share(proposer),
         "builder_share_of_mev": share(builder),
+        "bandit_revenue_wei": bandit,
+        # The bandit's cut of what all producers took (its stake-like share absent attacks is
+        # about its share of slots).
+        "bandit_share_of_producer_revenue": bandit / (proposer + builder)
+        if bandit is not None and proposer + builder > 0
+        else None,
         "wins": {name: wins[name] for name in sorted(wins)},
         "builder_hhi": hhi,
         "integrated_builders": list(producer.integrated()),
@@ -180,6 +193,14 @@ BLOCK_PRODUCTION_METRICS: tuple[Metric, ...] = (
         _section("integrated_win_share"),
         percent_text,
         bounds=SHARE,
+    ),
+    Metric(
+        "bandit_share_of_producer_revenue",
+        "bandit share of producer revenue",
+        "the time-bandit's ETH balance change over the proposers' and builders' summed change "
+        "(runs with a bandit).",
+        _section("bandit_share_of_producer_revenue"),
+        percent_text,
     ),
     Metric(
         "reorgs_per_slot",
