@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from agentbed.agents.agent import derive_seed
@@ -253,11 +253,20 @@ class LoopProducer:
         seen_reorgs = len(chain.reorgs)
         number = before + 1
         if self.bandit is not None and self.role_for(number) == BANDIT:
-            plan = self.bandit.plan(chain)
-            if plan.depth > 0:
-                self.bandit.propose(chain)
-                for n in range(before - plan.depth + 1, chain.block_number + 1):
-                    self.slots[chain.block(n).hash] = SlotRecord(BANDIT, None, 0, reorg=True)
+            # Only the game's own blocks can be rewritten: the set-up before the run is final
+            # (it is not measured, and the simulation's rows start after it).
+            own = 0
+            while own < before and chain.block(before - own).hash in self.slots:
+                own += 1
+            if own:
+                bandit = replace(self.bandit, max_depth=min(self.bandit.max_depth, own))
+                plan = bandit.plan(chain)
+                if plan.depth > 0:
+                    bandit.propose(chain)
+                    for n in range(before - plan.depth + 1, chain.block_number + 1):
+                        # Re-mining its own block seals the same block again (same hash).
+                        record = SlotRecord(BANDIT, None, 0, reorg=True)
+                        self.slots.setdefault(chain.block(n).hash, record)
         if chain.block_number == before:
             result = self.auction.run_slot()
             self.slots[result.block.hash] = SlotRecord(result.proposer, result.winner, result.price)

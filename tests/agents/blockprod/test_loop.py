@@ -184,3 +184,20 @@ def test_slot_roles_follow_the_shares() -> None:
     # A bandit with nothing worth re-mining proposes honestly, through the auction.
     (block,) = always.produce()
     assert always.slots[block.hash].proposer == "bandit" and not always.chain.reorgs
+
+
+def test_bandit_rewrites_only_the_games_blocks() -> None:
+    chain, producer = _bare(BlockProductionConfig(BUILDER, bandit=BanditConfig(0.5, 0)))
+    _transfer(chain, 1)
+    (setup,) = chain.mine()  # history before the game: it paid its coinbase, but it is final
+    assert producer.bandit is not None and producer.bandit.plan(chain).depth > 0
+    for _ in range(8):
+        _transfer(chain, 1)
+        _transfer(chain, 2)
+        producer.produce()
+    assert chain.reorgs  # seed 5: the bandit's slots follow paying blocks of others
+    for reorg in chain.reorgs:
+        assert reorg.ancestor >= setup.number
+        assert all(block.hash in producer.slots for block in reorg.orphaned)
+        assert all(producer.slots[block.hash].reorg for block in reorg.adopted)
+    assert chain.block(setup.number).hash == setup.hash
