@@ -78,7 +78,9 @@ SEARCHER_KINDS = frozenset(
         "arbitrageur",
         "backrunner",
         "flash_arbitrageur",
+        "flash_liquidator",
         "frontrunner",
+        "liquidator",
         "route_backrunner",
         "sandwicher",
     }

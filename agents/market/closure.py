@@ -66,6 +66,9 @@ def holder_names(
             names[address] = (f"builder {name}", "builder")
         for name, address in production.proposer_addresses.items():
             names[address] = (f"proposer {name}", "proposer")
+    vault = getattr(market, "vault", None)
+    if vault is not None:
+        names[vault.address] = ("lending vault", "contract")
     for number in range(ledger.first, ledger.last + 1):
         names.setdefault(sim.chain.block(number).coinbase, ("coinbase", "builder"))
     names.setdefault(sim.chain.accounts[0].address, ("deployer", "deployer / passive LP"))

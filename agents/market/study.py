@@ -24,6 +24,12 @@ from agentbed.agents.market.closure import market_closure
 from agentbed.agents.market.concentration import searcher_concentration
 from agentbed.agents.market.flash_lending import FlashConfig, deploy_lender, parse_flash
 from agentbed.agents.market.intents import OnUnmetCondition, Pricing
+from agentbed.agents.market.lending import (
+    LendingConfig,
+    deploy_vault,
+    lending_summary,
+    parse_lending,
+)
 from agentbed.agents.market.lvr import RecordingMarket, lvr_summary
 from agentbed.agents.market.report import (
     RunReport,
@@ -36,11 +42,13 @@ from agentbed.agents.market.routing_calls import attach_router
 from agentbed.agents.market.routing_metrics import routing_summary
 from agentbed.agents.market.strategies.arbitrage import Arbitrageur
 from agentbed.agents.market.strategies.batch_griefer import BatchGriefer
+from agentbed.agents.market.strategies.borrowing import Borrower
 from agentbed.agents.market.strategies.flash import FlashArbitrageur
+from agentbed.agents.market.strategies.flash_liquidator import FlashLiquidator, Liquidator
 from agentbed.agents.market.strategies.frontrun import Frontrunner
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
-from agentbed.agents.market.strategies.retail import RetailTrader
+from agentbed.agents.market.strategies.retail import PanicSeller, RetailTrader
 from agentbed.agents.market.strategies.routing import RouteBackrunner, RoutingTrader
 from agentbed.agents.market.strategies.sandwich import Sandwicher
 from agentbed.agents.market.strategies.surplus import (
@@ -78,6 +86,10 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "sharing_trader": SharingTrader,
         "surplus_coordinator": SurplusCoordinator,
         "llm_trader": LLMTrader,
+        "borrower": Borrower,
+        "liquidator": Liquidator,
+        "flash_liquidator": FlashLiquidator,
+        "panic_seller": PanicSeller,
     }
 )
 """The market's strategies by the ``kind`` scenario files use."""
@@ -232,14 +244,14 @@ class MarketStudy:
     """The market study (see the module docstring); the fields are the ``Study`` attributes."""
 
     name: str = "market"
-    sections: tuple[str, ...] = ("[[pools]]", "[market]", "[intents]", "[flash]")
+    sections: tuple[str, ...] = ("[[pools]]", "[market]", "[intents]", "[flash]", "[lending]")
     strategies: Mapping[str, type[Agent]] = field(default_factory=lambda: STRATEGIES)
     token_params: frozenset[str] = frozenset()
     extra_accounts: int = 0
     metrics: tuple[str, ...] = METRICS
 
     def parse(self, top: Table) -> dict[str, Any]:
-        """``pools``, ``market``, ``intents`` and ``flash`` (None without their table)."""
+        """``pools``, ``market``, ``intents``, ``flash`` and ``lending`` (None without their table)."""
         pools = parse_pools(top)
         flash = top.table("flash")
         return {
@@ -247,6 +259,7 @@ class MarketStudy:
             "market": parse_market(top.table("market"), pools),
             "intents": parse_intents(top.table("intents")) if top.has("intents") else None,
             "flash": parse_flash(flash, pool_symbols(pools)) if top.has("flash") else None,
+            "lending": parse_lending(top.table("lending"), pools) if top.has("lending") else None,
         }
 
     def funding_symbols(self, sections: Mapping[str, Any]) -> tuple[str, ...]:
@@ -269,7 +282,7 @@ class MarketStudy:
 
     def deploy(self, chain: Chain, scenario: Scenario, seed: int) -> World:
         """Tokens, factory and pools, the intent book of an ``[intents]`` table and the flash
-        lender of a ``[flash]`` table."""
+        lender of a ``[flash]`` table and the vault of a ``[lending]`` table."""
         config: MarketConfig = scenario.market
         # Recording the reference path each block lets the report set LVR against arbitrage.
         market = RecordingMarket.deploy(
@@ -288,6 +301,9 @@ class MarketStudy:
         flash: FlashConfig | None = scenario.sections.get("flash")
         if flash is not None:
             deploy_lender(market, flash)
+        lending: LendingConfig | None = scenario.sections.get("lending")
+        if lending is not None:
+            deploy_vault(market, lending)
         if "surplus_coordinator" in kinds:
             # The board belongs to the sharing strategies, not to every market: attached here.
             setattr(market, "sharing_board", SharingBoard(deploy_surplus_share(market)))  # noqa: B010
@@ -336,6 +352,9 @@ class MarketStudy:
             report.summary["sharing"] = sharing_summary(
                 receipts, board.contract, lambda token, amount: amount * prices[token] / 1e18
             )
+        vault = getattr(market, "vault", None)
+        if vault is not None:
+            report.summary["lending"] = lending_summary(sim, market, vault)
         if isinstance(world, RecordingMarket):
             report.summary["lvr"] = lvr_summary(sim, world, account)
         if sim.production is not None:

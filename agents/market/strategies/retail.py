@@ -1,4 +1,5 @@
-"""Retail order flow: random swaps of random size with a slippage tolerance."""
+"""Retail order flow: random swaps of random size with a slippage tolerance, and a panic
+seller whose sales are a scenario's scripted price shock."""
 
 from __future__ import annotations
 
@@ -6,7 +7,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from agentbed.agents.agent import GWEI, Action, Agent, AgentView
-from agentbed.agents.market.strategies.common import BPS, check_slippage_bps, random_trade
+from agentbed.agents.market.strategies.common import (
+    BPS,
+    check_slippage_bps,
+    random_trade,
+    token_balance,
+)
 
 
 class RetailTrader(Agent):
@@ -63,3 +69,66 @@ class RetailTrader(Agent):
         if min_out <= 0 or not self.can_afford(150_000, 2 * view.base_fee + self.tip):
             return ()
         return (market.swap(pool, token_in, amount_in, min_out, self.address, tip=self.tip),)
+
+
+class PanicSeller(Agent):
+    """Sells its whole balance of one token in equal chunks over consecutive blocks: the
+    scripted price shock of a scenario (retail selling into a pool, not information).
+
+    From the ``start_block``-th block after the run starts, after each block it sells its
+    balance divided by the chunks left, on the first pool trading ``token``, accepting
+    ``slippage_bps`` below the quote.
+
+    Args:
+        token: Symbol of the token sold.
+        start_block: Blocks to wait before the first sale (>= 1).
+        chunks: Number of sales.
+        slippage_bps: Tolerance below the quote, in basis points.
+        tip: Priority fee per gas in wei.
+        **kwargs: Passed to ``Agent``.
+    """
+
+    wants_blocks = True
+
+    def __init__(
+        self,
+        *args: Any,
+        token: str = "WETH",
+        start_block: int = 2,
+        chunks: int = 3,
+        slippage_bps: int = 1_000,
+        tip: int = GWEI,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        check_slippage_bps(slippage_bps)
+        if start_block < 1:
+            raise ValueError(f"start_block must be >= 1, got {start_block}")
+        if chunks < 1:
+            raise ValueError(f"chunks must be >= 1, got {chunks}")
+        self.token = token
+        self.start_block = start_block
+        self.chunks_left = chunks
+        self.slippage_bps = slippage_bps
+        self.tip = tip
+        self._blocks = 0
+
+    def setup(self, market: Any) -> Sequence[Action]:
+        return market.approvals()
+
+    def observe(self, view: AgentView) -> Sequence[Action]:
+        self._blocks += max(1, len(view.new_blocks))
+        if self._blocks < self.start_block or self.chunks_left < 1:
+            return ()
+        market = view.market
+        token = market.tokens.get(self.token)
+        pool = next((p for p in market.pools if token in (p.token0, p.token1)), None)
+        if token is None or pool is None:
+            raise ValueError(f"panic seller: no pool trades {self.token!r}")
+        held = token_balance(view.reader, token, self.address)
+        amount = held // self.chunks_left
+        self.chunks_left -= 1
+        min_out = market.quote(pool, token, amount) * (BPS - self.slippage_bps) // BPS
+        if amount <= 0 or min_out <= 0:
+            return ()
+        return (market.swap(pool, token, amount, min_out, self.address, tip=self.tip),)
