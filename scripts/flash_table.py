@@ -71,15 +71,20 @@ def _text(interval: Interval, fmt: str, bounds: tuple[float, float] | None = Non
     return f"{fmt.format(interval.mean)} [{fmt.format(low)}, {fmt.format(high)}]"
 
 
-def table(summary: Mapping[str, Any], treated: str = "base", baseline: str = "no_flash") -> str:
-    """The Markdown table of the comparison's ``summary``."""
+def table(
+    summary: Mapping[str, Any],
+    treated: str = "base",
+    baseline: str = "no_flash",
+    rows: tuple[Row, ...] = ROWS,
+) -> str:
+    """The Markdown table of the comparison's ``summary`` (``rows``: which metrics)."""
     runs = summary["runs"]
     seeds = sorted(runs[treated], key=lambda name: int(name.removeprefix("seed")))
     lines = [
         f"| metric | {treated} | {baseline} | {treated} minus {baseline}, paired by seed |",
         "| --- | ---: | ---: | ---: |",
     ]
-    for title, read, fmt, bounds in ROWS:
+    for title, read, fmt, bounds in rows:
         a = [read(runs[treated][seed]) for seed in seeds]
         b = [read(runs[baseline][seed]) for seed in seeds]
         cells = []

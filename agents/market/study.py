@@ -251,7 +251,8 @@ class MarketStudy:
     metrics: tuple[str, ...] = METRICS
 
     def parse(self, top: Table) -> dict[str, Any]:
-        """``pools``, ``market``, ``intents``, ``flash`` and ``lending`` (None without their table)."""
+        """``pools``, ``market``, ``intents``, ``flash`` and ``lending`` (None without their
+        table)."""
         pools = parse_pools(top)
         flash = top.table("flash")
         return {

@@ -33,12 +33,14 @@ from agentbed.agents.economy.study import STRATEGIES as ECONOMY_STRATEGIES
 from agentbed.agents.llm import LLMBuyer, LLMTrader
 from agentbed.agents.market.strategies.arbitrage import Arbitrageur
 from agentbed.agents.market.strategies.batch_griefer import BatchGriefer
+from agentbed.agents.market.strategies.borrowing import Borrower
 from agentbed.agents.market.strategies.common import WeiPricer
 from agentbed.agents.market.strategies.flash import FlashArbitrageur
+from agentbed.agents.market.strategies.flash_liquidator import FlashLiquidator, Liquidator
 from agentbed.agents.market.strategies.frontrun import Frontrunner
 from agentbed.agents.market.strategies.intents import IntentMaker, Solver
 from agentbed.agents.market.strategies.liquidity import LiquidityProvider
-from agentbed.agents.market.strategies.retail import RetailTrader
+from agentbed.agents.market.strategies.retail import PanicSeller, RetailTrader
 from agentbed.agents.market.strategies.routing import RouteBackrunner, RoutingTrader
 from agentbed.agents.market.strategies.sandwich import Sandwicher
 from agentbed.agents.market.strategies.surplus import SharingTrader, SurplusCoordinator
@@ -361,6 +363,10 @@ def test_registry_names_every_strategy() -> None:
         "sharing_trader": SharingTrader,
         "surplus_coordinator": SurplusCoordinator,
         "llm_trader": LLMTrader,
+        "borrower": Borrower,
+        "liquidator": Liquidator,
+        "flash_liquidator": FlashLiquidator,
+        "panic_seller": PanicSeller,
         "buyer": ServiceBuyer,
         "seller": ServiceSeller,
         "arbitrator": Arbitrator,
