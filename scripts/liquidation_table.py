@@ -16,6 +16,7 @@ Usage (from the repository root)::
 
     testbed compare scenarios/liquidation.toml --baseline no_flash --out runs/liquidation
     python scripts/liquidation_table.py runs/liquidation
+    python scripts/liquidation_table.py runs/liquidation --treated thin --baseline thin_no_flash
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     """Print the table of the comparison in the directory given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the compare output directory")
+    parser.add_argument("--treated", default="base", help="variant with flash liquidity")
+    parser.add_argument("--baseline", default="no_flash", help="variant without it")
     args = parser.parse_args(argv)
     path = args.out / "summary.json"
     try:
@@ -74,7 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as err:
         print(f"{path}: cannot read the comparison's summary: {err}", file=sys.stderr)
         return 2
-    print(table(summary, rows=ROWS))
+    runs = summary.get("runs", {})
+    for variant in (args.treated, args.baseline):
+        if variant not in runs:
+            print(f"{path}: no variant {variant!r}; it has {', '.join(runs)}", file=sys.stderr)
+            return 2
+    print(table(summary, args.treated, args.baseline, rows=ROWS))
     return 0
 
 
