@@ -66,3 +66,10 @@ def test_table_reads_means_and_paired_differences(tmp_path: Path, capsys) -> Non
 def test_unreadable_directory_exits_2(tmp_path: Path, capsys) -> None:
     assert _load_script().main([str(tmp_path)]) == 2
     assert "cannot read the comparison's summary" in capsys.readouterr().err
+
+
+def test_missing_variant_exits_2_naming_the_ones_there(tmp_path: Path, capsys) -> None:
+    runs = {"base": {"seed1": _summary(1, 0.0, 0.0)}, "no_flash": {"seed1": _summary(1, 0.0, 0.0)}}
+    (tmp_path / "summary.json").write_text(json.dumps({"runs": runs}))
+    assert _load_script().main([str(tmp_path), "--treated", "thin"]) == 2
+    assert "no variant 'thin'; it has base, no_flash" in capsys.readouterr().err
