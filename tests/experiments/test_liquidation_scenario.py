@@ -23,6 +23,11 @@ def test_liquidation_loads_a_vault_a_lender_and_liquidators_without_tokens() -> 
     assert not kinds["flash_liquidator"].funding and kinds["liquidator"].funding
     variant = load_with_overrides(LIQUIDATION, list(scenario.variants["no_flash"]))
     assert variant.flash.liquidity == {}
+    for name, lender_funded in (("thin", True), ("thin_no_flash", False)):
+        thin = load_with_overrides(LIQUIDATION, list(scenario.variants[name]))
+        assert bool(thin.flash.liquidity) is lender_funded
+        liquidator = next(g for g in thin.agents if g.kind == "liquidator")
+        assert dict(liquidator.funding) == {"USDC": 10_000 * 10**18}
 
 
 def _summary(tmp_path: Path, name: str, overrides: list[tuple[str, object]]) -> dict:
