@@ -33,6 +33,7 @@ from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, 
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.world import Economy
 from agentbed.agents.llm.escrow_agent import LLMBuyer
+from agentbed.agents.llm.seller_agent import LLMSeller
 from agentbed.agents.reporting.intro import intro_lines
 from agentbed.agents.spam import Spammer
 from agentbed.agents.study import Study, StudyReport, World, expect
@@ -56,6 +57,7 @@ STRATEGIES: Mapping[str, type[Agent]] = MappingProxyType(
         "sybil": Sybil,
         "auditor": Auditor,
         "llm_buyer": LLMBuyer,
+        "llm_seller": LLMSeller,
     }
 )
 """The economy's strategies by the ``kind`` scenario files use."""

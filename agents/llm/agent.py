@@ -112,4 +112,4 @@ class LLMTrader(ChatAgent):
             self.max_reserve_fraction,
         )
         actions = self.converse(view.now_ms, text, partial(run_tool, ctx=context))
-        return (*actions, *self.charge(self._cost_address, self.tip))
+        return (*self.publish(actions), *self.charge(self._cost_address, self.tip))

@@ -8,7 +8,11 @@ the checks of its tool calls, token counts, compute payments and the agent's sum
 rest. A wake sends the system prompt and the view with the tools; each tool call of the reply is
 run through the subclass's checker; a refused one (:class:`ToolError`) is answered with a tool
 message ``error: ...`` and the model gets another round, at most ``max_rounds`` requests per
-wake; at most ``max_tool_calls`` actions are accepted per wake. A backend failure (timeout,
+wake; at most ``max_tool_calls`` actions are accepted per wake. A call may also answer with
+information (a :class:`Lookup`, e.g. a seller's on-chain record): the model reads it and gets
+another round too. An accepted call that sends no transaction (an :class:`OffChain` decision:
+an intent posted to the off-chain board, a proposal declined) takes effect only when the wake
+succeeds (:meth:`ChatAgent.publish`). A backend failure (timeout,
 connection or HTTP error, malformed response) ends the wake with no action; it is counted and
 logged in ``events``.
 
@@ -22,6 +26,7 @@ close. The agent's numbers go to ``summary.json`` under ``llm``
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -45,9 +50,34 @@ TRANSFER_GAS = 60_000
 UNIT = 10**18
 _TRANSFER = function_signature_to_4byte_selector("transfer(address,uint256)")
 
-ToolRunner = Callable[[str, object], Action | None]
-"""Checks one call (tool name, raw arguments) and returns its action (None: end the wake).
-Raises ``ToolError`` for a refused call."""
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """A tool's answer that is information, not an action: the model reads ``text`` (the
+    tool message) and is asked again in the same wake."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OffChain:
+    """An accepted decision that sends no transaction; ``apply`` carries it out once the wake
+    has succeeded (a failed wake discards it, as it discards transactions).
+
+    Attributes:
+        label: What it is (``"intent"``, ``"decline"``), as an action's label.
+        apply: Carries it out (posts the intent, remembers the refusal).
+    """
+
+    label: str
+    apply: Callable[[], object]
+
+
+Decision = Action | OffChain
+"""What an accepted call becomes: a transaction or bundle, or an off-chain decision."""
+ToolRunner = Callable[[str, object], Decision | Lookup | None]
+"""Checks one call (tool name, raw arguments) and returns its decision, or a lookup's answer
+(None: end the wake). Raises ``ToolError`` for a refused call."""
 
 
 class ToolError(ValueError):
@@ -123,6 +153,7 @@ class ChatAgent(Agent):
                 "accepted_calls",
                 "refused_calls",
                 "failures",
+                "lookups",
                 "actions",
                 "compute_payments_failed",
             ),
@@ -159,15 +190,15 @@ class ChatAgent(Agent):
             "seed": self.request_seed,
         }
 
-    def converse(self, now_ms: int, text: str, run: ToolRunner) -> list[Action]:
+    def converse(self, now_ms: int, text: str, run: ToolRunner) -> list[Decision]:
         """One wake: ask with the view ``text``, check the calls with ``run``, answer
-        refusals, for at most ``max_rounds`` requests; the accepted actions."""
+        refusals and lookups, for at most ``max_rounds`` requests; the accepted decisions."""
         self.counts["wakes"] += 1
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": self.system_prompt},
             {"role": "user", "content": text},
         ]
-        actions: list[Action] = []
+        actions: list[Decision] = []
         for _ in range(self.max_rounds):
             self.counts["requests"] += 1
             try:
@@ -184,8 +215,8 @@ class ChatAgent(Agent):
             messages.append(
                 {"role": "assistant", "content": message.get("content"), "tool_calls": calls}
             )
-            refused, done = self._answer_calls(now_ms, calls, run, actions, messages)
-            if done or not refused:
+            again, done = self._answer_calls(now_ms, calls, run, actions, messages)
+            if done or not again:
                 break
         self.counts["actions"] += len(actions)
         return actions
@@ -195,12 +226,13 @@ class ChatAgent(Agent):
         now_ms: int,
         calls: Sequence[Any],
         run: ToolRunner,
-        actions: list[Action],
+        actions: list[Decision],
         messages: list[dict[str, Any]],
     ) -> tuple[bool, bool]:
         """Run each call into ``actions``, a tool result for each into ``messages``; whether
-        any was refused, and whether the model ended the wake (``do_nothing`` or the limit)."""
-        refused = done = False
+        the model should be asked again (a call was refused or looked something up), and
+        whether it ended the wake (``do_nothing`` or the limit)."""
+        again = done = False
         for index, call in enumerate(calls):
             self.counts["tool_calls"] += 1
             call_id = f"call_{index}"
@@ -214,7 +246,7 @@ class ChatAgent(Agent):
                 function = call["function"]
                 action = run(str(function.get("name")), function.get("arguments"))
             except ToolError as err:
-                refused = True
+                again = True
                 self.counts["refused_calls"] += 1
                 self.log(now_ms, "refused_call", str(err))
                 result = f"error: {err}"
@@ -223,11 +255,25 @@ class ChatAgent(Agent):
                 if action is None:
                     done = True
                     result = "ok: nothing sent"
+                elif isinstance(action, Lookup):
+                    again = True
+                    self.counts["lookups"] += 1
+                    result = action.text
                 else:
                     actions.append(action)
                     result = f"ok: {action.label} sent"
             messages.append({"role": "tool", "tool_call_id": call_id, "content": result})
-        return refused, done
+        return again, done
+
+    def publish(self, decisions: Sequence[Decision]) -> tuple[Action, ...]:
+        """Carry out the off-chain decisions of a successful wake; the transactions to send."""
+        actions: list[Action] = []
+        for decision in decisions:
+            if isinstance(decision, OffChain):
+                decision.apply()
+            else:
+                actions.append(decision)
+        return tuple(actions)
 
     def _count_usage(self, response: dict[str, Any]) -> None:
         usage = response.get("usage")

@@ -39,8 +39,9 @@ SYSTEM_PROMPT = (
     "your view as JSON: the time, your currency balance and terms, the sellers with your trust "
     "in each (0-1), the eligible arbitrators, your open deals and recent transactions. A "
     "delivered service is worth `value` to you; you pay `price`. Act only through the tools: "
-    "propose (to a seller, naming an arbitrator), confirm (a delivered deal), dispute (an "
-    "accepted deal that was not delivered, before its deadline), or do_nothing."
+    "check_seller (its on-chain record and verified credentials; sends nothing), propose (to a "
+    "seller, naming an arbitrator), confirm (a delivered deal), dispute (an accepted deal that "
+    "was not delivered, before its deadline), or do_nothing."
 )
 
 
@@ -89,7 +90,7 @@ class LLMBuyer(ChatAgent, ServiceBuyer):
             if action.label == "propose":
                 self._in_flight.append(view.head.number)
         currency = str(economy.currency.address)
-        return (*clocks, *actions, *self.charge(currency, self.tip))
+        return (*clocks, *self.publish(actions), *self.charge(currency, self.tip))
 
     def _clock(self, view: AgentView, economy: Economy, deal: Deal, now: int) -> TxIntent | None:
         """The deadline call a deal's clock asks for now, if any."""
@@ -124,6 +125,7 @@ class LLMBuyer(ChatAgent, ServiceBuyer):
             self.price + self.bond + self.fee,
             terms,
             lambda a: economy.eligible(view.reader, a),
+            self._min_stake,
         )
 
     def _render(

@@ -1,7 +1,14 @@
 """The escrow tools a language-model buyer may call, and the checks every call passes.
 
-Four tools (OpenAI function-calling schemas in :data:`ESCROW_TOOLS`):
+Five tools (OpenAI function-calling schemas in :data:`ESCROW_TOOLS`):
 
+* ``check_seller(seller)``: a seller's credentials, answered from chain reads (no
+  transaction): its track record in the ``Reputation`` registry (valid attestations of
+  completed, defaulted, dispute-won and dispute-lost deals, counted as the buyer reads them:
+  distinct counterparties of deals with at least its price at stake, or raw counts) and the
+  "service.delivered" credentials it shows on the economy's board, each checked with
+  ``verify_attestation`` (valid, or why not: wrong subject, wrong signer, unregistered issuer,
+  revoked, expired); the model reads the answer and is asked again;
 * ``propose(seller, arbitrator)``: a new escrow with a listed seller on the buyer's own terms
   (price, bonds, fee and windows are the agent's parameters, as a ``buyer``'s);
 * ``confirm(deal)``: confirm a delivered deal, releasing the price to the seller;
@@ -9,13 +16,13 @@ Four tools (OpenAI function-calling schemas in :data:`ESCROW_TOOLS`):
 * ``do_nothing(reason?)``.
 
 A call is refused with a :class:`~agentbed.agents.llm.conversation.ToolError` saying why when
-its arguments are not a JSON object of the tool's keys; the seller is not a listed seller other
-than the buyer (or is frozen by the governor); the arbitrator is not eligible (staked), or is a
-party; the buyer lacks ``price + bond + fee`` of currency (less what this wake's proposals
-committed) or has no room for another open deal (``max_open``); the deal is not one of the
-buyer's own open deals, or is not in a state the step needs (``confirm``: accepted and
-delivered; ``dispute``: accepted, not delivered, before the deadline plus grace); the arbitrator
-refuses to consent to the terms.
+its arguments are not a JSON object of the tool's keys; the seller (of ``propose`` or
+``check_seller``) is not a listed seller other than the buyer (or is frozen by the governor);
+the arbitrator is not eligible (staked), or is a party; the buyer lacks ``price + bond + fee``
+of currency (less what this wake's proposals committed) or has no room for another open deal
+(``max_open``); the deal is not one of the buyer's own open deals, or is not in a state the
+step needs (``confirm``: accepted and delivered; ``dispute``: accepted, not delivered, before
+the deadline plus grace); the arbitrator refuses to consent to the terms.
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from agentbed.agents.agent import TxIntent
-from agentbed.agents.llm.conversation import ToolError
+from agentbed.agents.economy.credentials import SERVICE_DELIVERED
+from agentbed.agents.llm.cassette import canonical
+from agentbed.agents.llm.conversation import Lookup, ToolError
 from agentbed.agents.llm.tools import parse_arguments
 
 if TYPE_CHECKING:
@@ -35,7 +44,8 @@ if TYPE_CHECKING:
     from agentbed.agents.economy.world import Deal, Economy
 
 
-def _function(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
+def function_schema(name: str, description: str, properties: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAI function-calling tool schema; every property but ``reason`` is required."""
     return {
         "type": "function",
         "function": {
@@ -53,7 +63,13 @@ def _function(name: str, description: str, properties: dict[str, Any]) -> dict[s
 
 _DEAL = {"deal": {"type": "integer", "minimum": 0, "description": "Deal id from the view."}}
 ESCROW_TOOLS: tuple[dict[str, Any], ...] = (
-    _function(
+    function_schema(
+        "check_seller",
+        "Check a seller's credentials on chain before dealing with it: its reputation record "
+        "and the delivery credentials it shows, each verified. Sends nothing.",
+        {"seller": {"type": "string", "description": "A seller's address from the view."}},
+    ),
+    function_schema(
         "propose",
         "Propose an escrow to a seller on your terms, naming an eligible arbitrator.",
         {
@@ -61,9 +77,9 @@ ESCROW_TOOLS: tuple[dict[str, Any], ...] = (
             "arbitrator": {"type": "string", "description": "An arbitrator's address."},
         },
     ),
-    _function("confirm", "Confirm a delivered deal: the seller is paid.", _DEAL),
-    _function("dispute", "Dispute an accepted deal that was not delivered.", _DEAL),
-    _function("do_nothing", "Do nothing this time.", {"reason": {"type": "string"}}),
+    function_schema("confirm", "Confirm a delivered deal: the seller is paid.", _DEAL),
+    function_schema("dispute", "Dispute an accepted deal that was not delivered.", _DEAL),
+    function_schema("do_nothing", "Do nothing this time.", {"reason": {"type": "string"}}),
 )
 """The escrow tools' schemas, as a chat-completions request's ``tools``."""
 ESCROW_TOOL_NAMES = tuple(t["function"]["name"] for t in ESCROW_TOOLS)
@@ -81,6 +97,8 @@ class EscrowContext:
         cost: What a proposal locks: price, bond and fee (wei).
         terms: The buyer's terms with a seller and an arbitrator.
         eligible: Whether an address is an eligible arbitrator.
+        min_stake: What a deal must have had at stake to count in a seller's record as the
+            buyer reads it (None: raw counts).
     """
 
     view: AgentView
@@ -90,6 +108,7 @@ class EscrowContext:
     cost: int
     terms: Callable[[str, str], Terms]
     eligible: Callable[[str], bool]
+    min_stake: int | None = None
 
     @property
     def economy(self) -> Economy:
@@ -98,7 +117,8 @@ class EscrowContext:
         return economy
 
 
-def _keys(args: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+def check_keys(args: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    """Refuse keys not in ``allowed`` and missing ones (all but ``reason`` are required)."""
     unknown = sorted(set(args) - set(allowed))
     if unknown:
         raise ToolError(f"unknown argument(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
@@ -117,11 +137,49 @@ def _own_deal(args: Mapping[str, Any], ctx: EscrowContext) -> Deal:
     return deal
 
 
+def _seller(args: Mapping[str, Any], ctx: EscrowContext) -> str:
+    economy, seller = ctx.economy, args["seller"]
+    frozen = economy.governor.frozen
+    if not isinstance(seller, str) or seller not in economy.sellers:
+        raise ToolError(f"seller {json.dumps(seller)} is not a listed seller you may deal with")
+    if seller == ctx.owner or seller in frozen:
+        raise ToolError(f"seller {json.dumps(seller)} is not a listed seller you may deal with")
+    return str(seller)
+
+
+def check_seller(seller: str, ctx: EscrowContext) -> dict[str, Any]:
+    """What ``check_seller`` answers about a listed ``seller``, read at the view's head."""
+    economy, reader = ctx.economy, ctx.view.reader
+    record = economy.record(reader, seller, min_stake=ctx.min_stake)
+    shown = [c for c in economy.credentials.shown_by(seller) if c[0].schema == SERVICE_DELIVERED]
+    verdicts: dict[str, int] = {}
+    for credential in shown:
+        # A credential about someone else proves nothing about this seller, however signed.
+        if credential[0].subject != seller:
+            reason = "wrong subject"
+        else:
+            reason = economy.verdicts.reason(reader, credential)
+        verdicts[reason] = verdicts.get(reason, 0) + 1
+    return {
+        "seller": seller,
+        "record": {
+            "completed": record.completed,
+            "defaulted": record.defaulted,
+            "dispute_won": record.dispute_won,
+            "dispute_lost": record.dispute_lost,
+            "counted": "raw" if ctx.min_stake is None else "distinct counterparties",
+        },
+        "credentials": {
+            "shown": len(shown),
+            "valid": verdicts.pop("ok", 0),
+            "invalid": dict(sorted(verdicts.items())),
+        },
+    }
+
+
 def _propose(args: Mapping[str, Any], ctx: EscrowContext) -> TxIntent:
     economy = ctx.economy
-    seller, arbitrator = args["seller"], args["arbitrator"]
-    if seller not in economy.sellers or seller == ctx.owner or seller in economy.governor.frozen:
-        raise ToolError(f"seller {json.dumps(seller)} is not a listed seller you may deal with")
+    seller, arbitrator = _seller(args, ctx), args["arbitrator"]
     if arbitrator in (ctx.owner, seller) or arbitrator not in economy.arbitrators:
         raise ToolError(f"arbitrator {json.dumps(arbitrator)} is not a listed third party")
     if not ctx.eligible(arbitrator):
@@ -138,22 +196,28 @@ def _propose(args: Mapping[str, Any], ctx: EscrowContext) -> TxIntent:
     return proposal
 
 
-def run_escrow_tool(name: str, raw_arguments: object, ctx: EscrowContext) -> TxIntent | None:
-    """The action of one escrow tool call (None for ``do_nothing``).
+def run_escrow_tool(
+    name: str, raw_arguments: object, ctx: EscrowContext
+) -> TxIntent | Lookup | None:
+    """The action of one escrow tool call (None for ``do_nothing``; a ``Lookup`` for
+    ``check_seller``).
 
     Raises:
         ToolError: an unknown tool or arguments that fail a check (nothing is committed then).
     """
     args = parse_arguments(raw_arguments)
     if name == "do_nothing":
-        _keys(args, ("reason",))
+        check_keys(args, ("reason",))
         return None
     if name == "propose":
-        _keys(args, ("seller", "arbitrator"))
+        check_keys(args, ("seller", "arbitrator"))
         return _propose(args, ctx)
+    if name == "check_seller":
+        check_keys(args, ("seller",))
+        return Lookup("ok: " + canonical(check_seller(_seller(args, ctx), ctx)))
     if name not in ("confirm", "dispute"):
         raise ToolError(f"unknown tool {json.dumps(name)}; tools: {', '.join(ESCROW_TOOL_NAMES)}")
-    _keys(args, ("deal",))
+    check_keys(args, ("deal",))
     deal = _own_deal(args, ctx)
     if deal.state != "Accepted":
         raise ToolError(f"deal {deal.id} is {deal.state}, not Accepted")

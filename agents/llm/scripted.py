@@ -5,6 +5,7 @@ in-process, so that a language-model scenario runs offline and in the test suite
 answers with tool calls as a model would:
 
 * after a tool error it gives up for this wake (``do_nothing``), as a cautious model might;
+  after a lookup's answer (a tool message ``ok: {...}``) it decides again knowing it;
 * when a visible pending swap sells at least ``backrun_fraction`` of a pool's reserve, it
   backruns it (``bundle`` with ``after_tx``), buying back half the sold amount's value;
 * else, when a pool's price is more than ``threshold`` away from its reference price, it sells
@@ -13,8 +14,12 @@ answers with tool calls as a model would:
 * else ``do_nothing``.
 
 An escrow buyer's view (one with ``my_deals``) gets :meth:`ScriptedBackend.decide_escrow`:
-confirm a delivered deal, dispute an undelivered one the model was asked about, else propose to
-the most trusted seller, else ``do_nothing``.
+confirm a delivered deal, dispute an undelivered one the model was asked about, else check the
+most trusted seller's credentials (``check_seller``) and propose to it unless the check shows
+more bad outcomes than good or an invalid credential, else ``do_nothing``. An escrow seller's
+view (one with ``delivery_cost``) gets :meth:`ScriptedBackend.decide_seller`: deliver an
+accepted deal whose price covers the delivery cost, default on one whose price does not;
+accept a proposal whose price covers at least half the cost, decline one that does not.
 
 Token usage is an estimate: a quarter of the characters of the request's messages and tools
 (prompt) and of the reply (completion), rounded up -- about what a BPE tokenizer gives for JSON.
@@ -30,6 +35,18 @@ from agentbed.agents.llm.backends import Request, Response
 from agentbed.agents.llm.cassette import canonical
 
 CHARS_PER_TOKEN = 4
+LOOKUP = "ok: {"
+"""How a lookup's answer starts (``ok: {json}``); other ``ok: ...`` answers are not JSON."""
+
+
+def _last_answers(messages: list[dict[str, Any]]) -> list[str]:
+    """The tool messages answering the last assistant turn (none if the turn is new)."""
+    answers: list[str] = []
+    for message in reversed(messages):
+        if message.get("role") != "tool":
+            break
+        answers.append(str(message.get("content", "")))
+    return answers[::-1]
 
 
 def estimate_tokens(text: str) -> int:
@@ -69,10 +86,12 @@ class ScriptedBackend:
         view: dict[str, Any] = next(
             (json.loads(m["content"]) for m in messages if m.get("role") == "user"), {}
         )
-        if messages and messages[-1].get("role") == "tool":
+        answers = _last_answers(messages)
+        if any(a.startswith("error") for a in answers):
             name, args = "do_nothing", {"reason": "my last call was refused"}
         else:
-            name, args = self.decide(view)
+            lookups = [json.loads(a[len(LOOKUP) - 1 :]) for a in answers if a.startswith(LOOKUP)]
+            name, args = self.decide(view, lookups)
         index = self.calls
         self.calls += 1
         message = {
@@ -101,10 +120,15 @@ class ScriptedBackend:
             "usage": usage,
         }
 
-    def decide(self, view: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """The tool and its arguments for a view (see the module docstring)."""
+    def decide(
+        self, view: dict[str, Any], lookups: list[dict[str, Any]] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """The tool and its arguments for a view and the lookups answered in this wake (see
+        the module docstring)."""
         if "my_deals" in view:
-            return self.decide_escrow(view)
+            return self.decide_escrow(view, lookups or [])
+        if "delivery_cost" in view:
+            return self.decide_seller(view)
         held = {k: float(v) for k, v in view.get("me", {}).get("tokens", {}).items()}
         pools = {row["pool"]: row for row in view.get("pools", [])}
         for swap in view.get("pending_swaps", []):
@@ -147,9 +171,12 @@ class ScriptedBackend:
                 }
         return "do_nothing", {"reason": "prices are near their references"}
 
-    def decide_escrow(self, view: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        """An escrow buyer's step: confirm a delivery, dispute a missed one, or propose to the
-        most trusted seller with the arbitrator of fewest no-shows (the first on ties)."""
+    def decide_escrow(
+        self, view: dict[str, Any], lookups: list[dict[str, Any]]
+    ) -> tuple[str, dict[str, Any]]:
+        """An escrow buyer's step: confirm a delivery, dispute a missed one, or check the most
+        trusted seller and then propose to it with the arbitrator of fewest no-shows (the
+        first on ties)."""
         for deal in view["my_deals"]:
             if deal["state"] == "Accepted" and deal["delivered"] and not deal["confirmed"]:
                 return "confirm", {"deal": deal["deal"]}
@@ -159,6 +186,27 @@ class ScriptedBackend:
         sellers, arbitrators = view.get("sellers", []), view.get("arbitrators", [])
         if view.get("can_propose") and sellers and arbitrators:
             seller = max(sellers, key=lambda s: s["trust"])["address"]
+            checked = next((c for c in lookups if c.get("seller") == seller), None)
+            if checked is None:
+                return "check_seller", {"seller": seller}
+            record, shown = checked["record"], checked["credentials"]
+            good = record["completed"] + record["dispute_won"]
+            if record["defaulted"] + record["dispute_lost"] > good or shown["invalid"]:
+                return "do_nothing", {"reason": "the seller failed my check"}
             arbitrator = min(arbitrators, key=lambda a: a["no_shows"])["address"]
             return "propose", {"seller": seller, "arbitrator": arbitrator}
+        return "do_nothing", {"reason": "nothing to decide"}
+
+    def decide_seller(self, view: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """An escrow seller's step on its first waiting deal (see the module docstring)."""
+        cost = float(view["delivery_cost"])
+        for deal in view["deals"]:
+            price = float(deal["price"])
+            if deal["state"] == "Accepted":
+                if price >= cost:
+                    return "deliver", {"deal": deal["deal"]}
+                return "default", {"deal": deal["deal"], "reason": "delivery costs more"}
+            if 2 * price >= cost:
+                return "accept", {"deal": deal["deal"]}
+            return "decline", {"deal": deal["deal"], "reason": "the price is too low"}
         return "do_nothing", {"reason": "nothing to decide"}

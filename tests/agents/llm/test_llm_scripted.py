@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from agentbed.agents.llm.backends import check_response
 from agentbed.agents.llm.cassette import canonical
 from agentbed.agents.llm.scripted import ScriptedBackend, estimate_tokens
@@ -99,15 +101,67 @@ def _deal(deal: int, delivered: bool, confirmed: bool = False) -> dict[str, Any]
     }
 
 
-def test_an_escrow_buyer_confirms_then_disputes_then_proposes_to_the_most_trusted() -> None:
+def _checked(seller: str, defaulted: int = 0, invalid: int = 0) -> dict[str, Any]:
+    """The tool message answering ``check_seller`` about ``seller``."""
+    answer = {
+        "seller": seller,
+        "record": {"completed": 1, "defaulted": defaulted, "dispute_won": 0, "dispute_lost": 0},
+        "credentials": {"shown": invalid, "valid": 0, "invalid": {"wrong signer": invalid}}
+        if invalid
+        else {"shown": 0, "valid": 0, "invalid": {}},
+    }
+    return {"role": "tool", "tool_call_id": "call_0", "content": "ok: " + canonical(answer)}
+
+
+def test_an_escrow_buyer_confirms_then_disputes_then_checks_and_proposes_to_the_most_trusted() -> (
+    None
+):
     backend = ScriptedBackend()
     both = _escrow_view([_deal(1, delivered=False), _deal(2, delivered=True)])
     assert _call(backend.complete(_request(both))) == ("confirm", {"deal": 2})
     missed = _escrow_view([_deal(1, delivered=False)])
     assert _call(backend.complete(_request(missed))) == ("dispute", {"deal": 1})
-    assert _call(backend.complete(_request(_escrow_view([])))) == (
+    fresh = _escrow_view([])
+    assert _call(backend.complete(_request(fresh))) == ("check_seller", {"seller": "0xS2"})
+    assert _call(backend.complete(_request(fresh, _checked("0xS2")))) == (
         "propose",
         {"seller": "0xS2", "arbitrator": "0xA2"},
     )
     idle = _escrow_view([], can_propose=False)
     assert _call(backend.complete(_request(idle)))[0] == "do_nothing"
+
+
+@pytest.mark.parametrize("answer", [_checked("0xS2", defaulted=2), _checked("0xS2", invalid=1)])
+def test_an_escrow_buyer_does_not_propose_to_a_seller_that_fails_its_check(
+    answer: dict[str, Any],
+) -> None:
+    request = _request(_escrow_view([]), answer)
+    assert _call(ScriptedBackend().complete(request))[0] == "do_nothing"
+
+
+def _seller_view(cost: str, *deals: tuple[int, str]) -> str:
+    return canonical(
+        {
+            "delivery_cost": cost,
+            "deals": [{"deal": d, "state": state, "price": "10"} for d, state in deals],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("cost", "state", "expected"),
+    [
+        ("4", "Proposed", "accept"),
+        ("15", "Proposed", "accept"),
+        ("25", "Proposed", "decline"),
+        ("4", "Accepted", "deliver"),
+        ("15", "Accepted", "default"),
+    ],
+)
+def test_an_escrow_seller_delivers_what_pays_and_declines_or_defaults_on_what_does_not(
+    cost: str, state: str, expected: str
+) -> None:
+    name, args = _call(ScriptedBackend().complete(_request(_seller_view(cost, (3, state)))))
+    assert (name, args["deal"]) == (expected, 3)
+    nothing = _call(ScriptedBackend().complete(_request(_seller_view("4"))))
+    assert nothing[0] == "do_nothing"
