@@ -25,6 +25,7 @@ from agentbed.agents.eventlog import EventLog
 from agentbed.agents.reporting.agent_sections import agent_sections
 from agentbed.agents.study import StudyReport
 from agentbed.experiments.build import build
+from agentbed.experiments.cassettes import per_run_cassettes
 from agentbed.experiments.engines import ProcessEngine, RunEngine, RunTask
 from agentbed.experiments.schema import Scenario
 from agentbed.experiments.studies import resolve_study
@@ -139,9 +140,10 @@ class RunSpec:
 
 
 def _job(out: Path, spec: RunSpec, seed: int, *, progress: IO[str] | None = None) -> RunOutcome:
-    # Top-level so that worker processes can import it.
+    # Top-level so that worker processes can import it. Each run has its own cassettes.
+    scenario = per_run_cassettes(spec.scenario, spec.label, f"seed{seed}")
     return run_scenario(
-        spec.scenario, out, policy=spec.policy, seed=seed, label=spec.label, progress=progress
+        scenario, out, policy=spec.policy, seed=seed, label=spec.label, progress=progress
     )
 
 

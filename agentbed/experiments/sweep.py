@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from agentbed.agents.config import ScenarioError
 from agentbed.agents.reporting.files import summary_text, write_text
+from agentbed.experiments.cassettes import per_run_cassettes
 from agentbed.experiments.engines import ProcessEngine, RunEngine, RunTask
 from agentbed.experiments.grid import (
     BASE_CELL,
@@ -380,7 +381,11 @@ def _run_missing(
     The metrics are checked against the first summary (unless reused runs were checked).
     """
     tasks = [
-        RunTask(f"{c.label} seed {s}", plan.summary_path(c, s).parent, (plan.scenarios[c.id], s))
+        RunTask(
+            f"{c.label} seed {s}",
+            plan.summary_path(c, s).parent,
+            (per_run_cassettes(plan.scenarios[c.id], c.id, f"seed{s}"), s),
+        )
         for c, s in todo
     ]
     lines = [resolve_study(plan.scenarios[c.id].study).summary_line for c, _ in todo]
