@@ -3,9 +3,10 @@
 
 When it wakes, the trader reads its balances, renders its view as compact JSON (:mod:`.view`)
 and has a conversation with its model (:class:`~agentbed.agents.llm.conversation.ChatAgent`)
-whose tools are the market's (:mod:`.tools`: ``swap``, ``bundle``, ``do_nothing``); the accepted
-calls are its actions, followed by its compute payment in ``cost_token`` when ``token_cost`` is
-set. A pending swap reaching it asks the model only with ``react_to_pending`` (each wake costs a
+whose tools are the market's (:mod:`.tools`: ``swap``, ``bundle``, ``do_nothing``; and
+``intent`` when the market has an intent book: :mod:`.intent_tools`); the accepted calls are
+its actions, followed by its compute payment in ``cost_token`` when ``token_cost`` is set. A
+pending swap reaching it asks the model only with ``react_to_pending`` (each wake costs a
 request); otherwise its schedule alone wakes it, and the view still shows the pending swaps it
 has seen.
 """
@@ -18,9 +19,16 @@ from functools import partial
 from typing import Any
 
 from agentbed.agents.agent import GWEI, Action, AgentView
-from agentbed.agents.llm.conversation import ChatAgent
+from agentbed.agents.llm.conversation import ChatAgent, OffChain
+from agentbed.agents.llm.intent_tools import (
+    INTENT_TOOL,
+    IntentContext,
+    open_commitment,
+    run_intent_tool,
+)
 from agentbed.agents.llm.tools import MARKET_TOOLS, ToolContext, run_tool
 from agentbed.agents.llm.view import render_view
+from agentbed.agents.market.intents import Intent
 from agentbed.agents.market.strategies.common import token_balance
 
 SYSTEM_PROMPT = (
@@ -30,6 +38,10 @@ SYSTEM_PROMPT = (
     "pending public swaps you can see, and your recent transactions. Act only through the "
     "tools: swap, bundle (private; after_tx backruns a pending tx), or do_nothing. Gas costs "
     "ETH; a swap reverts if its output falls below your slippage bound."
+)
+INTENT_PROMPT = (
+    " This market also has an intent book: the intent tool signs a swap intent that solvers "
+    "settle off the public mempool; `my_open_intents` lists yours not yet settled or expired."
 )
 
 
@@ -80,9 +92,16 @@ class LLMTrader(ChatAgent):
         self.wants_pending = watch_pending
         self.react_to_pending = react_to_pending
         self._cost_address: str | None = None
+        self.intents: list[Intent] = []
+        """Every intent the trader posted, in order (its index is its nonce)."""
 
     def setup(self, market: Any) -> Sequence[Action]:
-        """Approvals for the pools; checks that ``cost_token`` is one of the market's tokens."""
+        """Approvals for the pools (and the intent book, whose ``intent`` tool it then gets);
+        checks that ``cost_token`` is one of the market's tokens."""
+        board = getattr(market, "intent_board", None)
+        if board is not None:
+            self.tools = (*MARKET_TOOLS[:-1], INTENT_TOOL, MARKET_TOOLS[-1])
+            self.system_prompt = SYSTEM_PROMPT + INTENT_PROMPT
         if self.token_cost > 0:
             if self.cost_token not in market.tokens:
                 raise ValueError(
@@ -90,7 +109,8 @@ class LLMTrader(ChatAgent):
                     f"({', '.join(sorted(market.tokens))})"
                 )
             self._cost_address = market.tokens[self.cost_token]
-        return tuple(market.approvals())
+        book = () if board is None else market.approvals([board.book])
+        return (*market.approvals(), *book)
 
     def observe(self, view: AgentView) -> Sequence[Action]:
         if view.reason == "pending" and not self.react_to_pending:
@@ -100,16 +120,39 @@ class LLMTrader(ChatAgent):
             for symbol, address in view.market.tokens.items()
         }
         eth = view.reader.balance(self.address)
+        board = getattr(view.market, "intent_board", None)
         text = render_view(
-            view, self.address, balances, eth, self.recent, max_pending=self.max_pending
+            view,
+            self.address,
+            balances,
+            eth,
+            self.recent,
+            max_pending=self.max_pending,
+            board=board,
         )
+        available = dict(balances)
+        if board is not None:
+            # What its open intents may still pull is not the trader's to spend again.
+            for symbol, address in view.market.tokens.items():
+                now = view.head.timestamp
+                available[symbol] -= open_commitment(board, self.address, address, now)
         context = ToolContext(
             view,
             self.address,
-            dict(balances),
+            available,
             self.tip,
             self.max_tip_gwei,
             self.max_reserve_fraction,
         )
-        actions = self.converse(view.now_ms, text, partial(run_tool, ctx=context))
-        return (*self.publish(actions), *self.charge(self._cost_address, self.tip))
+        if board is None:
+            decisions = self.converse(view.now_ms, text, partial(run_tool, ctx=context))
+        else:
+            intents = IntentContext(board, self.account, len(self.intents), self.intents.append)
+
+            def run(name: str, raw: object) -> Action | OffChain | None:
+                if name == "intent":
+                    return run_intent_tool(raw, context, intents)
+                return run_tool(name, raw, context)
+
+            decisions = self.converse(view.now_ms, text, run)
+        return (*self.publish(decisions), *self.charge(self._cost_address, self.tip))

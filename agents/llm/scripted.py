@@ -8,6 +8,8 @@ answers with tool calls as a model would:
   after a lookup's answer (a tool message ``ok: {...}``) it decides again knowing it;
 * when a visible pending swap sells at least ``backrun_fraction`` of a pool's reserve, it
   backruns it (``bundle`` with ``after_tx``), buying back half the sold amount's value;
+* else, when the market has an intent book (the view lists ``my_open_intents``) and none of
+  its intents is open, it posts one (``intent``, :meth:`ScriptedBackend.decide_intent`);
 * else, when a pool's price is more than ``threshold`` away from its reference price, it sells
   the token the pool overprices, a quarter of what would bring the pool to the reference,
   capped at half its balance (a public ``swap``);
@@ -67,6 +69,8 @@ class ScriptedBackend:
         threshold: Relative gap between a pool's price and its reference that it trades on.
         backrun_fraction: Smallest pending sale, as a fraction of the pool's reserve of the
             sold token, that it backruns.
+        intent_fraction: Size of the intents it posts, as a fraction of the pool's reserve of
+            the sold token.
     """
 
     def __init__(
@@ -74,8 +78,10 @@ class ScriptedBackend:
         model: str = "scripted",
         threshold: float = 0.003,
         backrun_fraction: float = 0.004,
+        intent_fraction: float = 0.002,
     ) -> None:
         self.model = model
+        self.intent_fraction = intent_fraction
         self.threshold = threshold
         self.backrun_fraction = backrun_fraction
         self.calls = 0
@@ -148,6 +154,8 @@ class ScriptedBackend:
                     "swaps": [{**leg, "max_slippage_bps": 200}],
                     "after_tx": swap["tx"],
                 }
+        if "my_open_intents" in view and not view["my_open_intents"] and pools:
+            return self.decide_intent(pools, held)
         for name, row in pools.items():
             gap = float(row["price"]) / float(row["reference_price"]) - 1
             if abs(gap) <= self.threshold:
@@ -170,6 +178,26 @@ class ScriptedBackend:
                     "max_slippage_bps": 100,
                 }
         return "do_nothing", {"reason": "prices are near their references"}
+
+    def decide_intent(
+        self, pools: dict[str, dict[str, Any]], held: dict[str, float]
+    ) -> tuple[str, dict[str, Any]]:
+        """With an intent book and no open intent of its own: an intent selling
+        ``intent_fraction`` of the reserve (at most half its balance) of the token that the
+        pool furthest from its reference price overprices (token0 on a tie)."""
+
+        def gap(row: dict[str, Any]) -> float:
+            return float(row["price"]) / float(row["reference_price"]) - 1
+
+        name = max(pools, key=lambda n: abs(gap(pools[n])))
+        row = pools[name]
+        symbol0, symbol1 = row["pair"]
+        sell = symbol0 if gap(row) >= 0 else symbol1
+        reserve = float(row["reserves"][sell])
+        amount = _amount(min(self.intent_fraction * reserve, held.get(sell, 0.0) / 2))
+        if amount <= 0:
+            return "do_nothing", {"reason": f"no {sell} to sell"}
+        return "intent", {"pool": name, "sell": sell, "amount": amount, "max_slippage_bps": 100}
 
     def decide_escrow(
         self, view: dict[str, Any], lookups: list[dict[str, Any]]

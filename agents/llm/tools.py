@@ -38,7 +38,7 @@ MAX_SLIPPAGE_BPS = 5_000
 MAX_BUNDLE_SWAPS = 3
 DEFAULT_SLIPPAGE_BPS = 50
 
-_SWAP_PROPERTIES: dict[str, Any] = {
+SWAP_PROPERTIES: dict[str, Any] = {
     "pool": {"type": "string", "description": "Pool name as in the view, e.g. WETH/USDC."},
     "sell": {"type": "string", "description": "Symbol of the token to sell (one of the pool's)."},
     "amount": {"type": "number", "exclusiveMinimum": 0, "description": "Whole tokens to sell."},
@@ -53,9 +53,10 @@ _SWAP_PROPERTIES: dict[str, Any] = {
 _TIP = {"type": "number", "minimum": 0, "description": "Priority fee per gas in gwei."}
 
 
-def _function(
+def tool_schema(
     name: str, description: str, properties: dict[str, Any], required: list[str]
 ) -> dict[str, Any]:
+    """An OpenAI function-calling tool schema with these properties, no others allowed."""
     return {
         "type": "function",
         "function": {
@@ -72,13 +73,13 @@ def _function(
 
 
 MARKET_TOOLS: tuple[dict[str, Any], ...] = (
-    _function(
+    tool_schema(
         "swap",
         "Send a public exact-input swap on one pool.",
-        {**_SWAP_PROPERTIES, "tip_gwei": _TIP},
+        {**SWAP_PROPERTIES, "tip_gwei": _TIP},
         ["pool", "sell", "amount"],
     ),
-    _function(
+    tool_schema(
         "bundle",
         "Send 1-3 swaps as a private atomic bundle for the next block, optionally right after "
         "a visible pending transaction (a backrun).",
@@ -89,7 +90,7 @@ MARKET_TOOLS: tuple[dict[str, Any], ...] = (
                 "maxItems": MAX_BUNDLE_SWAPS,
                 "items": {
                     "type": "object",
-                    "properties": _SWAP_PROPERTIES,
+                    "properties": SWAP_PROPERTIES,
                     "required": ["pool", "sell", "amount"],
                     "additionalProperties": False,
                 },
@@ -99,7 +100,7 @@ MARKET_TOOLS: tuple[dict[str, Any], ...] = (
         },
         ["swaps"],
     ),
-    _function(
+    tool_schema(
         "do_nothing",
         "Do not trade this time.",
         {"reason": {"type": "string"}},
@@ -149,7 +150,10 @@ def parse_arguments(raw: object) -> dict[str, Any]:
     return raw
 
 
-def _keys(args: Mapping[str, Any], allowed: tuple[str, ...], required: tuple[str, ...]) -> None:
+def require_keys(
+    args: Mapping[str, Any], allowed: tuple[str, ...], required: tuple[str, ...]
+) -> None:
+    """Refuse keys not in ``allowed`` and missing ``required`` ones (``ToolError``)."""
     unknown = sorted(set(args) - set(allowed))
     if unknown:
         raise ToolError(f"unknown argument(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
@@ -158,7 +162,8 @@ def _keys(args: Mapping[str, Any], allowed: tuple[str, ...], required: tuple[str
         raise ToolError(f"missing argument(s) {', '.join(missing)}")
 
 
-def _number(args: Mapping[str, Any], key: str, default: float | None = None) -> Decimal:
+def number_arg(args: Mapping[str, Any], key: str, default: float | None = None) -> Decimal:
+    """``args[key]`` (or ``default``) as a finite number, else ``ToolError``."""
     value = args.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ToolError(f"{key} must be a number, got {json.dumps(value)}")
@@ -171,7 +176,8 @@ def _number(args: Mapping[str, Any], key: str, default: float | None = None) -> 
     return number
 
 
-def _integer(args: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
+def integer_arg(args: Mapping[str, Any], key: str, default: int, low: int, high: int) -> int:
+    """``args[key]`` (or ``default``) as an integer in ``[low, high]``, else ``ToolError``."""
     value = args.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ToolError(f"{key} must be an integer, got {json.dumps(value)}")
@@ -183,7 +189,7 @@ def _integer(args: Mapping[str, Any], key: str, default: int, low: int, high: in
 def _tip(args: Mapping[str, Any], ctx: ToolContext) -> int:
     if "tip_gwei" not in args:
         return ctx.default_tip
-    tip = _number(args, "tip_gwei")
+    tip = number_arg(args, "tip_gwei")
     if not 0 <= tip <= Decimal(str(ctx.max_tip_gwei)):
         raise ToolError(f"tip_gwei must be in [0, {ctx.max_tip_gwei}], got {tip}")
     return int(tip * GWEI)
@@ -196,7 +202,7 @@ def _swap(args: object, ctx: ToolContext, tip: int, label: str, extra: tuple[str
     """One checked swap; commits its amount against the balances."""
     if not isinstance(args, dict):
         raise ToolError("each swap must be an object")
-    _keys(args, _SWAP_KEYS + extra, ("pool", "sell", "amount"))
+    require_keys(args, _SWAP_KEYS + extra, ("pool", "sell", "amount"))
     market: Market = ctx.view.market
     pools = pool_labels(market)
     name = args["pool"]
@@ -206,7 +212,7 @@ def _swap(args: object, ctx: ToolContext, tip: int, label: str, extra: tuple[str
     sell = args["sell"]
     if sell not in (pool.symbol0, pool.symbol1):
         raise ToolError(f"sell must be {pool.symbol0} or {pool.symbol1}, got {json.dumps(sell)}")
-    amount = int(_number(args, "amount") * UNIT)
+    amount = int(number_arg(args, "amount") * UNIT)
     if amount <= 0:
         raise ToolError(f"amount must be > 0, got {args['amount']}")
     held = ctx.balances.get(sell, 0)
@@ -220,7 +226,7 @@ def _swap(args: object, ctx: ToolContext, tip: int, label: str, extra: tuple[str
             f"amount {tokens(amount)} {sell} is above the limit of {ctx.max_reserve_fraction} of "
             f"the pool's reserve ({tokens(cap)})"
         )
-    slippage = _integer(args, "max_slippage_bps", DEFAULT_SLIPPAGE_BPS, 0, MAX_SLIPPAGE_BPS)
+    slippage = integer_arg(args, "max_slippage_bps", DEFAULT_SLIPPAGE_BPS, 0, MAX_SLIPPAGE_BPS)
     min_out = market.quote(pool, token_in, amount) * (BPS - slippage) // BPS
     if min_out <= 0:
         raise ToolError(f"amount {tokens(amount)} {sell} is too small: it buys nothing")
@@ -236,7 +242,7 @@ def run_tool(name: str, raw_arguments: object, ctx: ToolContext) -> TxIntent | B
     """
     args = parse_arguments(raw_arguments)
     if name == "do_nothing":
-        _keys(args, ("reason",), ())
+        require_keys(args, ("reason",), ())
         return None
     if name == "swap":
         # One swap commits only after every check passed: nothing to undo on an error.
@@ -247,7 +253,7 @@ def run_tool(name: str, raw_arguments: object, ctx: ToolContext) -> TxIntent | B
 
 
 def _bundle(args: dict[str, Any], ctx: ToolContext) -> BundleIntent:
-    _keys(args, ("swaps", "after_tx", "tip_gwei"), ("swaps",))
+    require_keys(args, ("swaps", "after_tx", "tip_gwei"), ("swaps",))
     swaps = args["swaps"]
     if not isinstance(swaps, list) or not 1 <= len(swaps) <= MAX_BUNDLE_SWAPS:
         raise ToolError(f"swaps must be a list of 1 to {MAX_BUNDLE_SWAPS} swaps")

@@ -3,10 +3,10 @@
 The view holds the time and head block, the next base fee, the agent's own balances and
 unmined transactions, each pool's reserves, marginal price and reference price, the public
 swaps it can see pending (the most recent ``max_pending``), and what became of its own recent
-transactions. Amounts are whole tokens as decimal strings (the mock tokens have 18 decimals),
-exact to ``AMOUNT_DECIMALS`` places; prices have ``PRICE_DIGITS`` significant digits. The text
-is canonical JSON, so the same view always renders to the same bytes (and the same request
-hash in a cassette).
+transactions (and, when the market has an intent book, its open intents). Amounts are whole
+tokens as decimal strings (the mock tokens have 18 decimals), exact to ``AMOUNT_DECIMALS``
+places; prices have ``PRICE_DIGITS`` significant digits. The text is canonical JSON, so the
+same view always renders to the same bytes (and the same request hash in a cassette).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from agentbed.agents.llm.cassette import canonical
 
 if TYPE_CHECKING:
     from agentbed.agents.agent import AgentView
-    from agentbed.agents.market.world import Market, Pool
+    from agentbed.agents.market.world import IntentBoard, Market, Pool
 
 UNIT = 10**18
 AMOUNT_DECIMALS = 6
@@ -103,8 +103,10 @@ def render_view(
     recent: Sequence[Mapping[str, Any]],
     *,
     max_pending: int,
+    board: IntentBoard | None = None,
 ) -> str:
-    """``owner``'s view as the canonical JSON text of the user message."""
+    """``owner``'s view as the canonical JSON text of the user message (with
+    ``my_open_intents`` when the market has an intent ``board``)."""
     body = {
         "t_ms": view.now_ms,
         "woke_because": view.reason,
@@ -119,4 +121,26 @@ def render_view(
         "pending_swaps": pending_rows(view, owner, max_pending),
         "my_recent_txs": list(recent),
     }
+    if board is not None:
+        body["my_open_intents"] = intent_rows(view, owner, board)
     return canonical(body)
+
+
+def intent_rows(view: AgentView, owner: str, board: IntentBoard) -> list[dict[str, Any]]:
+    """``owner``'s intents on the board still open at the head: what each sells, its limit,
+    seconds left and whether it is conditional."""
+    market: Market = view.market
+    now = view.head.timestamp
+    return [
+        {
+            "nonce": p.intent.nonce,
+            "sell": market.symbols.get(p.intent.sell_token, p.intent.sell_token),
+            "amount": tokens(p.intent.sell_amount),
+            "buy": market.symbols.get(p.intent.buy_token, p.intent.buy_token),
+            "min_buy": tokens(p.intent.min_buy_amount),
+            "expires_in_s": p.intent.deadline - now,
+            "conditional": p.intent.condition.kind != 0,
+        }
+        for p in board.open(now)
+        if p.intent.maker == owner
+    ]
