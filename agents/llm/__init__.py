@@ -1,7 +1,7 @@
-"""Language-model agents: a market trader and an escrow buyer whose decisions come from a chat
-model with tool calling, through an OpenAI-compatible endpoint or an in-process scripted
-responder, with every exchange recordable to and replayable from a cassette (see
-``docs/llm-agents.md``)."""
+"""Language-model agents: a market trader (swaps, bundles, intents), an escrow buyer (with
+credential checks) and an escrow seller whose decisions come from a chat model with tool
+calling, through an OpenAI-compatible endpoint or an in-process scripted responder, with every
+exchange recordable to and replayable from a cassette (see ``docs/llm-agents.md``)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from agentbed.agents.llm.cassette import CassetteError, CassetteMismatch
 from agentbed.agents.llm.conversation import ChatAgent, ToolError
 from agentbed.agents.llm.escrow_agent import LLMBuyer
 from agentbed.agents.llm.scripted import ScriptedBackend
+from agentbed.agents.llm.seller_agent import LLMSeller
 
 __all__ = [
     "CassetteError",
@@ -20,6 +21,7 @@ __all__ = [
     "HttpBackend",
     "LLMBuyer",
     "LLMConfigError",
+    "LLMSeller",
     "LLMTrader",
     "ScriptedBackend",
     "ToolError",
