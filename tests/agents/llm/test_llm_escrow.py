@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from agentbed.agents.agent import AgentView, TxIntent
 from agentbed.agents.economy.consent import Terms
 from agentbed.agents.economy.world import Economy
-from agentbed.agents.llm.conversation import ToolError
+from agentbed.agents.llm.conversation import Lookup, ToolError
 from agentbed.agents.llm.escrow_tools import ESCROW_TOOL_NAMES, EscrowContext, run_escrow_tool
 from agentbed.agents.sim import Simulation
 from agentbed.experiments.build import build
@@ -32,16 +32,41 @@ def _files(out: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
 
 
-def test_llm_buyers_trade_record_and_replay_byte_identically(tmp_path: Path) -> None:
+LLM_SELLERS = [
+    # A seller whose delivery costs more than the price (it accepts, then defaults), then one
+    # that delivers: the scripted buyers try the first, check the second and deal with it.
+    ("agents[1].kind", "llm_seller"),
+    ("agents[1].name", "llm_greedy"),
+    ("agents[1].count", 1),
+    ("agents[1].params", {"cost": 15}),
+    ("agents[2].kind", "llm_seller"),
+    ("agents[2].name", "llm_seller"),
+    ("agents[2].count", 1),
+    ("agents[2].params", {"cost": 4, "token_cost": 0.01}),
+]
+
+
+def _submitted(out: Path) -> set[tuple[str, str]]:
+    events = [json.loads(line) for line in (out / "events.jsonl").read_text().splitlines()]
+    return {(e["agent"], e["label"]) for e in events if e.get("event") == "submitted"}
+
+
+def test_llm_buyers_and_sellers_trade_record_and_replay_byte_identically(tmp_path: Path) -> None:
     def scenario(mode: str) -> Any:
+        cassettes = str(tmp_path / "cassettes")
         return load_with_overrides(
             ESCROW,
             [
-                ("run.blocks", 16),
+                ("run.blocks", 14),
                 *LLM_BUYERS,
+                *LLM_SELLERS,
                 ("agents[0].params.token_cost", 0.01),
                 ("agents[0].params.mode", mode),
-                ("agents[0].params.cassette_dir", str(tmp_path / "cassettes")),
+                ("agents[0].params.cassette_dir", cassettes),
+                ("agents[1].params.mode", mode),
+                ("agents[1].params.cassette_dir", cassettes),
+                ("agents[2].params.mode", mode),
+                ("agents[2].params.cassette_dir", cassettes),
             ],
         )
 
@@ -49,16 +74,23 @@ def test_llm_buyers_trade_record_and_replay_byte_identically(tmp_path: Path) -> 
     replayed = run_scenario(scenario("replay"), tmp_path / "replay")
     assert _files(replayed.out_dir) == _files(recorded.out_dir)
     summary = recorded.report.summary
-    total = summary["llm"]["total"]
-    assert total["requests"] > 0 and total["refused_calls"] == 0
     assert summary["closure"]["closes"] is True
-    proposed = [
-        json.loads(line)
-        for line in (recorded.out_dir / "events.jsonl").read_text().split("\n")[:-1]
-        if '"propose"' in line and '"submitted"' in line
-    ]
-    assert {e["agent"] for e in proposed} <= {"llm_buyer0", "llm_buyer1", "llm_buyer2"}
-    assert proposed
+    llm = summary["llm"]["agents"]
+    assert summary["llm"]["total"]["refused_calls"] == 0
+    assert all(llm[f"llm_buyer{i}"]["lookups"] > 0 for i in range(3))  # check_seller
+    sent = _submitted(recorded.out_dir)
+    assert {
+        ("llm_greedy0", "accept"),
+        ("llm_seller0", "accept"),
+        ("llm_seller0", "deliver"),
+    } <= sent
+    assert ("llm_greedy0", "deliver") not in sent
+    assert {a for a, label in sent if label == "propose"} <= {f"llm_buyer{i}" for i in range(3)}
+    deals = (recorded.out_dir / "deals.csv").read_text().splitlines()
+    # The greedy seller's defaults are planned defaults in the reports, and lost in disputes.
+    greedy = [row.split(",") for row in deals[1:] if ",llm_greedy0,llm," in row]
+    assert greedy and any(row[6] == "Ruled" for row in greedy)
+    assert all(row[-1] in ("True", "") for row in greedy)
 
 
 @pytest.fixture(scope="module")
@@ -173,4 +205,4 @@ def test_fuzz_any_escrow_arguments_give_an_action_or_a_tool_error(
     except ToolError as err:
         assert str(err)
     else:
-        assert action is None or isinstance(action, TxIntent)
+        assert action is None or isinstance(action, TxIntent | Lookup)
