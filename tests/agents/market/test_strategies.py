@@ -30,7 +30,7 @@ from agentbed.agents.economy.strategies.auditor import Auditor
 from agentbed.agents.economy.strategies.escrow import Arbitrator, ServiceBuyer, ServiceSeller
 from agentbed.agents.economy.strategies.issuer import ReputationIssuer
 from agentbed.agents.economy.study import STRATEGIES as ECONOMY_STRATEGIES
-from agentbed.agents.llm import LLMBuyer, LLMTrader
+from agentbed.agents.llm import LLMBuyer, LLMSeller, LLMTrader
 from agentbed.agents.market.strategies.arbitrage import Arbitrageur
 from agentbed.agents.market.strategies.batch_griefer import BatchGriefer
 from agentbed.agents.market.strategies.borrowing import Borrower
@@ -376,6 +376,7 @@ def test_registry_names_every_strategy() -> None:
         "sybil": Sybil,
         "auditor": Auditor,
         "llm_buyer": LLMBuyer,
+        "llm_seller": LLMSeller,
     }
     assert expected == STRATEGIES
     probe = Account.from_key(b"\x01" * 32)
