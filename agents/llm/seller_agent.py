@@ -72,8 +72,7 @@ class LLMSeller(ChatAgent, ServiceSeller):
         given = [key for key in RULE_PARAMS if key in kwargs]
         if given:
             raise ValueError(
-                f"{', '.join(given)}: not an llm_seller parameter (the model decides how it "
-                "behaves)"
+                f"{given[0]} is not an llm_seller parameter (the model decides how it behaves)"
             )
         super().__init__(*args, **kwargs)
         # Reports show what decides; "llm" is no rule of BEHAVIOURS, so no rule ever runs.

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agentbed.agents.agent import AgentView, TxIntent
+from agentbed.agents.config import ScenarioError
 from agentbed.agents.economy.world import Deal, Economy
 from agentbed.agents.llm import LLMBuyer, LLMSeller
 from agentbed.agents.llm.conversation import OffChain, ToolError
@@ -304,3 +305,11 @@ def test_a_bad_check_is_answered_with_an_error(
     agent.demand = 1.0
     assert agent.observe(view_of(sim, economy)) == ()
     assert error in agent.events[0]["detail"]
+
+
+def test_a_rule_based_seller_parameter_is_refused_when_the_file_is_read() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load_with_overrides(ESCROW, [("agents[1].kind", "llm_seller")])
+    assert "agents[1].params.behaviour: behaviour is not an llm_seller parameter" in str(
+        caught.value
+    )
