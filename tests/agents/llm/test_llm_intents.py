@@ -13,9 +13,14 @@ from typing import Any
 
 import pytest
 from eth_account import Account
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agentbed.agents.agent import AgentView
 from agentbed.agents.llm import LLMTrader
+from agentbed.agents.llm.conversation import OffChain, ToolError
+from agentbed.agents.llm.intent_tools import IntentContext, run_intent_tool
+from agentbed.agents.llm.tools import ToolContext
 from agentbed.agents.market.intents import ConditionKind, intent_digest
 from agentbed.agents.market.world import Market
 from agentbed.agents.sim import Simulation
@@ -193,3 +198,40 @@ def test_scripted_intent_traders_post_intents_the_solvers_settle(tmp_path: Path)
     total = summary["llm"]["total"]
     assert total["refused_calls"] == 0 and total["failures"] == 0
     assert summary["closure"]["closes"] is True
+
+
+_values = st.none() | st.booleans() | st.integers(-5, 10**6) | st.floats() | st.text(max_size=12)
+_intent_args = st.dictionaries(
+    st.sampled_from(
+        ["pool", "sell", "amount", "max_slippage_bps", "horizon_s", "conditional", "tip_gwei"]
+    ),
+    _values | st.sampled_from(["USDC/WETH", "DAI/WETH", "WETH", "USDC", "DAI"]),
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_intent_args | st.text(max_size=12), min_size=1, max_size=4))
+def test_fuzz_intent_calls_post_or_refuse_and_never_commit_more_than_held(
+    built: tuple[Simulation, Market], calls: list[Any]
+) -> None:
+    sim, market = built
+    board = market.intent_board
+    assert board is not None
+    (funded,) = [a for a in sim.agents if a.name == "llm0"]
+    held = {"WETH": 50 * TOKEN, "USDC": 150_000 * TOKEN, "DAI": 150_000 * TOKEN}
+    ctx = ToolContext(view_of(sim, market), funded.address, dict(held), 10**9, 50.0, 0.05)
+    intents = IntentContext(board, funded.account, 0, lambda intent: None)
+    accepted = 0
+    for raw in calls:
+        try:
+            decision = run_intent_tool(
+                raw if isinstance(raw, str) else json.dumps(raw), ctx, intents
+            )
+        except ToolError as err:
+            assert str(err)
+        else:
+            assert isinstance(decision, OffChain) and decision.label == "intent"
+            accepted += 1
+    assert all(0 <= ctx.balances[s] <= held[s] for s in held)
+    assert intents.nonce == accepted  # each posted intent gets the next nonce
+    assert not board.posted  # nothing is posted until the wake's decisions are applied
