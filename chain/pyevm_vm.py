@@ -11,6 +11,22 @@ it is computed once per code, in one forward pass, and shared by every call that
 code. The answer is the same as py-evm's: a position is valid unless it lies inside the data of
 a PUSH that is itself an instruction.
 
+**Plain opcodes run by the code stream** (:meth:`AnalysedCodeStream.__iter__`). py-evm's
+interpreter loop (``BaseComputation.apply_computation``) iterates the code stream and, for
+every instruction, calls the opcode object, which calls the computation's ``consume_gas``,
+which calls the gas meter's: four Python calls around each instruction's own logic, over a
+million instructions a flagship run (about 8% of its CPU time). Most opcodes are py-evm's
+``_FastOpcode`` (a fixed gas cost, then a logic function); the stream here runs those itself
+as it is iterated -- the same gas check with the same ``OutOfGas`` message, the same gas
+taken, then the same logic function; a ``Halt`` ends the iteration as py-evm's loop ``break``
+does -- and yields to py-evm's loop only the others (calls, creates, self-destruct, invalid
+bytes), which py-evm runs as before. The preamble and error handling of ``apply_computation``
+stay py-evm's. Nothing changes when py-evm's debug2 logging is on (the stream then yields every
+opcode). Exactness: the chain's differential test against anvil
+(``tests/chain/test_anvil_diff.py``: receipts, gas, logs, tries, state) and
+``tests/chain/test_pyevm_vm.py`` (the same results, gas and errors as py-evm's own loop on
+random code).
+
 **Assembling a block** (:func:`assemble_block`). py-evm's ``set_block_transactions_and_
 withdrawals`` + ``mine_block`` deep-copy every transaction twice while copying the block,
 persist the state a second time and validate the block they have just made. The block here is
@@ -22,14 +38,17 @@ per 1,000 txs in ``scripts/bench_chain.py`` for a reason not found, so py-evm bu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from eth.db.trie import _make_trie_root_and_nodes, make_trie_root_and_nodes
+from eth.exceptions import Halt, OutOfGas
 from eth.vm.code_stream import CodeStream
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
+from eth.vm.gas_meter import GasMeter
+from eth.vm.opcode import _FastOpcode
 
 from agentbed.chain.memo import BoundedMemo
 
@@ -38,6 +57,20 @@ ANALYSED_CODES = 256
 
 _PUSH1 = 0x60
 _PUSH32 = 0x7F
+_STOP = 0x00
+
+PlainOpcodes = Mapping[int, tuple[int, Any, str]]
+"""opcode -> (gas cost, logic function, mnemonic) of the opcodes a code stream runs itself."""
+
+
+def plain_opcodes(opcodes: Mapping[int, Any]) -> dict[int, tuple[int, Any, str]]:
+    """The entries of a computation class's opcode table that are a fixed gas cost followed by
+    a logic function (py-evm's ``_FastOpcode``), as (gas cost, logic function, mnemonic)."""
+    return {
+        op: (fn.gas_cost, fn.logic_fn, fn.mnemonic)
+        for op, fn in opcodes.items()
+        if type(fn) is _FastOpcode
+    }
 
 
 def instruction_starts(code: bytes) -> bytes:
@@ -59,16 +92,73 @@ def instruction_starts(code: bytes) -> bytes:
 
 
 class AnalysedCodeStream(CodeStream):
-    """py-evm's code stream with jump-target validity read from a precomputed mask."""
+    """py-evm's code stream with jump-target validity read from a precomputed mask, which runs
+    the plain opcodes of its computation itself when iterated (see the module docstring).
 
-    __slots__ = ["_starts"]
+    Args:
+        code_bytes: The code.
+        starts: Its :func:`instruction_starts`.
+        computation: The computation running the code, or None to iterate as py-evm's stream
+            (every opcode yielded).
+        plain: That computation class's :func:`plain_opcodes`.
+    """
 
-    def __init__(self, code_bytes: bytes, starts: bytes) -> None:
+    __slots__ = ["_computation", "_plain", "_starts"]
+
+    def __init__(
+        self,
+        code_bytes: bytes,
+        starts: bytes,
+        computation: Any = None,
+        plain: PlainOpcodes | None = None,
+    ) -> None:
         super().__init__(code_bytes)
         self._starts = starts
+        self._computation = computation
+        self._plain = plain
 
     def is_valid_opcode(self, position: int) -> bool:
         return position < self._length_cache and self._starts[position] == 1
+
+    def __iter__(self) -> Iterator[int]:
+        # Dropped at once: the computation holds this stream, and a cycle would outlive it.
+        computation, self._computation = self._computation, None
+        plain = self._plain
+        meter = computation._gas_meter if computation is not None else None
+        if (
+            plain is None
+            or _STOP not in plain  # the end of the code is a STOP run here
+            or type(meter) is not GasMeter
+            or computation.logger.show_debug2
+            or GasMeter.logger.show_debug2
+        ):
+            yield from super().__iter__()
+            return
+        code = self._raw_code_bytes
+        while True:
+            pc = self.program_counter
+            if pc < self._length_cache:
+                opcode = code[pc]
+                self.program_counter = pc + 1
+            else:
+                opcode = _STOP  # past the end: py-evm's stream yields STOP, pc unchanged
+            entry = plain.get(opcode)
+            if entry is None:
+                yield opcode  # py-evm's loop runs it, and may move the pc
+                continue
+            cost, logic, mnemonic = entry
+            # GasMeter.consume_gas, inline (costs here are constants >= 0).
+            if cost > meter.gas_remaining:
+                raise OutOfGas(
+                    f"Out of gas: Needed {cost} "
+                    f"- Remaining {meter.gas_remaining} "
+                    f"- Reason: {mnemonic}"
+                )
+            meter.gas_remaining -= cost
+            try:
+                logic(computation)
+            except Halt:
+                return
 
 
 def make_vm_class() -> type[PragueVM]:
@@ -78,6 +168,7 @@ def make_vm_class() -> type[PragueVM]:
     one process never share state through it, and it is bounded.
     """
     analysed: BoundedMemo[bytes, bytes] = BoundedMemo(ANALYSED_CODES)
+    plain = plain_opcodes(PragueComputation.opcodes)
 
     class TestbedComputation(PragueComputation):
         def __init__(self, state: Any, message: Any, transaction_context: Any) -> None:
@@ -86,7 +177,7 @@ def make_vm_class() -> type[PragueVM]:
             starts = analysed.get(code)
             if starts is None:
                 starts = analysed.put(code, instruction_starts(code))
-            self.code = AnalysedCodeStream(code, starts)
+            self.code = AnalysedCodeStream(code, starts, self, plain)
 
     state_class = PragueState.configure(
         __name__="TestbedPragueState", computation_class=TestbedComputation

@@ -3,6 +3,8 @@ and a chain built on the VM class seals the same blocks."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from eth.vm.code_stream import CodeStream
 from hypothesis import given
 from hypothesis import strategies as st
@@ -68,3 +70,80 @@ def test_sealed_block_commits_to_its_txs_and_receipts_as_py_evm_would() -> None:
         == (_make_trie_root_and_nodes(tuple(r.encode() for r in receipts))[0])
     )
     assert [bytes(tx.hash) for tx in stored.transactions] == list(block.tx_hashes)
+
+
+# -- the code stream that runs plain opcodes itself ---------------------------------------
+
+# Instructions that exercise the interpreter, each after PUSH1s of random operands enough for
+# its inputs (so most programs run far rather than stop at a stack underflow): arithmetic,
+# memory, storage, transient storage, jumps (to random targets: some valid), logs,
+# environment reads, halts, invalid bytes; opcode -> number of inputs.
+_OPS = {
+    0x00: 0, 0x01: 2, 0x02: 2, 0x03: 2, 0x04: 2, 0x0A: 2, 0x10: 2, 0x14: 2, 0x15: 1, 0x16: 2,
+    0x19: 1, 0x1B: 2, 0x20: 2, 0x30: 0, 0x33: 0, 0x35: 1, 0x36: 0, 0x3D: 0, 0x43: 0, 0x50: 1,
+    0x51: 1, 0x52: 2, 0x54: 1, 0x55: 2, 0x56: 1, 0x57: 2, 0x58: 0, 0x59: 0, 0x5A: 0, 0x5B: 0,
+    0x5C: 1, 0x5D: 2, 0x5E: 3, 0x5F: 0, 0x80: 1, 0x81: 2, 0x90: 2, 0x91: 3, 0xA0: 2, 0xA1: 3,
+    0xF3: 2, 0xFD: 2, 0xFE: 0, 0x0C: 0,
+}  # fmt: skip
+_INSTRUCTION = st.one_of(
+    st.sampled_from(sorted(_OPS)).flatmap(
+        lambda op: st.lists(st.integers(0, 255), min_size=_OPS[op], max_size=_OPS[op]).map(
+            lambda args: b"".join(bytes([0x60, a]) for a in args) + bytes([op])
+        )
+    ),
+    st.binary(min_size=1, max_size=4).map(lambda data: bytes([0x5F + len(data)]) + data),
+    # STATICCALL(gas=0xffff, to=identity precompile 0x04, in 0..32, out 0..32): a non-plain
+    # opcode in the middle of the code.
+    st.just(bytes.fromhex("6020600060206000600461fffffa")),
+)
+_PROGRAM = st.lists(_INSTRUCTION, max_size=40).map(b"".join)
+
+
+def _run(computation_class: Any, state: Any, code: bytes, gas: int) -> tuple[Any, ...]:
+    from eth.vm.message import Message
+
+    contract, sender = b"\x11" * 20, b"\x22" * 20
+    message = Message(gas=gas, to=contract, sender=sender, value=0, data=b"\x01" * 36, code=code)
+    context = state.get_transaction_context_class()(gas_price=1, origin=sender)
+    snapshot = state.snapshot()
+    try:
+        computation = computation_class.apply_computation(state, message, context)
+        stored = tuple(state.get_storage(contract, slot) for slot in range(4))
+    finally:
+        state.revert(snapshot)
+    error = computation._error
+    return (
+        computation.is_error,
+        type(error).__name__,
+        str(error),
+        computation.get_gas_remaining(),
+        computation.get_gas_refund(),
+        computation.output,
+        computation.get_log_entries(),
+        computation._stack.values if not computation.is_error else (),
+        stored,
+    )
+
+
+@given(_PROGRAM, st.integers(0, 60_000))
+def test_fuzz_plain_opcodes_run_as_py_evm_runs_them(code: bytes, gas: int) -> None:
+    from agentbed.chain.node import Chain
+
+    chain = Chain(seed=5, accounts=1, automine=False)
+    vm = chain.backend._chain.get_vm()
+    ours = vm.get_state_class().computation_class
+    theirs = ours.__mro__[1]  # py-evm's PragueComputation, with its own loop and stream
+    assert theirs.__name__ == "PragueComputation"
+    assert _run(ours, vm.state, code, gas) == _run(theirs, vm.state, code, gas)
+
+
+def test_out_of_gas_in_a_plain_opcode_is_py_evm_s_error() -> None:
+    from agentbed.chain.node import Chain
+
+    vm = Chain(seed=5, accounts=1, automine=False).backend._chain.get_vm()
+    ours = vm.get_state_class().computation_class
+    code = bytes.fromhex("600160020100")  # PUSH1 1 PUSH1 2 ADD STOP: 3 + 3 + 3 gas
+    is_error, kind, message, remaining, *_ = _run(ours, vm.state, code, 8)
+    assert (is_error, kind, remaining) == (True, "OutOfGas", 0)
+    assert message == "Out of gas: Needed 3 - Remaining 2 - Reason: ADD"
+    assert _run(ours, vm.state, code, 9)[:4] == (False, "NoneType", "None", 0)
