@@ -14,18 +14,22 @@ a PUSH that is itself an instruction.
 **Plain opcodes run by the code stream** (:meth:`AnalysedCodeStream.__iter__`). py-evm's
 interpreter loop (``BaseComputation.apply_computation``) iterates the code stream and, for
 every instruction, calls the opcode object, which calls the computation's ``consume_gas``,
-which calls the gas meter's: four Python calls around each instruction's own logic, over a
-million instructions a flagship run (about 8% of its CPU time). Most opcodes are py-evm's
+which calls the gas meter's, then the logic function, which for a stack operation calls the
+computation, then its stack (and for a PUSH the code stream): five to eight Python calls per
+instruction, over 800,000 instructions a flagship run. Most opcodes are py-evm's
 ``_FastOpcode`` (a fixed gas cost, then a logic function); the stream here runs those itself
 as it is iterated -- the same gas check with the same ``OutOfGas`` message, the same gas
-taken, then the same logic function; a ``Halt`` ends the iteration as py-evm's loop ``break``
-does -- and yields to py-evm's loop only the others (calls, creates, self-destruct, invalid
-bytes), which py-evm runs as before. The preamble and error handling of ``apply_computation``
-stay py-evm's. Nothing changes when py-evm's debug2 logging is on (the stream then yields every
-opcode). Exactness: the chain's differential test against anvil
-(``tests/chain/test_anvil_diff.py``: receipts, gas, logs, tries, state) and
-``tests/chain/test_pyevm_vm.py`` (the same results, gas and errors as py-evm's own loop on
-random code).
+taken, then the same logic function, or for PUSH, DUP, SWAP, POP and JUMPDEST (two thirds of
+the instructions) the same list operations, checks and errors as py-evm's ``Stack``; a
+``Halt`` ends the iteration as py-evm's loop ``break`` does -- and yields to py-evm's loop
+only the others (calls, creates, self-destruct, invalid bytes), which py-evm runs as before.
+The preamble and error handling of ``apply_computation`` stay py-evm's. Nothing changes when
+py-evm's debug2 logging is on, or its gas meter or stack are not the classes this knows (the
+stream then yields every opcode). About 12% of a flagship run's CPU time. Exactness: the
+differential test against anvil (``tests/chain/test_anvil_diff.py``: receipts, gas, logs,
+tries, state) and ``tests/chain/test_pyevm_vm.py`` (the same status, error, gas, refund,
+output, logs, stack and storage as py-evm's own loop and stream, on random code and at the
+stack's limits).
 
 **Assembling a block** (:func:`assemble_block`). py-evm's ``set_block_transactions_and_
 withdrawals`` + ``mine_block`` deep-copy every transaction twice while copying the block,
@@ -42,13 +46,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from eth.db.trie import _make_trie_root_and_nodes, make_trie_root_and_nodes
-from eth.exceptions import Halt, OutOfGas
+from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
 from eth.vm.code_stream import CodeStream
 from eth.vm.forks.prague import PragueVM
 from eth.vm.forks.prague.computation import PragueComputation
 from eth.vm.forks.prague.state import PragueState
 from eth.vm.gas_meter import GasMeter
+from eth.vm.logic import duplication, flow, swap
+from eth.vm.logic import stack as stack_logic
 from eth.vm.opcode import _FastOpcode
+from eth.vm.stack import Stack
 
 from agentbed.chain.memo import BoundedMemo
 
@@ -59,15 +66,30 @@ _PUSH1 = 0x60
 _PUSH32 = 0x7F
 _STOP = 0x00
 
-PlainOpcodes = Mapping[int, tuple[int, Any, str]]
-"""opcode -> (gas cost, logic function, mnemonic) of the opcodes a code stream runs itself."""
+# What a plain opcode's logic is, when the stream does it itself (see ``__iter__``).
+_LOGIC, _PUSH, _DUP, _SWAP, _POP, _NOTHING = range(6)
+_STACK_LOGIC: dict[Any, tuple[int, int]] = {
+    **{getattr(stack_logic, f"push{n}"): (_PUSH, n) for n in range(33)},
+    **{getattr(duplication, f"dup{n}"): (_DUP, n) for n in range(1, 17)},
+    **{getattr(swap, f"swap{n}"): (_SWAP, n) for n in range(1, 17)},
+    stack_logic.pop: (_POP, 0),
+    flow.jumpdest: (_NOTHING, 0),
+}
+"""py-evm's logic functions of the stack opcodes (two thirds of the instructions a flagship
+run executes): PUSH0-32, DUP1-16, SWAP1-16, POP, and JUMPDEST (nothing), with their kind and
+size. Recognised by identity, so an opcode whose logic py-evm changes is no longer inlined."""
+
+PlainOpcodes = Mapping[int, tuple[int, Any, str, int, int]]
+"""opcode -> (gas cost, logic function, mnemonic, kind, size) of the opcodes a code stream runs
+itself; kind is ``_LOGIC`` (call the logic function) or a stack operation of ``size``."""
 
 
-def plain_opcodes(opcodes: Mapping[int, Any]) -> dict[int, tuple[int, Any, str]]:
+def plain_opcodes(opcodes: Mapping[int, Any]) -> dict[int, tuple[int, Any, str, int, int]]:
     """The entries of a computation class's opcode table that are a fixed gas cost followed by
-    a logic function (py-evm's ``_FastOpcode``), as (gas cost, logic function, mnemonic)."""
+    a logic function (py-evm's ``_FastOpcode``), as (gas cost, logic function, mnemonic, kind,
+    size); kind and size say which stack operation the logic is, if it is one."""
     return {
-        op: (fn.gas_cost, fn.logic_fn, fn.mnemonic)
+        op: (fn.gas_cost, fn.logic_fn, fn.mnemonic, *_STACK_LOGIC.get(fn.logic_fn, (_LOGIC, 0)))
         for op, fn in opcodes.items()
         if type(fn) is _FastOpcode
     }
@@ -129,12 +151,14 @@ class AnalysedCodeStream(CodeStream):
             plain is None
             or _STOP not in plain  # the end of the code is a STOP run here
             or type(meter) is not GasMeter
+            or type(computation._stack) is not Stack
             or computation.logger.show_debug2
             or GasMeter.logger.show_debug2
         ):
             yield from super().__iter__()
             return
         code = self._raw_code_bytes
+        values = computation._stack.values
         while True:
             pc = self.program_counter
             if pc < self._length_cache:
@@ -146,7 +170,7 @@ class AnalysedCodeStream(CodeStream):
             if entry is None:
                 yield opcode  # py-evm's loop runs it, and may move the pc
                 continue
-            cost, logic, mnemonic = entry
+            cost, logic, mnemonic, kind, size = entry
             # GasMeter.consume_gas, inline (costs here are constants >= 0).
             if cost > meter.gas_remaining:
                 raise OutOfGas(
@@ -155,10 +179,38 @@ class AnalysedCodeStream(CodeStream):
                     f"- Reason: {mnemonic}"
                 )
             meter.gas_remaining -= cost
-            try:
-                logic(computation)
-            except Halt:
-                return
+            # The stack operations as py-evm's logic and Stack methods do them (same order of
+            # reads, checks and errors), without their three or four calls.
+            if kind == _PUSH:
+                start = pc + 1
+                value = code[start : start + size]
+                self.program_counter = start + size
+                if len(value) != size:
+                    value = value.ljust(size, b"\x00")
+                if len(values) > 1023:
+                    raise FullStack("Stack limit reached")
+                values.append(value)
+            elif kind == _DUP:
+                if len(values) > 1023:
+                    raise FullStack("Stack limit reached")
+                try:
+                    values.append(values[-size])
+                except IndexError:
+                    raise InsufficientStack(f"Insufficient stack items for DUP{size}") from None
+            elif kind == _SWAP:
+                try:
+                    values[-1], values[-size - 1] = values[-size - 1], values[-1]
+                except IndexError:
+                    raise InsufficientStack(f"Insufficient stack items for SWAP{size}") from None
+            elif kind == _POP:
+                if not values:
+                    raise InsufficientStack("Wanted 1 stack item, had none")
+                values.pop()
+            elif kind == _LOGIC:
+                try:
+                    logic(computation)
+                except Halt:
+                    return
 
 
 def make_vm_class() -> type[PragueVM]:

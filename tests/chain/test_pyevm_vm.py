@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from eth.vm.code_stream import CodeStream
 from hypothesis import given
 from hypothesis import strategies as st
@@ -84,6 +85,8 @@ _OPS = {
     0x51: 1, 0x52: 2, 0x54: 1, 0x55: 2, 0x56: 1, 0x57: 2, 0x58: 0, 0x59: 0, 0x5A: 0, 0x5B: 0,
     0x5C: 1, 0x5D: 2, 0x5E: 3, 0x5F: 0, 0x80: 1, 0x81: 2, 0x90: 2, 0x91: 3, 0xA0: 2, 0xA1: 3,
     0xF3: 2, 0xFD: 2, 0xFE: 0, 0x0C: 0,
+    # Deep stack operations with no operands of their own: often too few items.
+    0x82: 0, 0x8F: 0, 0x92: 0, 0x9F: 0,
 }  # fmt: skip
 _INSTRUCTION = st.one_of(
     st.sampled_from(sorted(_OPS)).flatmap(
@@ -135,6 +138,55 @@ def test_fuzz_plain_opcodes_run_as_py_evm_runs_them(code: bytes, gas: int) -> No
     theirs = ours.__mro__[1]  # py-evm's PragueComputation, with its own loop and stream
     assert theirs.__name__ == "PragueComputation"
     assert _run(ours, vm.state, code, gas) == _run(theirs, vm.state, code, gas)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        bytes.fromhex("5b5f5f56"),  # JUMPDEST PUSH0 PUSH0 JUMP(0): one more item per loop
+        bytes.fromhex("60015b80600256"),  # PUSH1 1, JUMPDEST DUP1 PUSH1 2 JUMP(2)
+        bytes.fromhex("5b60ff61ffff5f56"),  # PUSH1 / PUSH2 then loop
+    ],
+)
+def test_full_stack_is_py_evm_s_error(code: bytes) -> None:
+    from agentbed.chain.node import Chain
+
+    vm = Chain(seed=5, accounts=1, automine=False).backend._chain.get_vm()
+    ours = vm.get_state_class().computation_class
+    mine = _run(ours, vm.state, code, 1_000_000)
+    assert mine[:3] == (True, "FullStack", "Stack limit reached")
+    assert mine == _run(ours.__mro__[1], vm.state, code, 1_000_000)
+
+
+@pytest.mark.parametrize(
+    ("code", "full"),
+    [
+        (b"\x5f" * 1024, False),  # PUSH0 x 1024: the limit
+        (b"\x5f" * 1025, True),
+        (b"\x5f" + b"\x80" * 1023, False),  # PUSH0, DUP1 x 1023
+        (b"\x5f" + b"\x80" * 1024, True),
+        (b"\x60\x07" * 1024 + b"\x50" * 1024 + b"\x50", True),  # one POP too many: underflow
+    ],
+)
+def test_stack_limits_are_py_evm_s(code: bytes, full: bool) -> None:
+    from agentbed.chain.node import Chain
+
+    vm = Chain(seed=5, accounts=1, automine=False).backend._chain.get_vm()
+    ours = vm.get_state_class().computation_class
+    mine = _run(ours, vm.state, code, 1_000_000)
+    assert mine[0] is full
+    assert mine == _run(ours.__mro__[1], vm.state, code, 1_000_000)
+
+
+def test_push_past_the_end_of_the_code_is_zero_padded() -> None:
+    from agentbed.chain.node import Chain
+
+    vm = Chain(seed=5, accounts=1, automine=False).backend._chain.get_vm()
+    ours = vm.get_state_class().computation_class
+    code = bytes.fromhex("6101")  # PUSH2 with one byte of data
+    mine = _run(ours, vm.state, code, 100)
+    assert mine[7] == [b"\x01\x00"]
+    assert mine == _run(ours.__mro__[1], vm.state, code, 100)
 
 
 def test_out_of_gas_in_a_plain_opcode_is_py_evm_s_error() -> None:
