@@ -199,3 +199,49 @@ def test_out_of_gas_in_a_plain_opcode_is_py_evm_s_error() -> None:
     assert (is_error, kind, remaining) == (True, "OutOfGas", 0)
     assert message == "Out of gas: Needed 3 - Remaining 2 - Reason: ADD"
     assert _run(ours, vm.state, code, 9)[:4] == (False, "NoneType", "None", 0)
+
+
+# -- the stack ------------------------------------------------------------------------------
+
+_STACK_ITEM = st.one_of(
+    st.integers(0, 2**256 - 1), st.binary(max_size=32), st.integers(2**256, 2**257)
+)
+_STACK_OP = st.one_of(
+    st.tuples(st.just("push_int"), _STACK_ITEM.filter(lambda x: isinstance(x, int))),
+    st.tuples(st.just("push_bytes"), st.binary(max_size=32)),
+    st.tuples(st.just("pop_ints"), st.integers(1, 4)),
+    st.tuples(st.just("pop1_int"), st.none()),
+)
+
+
+def _stack_trace(stack: Any, ops: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    trace: list[tuple[str, Any]] = []
+    for name, arg in ops:
+        try:
+            out = getattr(stack, name)() if arg is None else getattr(stack, name)(arg)
+        except Exception as err:  # the error itself is what is compared
+            out = (type(err).__name__, str(err))
+        trace.append((name, out))
+    return [*trace, ("left", list(stack.values))]
+
+
+@given(st.lists(_STACK_OP, max_size=60))
+def test_fuzz_testbed_stack_equals_py_evm_s(ops: list[tuple[str, Any]]) -> None:
+    from eth.vm.stack import Stack
+
+    from agentbed.chain.pyevm_vm import TestbedStack
+
+    assert _stack_trace(TestbedStack(), ops) == _stack_trace(Stack(), ops)
+
+
+def test_testbed_stack_limit_is_py_evm_s() -> None:
+    from agentbed.chain.pyevm_vm import TestbedStack
+
+    stack = TestbedStack()
+    for i in range(1024):
+        stack.push_int(i)
+    with pytest.raises(Exception, match="Stack limit reached"):
+        stack.push_int(1)
+    assert stack.pop_ints(3) == (1023, 1022, 1021)
+    stack.push_bytes(b"\x01\x00")
+    assert stack.pop1_int() == 256
