@@ -43,7 +43,7 @@ from agentbed.chain.fees import INITIAL_BASE_FEE, data_floor_gas
 from agentbed.chain.genesis import genesis_state as genesis_alloc
 from agentbed.chain.hashing import prefer_pysha3
 from agentbed.chain.memo import BoundedMemo
-from agentbed.chain.pyevm_vm import assemble_block, make_vm_class
+from agentbed.chain.pyevm_vm import assemble_block, block_tx_bytes, make_vm_class
 from agentbed.chain.statewrites import latest_header
 from agentbed.chain.trie_memo import remember_trie_decoding
 from agentbed.chain.types import Address, Authorization, HeaderDetails, Transaction
@@ -195,12 +195,10 @@ class PyEVMBackend:
 
         A block's txs are decoded together and asked for one by one, so they are remembered.
         """
-        block_hash = bytes(self._chain.get_canonical_block_hash(number))
+        header = self._chain.get_canonical_block_header_by_number(number)
+        chaindb = self._chain.chaindb
         raws = self._block_raws.get_or_make(
-            block_hash,
-            lambda: tuple(
-                bytes(tx.encode()) for tx in self._chain.get_block_by_hash(block_hash).transactions
-            ),
+            bytes(header.hash), lambda: block_tx_bytes(chaindb.db, header.transaction_root)
         )
         return raws[index]
 
@@ -401,7 +399,9 @@ class PyEVMBackend:
         # builder's session started from. The VM's in-memory state is never persisted.
         header = block.copy(state_root=parent.state_root, gas_used=0, bloom=0)
         vm: Any = self._chain.get_vm(header)
-        vm.block_preprocessing(vm.get_block())  # the system calls, as the builder's session
+        # The system calls, as the builder's session (they read the header only: the block's
+        # txs are not decoded).
+        vm.block_preprocessing(vm.get_block_class()(header))
         results: list[ExecutionResult | None] = []
         for tx in map(self._evm_tx, txs):
             coinbase_before = vm.state.get_balance(header.coinbase)

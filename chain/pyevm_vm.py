@@ -51,6 +51,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+import rlp
 from eth.db.trie import _make_trie_root_and_nodes, make_trie_root_and_nodes
 from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
 from eth.validation import validate_stack_int
@@ -63,6 +64,7 @@ from eth.vm.logic import duplication, flow, swap
 from eth.vm.logic import stack as stack_logic
 from eth.vm.opcode import _FastOpcode
 from eth.vm.stack import Stack, to_int
+from trie import HexaryTrie
 
 from agentbed.chain.memo import BoundedMemo
 
@@ -291,6 +293,22 @@ def make_vm_class() -> type[PragueVM]:
         __name__="TestbedPragueState", computation_class=TestbedComputation
     )
     return PragueVM.configure(__name__="TestbedPragueVM", _state_class=state_class)
+
+
+def block_tx_bytes(db: Any, transaction_root: bytes) -> tuple[bytes, ...]:
+    """The encoded transactions of a block, in order, as its transaction trie holds them (the
+    bytes py-evm's ``tx.encode()`` wrote there), without decoding them into py-evm objects
+    and encoding them again.
+
+    Args:
+        db: The chain's database.
+        transaction_root: The block header's transaction root.
+    """
+    trie = HexaryTrie(db, root_hash=transaction_root)
+    out: list[bytes] = []
+    while encoded := trie[rlp.encode(len(out))]:  # keys 0, 1, ... up to the first missing
+        out.append(bytes(encoded))
+    return tuple(out)
 
 
 def assemble_block(vm: Any, header: Any, txs: Sequence[Any], receipts: Sequence[Any]) -> Any:

@@ -245,3 +245,30 @@ def test_testbed_stack_limit_is_py_evm_s() -> None:
     assert stack.pop_ints(3) == (1023, 1022, 1021)
     stack.push_bytes(b"\x01\x00")
     assert stack.pop1_int() == 256
+
+
+# -- a block's transactions as stored ------------------------------------------------------
+
+
+def test_block_tx_bytes_are_the_txs_as_submitted() -> None:
+    from agentbed.chain.node import Chain
+    from agentbed.chain.pyevm_vm import block_tx_bytes
+
+    chain = Chain(seed=3, accounts=2, automine=False)
+    sender, to = chain.accounts[0], chain.accounts[1].address
+    base = {"to": to, "value": 1, "gas": 30_000}
+    kinds = [
+        {"gasPrice": 60 * 10**9},  # legacy
+        {"gasPrice": 60 * 10**9, "accessList": [{"address": to, "storageKeys": []}]},
+        {"maxPriorityFeePerGas": 10**9, "maxFeePerGas": 60 * 10**9},
+    ]
+    raws = [
+        chain.sign(sender, {**base, **fields, "nonce": nonce}) for nonce, fields in enumerate(kinds)
+    ]
+    for raw in raws:
+        chain.submit(raw)
+    (block,) = chain.mine()
+    header = chain.backend._chain.get_canonical_block_header_by_number(block.number)
+    stored = block_tx_bytes(chain.backend._chain.chaindb.db, header.transaction_root)
+    assert stored == tuple(bytes(raw) for raw in raws)
+    assert [chain.backend.raw_transaction(block.number, i) for i in range(3)] == list(stored)
