@@ -19,8 +19,9 @@ computation, then its stack (and for a PUSH the code stream): five to eight Pyth
 instruction, over 800,000 instructions a flagship run. Most opcodes are py-evm's
 ``_FastOpcode`` (a fixed gas cost, then a logic function); the stream here runs those itself
 as it is iterated -- the same gas check with the same ``OutOfGas`` message, the same gas
-taken, then the same logic function, or for PUSH, DUP, SWAP, POP and JUMPDEST (two thirds of
-the instructions) the same list operations, checks and errors as py-evm's ``Stack``; a
+taken, then the same logic function, or for PUSH, DUP, SWAP, POP, JUMPDEST, JUMP and JUMPI
+(three quarters of the instructions) the same list operations, checks and errors as py-evm's
+logic functions and ``Stack``; a
 ``Halt`` ends the iteration as py-evm's loop ``break`` does -- and yields to py-evm's loop
 only the others (calls, creates, self-destruct, invalid bytes), which py-evm runs as before.
 The preamble and error handling of ``apply_computation`` stay py-evm's. Nothing changes when
@@ -53,7 +54,14 @@ from typing import Any
 
 import rlp
 from eth.db.trie import _make_trie_root_and_nodes, make_trie_root_and_nodes
-from eth.exceptions import FullStack, Halt, InsufficientStack, OutOfGas
+from eth.exceptions import (
+    FullStack,
+    Halt,
+    InsufficientStack,
+    InvalidInstruction,
+    InvalidJumpDestination,
+    OutOfGas,
+)
 from eth.validation import validate_stack_int
 from eth.vm.code_stream import CodeStream
 from eth.vm.forks.prague import PragueVM
@@ -74,19 +82,23 @@ ANALYSED_CODES = 256
 _PUSH1 = 0x60
 _PUSH32 = 0x7F
 _STOP = 0x00
+_JUMPDEST = 0x5B
 
 # What a plain opcode's logic is, when the stream does it itself (see ``__iter__``).
-_LOGIC, _PUSH, _DUP, _SWAP, _POP, _NOTHING = range(6)
+_LOGIC, _PUSH, _DUP, _SWAP, _POP, _NOTHING, _JUMP, _JUMPI = range(8)
 _STACK_LOGIC: dict[Any, tuple[int, int]] = {
     **{getattr(stack_logic, f"push{n}"): (_PUSH, n) for n in range(33)},
     **{getattr(duplication, f"dup{n}"): (_DUP, n) for n in range(1, 17)},
     **{getattr(swap, f"swap{n}"): (_SWAP, n) for n in range(1, 17)},
     stack_logic.pop: (_POP, 0),
     flow.jumpdest: (_NOTHING, 0),
+    flow.jump: (_JUMP, 0),
+    flow.jumpi: (_JUMPI, 0),
 }
-"""py-evm's logic functions of the stack opcodes (two thirds of the instructions a flagship
-run executes): PUSH0-32, DUP1-16, SWAP1-16, POP, and JUMPDEST (nothing), with their kind and
-size. Recognised by identity, so an opcode whose logic py-evm changes is no longer inlined."""
+"""py-evm's logic functions of the stack and jump opcodes (three quarters of the instructions
+a flagship run executes): PUSH0-32, DUP1-16, SWAP1-16, POP, JUMPDEST (nothing), JUMP and JUMPI,
+with their kind and size. Recognised by identity, so an opcode whose logic py-evm changes is
+no longer inlined."""
 
 PlainOpcodes = Mapping[int, tuple[int, Any, str, int, int]]
 """opcode -> (gas cost, logic function, mnemonic, kind, size) of the opcodes a code stream runs
@@ -166,8 +178,9 @@ class AnalysedCodeStream(CodeStream):
         ):
             yield from super().__iter__()
             return
-        code = self._raw_code_bytes
-        values = computation._stack.values
+        code, length, starts = self._raw_code_bytes, self._length_cache, self._starts
+        stack = computation._stack
+        values = stack.values
         while True:
             pc = self.program_counter
             if pc < self._length_cache:
@@ -211,6 +224,19 @@ class AnalysedCodeStream(CodeStream):
                     values[-1], values[-size - 1] = values[-size - 1], values[-1]
                 except IndexError:
                     raise InsufficientStack(f"Insufficient stack items for SWAP{size}") from None
+            elif kind in (_JUMP, _JUMPI):
+                if kind == _JUMP:
+                    dest = stack.pop1_int()
+                else:
+                    dest, condition = stack.pop_ints(2)
+                    if not condition:
+                        continue
+                # flow.jump / flow.jumpi: move, then check the target (peek, is_valid_opcode).
+                self.program_counter = dest
+                if (code[dest] if dest < length else _STOP) != _JUMPDEST:
+                    raise InvalidJumpDestination("Invalid Jump Destination")
+                if not (dest < length and starts[dest] == 1):
+                    raise InvalidInstruction("Jump resulted in invalid instruction")
             elif kind == _POP:
                 if not values:
                     raise InsufficientStack("Wanted 1 stack item, had none")

@@ -181,3 +181,17 @@ def test_visible_txs_filters_per_observer_in_input_order() -> None:
     # Slow sees tx 0 (500 + 300 <= 900) and its own tx 1, but not tx 2 yet.
     assert [p.seq for p in visible_txs(pool, "slow", 900, model)] == [0, 1]
     assert [p.seq for p in visible_txs(pool, "slow", 1_200, model)] == [2, 0, 1]
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 2_000), st.sampled_from([None, "a", "b", ""])), max_size=12),
+    st.sampled_from(["a", "b", ""]),
+    st.integers(0, 3_000),
+)
+def test_fuzz_visible_txs_is_visible_per_tx(
+    txs: list[tuple[int, str | None]], observer: str, now_ms: int
+) -> None:
+    model = RandomLatency(seed=4, low_ms=0, high_ms=800)
+    pool = [make_ptx(i, arrival_ms=a, origin=o) for i, (a, o) in enumerate(txs)]
+    expected = [p for p in pool if visible(p, observer, now_ms, model)]
+    assert visible_txs(pool, observer, now_ms, model) == expected

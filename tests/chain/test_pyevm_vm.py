@@ -178,6 +178,28 @@ def test_stack_limits_are_py_evm_s(code: bytes, full: bool) -> None:
     assert mine == _run(ours.__mro__[1], vm.state, code, 1_000_000)
 
 
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        ("600060205700", "NoneType"),  # JUMPI(0x20, 0): not taken, the target is not checked
+        ("600160075760005b00", "NoneType"),  # JUMPI(7, 1) to a JUMPDEST
+        ("6001600557005b00", "InvalidJumpDestination"),  # JUMPI(5, 1): 5 is a STOP
+        ("600456605b00", "InvalidInstruction"),  # JUMP(4): a 0x5b inside PUSH1's data
+        ("61010056", "InvalidJumpDestination"),  # JUMP(256): past the end of the code
+        ("56", "InsufficientStack"),  # JUMP on an empty stack
+        ("600157", "InsufficientStack"),  # JUMPI with one item
+    ],
+)
+def test_jumps_are_py_evm_s(code: str, error: str) -> None:
+    from agentbed.chain.node import Chain
+
+    vm = Chain(seed=5, accounts=1, automine=False).backend._chain.get_vm()
+    ours = vm.get_state_class().computation_class
+    mine = _run(ours, vm.state, bytes.fromhex(code), 1_000)
+    assert mine[1] == error
+    assert mine == _run(ours.__mro__[1], vm.state, bytes.fromhex(code), 1_000)
+
+
 def test_push_past_the_end_of_the_code_is_zero_padded() -> None:
     from agentbed.chain.node import Chain
 
