@@ -32,6 +32,11 @@ tries, state) and ``tests/chain/test_pyevm_vm.py`` (the same status, error, gas,
 output, logs, stack and storage as py-evm's own loop and stream, on random code and at the
 stack's limits).
 
+**Memory that does not grow** (``TestbedComputation.extend_memory``): py-evm validates the
+range, rounds both sizes up to words, prices both and asks the memory to grow before finding
+that nothing changes, which is the case for most memory accesses; that case returns after the
+same validation.
+
 **A stack that pops integers in fewer calls** (:class:`TestbedStack`). py-evm's
 ``Stack.pop_ints`` goes through ``pop_any``, a generator and ``to_int`` per item; arithmetic,
 comparisons, jumps and memory and storage opcodes pop integers (about 200,000 pops a flagship
@@ -251,6 +256,10 @@ class AnalysedCodeStream(CodeStream):
 _UINT256_MAX = 2**256 - 1
 
 
+def _ceil32(x: int) -> int:
+    return (x + 31) & ~31
+
+
 class TestbedStack(Stack):
     """py-evm's stack with its integer pops and push in fewer calls (arithmetic, comparisons
     and memory and storage opcodes pop integers: about 200,000 pops a flagship run).
@@ -314,6 +323,21 @@ def make_vm_class() -> type[PragueVM]:
                 starts = analysed.put(code, instruction_starts(code))
             self.code = AnalysedCodeStream(code, starts, self, plain)
             self._stack = TestbedStack()
+
+        def extend_memory(self, start_position: int, size: int) -> None:
+            # py-evm's, which validates both numbers, then charges and grows nothing when the
+            # memory already covers the range (most MSTOREs and MLOADs): that case here in
+            # one test, any other (growth, bad input, debug logging) py-evm's as it is.
+            if (
+                type(start_position) is int
+                and type(size) is int
+                and 0 <= start_position <= _UINT256_MAX
+                and 0 <= size <= _UINT256_MAX
+                and (size == 0 or _ceil32(start_position + size) <= _ceil32(len(self._memory)))
+                and not self.logger.show_debug2
+            ):
+                return
+            super().extend_memory(start_position, size)
 
     state_class = PragueState.configure(
         __name__="TestbedPragueState", computation_class=TestbedComputation
