@@ -26,6 +26,7 @@ import {IStaking} from "./interfaces/IStaking.sol";
 ///      Anyone may name any staked arbitrator here, which lets a proposer and its own second
 ///      account have a stranger slashed for a no-show at no cost: {ConsentEscrow} is the fix,
 ///      this contract the vulnerable variant kept for experiments (issue 15).
+///      `_propose`, `_pay`, `_attest` and `_close` are virtual so that {GovernedEscrow} can add its levers.
 contract Escrow is IEscrow, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -240,7 +241,7 @@ contract Escrow is IEscrow, ReentrancyGuard {
 
     /// @dev Checks `t` and escrows the caller's deposit for a new agreement; returns its id.
     ///      Callers hold the reentrancy guard.
-    function _propose(Terms memory t) internal returns (uint256 id) {
+    function _propose(Terms memory t) internal virtual returns (uint256 id) {
         if (
             t.counterparty == address(0) || t.arbitrator == address(0)
                 || t.counterparty == msg.sender || t.arbitrator == msg.sender
@@ -287,7 +288,7 @@ contract Escrow is IEscrow, ReentrancyGuard {
 
     /// @dev Moves `a` to the terminal `state` and drops everything it holds from the open
     ///      obligations; returns that amount (the counterparty bond counts only once accepted).
-    function _close(Agreement storage a, State state) private returns (uint256 held) {
+    function _close(Agreement storage a, State state) internal virtual returns (uint256 held) {
         held = a.price + a.proposerBond + a.arbitratorFee;
         if (a.state != State.Proposed) held += a.counterpartyBond;
         a.state = state;
@@ -304,7 +305,10 @@ contract Escrow is IEscrow, ReentrancyGuard {
     ///      reverts everything with {EscrowAttestationOutOfGas}: the registry gives every
     ///      rejection a custom error and makes no inner calls, so empty data means it ran out of
     ///      gas, and the 63/64 rule could otherwise let a caller finish while the record starves.
-    function _attest(uint256 id, Agreement storage a, address subject, bytes32 schema) private {
+    function _attest(uint256 id, Agreement storage a, address subject, bytes32 schema)
+        internal
+        virtual
+    {
         address other = subject == a.proposer ? a.counterparty : a.proposer;
         try reputation.attestDealing(
             IReputation.Attestation({
@@ -325,7 +329,7 @@ contract Escrow is IEscrow, ReentrancyGuard {
     }
 
     /// @dev Transfers `amount` to `to`, skipping zero amounts (some tokens reject them).
-    function _pay(address to, uint256 amount) private {
+    function _pay(address to, uint256 amount) internal virtual {
         if (amount > 0) currency.safeTransfer(to, amount);
     }
 }
