@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agentbed.agents.economy.governance import treasury
 from agentbed.agents.economy.metrics import (
     agent_rows,
     base_fee,
@@ -118,8 +119,10 @@ def summarize_economy(
         "by_kind": kind_totals(run, net_wei),
         "safety": safety(run),
     }
-    if economy.governor.rules.active:
+    if economy.governor.rules.on_chain:
         summary["governance"] = economy.governor.summary(run.names)
+        if economy.governor.rules.tax_bps:
+            summary["governance"]["treasury"] = treasury(economy.escrow)
     auditors = [a for a in run.agents if isinstance(a, Auditor)]
     if auditors:
         summary["audits"] = {

@@ -1,16 +1,20 @@
-"""Governance levers of the escrow economy: a circuit breaker, collusion detection, and
-reputation decay.
+"""Governance levers of the escrow economy: a transaction tax, a circuit breaker, collusion
+detection, and reputation decay.
 
 The levers of the distributional-safety sandbox (Savitt 2026, whitepaper v0.1.0, section 8),
 each off by default and switched on from a scenario (``[economy]`` keys, or a buyer parameter
 for decay). All three read only what is public on chain: the escrow's events, as the
 ``Economy`` keeps them in ``deals``.
 
+* **Transaction tax** (``tax_bps`` > 0): the escrow keeps ``floor(amount * tax_bps / 10_000)``
+  of every payout (releases, refunds, rulings, arbitrator fees; not slashed bonds) in its
+  treasury, and the treasury pays each ruled agreement's proposer its arbitrator fee back, as
+  far as its balance goes: the tax funds dispute resolution (``GovernedEscrow``).
 * **Circuit breaker** (``freeze_defaults`` > 0): an account with ``freeze_defaults`` or more
   bad outcomes as seller (a delivery timeout it had not confirmed, or a ruling giving the buyer
   more than half the pot: the ``escrow.defaulted`` and ``escrow.dispute-lost`` attestations)
-  among agreements closed in the last ``freeze_window_s`` seconds is frozen: no new escrow
-  names it, as proposer or counterparty, until the window has passed them.
+  among agreements closed at most ``freeze_window_s`` seconds before the block a proposal
+  lands in is frozen: no new escrow names it, as proposer or counterparty.
 * **Collusion detection** (``collusion_z`` > 0): over the proposer x counterparty table of all
   proposals so far (``N`` in all, row totals ``r_i``, column totals ``c_j``), a pair trading
   ``n_ij`` times is flagged when ``n_ij >= collusion_min_deals`` and its adjusted residual
@@ -18,16 +22,20 @@ for decay). All three read only what is public on chain: the escrow's events, as
   least ``collusion_z``: under independence of who trades with whom it is approximately
   standard normal (Haberman 1973, "The analysis of residuals in cross-classified tables",
   Biometrics 29(1); Agresti 2013, Categorical Data Analysis, 3rd ed., section 2.4.5). Both
-  accounts of a flagged pair are frozen for the rest of the run.
+  accounts of a flagged pair are frozen for the rest of the run: detection is this off-chain
+  analysis of the escrow's events, the freeze goes on chain through the escrow's freeze list
+  (the ``auditor`` agent holds the governor role and sends ``setFrozen``).
 * **Reputation decay** (buyer ``half_life_s`` > 0): the buyer's weighted record counts, per
   outcome, each distinct counterparty with weight ``2^(-age / half_life)``, the age being that
   of their latest such dealing with at least the buyer's price at stake; without decay the
   same counts are ``Reputation.weightedScore``'s counterparties.
 
-The breaker and collusion detection are enforced where proposals are built
-(``Economy.propose`` builds none naming a frozen account, buyers skip frozen sellers): the
-contracts are unchanged, so a lever stands for an escrow variant that would revert such a
-proposal.
+With the tax, the breaker or collusion detection on, the economy deploys ``GovernedEscrow``
+(``contracts/GovernedEscrow.sol``) instead of ``ConsentEscrow``: the contract keeps the tax,
+records every bad outcome and reverts a proposal naming a tripped or frozen account. The
+``Governor`` here mirrors the contract's rule for the block a proposal will land in, so that
+agents do not send proposals the escrow would revert (``Economy.propose`` builds none naming a
+frozen account, buyers skip frozen sellers); the contract is what enforces it.
 """
 
 from __future__ import annotations
@@ -36,12 +44,13 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from agentbed.agents.economy.world import Deal
 
 GOVERNANCE_KEYS: Final = (
+    "tax_bps",
     "freeze_defaults",
     "freeze_window_s",
     "collusion_z",
@@ -55,18 +64,22 @@ class Governance:
     """The on-economy levers' settings (see the module); the defaults switch them off.
 
     Attributes:
+        tax_bps: Share of each escrow payout kept for the treasury, in basis points (0: none).
         freeze_defaults: Bad outcomes in the window that freeze an account (0: no breaker).
         freeze_window_s: The breaker's window, seconds back from the latest block.
         collusion_z: Adjusted residual at which a pair is flagged (0: no detection).
         collusion_min_deals: Fewest proposals between a pair before it can be flagged.
     """
 
+    tax_bps: int = 0
     freeze_defaults: int = 0
     freeze_window_s: int = 240
     collusion_z: float = 0.0
     collusion_min_deals: int = 5
 
     def __post_init__(self) -> None:
+        if not 0 <= self.tax_bps < 10_000:
+            raise ValueError(f"tax_bps must be >= 0 and < 10000, got {self.tax_bps}")
         if self.freeze_defaults < 0 or self.freeze_window_s < 1:
             raise ValueError("freeze_defaults must be >= 0 and freeze_window_s >= 1")
         if self.collusion_z < 0 or self.collusion_min_deals < 1:
@@ -76,6 +89,15 @@ class Governance:
     def active(self) -> bool:
         """Whether any lever is on."""
         return self.freeze_defaults > 0 or self.collusion_z > 0
+
+    @property
+    def on_chain(self) -> bool:
+        """Whether the economy needs ``GovernedEscrow`` (any lever, the tax included, is on)."""
+        return self.active or self.tax_bps > 0
+
+    def levers(self, governor: str) -> tuple[str, int, int, int]:
+        """``GovernedEscrow``'s constructor ``Levers`` with ``governor`` keeping the freeze list."""
+        return (governor, self.tax_bps, self.freeze_defaults, self.freeze_window_s)
 
 
 def seller_lost(deal: Deal) -> bool:
@@ -90,7 +112,8 @@ def breaker_frozen(
     deals: Iterable[Deal], head: int, window_blocks: int, threshold: int
 ) -> frozenset[str]:
     """Sellers with at least ``threshold`` bad outcomes in agreements closed in the
-    ``window_blocks`` blocks up to ``head``."""
+    ``window_blocks`` blocks up to ``head`` (``GovernedEscrow``'s rule for block ``head + 1``
+    when ``window_blocks`` is the window's length in whole blocks)."""
     bad: Counter[str] = Counter()
     for deal in deals:
         closed = deal.closed_block
@@ -138,7 +161,9 @@ class Governor:
 
     def __init__(self, rules: Governance | None = None, block_interval_s: int = 12) -> None:
         self.rules = rules or Governance()
-        self.window_blocks = max(1, math.ceil(self.rules.freeze_window_s / block_interval_s))
+        # The escrow blocks while a bad outcome is at most W s old at the proposal's block:
+        # closed at block c, proposed at head h, it lands at h + 1, (h + 1 - c) * dt <= W.
+        self.window_blocks = self.rules.freeze_window_s // max(1, block_interval_s)
         self.frozen: frozenset[str] = frozenset()
         """Accounts no new escrow may name now."""
         self.colluders: set[str] = set()
@@ -179,6 +204,18 @@ class Governor:
             "breaker_frozen": named(self.ever_frozen),
             "collusion_flagged": [[names.get(a, a) for a in pair] for pair in sorted(self.flagged)],
         }
+
+
+def treasury(escrow: Any) -> dict[str, float]:
+    """``GovernedEscrow``'s treasury at the head, in tokens: tax collected, paid out as
+    arbitration subsidies, and the balance left (collected minus paid, exactly in wei)."""
+    f = escrow.functions
+    collected, paid = int(f.taxCollected().call()), int(f.subsidised().call())
+    return {
+        "tax_collected": collected / 10**18,
+        "subsidised": paid / 10**18,
+        "balance": int(f.treasuryBalance().call()) / 10**18,
+    }
 
 
 def decay_weight(age_s: float, half_life_s: float) -> float:

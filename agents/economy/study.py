@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from agentbed.agents.agent import Agent
 from agentbed.agents.config import Table, token_amount
 from agentbed.agents.economy.closure import economy_closure
-from agentbed.agents.economy.governance import GOVERNANCE_KEYS, Governance, Governor
+from agentbed.agents.economy.governance import GOVERNANCE_KEYS, Governance
 from agentbed.agents.economy.report import (
     EconomyReport,
     economy_summary_line,
@@ -105,8 +105,9 @@ class EconomyConfig:
             dispute still counts and no timeout is allowed.
         arbitrator_consent: Deploy ``ConsentEscrow`` (an arbitrator is named only with its
             signed consent) instead of the plain ``Escrow`` (anyone may name any staked one).
-        governance: The circuit breaker and collusion detection (keys ``GOVERNANCE_KEYS``;
-            ``agentbed.agents.economy.governance``), off by default.
+        governance: The tax, circuit breaker and collusion detection (keys
+            ``GOVERNANCE_KEYS``; ``agentbed.agents.economy.governance``), off by default; any
+            of them deploys ``GovernedEscrow``, which needs ``arbitrator_consent``.
     """
 
     timeout_policy: Literal["refund", "slash"] = "slash"
@@ -123,7 +124,11 @@ def parse_governance(table: Table) -> Governance:
     """The levers' keys of the ``[economy]`` table."""
     off = Governance()
     z = table.number("collusion_z", off.collusion_z)
+    tax_bps = table.integer("tax_bps", off.tax_bps, minimum=0)
+    if tax_bps >= 10_000:
+        raise table.error("tax_bps", f"a share in basis points below 10000, got {tax_bps}")
     return Governance(
+        tax_bps=tax_bps,
         freeze_defaults=table.integer("freeze_defaults", off.freeze_defaults, minimum=0),
         freeze_window_s=table.integer("freeze_window_s", off.freeze_window_s, minimum=1),
         collusion_z=off.collusion_z if z is None else z,
@@ -149,6 +154,14 @@ def parse_economy(table: Table) -> EconomyConfig:
     )
     community = table.boolean("community", False)
     defaults = EconomyConfig()
+    governance = parse_governance(table)
+    consent = table.boolean("arbitrator_consent", defaults.arbitrator_consent)
+    if governance.on_chain and not consent:
+        raise table.error(
+            "arbitrator_consent",
+            "tax_bps, freeze_defaults and collusion_z deploy GovernedEscrow, a consent escrow: "
+            "expected true",
+        )
     return EconomyConfig(
         timeout_policy=table.choice(  # type: ignore[arg-type]  # checked by choice()
             "timeout_policy", ("slash", "refund"), defaults.timeout_policy
@@ -160,8 +173,8 @@ def parse_economy(table: Table) -> EconomyConfig:
         ruling_window_s=table.integer("ruling_window_s", defaults.ruling_window_s, minimum=1),
         arbitrator_slash=token_amount(table, "arbitrator_slash", default=defaults.arbitrator_slash),
         grace_s=table.integer("grace_s", defaults.grace_s, minimum=0),
-        arbitrator_consent=table.boolean("arbitrator_consent", defaults.arbitrator_consent),
-        governance=parse_governance(table),
+        arbitrator_consent=consent,
+        governance=governance,
     )
 
 
@@ -179,6 +192,8 @@ def _setting(scenario: Scenario) -> str:
     stake = economy.min_arbitrator_stake / 10**18
     rules: Governance = economy.governance
     levers = ""
+    if rules.tax_bps:
+        levers += f"; escrow payouts taxed {rules.tax_bps} bps into an arbitration fund"
     if rules.freeze_defaults:
         levers += (
             f"; circuit breaker at {rules.freeze_defaults} bad outcomes in "
@@ -240,8 +255,8 @@ class EconomyStudy:
             grace_period=config.grace_s,
             arbitrator_consent=config.arbitrator_consent,
             treasury=chain.accounts[-1].address,
+            governance=config.governance,
         )
-        economy.governor = Governor(config.governance, economy.block_interval_s)
         return economy
 
     def fund(self, world: World, funding: Mapping[str, Mapping[str, int]]) -> None:

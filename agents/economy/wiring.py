@@ -16,6 +16,37 @@ POLICY_ID: Final[dict[str, int]] = {"refund": 0, "slash": 1}
 """``IEscrow.TimeoutPolicy`` by the economy's name for it."""
 
 
+def deploy_escrow(
+    chain: Chain,
+    owner: LocalAccount,
+    args: tuple[Any, ...],
+    *,
+    consent: bool,
+    levers: tuple[str, int, int, int] | None = None,
+) -> Any:
+    """Deploy the escrow variant: ``GovernedEscrow`` with ``levers`` (its constructor's
+    ``Levers``; it extends ``ConsentEscrow``), else ``ConsentEscrow`` or the plain ``Escrow``.
+
+    Args:
+        chain: The chain.
+        owner: The deployer.
+        args: The nine constructor arguments every variant shares (``Escrow``'s).
+        consent: Whether arbitrators consent to each appointment.
+        levers: The governance levers, or None for the variants without them.
+
+    Raises:
+        ValueError: levers without consent (``GovernedEscrow`` is a consent escrow).
+    """
+    if levers is None:
+        return chain.deploy("ConsentEscrow" if consent else "Escrow", *args, sender=owner)
+    if not consent:
+        raise ValueError(
+            "[economy] tax_bps, freeze_defaults and collusion_z deploy GovernedEscrow, which "
+            "needs arbitrator_consent = true"
+        )
+    return chain.deploy("GovernedEscrow", *args, levers, sender=owner)
+
+
 def check_terms(timeout_policy: str, min_arbitrator_stake: int, grace_period: int) -> None:
     """Reject escrow terms the contracts would refuse or misread (see ``Economy.deploy``).
 

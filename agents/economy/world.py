@@ -25,8 +25,8 @@ from eth_utils import function_signature_to_4byte_selector, keccak
 from agentbed.agents.agent import TxIntent
 from agentbed.agents.economy.consent import Terms
 from agentbed.agents.economy.credentials import CredentialBoard, HeadVerdicts
-from agentbed.agents.economy.governance import Governor
-from agentbed.agents.economy.wiring import POLICY_ID, check_terms, wire
+from agentbed.agents.economy.governance import Governance, Governor
+from agentbed.agents.economy.wiring import POLICY_ID, check_terms, deploy_escrow, wire
 from agentbed.agents.erc20 import approve_intent
 
 if TYPE_CHECKING:
@@ -188,6 +188,7 @@ class Economy:
         ruling_window: int,
         grace_period: int = 0,
         arbitrator_consent: bool = False,
+        governor: Governor | None = None,
     ) -> None:
         self.chain = chain
         self.currency = currency
@@ -216,8 +217,8 @@ class Economy:
         """Off-chain credentials each subject shows (``ReputationIssuer`` publishes here)."""
         self.verdicts = HeadVerdicts(reputation.address)
         """Credential verdicts at the head, shared by every buyer's ``CredentialJudge``."""
-        self.governor = Governor()
-        """The governance levers (``agentbed.agents.economy.governance``); all off here."""
+        self.governor = governor or Governor()
+        """The governance levers (``agentbed.agents.economy.governance``)."""
         self._reads_head: bytes | None = None
         self._reads: dict[tuple[str, bytes], bytes] = {}
 
@@ -246,6 +247,7 @@ class Economy:
         admin: LocalAccount | None = None,
         treasury: str | None = None,
         arbitrator_consent: bool = True,
+        governance: Governance | None = None,
     ) -> Economy:
         """Deploy and wire the four contracts; the admin keeps the minter role.
 
@@ -266,6 +268,7 @@ class Economy:
             arbitrator_consent: Deploy ``ConsentEscrow`` (an arbitrator is named only with its
                 signed consent to the terms) instead of the plain ``Escrow``, in which anyone
                 may name any staked arbitrator (issue 15's griefing flaw, kept as a variant).
+            governance: The levers; with any on, ``GovernedEscrow`` (``wiring.deploy_escrow``).
         """
         check_terms(timeout_policy, min_arbitrator_stake, grace_period)
         owner = admin or chain.accounts[0]
@@ -276,19 +279,11 @@ class Economy:
             "Staking", currency.address, unbonding_period, sink, owner.address, sender=owner
         )
         reputation = chain.deploy("Reputation", owner.address, sender=owner)
-        escrow = chain.deploy(
-            "ConsentEscrow" if arbitrator_consent else "Escrow",
-            currency.address,
-            staking.address,
-            reputation.address,
-            min_arbitrator_stake,
-            ruling_window,
-            POLICY_ID[timeout_policy],
-            arbitrator_slash,
-            sink,
-            grace_period,
-            sender=owner,
-        )
+        shared: tuple[Any, ...] = (currency.address, staking.address, reputation.address)
+        shared += (min_arbitrator_stake, ruling_window, POLICY_ID[timeout_policy])
+        shared += (arbitrator_slash, sink, grace_period)
+        levers = governance.levers(owner.address) if governance and governance.on_chain else None
+        escrow = deploy_escrow(chain, owner, shared, consent=arbitrator_consent, levers=levers)
         wire(chain, owner, currency, staking, reputation, escrow, community=community)
         return cls(
             chain,
@@ -303,6 +298,7 @@ class Economy:
             ruling_window=ruling_window,
             grace_period=grace_period,
             arbitrator_consent=arbitrator_consent,
+            governor=Governor(governance, max(1, chain.clock.block_interval_ms // 1000)),
         )
 
     # -- set-up (before the run) -----------------------------------------------------------------
@@ -326,14 +322,20 @@ class Economy:
         """
         if self.reputation.functions.isIssuer(address).call():
             return
-        self.chain.transact(
-            self.admin, self.reputation.functions.registerIssuer(address), gas=100_000
-        )
+        self._admin_call(self.reputation.functions.registerIssuer(address))
+        self.credentials.list_issuer(address)
+
+    def appoint_governor(self, address: str) -> None:
+        """Hand ``GovernedEscrow``'s freeze list to ``address`` (set-up, as ``register_issuer``)."""
+        self._admin_call(self.escrow.functions.setGovernor(address))
+
+    def _admin_call(self, call: Any) -> None:
+        """Send the admin's ``call``, mined at once without automine."""
+        self.chain.transact(self.admin, call, gas=100_000)
         if not self.chain.automine:
             # Mid set-up this block may carry agents' set-up txs too: the economy must see them.
             (block,) = self.chain.mine()
             self.on_block(block, self.chain.receipts(block.number))
-        self.credentials.list_issuer(address)
 
     def list_seller(self, address: str) -> None:
         """Add a seller to the directory (agents call this from ``setup``)."""
@@ -569,9 +571,9 @@ class Economy:
                 proposed_block=number,
             )
             return
-        deal = self.deals.get(int(args["id"]))
+        deal = self.deals.get(int(args.get("id", 0)))
         if deal is None:
-            return  # proposed before the economy started watching
+            return  # proposed before the economy started watching, or no agreement's event
         closed: dict[str, Any] = {"closed_block": number}
         if name == "EscrowAccepted":
             deal = replace(deal, state="Accepted")

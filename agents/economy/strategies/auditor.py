@@ -12,6 +12,10 @@ the auditor as counterparty, a uid per agreement and copy), on top of what the e
 the multiplied penalty of the audit lever. Buyers reading raw counts see every copy; the
 weighted record counts the auditor once per seller, as one more distinct counterparty. An
 audit costs the auditor gas only when it finds something.
+
+Under collusion detection (``[economy] collusion_z``) the auditor is also the escrow's
+governor: it puts every account of a flagged pair on ``GovernedEscrow``'s freeze list
+(``setFrozen``), so that detection off chain is enforced on chain.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ _ATTESTATION: Final = "(address,address,bytes32,int256,uint64,bytes32)"
 _ATTEST_DEALING: Final = function_signature_to_4byte_selector(
     f"attestDealing({_ATTESTATION},address,uint256)"
 )
+_SET_FROZEN: Final = function_signature_to_4byte_selector("setFrozen(address,bool)")
 AUDIT_GAS: Final = 300_000
+FREEZE_GAS: Final = 100_000
 
 
 class Auditor(Agent):
@@ -63,15 +69,21 @@ class Auditor(Agent):
         self.violations: list[int] = []
         """Audited agreement ids whose seller had not delivered."""
         self._handled: set[int] = set()
+        self.frozen: list[str] = []
+        """Accounts it put on the escrow's freeze list, in order."""
+        self._governs = False
 
     def setup(self, market: Any) -> Sequence[Action]:
         economy: Economy = market
         economy.register_issuer(self.address)
+        if economy.governor.rules.collusion_z > 0:
+            economy.appoint_governor(self.address)
+            self._governs = True
         return ()
 
     def observe(self, view: AgentView) -> Sequence[Action]:
         economy: Economy = view.market
-        actions: list[Action] = []
+        actions: list[Action] = list(self._freezes(economy)) if self._governs else []
         for deal_id in sorted(economy.deals):
             deal = economy.deals[deal_id]
             if deal.state not in CLOSED_ACCEPTED or deal_id in self._handled:
@@ -84,6 +96,23 @@ class Auditor(Agent):
                 self.violations.append(deal_id)
                 actions.extend(self._penalise(economy, deal))
         return actions
+
+    def _freezes(self, economy: Economy) -> list[TxIntent]:
+        """``setFrozen(account, true)`` for each colluder flagged since it last looked."""
+        out = []
+        for account in sorted(economy.governor.colluders - set(self.frozen)):
+            self.frozen.append(account)
+            out.append(
+                TxIntent(
+                    to=economy.escrow.address,
+                    data=_SET_FROZEN + encode(("address", "bool"), (account, True)),
+                    gas=FREEZE_GAS,
+                    tip=self.tip,
+                    label="freeze",
+                    meta={"subject": account},
+                )
+            )
+        return out
 
     def _penalise(self, economy: Economy, deal: Deal) -> list[TxIntent]:
         out = []

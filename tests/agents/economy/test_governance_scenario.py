@@ -31,6 +31,9 @@ def test_variants_switch_one_lever_each() -> None:
     assert scenario.variant_named("audit").agents[10].params["audit_prob"] == 0.3
     assert "circuit breaker at 2" in _setting(scenario.variant_named("breaker"))
     assert "collusion" not in _setting(scenario)
+    tax = scenario.variant_named("tax").economy.governance
+    assert tax == Governance(tax_bps=500) and tax.on_chain and not tax.active
+    assert "taxed 500 bps" in _setting(scenario.variant_named("tax"))
 
 
 @pytest.mark.parametrize(
@@ -40,6 +43,8 @@ def test_variants_switch_one_lever_each() -> None:
         ("freeze_window_s = 0", "economy.freeze_window_s", ">= 1"),
         ('collusion_z = "high"', "economy.collusion_z", "expected a number"),
         ("collusion_min_deals = 0", "economy.collusion_min_deals", ">= 1"),
+        ("tax_bps = 10000", "economy.tax_bps", "below 10000"),
+        ("tax_bps = -5", "economy.tax_bps", ">= 0"),
     ],
 )
 def test_revert_when_a_lever_key_is_invalid(
@@ -62,3 +67,27 @@ def test_collusion_detection_freezes_the_farmer_in_a_short_run(tmp_path: Path) -
     assert safety["accepted"] == summary["choice"]["proposals"] > 0
     assert 0.0 < safety["toxicity"] < 1.0
     assert safety["rejected"] > 0
+
+
+def test_revert_when_an_on_chain_lever_has_no_consent(tmp_path: Path) -> None:
+    text = GOVERNANCE.read_text().replace("arbitrator_consent = true", "arbitrator_consent = false")
+    text = text.replace("[economy]\n", "[economy]\ntax_bps = 100\n", 1)
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    load_error(path, "economy.arbitrator_consent", "GovernedEscrow")
+
+
+def test_tax_fills_the_treasury_and_the_books_close_in_a_short_run(tmp_path: Path) -> None:
+    path = tmp_path / "short.toml"
+    path.write_text(with_blocks(GOVERNANCE.read_text(), 18))
+    base = simulate(load_scenario(path), policy="priority", seed=19).summary
+    summary = simulate(load_scenario(path).variant_named("tax"), policy="priority", seed=19).summary
+    treasury = summary["governance"]["treasury"]
+    assert treasury["tax_collected"] > 0
+    assert treasury["balance"] == pytest.approx(treasury["tax_collected"] - treasury["subsidised"])
+    escrow = next(h for h in summary["closure"]["holders"] if h["name"] == "escrow")
+    # The escrow holds its treasury on top of the open agreements' deposits and bonds.
+    assert escrow["currency_change_wei"] >= round(treasury["balance"] * 10**18) - 10**6
+    assert summary["closure"]["closes"] is True
+    # A tax moves money, not what agents choose: the same agreements close the same way.
+    assert summary["deals"] == base["deals"]
