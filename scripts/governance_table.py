@@ -12,6 +12,17 @@ docs/governance.md and ``agentbed.agents.economy.safety``.
     python scripts/governance_table.py runs/governance          # from the repo root
 
 Several directories of the same scenario with disjoint seeds (``--seed``) are pooled.
+
+With ``--sweep``, the directories are ``testbed sweep`` outputs instead, one lever's strengths
+each (``runs/<cell>/seed<N>/summary.json``), and ``--off`` names the directory of the runs with
+every lever off on the same seeds (e.g. a sweep's cell at strength 0): each strength's mean and
+its seed-paired difference against the levers off, the trade-off of harm reduction against
+welfare lost:
+
+    testbed sweep scenarios/governance.toml --seeds 5 --jobs 1 --out runs/gov-tax \
+        --param economy.tax_bps=0,100,500,2000
+    python scripts/governance_table.py --sweep runs/gov-tax \
+        --off "runs/gov-tax/runs/economy.tax_bps=0"
 """
 
 from __future__ import annotations
@@ -126,17 +137,85 @@ def table(directories: list[Path]) -> list[str]:
     ]
 
 
+OFF = "off"
+"""The label of the runs with every lever off in a sweep table."""
+
+
+def _seed_runs(directory: Path) -> dict[int, dict[str, Any]]:
+    """The run summaries under ``directory`` (``seed<N>/summary.json``) by seed."""
+    out = {}
+    for path in sorted(directory.glob("seed*/summary.json")):
+        out[int(path.parent.name.removeprefix("seed"))] = json.loads(path.read_text())
+    return out
+
+
+def sweep_runs(sweeps: list[Path], off: Path) -> tuple[list[int], dict[str, list[dict[str, Any]]]]:
+    """The seeds and, per cell of the ``sweeps`` (labelled by its setting) and for the runs
+    with the levers off (``OFF``), the summaries in seed order.
+
+    Raises:
+        SystemExit: no runs with the levers off, or a cell without every one of their seeds.
+    """
+    base = _seed_runs(off)
+    if not base:
+        raise SystemExit(f"{off}: no seed<N>/summary.json (the runs with the levers off)")
+    seeds = sorted(base)
+    runs = {OFF: [base[s] for s in seeds]}
+    for sweep in sweeps:
+        for cell in sorted(p for p in (sweep / "runs").iterdir() if p.is_dir()):
+            if cell.resolve() == off.resolve():
+                continue
+            found = _seed_runs(cell)
+            missing = sorted(set(seeds) - set(found))
+            if missing:
+                raise SystemExit(f"{cell}: no runs for seeds {missing}")
+            runs[cell.name] = [found[s] for s in seeds]
+    return seeds, runs
+
+
+def sweep_table(sweeps: list[Path], off: Path) -> list[str]:
+    """The Markdown lines of the per-strength table of ``sweeps`` against the runs ``off``."""
+    seeds, by_label = sweep_runs(sweeps, off)
+    stats = seed_stats(by_label, METRICS, OFF)
+    return [
+        f"Mean [95% t-interval] over {len(seeds)} seeds ({', '.join(map(str, seeds))}):",
+        "",
+        *stats_table("setting", stats, METRICS),
+        "",
+        f"Seed-paired difference against the levers {OFF}, mean [95% t-interval]; * where the "
+        "interval excludes zero:",
+        "",
+        *markdown_table(
+            ["setting", *(m.title for m in METRICS)],
+            [
+                [label, *(_difference(stats[label][m.key].difference, m.fmt) for m in METRICS)]
+                for label in by_label
+                if label != OFF
+            ],
+            "l" + "r" * len(METRICS),
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the table for the comparison directory given."""
+    """Print the table for the comparison (or sweep) directories given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "directories",
         type=Path,
         nargs="+",
-        help="`testbed compare` output directories (same scenario, disjoint seeds)",
+        help="`testbed compare` output directories (same scenario, disjoint seeds), or with "
+        "--sweep `testbed sweep` output directories",
+    )
+    parser.add_argument("--sweep", action="store_true", help="the directories are sweeps")
+    parser.add_argument(
+        "--off", type=Path, help="with --sweep: the directory of the runs with the levers off"
     )
     args = parser.parse_args(argv)
-    print("\n".join(table(args.directories)))
+    if args.sweep and args.off is None:
+        parser.error("--sweep needs --off DIR (the runs with every lever off)")
+    lines = sweep_table(args.directories, args.off) if args.sweep else table(args.directories)
+    print("\n".join(lines))
     return 0
 
 

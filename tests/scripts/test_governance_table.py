@@ -61,3 +61,37 @@ def test_paired_differences_against_base(tmp_path: Path) -> None:
 def test_revert_when_no_comparison(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="not found"):
         _load_script().table([tmp_path])
+
+
+def _write_cell(directory: Path, runs: dict[int, dict[str, object]]) -> None:
+    for seed, run in runs.items():
+        (directory / f"seed{seed}").mkdir(parents=True)
+        (directory / f"seed{seed}" / "summary.json").write_text(json.dumps(run))
+
+
+def test_sweep_cells_are_paired_by_seed_with_the_levers_off(tmp_path: Path) -> None:
+    off = tmp_path / "base"
+    _write_cell(off, {1: _run(100, 0.30), 2: _run(120, 0.34)})
+    sweep = tmp_path / "sweep"
+    # Strength 1 costs 5 of welfare on each seed; strength 2 lowers toxicity by 0.1 on each.
+    _write_cell(sweep / "runs" / "economy.tax_bps=1", {1: _run(95, 0.30), 2: _run(115, 0.34)})
+    _write_cell(sweep / "runs" / "economy.tax_bps=2", {1: _run(100, 0.20), 2: _run(120, 0.24)})
+    lines = _load_script().sweep_table([sweep], off)
+    start = next(i for i, line in enumerate(lines) if line.startswith("Seed-paired"))
+    rows = {
+        cells[0]: cells
+        for line in lines[start:]
+        if line.startswith("| economy")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    }
+    assert rows["economy.tax_bps=1"][1] == "-5.00 [-5.00, -5.00] *"
+    assert rows["economy.tax_bps=1"][2] == "+0.000 [+0.000, +0.000]"
+    assert rows["economy.tax_bps=2"][2] == "-0.100 [-0.100, -0.100] *"
+
+
+def test_revert_when_a_sweep_cell_misses_a_seed(tmp_path: Path) -> None:
+    off = tmp_path / "base"
+    _write_cell(off, {1: _run(100, 0.30), 2: _run(120, 0.34)})
+    _write_cell(tmp_path / "sweep" / "runs" / "economy.tax_bps=1", {1: _run(95, 0.30)})
+    with pytest.raises(SystemExit, match=r"no runs for seeds \[2\]"):
+        _load_script().sweep_table([tmp_path / "sweep"], off)
