@@ -123,6 +123,11 @@ def summarize_economy(
         summary["governance"] = economy.governor.summary(run.names)
         if economy.governor.rules.tax_bps:
             summary["governance"]["treasury"] = treasury(economy.escrow)
+        if economy.governor.rules.collusion_z:
+            frozen = economy.escrow.functions.frozen
+            summary["governance"]["frozen_on_chain"] = sorted(
+                a.name for a in run.agents if frozen(a.address).call()
+            )
     auditors = [a for a in run.agents if isinstance(a, Auditor)]
     if auditors:
         summary["audits"] = {

@@ -113,6 +113,29 @@ def test_breaker_thaws_once_outcomes_leave_the_window() -> None:
     assert governor.ever_frozen == {"s"}
 
 
+@given(st.integers(1, 2_000), st.integers(1, 30), st.integers(0, 100), st.integers(0, 200))
+def test_fuzz_governor_mirrors_the_escrow_breaker(
+    window_s: int, interval_s: int, closed: int, wait: int
+) -> None:
+    """GovernedEscrow blocks a proposal landing at block h + 1 while the bad outcome (closed at
+    block c) is at most W seconds old: (h + 1 - c) * dt <= W. The governor must agree."""
+    rules = Governance(freeze_defaults=1, freeze_window_s=window_s)
+    governor = Governor(rules, block_interval_s=interval_s)
+    head = closed + wait
+    governor.update([deal("b", "s", "TimedOut", closed=closed)], head=head)
+    assert (not governor.admits("b", "s")) == ((head + 1 - closed) * interval_s <= window_s)
+
+
+def test_tax_lever_settings() -> None:
+    assert not Governance().on_chain
+    tax = Governance(tax_bps=250)
+    assert tax.on_chain and not tax.active
+    assert tax.levers("0xgov") == ("0xgov", 250, 0, 240)
+    assert Governance(freeze_defaults=2, freeze_window_s=120).levers("g") == ("g", 0, 2, 120)
+    with pytest.raises(ValueError, match="tax_bps"):
+        Governance(tax_bps=10_000)
+
+
 def test_decayed_counts_by_hand() -> None:
     deals = [
         deal("b1", "s", closed=10),  # completed, age 0

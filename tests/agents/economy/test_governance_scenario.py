@@ -63,6 +63,9 @@ def test_collusion_detection_freezes_the_farmer_in_a_short_run(tmp_path: Path) -
     report = simulate(scenario, policy="priority", seed=19)
     summary = report.summary
     assert summary["governance"]["collusion_flagged"] == [["sybil0", "farmer0"]]
+    # Detected off chain, frozen on chain: the auditor, as governor, put both on the list.
+    assert summary["governance"]["frozen_on_chain"] == ["farmer0", "sybil0"]
+    assert summary["reverted"] == 0
     safety = summary["safety"]
     assert safety["accepted"] == summary["choice"]["proposals"] > 0
     assert 0.0 < safety["toxicity"] < 1.0
