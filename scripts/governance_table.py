@@ -68,6 +68,16 @@ METRICS = tuple(
 )
 
 
+TREASURY = tuple(
+    Metric(key, title, "", partial(_value, path=key), number_text, bounds=(0.0, None))
+    for key, title in (
+        ("governance.treasury.tax_collected", "tax collected (AGC)"),
+        ("governance.treasury.subsidised", "arbitration paid (AGC)"),
+    )
+)
+"""The tax lever's treasury (``GovernedEscrow``), shown when a run has one."""
+
+
 def _load(directory: Path) -> tuple[list[int], dict[str, dict[str, Any]]]:
     """The seeds and every run's summary (by variant, then ``seed<N>``) of one comparison."""
     path = directory / "summary.json"
@@ -176,11 +186,13 @@ def sweep_runs(sweeps: list[Path], off: Path) -> tuple[list[int], dict[str, list
 def sweep_table(sweeps: list[Path], off: Path) -> list[str]:
     """The Markdown lines of the per-strength table of ``sweeps`` against the runs ``off``."""
     seeds, by_label = sweep_runs(sweeps, off)
-    stats = seed_stats(by_label, METRICS, OFF)
+    taxed = any(_value(r, TREASURY[0].key) is not None for g in by_label.values() for r in g)
+    metrics = METRICS + TREASURY if taxed else METRICS
+    stats = seed_stats(by_label, metrics, OFF)
     return [
         f"Mean [95% t-interval] over {len(seeds)} seeds ({', '.join(map(str, seeds))}):",
         "",
-        *stats_table("setting", stats, METRICS),
+        *stats_table("setting", stats, metrics),
         "",
         f"Seed-paired difference against the levers {OFF}, mean [95% t-interval]; * where the "
         "interval excludes zero:",

@@ -95,3 +95,16 @@ def test_revert_when_a_sweep_cell_misses_a_seed(tmp_path: Path) -> None:
     _write_cell(tmp_path / "sweep" / "runs" / "economy.tax_bps=1", {1: _run(95, 0.30)})
     with pytest.raises(SystemExit, match=r"no runs for seeds \[2\]"):
         _load_script().sweep_table([tmp_path / "sweep"], off)
+
+
+def test_sweep_of_the_tax_shows_the_treasury(tmp_path: Path) -> None:
+    off = tmp_path / "base"
+    _write_cell(off, {1: _run(100, 0.30), 2: _run(120, 0.34)})
+    taxed = {seed: _run(100, 0.30) for seed in (1, 2)}
+    for seed, run in taxed.items():
+        run["governance"] = {"treasury": {"tax_collected": 10.0 * seed, "subsidised": 1.0}}
+    _write_cell(tmp_path / "sweep" / "runs" / "economy.tax_bps=500", taxed)
+    lines = _load_script().sweep_table([tmp_path / "sweep"], off)
+    assert "tax collected (AGC)" in lines[2]
+    (row,) = [line for line in lines[: lines.index("", 3)] if "tax_bps=500" in line]
+    assert row.rstrip(" |").endswith("1.00 [1.00, 1.00]")
