@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable
 from functools import partial
@@ -159,31 +160,45 @@ def _seed_runs(directory: Path) -> dict[int, dict[str, Any]]:
     return out
 
 
-def sweep_runs(sweeps: list[Path], off: Path) -> tuple[list[int], dict[str, list[dict[str, Any]]]]:
-    """The seeds and, per cell of the ``sweeps`` (labelled by its setting) and for the runs
-    with the levers off (``OFF``), the summaries in seed order.
+def _natural(path: Path) -> list[Any]:
+    """Sort key of a sweep cell: its name with the numbers in it compared as numbers, so that
+    ``tax_bps=500`` comes before ``tax_bps=2000``."""
+    parts = re.split(r"(\d+(?:\.\d+)?)", path.name)
+    return [float(p) if i % 2 else p for i, p in enumerate(parts)]
+
+
+def sweep_runs(
+    sweeps: list[Path], off: list[Path]
+) -> tuple[list[int], dict[str, list[dict[str, Any]]]]:
+    """The seeds and, per cell of the ``sweeps`` (labelled by its setting; a cell of the same
+    name in several sweeps pools their seeds) and for the runs with the levers off (``OFF``,
+    pooled over the ``off`` directories), the summaries in seed order.
 
     Raises:
         SystemExit: no runs with the levers off, or a cell without every one of their seeds.
     """
-    base = _seed_runs(off)
+    base: dict[int, dict[str, Any]] = {}
+    for directory in off:
+        base.update(_seed_runs(directory))
     if not base:
-        raise SystemExit(f"{off}: no seed<N>/summary.json (the runs with the levers off)")
+        raise SystemExit(f"{off[0]}: no seed<N>/summary.json (the runs with the levers off)")
     seeds = sorted(base)
-    runs = {OFF: [base[s] for s in seeds]}
+    skip = {d.resolve() for d in off}
+    cells: dict[str, dict[int, dict[str, Any]]] = {}
     for sweep in sweeps:
-        for cell in sorted(p for p in (sweep / "runs").iterdir() if p.is_dir()):
-            if cell.resolve() == off.resolve():
-                continue
-            found = _seed_runs(cell)
-            missing = sorted(set(seeds) - set(found))
-            if missing:
-                raise SystemExit(f"{cell}: no runs for seeds {missing}")
-            runs[cell.name] = [found[s] for s in seeds]
+        for cell in sorted((p for p in (sweep / "runs").iterdir() if p.is_dir()), key=_natural):
+            if cell.resolve() not in skip:
+                cells.setdefault(cell.name, {}).update(_seed_runs(cell))
+    runs = {OFF: [base[s] for s in seeds]}
+    for name, found in cells.items():
+        missing = sorted(set(seeds) - set(found))
+        if missing:
+            raise SystemExit(f"{name}: no runs for seeds {missing}")
+        runs[name] = [found[s] for s in seeds]
     return seeds, runs
 
 
-def sweep_table(sweeps: list[Path], off: Path) -> list[str]:
+def sweep_table(sweeps: list[Path], off: list[Path]) -> list[str]:
     """The Markdown lines of the per-strength table of ``sweeps`` against the runs ``off``."""
     seeds, by_label = sweep_runs(sweeps, off)
     taxed = any(_value(r, TREASURY[0].key) is not None for g in by_label.values() for r in g)
@@ -221,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--sweep", action="store_true", help="the directories are sweeps")
     parser.add_argument(
-        "--off", type=Path, help="with --sweep: the directory of the runs with the levers off"
+        "--off",
+        type=Path,
+        nargs="+",
+        help="with --sweep: the directories of the runs with the levers off (seeds pooled)",
     )
     args = parser.parse_args(argv)
     if args.sweep and args.off is None:

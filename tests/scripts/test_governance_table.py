@@ -76,7 +76,7 @@ def test_sweep_cells_are_paired_by_seed_with_the_levers_off(tmp_path: Path) -> N
     # Strength 1 costs 5 of welfare on each seed; strength 2 lowers toxicity by 0.1 on each.
     _write_cell(sweep / "runs" / "economy.tax_bps=1", {1: _run(95, 0.30), 2: _run(115, 0.34)})
     _write_cell(sweep / "runs" / "economy.tax_bps=2", {1: _run(100, 0.20), 2: _run(120, 0.24)})
-    lines = _load_script().sweep_table([sweep], off)
+    lines = _load_script().sweep_table([sweep], [off])
     start = next(i for i, line in enumerate(lines) if line.startswith("Seed-paired"))
     rows = {
         cells[0]: cells
@@ -93,8 +93,8 @@ def test_revert_when_a_sweep_cell_misses_a_seed(tmp_path: Path) -> None:
     off = tmp_path / "base"
     _write_cell(off, {1: _run(100, 0.30), 2: _run(120, 0.34)})
     _write_cell(tmp_path / "sweep" / "runs" / "economy.tax_bps=1", {1: _run(95, 0.30)})
-    with pytest.raises(SystemExit, match=r"no runs for seeds \[2\]"):
-        _load_script().sweep_table([tmp_path / "sweep"], off)
+    with pytest.raises(SystemExit, match=r"economy.tax_bps=1: no runs for seeds \[2\]"):
+        _load_script().sweep_table([tmp_path / "sweep"], [off])
 
 
 def test_sweep_of_the_tax_shows_the_treasury(tmp_path: Path) -> None:
@@ -104,7 +104,20 @@ def test_sweep_of_the_tax_shows_the_treasury(tmp_path: Path) -> None:
     for seed, run in taxed.items():
         run["governance"] = {"treasury": {"tax_collected": 10.0 * seed, "subsidised": 1.0}}
     _write_cell(tmp_path / "sweep" / "runs" / "economy.tax_bps=500", taxed)
-    lines = _load_script().sweep_table([tmp_path / "sweep"], off)
+    lines = _load_script().sweep_table([tmp_path / "sweep"], [off])
     assert "tax collected (AGC)" in lines[2]
     (row,) = [line for line in lines[: lines.index("", 3)] if "tax_bps=500" in line]
     assert row.rstrip(" |").endswith("1.00 [1.00, 1.00]")
+
+
+def test_sweeps_with_disjoint_seeds_are_pooled_per_cell(tmp_path: Path) -> None:
+    offs, sweeps = [tmp_path / "off1", tmp_path / "off2"], [tmp_path / "s1", tmp_path / "s2"]
+    _write_cell(offs[0], {1: _run(100, 0.3), 2: _run(100, 0.3)})
+    _write_cell(offs[1], {3: _run(100, 0.3), 4: _run(100, 0.3)})
+    _write_cell(sweeps[0] / "runs" / "economy.collusion_z=3", {1: _run(90, 0.3), 2: _run(90, 0.3)})
+    _write_cell(sweeps[1] / "runs" / "economy.collusion_z=3", {3: _run(80, 0.3), 4: _run(80, 0.3)})
+    seeds, runs = _load_script().sweep_runs(sweeps, offs)
+    assert seeds == [1, 2, 3, 4]
+    assert [r["welfare"] for r in runs["economy.collusion_z=3"]] == [
+        {"total": w} for w in (90, 90, 80, 80)
+    ]
