@@ -66,7 +66,7 @@ class Governance:
     Attributes:
         tax_bps: Share of each escrow payout kept for the treasury, in basis points (0: none).
         freeze_defaults: Bad outcomes in the window that freeze an account (0: no breaker).
-        freeze_window_s: The breaker's window, seconds back from the latest block.
+        freeze_window_s: Seconds a bad outcome counts, up to the block a proposal lands in.
         collusion_z: Adjusted residual at which a pair is flagged (0: no detection).
         collusion_min_deals: Fewest proposals between a pair before it can be flagged.
     """
