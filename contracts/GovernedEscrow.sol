@@ -2,8 +2,8 @@
 pragma solidity ^0.8.24;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ConsentEscrow} from "./ConsentEscrow.sol";
+import {IArbitrationFund} from "./interfaces/IArbitrationFund.sol";
 import {IGovernedEscrow} from "./interfaces/IGovernedEscrow.sol";
 import {IReputation} from "./interfaces/IReputation.sol";
 import {IStaking} from "./interfaces/IStaking.sol";
@@ -13,29 +13,28 @@ import {IStaking} from "./interfaces/IStaking.sol";
 ///         (Savitt 2026, section 8) enforced on chain: a transaction tax, a circuit breaker and
 ///         a governor's freeze list.
 /// @dev Everything the plain escrow does is unchanged; the levers hook its four virtual
-///      helpers. Tax: every payout except to the slash sink keeps `floor(amount * taxBps /
-///      10_000)` in the treasury (the payee keeps the rounding). Treasury: when an agreement is
-///      ruled, it pays the proposer back the arbitrator fee, as far as its balance goes, so that
-///      the tax funds dispute resolution. Breaker: the escrow itself records, per counterparty,
+///      helpers. Tax: every payout except to the slash sink sends `floor(amount * taxBps /
+///      10_000)` to the treasury (the payee keeps the rounding). Treasury: an
+///      {IArbitrationFund} bound to this escrow; when an agreement is ruled, it pays the
+///      proposer back the arbitrator fee, as far as its balance goes, so that the tax funds
+///      dispute resolution. Breaker: the escrow itself records, per counterparty,
 ///      the time of each bad outcome (see {IGovernedEscrow}); a proposal naming a blocked
 ///      account as proposer or counterparty reverts. The freeze list is where a governor
 ///      enforces what it found off chain (collusion detection from the escrow's events).
 contract GovernedEscrow is ConsentEscrow, IGovernedEscrow {
-    using SafeERC20 for IERC20;
-
     /// @notice Share of each payout kept for the treasury, in basis points.
     uint256 public immutable taxBps;
     /// @notice Bad outcomes within the window that block an account (0: no breaker).
     uint256 public immutable breakerThreshold;
     /// @notice Seconds a bad outcome counts for the breaker.
     uint256 public immutable breakerWindow;
+    /// @notice The arbitration fund the tax goes to (zero without a tax).
+    address public immutable treasury;
 
     /// @notice Who keeps the freeze list.
     address public governor;
     /// @notice Whether the governor froze an account.
     mapping(address account => bool) public frozen;
-    /// @inheritdoc IGovernedEscrow
-    uint256 public treasuryBalance;
     /// @notice All tax ever collected.
     uint256 public taxCollected;
     /// @notice All the treasury ever paid for arbitration.
@@ -79,11 +78,15 @@ contract GovernedEscrow is ConsentEscrow, IGovernedEscrow {
         )
     {
         if (levers.taxBps >= 10_000) revert EscrowInvalidTax(levers.taxBps);
+        if (levers.taxBps > 0 && levers.treasury == address(0)) {
+            revert EscrowInvalidTreasury(levers.treasury);
+        }
         if (levers.breakerThreshold > 0 && levers.breakerWindow == 0) {
             revert EscrowInvalidBreaker(levers.breakerThreshold, levers.breakerWindow);
         }
         if (levers.governor == address(0)) revert EscrowInvalidGovernor(levers.governor);
         taxBps = levers.taxBps;
+        treasury = levers.treasury;
         breakerThreshold = levers.breakerThreshold;
         breakerWindow = levers.breakerWindow;
         governor = levers.governor;
@@ -108,6 +111,11 @@ contract GovernedEscrow is ConsentEscrow, IGovernedEscrow {
     function isBlocked(address account) external view returns (bool) {
         (bool tripped,) = _tripped(account);
         return frozen[account] || tripped;
+    }
+
+    /// @inheritdoc IGovernedEscrow
+    function treasuryBalance() public view returns (uint256) {
+        return treasury == address(0) ? 0 : currency.balanceOf(treasury);
     }
 
     /// @inheritdoc IGovernedEscrow
@@ -140,27 +148,29 @@ contract GovernedEscrow is ConsentEscrow, IGovernedEscrow {
         super._attest(id, a, subject, schema);
     }
 
-    /// @dev Keeps the tax of a payout (none for the slash sink, whose share is not a payout).
+    /// @dev Sends the tax of a payout to the treasury (none for the slash sink, whose share is
+    ///      not a payout), the rest to `to`.
     function _pay(address to, uint256 amount) internal override {
         // Floor: the payee keeps the rounding, so the tax never exceeds taxBps of the amount.
         uint256 tax = to == slashSink ? 0 : amount * taxBps / 10_000;
         if (tax > 0) {
-            treasuryBalance += tax;
             taxCollected += tax;
             emit EscrowTaxed(to, tax);
         }
         super._pay(to, amount - tax);
+        super._pay(treasury, tax);
     }
 
-    /// @dev Pays the proposer of ruled agreement `id` its arbitrator fee back from the treasury,
-    ///      capped at the treasury's balance. Callers hold the reentrancy guard.
+    /// @dev Has the treasury pay the proposer of ruled agreement `id` its arbitrator fee back,
+    ///      capped at the treasury's balance. Callers hold the reentrancy guard; the fund is
+    ///      trusted (deployed with this escrow, bound to it, no callbacks).
     function _subsidise(uint256 id, Agreement storage a) private {
-        uint256 amount = a.arbitratorFee < treasuryBalance ? a.arbitratorFee : treasuryBalance;
+        uint256 balance = treasuryBalance();
+        uint256 amount = a.arbitratorFee < balance ? a.arbitratorFee : balance;
         if (amount == 0) return;
-        treasuryBalance -= amount;
         subsidised += amount;
         emit EscrowArbitrationSubsidised(id, a.proposer, amount);
-        currency.safeTransfer(a.proposer, amount);
+        IArbitrationFund(treasury).pay(a.proposer, amount);
     }
 
     /// @dev Reverts if `account` is frozen or its breaker is tripped.

@@ -1,6 +1,6 @@
 """The economy run's closure: the currency's and ETH's books over the measured blocks, every
-holder counted (agents, the admin, the treasury that receives slashed bonds and stake, and the
-escrow, staking, reputation and currency contracts).
+holder counted (agents, the admin, the treasury that receives slashed bonds and stake, the
+escrow, staking, reputation and currency contracts, and the tax's arbitration fund if any).
 
 The identities come from :func:`agentbed.agents.closure.balance_ledger`: the holders' currency
 changes sum to what was minted minus burned in the run (slashing to ``address(0)`` is a burn),
@@ -24,8 +24,8 @@ CURRENCY_SYMBOL = "AGC"
 
 
 def _contracts(economy: Economy) -> dict[str, tuple[str, str]]:
-    """``(name, kind)`` of the economy's own addresses."""
-    return {
+    """``(name, kind)`` of the economy's own addresses (the tax's arbitration fund too)."""
+    own = {
         str(economy.currency.address): ("currency", "contract"),
         str(economy.staking.address): ("staking", "contract"),
         str(economy.reputation.address): ("reputation", "contract"),
@@ -33,6 +33,10 @@ def _contracts(economy: Economy) -> dict[str, tuple[str, str]]:
         economy.treasury: ("treasury (slash sink)", "treasury"),
         economy.admin.address: ("admin", "admin"),
     }
+    if economy.governor.rules.tax_bps:
+        fund = str(economy.escrow.functions.treasury().call())
+        own[fund] = ("treasury (arbitration fund)", "treasury")
+    return own
 
 
 def economy_closure(sim: Simulation, economy: Economy, kinds: Mapping[str, str]) -> dict[str, Any]:

@@ -6,10 +6,11 @@ each off by default and switched on from a scenario (``[economy]`` keys, or a bu
 for decay). All three read only what is public on chain: the escrow's events, as the
 ``Economy`` keeps them in ``deals``.
 
-* **Transaction tax** (``tax_bps`` > 0): the escrow keeps ``floor(amount * tax_bps / 10_000)``
-  of every payout (releases, refunds, rulings, arbitrator fees; not slashed bonds) in its
-  treasury, and the treasury pays each ruled agreement's proposer its arbitrator fee back, as
-  far as its balance goes: the tax funds dispute resolution (``GovernedEscrow``).
+* **Transaction tax** (``tax_bps`` > 0): the escrow sends ``floor(amount * tax_bps / 10_000)``
+  of every payout (releases, refunds, rulings, arbitrator fees; not slashed bonds) to its
+  treasury, an ``ArbitrationFund`` at its own address, which pays each ruled agreement's
+  proposer its arbitrator fee back, as far as its balance goes: the tax funds dispute
+  resolution (``GovernedEscrow``).
 * **Circuit breaker** (``freeze_defaults`` > 0): an account with ``freeze_defaults`` or more
   bad outcomes as seller (a delivery timeout it had not confirmed, or a ruling giving the buyer
   more than half the pot: the ``escrow.defaulted`` and ``escrow.dispute-lost`` attestations)
@@ -95,9 +96,12 @@ class Governance:
         """Whether the economy needs ``GovernedEscrow`` (any lever, the tax included, is on)."""
         return self.active or self.tax_bps > 0
 
-    def levers(self, governor: str) -> tuple[str, int, int, int]:
-        """``GovernedEscrow``'s constructor ``Levers`` with ``governor`` keeping the freeze list."""
-        return (governor, self.tax_bps, self.freeze_defaults, self.freeze_window_s)
+    def levers(
+        self, governor: str, treasury: str = "0x" + "00" * 20
+    ) -> tuple[str, str, int, int, int]:
+        """``GovernedEscrow``'s constructor ``Levers``: ``governor`` keeps the freeze list, the
+        tax goes to ``treasury`` (an ``ArbitrationFund``; zero without a tax)."""
+        return (governor, treasury, self.tax_bps, self.freeze_defaults, self.freeze_window_s)
 
 
 def seller_lost(deal: Deal) -> bool:

@@ -22,10 +22,12 @@ def deploy_escrow(
     args: tuple[Any, ...],
     *,
     consent: bool,
-    levers: tuple[str, int, int, int] | None = None,
+    levers: tuple[str, str, int, int, int] | None = None,
 ) -> Any:
     """Deploy the escrow variant: ``GovernedEscrow`` with ``levers`` (its constructor's
     ``Levers``; it extends ``ConsentEscrow``), else ``ConsentEscrow`` or the plain ``Escrow``.
+    With a tax, an ``ArbitrationFund`` is deployed first as the treasury and bound to the
+    escrow (the bind is sent, to be mined with :func:`wire`'s calls).
 
     Args:
         chain: The chain.
@@ -44,7 +46,17 @@ def deploy_escrow(
             "[economy] tax_bps, freeze_defaults and collusion_z deploy GovernedEscrow, which "
             "needs arbitrator_consent = true"
         )
-    return chain.deploy("GovernedEscrow", *args, levers, sender=owner)
+    governor, _, tax_bps, threshold, window = levers
+    fund = (
+        chain.deploy("ArbitrationFund", args[0], owner.address, sender=owner) if tax_bps else None
+    )
+    treasury = fund.address if fund is not None else levers[1]
+    escrow = chain.deploy(
+        "GovernedEscrow", *args, (governor, treasury, tax_bps, threshold, window), sender=owner
+    )
+    if fund is not None:
+        chain.transact(owner, fund.functions.bind(escrow.address), gas=100_000)
+    return escrow
 
 
 def check_terms(timeout_policy: str, min_arbitrator_stake: int, grace_period: int) -> None:

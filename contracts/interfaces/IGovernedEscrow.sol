@@ -11,16 +11,17 @@ import {IConsentEscrow} from "./IConsentEscrow.sol";
 /// @dev A bad outcome is an `escrow.defaulted` or `escrow.dispute-lost` record this escrow makes
 ///      about an agreement's counterparty. The breaker blocks an account while the
 ///      `breakerThreshold`-th latest of its bad outcomes is at most `breakerWindow` seconds old.
-///      The treasury is held inside the escrow: its currency balance is `openObligations() +
-///      treasuryBalance()` (plus anything sent to it directly).
+///      The treasury is an {IArbitrationFund} at its own address, bound to this escrow.
 interface IGovernedEscrow is IConsentEscrow {
     /// @notice The levers fixed at deployment (all zero: none, the plain consent escrow's rules).
     /// @param governor Who keeps the freeze list (may hand the role on).
-    /// @param taxBps Share of every payout, in basis points, kept for the treasury (< 10_000).
+    /// @param treasury The {IArbitrationFund} the tax goes to (zero only without a tax).
+    /// @param taxBps Share of every payout, in basis points, sent to the treasury (< 10_000).
     /// @param breakerThreshold Bad outcomes that trip the breaker (0: no breaker).
     /// @param breakerWindow Seconds a bad outcome counts for the breaker (> 0 with a breaker).
     struct Levers {
         address governor;
+        address treasury;
         uint256 taxBps;
         uint256 breakerThreshold;
         uint256 breakerWindow;
@@ -28,6 +29,8 @@ interface IGovernedEscrow is IConsentEscrow {
 
     /// @notice The tax is 100 % or more (`taxBps` >= 10_000).
     error EscrowInvalidTax(uint256 taxBps);
+    /// @notice A tax without a treasury.
+    error EscrowInvalidTreasury(address treasury);
     /// @notice A breaker with a threshold but no window.
     error EscrowInvalidBreaker(uint256 threshold, uint256 window);
     /// @notice The governor may not be the zero address.
@@ -73,7 +76,8 @@ interface IGovernedEscrow is IConsentEscrow {
     /// @return The count.
     function badOutcomes(address account) external view returns (uint256);
 
-    /// @notice Tax collected and not yet spent on arbitration.
+    /// @notice What the treasury holds now (tax collected, not yet spent on arbitration, plus
+    ///         anything sent to it directly; 0 without a treasury).
     /// @return The treasury's balance, in the currency's smallest unit.
     function treasuryBalance() external view returns (uint256);
 }

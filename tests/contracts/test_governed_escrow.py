@@ -44,11 +44,13 @@ from agentbed.chain.node import Chain
 
 SOURCES = [
     ROOT / "contracts" / "GovernedEscrow.sol",
+    ROOT / "contracts" / "ArbitrationFund.sol",
     ROOT / "contracts" / "mocks" / "MockStaking.sol",
     ROOT / "contracts" / "mocks" / "MockReputation.sol",
     ROOT / "contracts" / "mocks" / "MockERC20.sol",
 ]
 GAS = 1_500_000
+ZERO = "0x" + "00" * 20
 TAX_BPS = 250
 BREAKER_K, BREAKER_W = 2, 20_000
 FUNDS = 10**30
@@ -122,7 +124,7 @@ class Gov:
         return deal
 
     def held(self) -> tuple[int, int, int]:
-        """(escrow balance, open obligations, treasury balance)."""
+        """(escrow balance, open obligations, treasury balance: the fund's)."""
         f = self.escrow.functions
         return (
             self.balance(self.escrow.address),
@@ -149,7 +151,9 @@ def deploy_governed(
     token = deploy("MockERC20", "Agent", "AGT")
     staking = deploy("MockStaking")
     reputation = deploy("MockReputation")
-    levers = (governor or chain.accounts[5].address, tax_bps, threshold, window)
+    fund = deploy("ArbitrationFund", token.address, chain.accounts[0].address) if tax_bps else None
+    treasury = fund.address if fund is not None else ZERO
+    levers = (governor or chain.accounts[5].address, treasury, tax_bps, threshold, window)
     escrow = deploy(
         "GovernedEscrow",
         token.address,
@@ -163,6 +167,8 @@ def deploy_governed(
         0,
         levers,
     )
+    if fund is not None:
+        ok(chain, chain.accounts[0], fund.functions.bind(escrow.address))
     return token, staking, reputation, escrow
 
 
@@ -206,7 +212,7 @@ def taxed(amount: int, bps: int) -> int:
     [
         ({"tax_bps": 10_000}, "EscrowInvalidTax"),
         ({"threshold": 2, "window": 0}, "EscrowInvalidBreaker"),
-        ({"governor": "0x" + "00" * 20}, "EscrowInvalidGovernor"),
+        ({"governor": ZERO}, "EscrowInvalidGovernor"),
     ],
 )
 def test_revert_when_levers_are_invalid(
@@ -241,7 +247,7 @@ def test_release_keeps_tax_of_each_payout_for_the_treasury(govs: dict[str, Gov],
     assert gov.balance(gov.buyer) - buyer0 == taxed(P_BOND, TAX_BPS)
     assert gov.balance(gov.arbitrator) - arb0 == taxed(FEE, TAX_BPS)
     tax = sum(amount * TAX_BPS // 10_000 for amount in (PRICE + C_BOND, P_BOND, FEE))
-    assert gov.held() == (tax, 0, tax)
+    assert gov.held() == (0, 0, tax)
     taxes = [args["tax"] for _, args in events(rec, gov.escrow, name="EscrowTaxed")]
     # The fee's tax rounds down to zero: no event for it.
     assert taxes == [(PRICE + C_BOND) * TAX_BPS // 10_000, P_BOND * TAX_BPS // 10_000]
@@ -266,7 +272,7 @@ def test_ruling_is_subsidised_by_the_treasury(govs: dict[str, Gov], chain: Chain
     assert gov.balance(gov.buyer) - buyer0 == FEE + taxed(POT, TAX_BPS)
     # What the ruling paid in tax, less the fee it gave back.
     paid_tax = POT * TAX_BPS // 10_000 + FEE * TAX_BPS // 10_000
-    assert gov.held() == (treasury - FEE + paid_tax, 0, treasury - FEE + paid_tax)
+    assert gov.held() == (0, 0, treasury - FEE + paid_tax)
 
 
 def test_slashed_bonds_are_not_taxed(govs: dict[str, Gov], chain: Chain):
@@ -276,6 +282,26 @@ def test_slashed_bonds_are_not_taxed(govs: dict[str, Gov], chain: Chain):
     assert gov.balance(SINK) - sink0 == P_BOND + C_BOND
     _, _, treasury = gov.held()
     assert treasury == (PRICE + FEE) * TAX_BPS // 10_000
+
+
+def test_revert_when_a_tax_has_no_treasury(chain: Chain, governed_artifacts: Any):
+    args = (ZERO,) * 3 + (MIN_STAKE, WINDOW, SLASH_BOTH, SLASH, SINK, 0)
+    levers = (chain.accounts[5].address, ZERO, TAX_BPS, 0, 0)
+    with pytest.raises(ExecutionReverted, match="EscrowInvalidTreasury"):
+        chain.deploy(governed_artifacts.get("GovernedEscrow"), *args, levers, gas=DEPLOY_GAS)
+
+
+def test_only_the_bound_escrow_pays_out_of_the_fund(
+    govs: dict[str, Gov], chain: Chain, governed_artifacts: Any
+):
+    gov = govs["tax"]
+    address = gov.escrow.functions.treasury().call()
+    fund = chain.contract(address, governed_artifacts.get("ArbitrationFund"))
+    f = fund.functions
+    assert same(f.escrow().call(), gov.escrow.address)
+    reverts(chain, gov.buyer, f.pay(gov.buyer.address, 0), error="FundNotEscrow")
+    reverts(chain, chain.accounts[0], f.bind(gov.buyer.address), error="FundInvalidBinding")
+    reverts(chain, gov.buyer, f.bind(gov.buyer.address), error="FundNotOwner")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,8 +399,8 @@ def test_fuzz_tax_is_exact_and_nothing_is_stuck(
             check_one_deal(gov, salt, outcome, (price, p_bond, c_bond, fee), share_pct, bps)
         f = gov.escrow.functions
         balance, obligations, treasury = gov.held()
-        assert obligations == 0
-        assert balance == treasury == f.taxCollected().call() - f.subsidised().call()
+        assert balance == obligations == 0
+        assert treasury == f.taxCollected().call() - f.subsidised().call()
     finally:
         chain.revert(snapshot)
 

@@ -130,8 +130,9 @@ def test_tax_lever_settings() -> None:
     assert not Governance().on_chain
     tax = Governance(tax_bps=250)
     assert tax.on_chain and not tax.active
-    assert tax.levers("0xgov") == ("0xgov", 250, 0, 240)
-    assert Governance(freeze_defaults=2, freeze_window_s=120).levers("g") == ("g", 0, 2, 120)
+    assert tax.levers("0xgov", "0xfund") == ("0xgov", "0xfund", 250, 0, 240)
+    breaker = Governance(freeze_defaults=2, freeze_window_s=120)
+    assert breaker.levers("g") == ("g", "0x" + "00" * 20, 0, 2, 120)
     with pytest.raises(ValueError, match="tax_bps"):
         Governance(tax_bps=10_000)
 
