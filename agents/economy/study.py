@@ -240,7 +240,15 @@ class EconomyStudy:
     def check_agents(
         self, sections: Mapping[str, Any], agents: Sequence[AgentGroup], top: Table
     ) -> None:
-        """Nothing to check: every economy kind runs on any ``[economy]`` variant."""
+        """Collusion detection needs an ``auditor``: it sends the on-chain freezes."""
+        economy: EconomyConfig = sections["economy"]
+        if economy.governance.collusion_z > 0 and not any(g.kind == "auditor" for g in agents):
+            raise top.error(
+                "economy.collusion_z",
+                "collusion detection needs an agent of kind 'auditor' (the escrow's governor, "
+                "which puts flagged accounts on its freeze list); add one (audit_prob = 0 "
+                "audits nothing)",
+            )
 
     def deploy(self, chain: Chain, scenario: Scenario, seed: int) -> World:
         """Currency, staking, reputation and escrow; the treasury is the chain's last account."""

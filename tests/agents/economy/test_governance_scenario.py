@@ -96,3 +96,14 @@ def test_tax_fills_the_treasury_and_the_books_close_in_a_short_run(tmp_path: Pat
     assert summary["closure"]["closes"] is True
     # A tax moves money, not what agents choose: the same agreements close the same way.
     assert summary["deals"] == base["deals"]
+
+
+def test_revert_when_collusion_detection_has_no_auditor(tmp_path: Path) -> None:
+    text = GOVERNANCE.read_text()
+    auditor = text.index("# Present in every variant")
+    text = text[:auditor] + text[text.index("# Circuit breaker") :]
+    text = text.replace("[economy]\n", "[economy]\ncollusion_z = 3.0\n", 1)
+    text = text.replace('[variants.audit]\n"agents[10].params.audit_prob" = 0.3\n', "")
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    load_error(path, "economy.collusion_z", "auditor")
