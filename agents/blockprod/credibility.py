@@ -36,23 +36,28 @@ paired by seed (:mod:`agentbed.agents.reporting.intervals`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_abi import decode
-from eth_utils import keccak
 
-from agentbed.agents.blockprod.bandit import TimeBanditProposer
-from agentbed.agents.blockprod.bounty import BountyBuyer, BountyOrder, BountySeller
+from agentbed.agents.blockprod.reorg_market import (
+    ETH,
+    ReorgMarket,
+    SeedDeployment,
+    Settlement,
+    calldata,
+    open_market,
+    signed_call,
+)
 from agentbed.agents.blockprod.tables import load_table
 from agentbed.agents.reporting.intervals import Interval, confidence_interval, paired_difference
-from agentbed.chain.auction import Proposer, StakeWeightedSchedule
-from agentbed.chain.errors import UnknownTransaction
-from agentbed.chain.node import GWEI, Chain
+from agentbed.chain.node import Chain
 
-ETH = 10**18
-STAKE_UNITS = 10_000
 ESCROW_GAS = 1_500_000
 RELEASED = 4
 """``IEscrow.State.Released``."""
@@ -62,10 +67,8 @@ AGREEMENT_TYPES = [
     "address", "uint64", "uint8", "bool", "bool", "address", "uint64", "address", "uint64",
     "uint256", "uint256", "uint256", "uint256",
 ]  # fmt: skip
-
-
-CLAIMED_TOPIC = keccak(text="BountyClaimed(uint256,address,uint256)")
 PROPOSED, ACCEPTED = 1, 2
+D = TypeVar("D", bound=SeedDeployment)
 
 
 class CredibilityConfigError(ValueError):
@@ -141,31 +144,38 @@ class RunStats:
 
 
 @dataclass
+class Deployment(SeedDeployment):
+    """The escrow experiment's deployment: the escrow and its token."""
+
+    escrow: Any
+    token: Any
+
+
+@dataclass
 class _Commitment:
     """One agreement's progress as its parties track it off chain."""
 
     agreement_id: int
     accepted: bool = False
-    confirm_tx: bytes | None = None
-    counted: bool = False
-    bounty_posted: bool = False
+    release: Settlement = field(default_factory=Settlement)
 
 
 @dataclass
 class _World:
-    """One run's chain, contracts, parties and off-chain records."""
+    """One escrow run's market, contracts, price and off-chain records."""
 
-    chain: Chain
-    cfg: CredibilityConfig
+    market: ReorgMarket
+    deployment: Deployment
     price: int
-    depth: int
-    escrow: Any
-    token: Any
-    buyer: BountyBuyer
-    seller: BountySeller
-    schedule: StakeWeightedSchedule
     commitments: list[_Commitment] = field(default_factory=list)
-    orders: list[BountyOrder] = field(default_factory=list)
+
+    @property
+    def chain(self) -> Chain:
+        return self.market.chain
+
+    @property
+    def escrow(self) -> Any:
+        return self.deployment.escrow
 
     @property
     def payer(self) -> Any:
@@ -176,41 +186,8 @@ class _World:
         return self.chain.accounts[2]
 
 
-def _calldata(call: Any) -> bytes:
-    return bytes.fromhex(call._encode_transaction_data()[2:])
-
-
 def _tx(world: _World, account: Any, call: Any, **extra: Any) -> bytes:
-    """Sign an escrow call with the slot's tip (fee fields fixed, so a substitute can match)."""
-    chain, tip = world.chain, world.cfg.tip_gwei * GWEI
-    fields_ = {
-        "to": world.escrow.address,
-        "data": _calldata(call),
-        "gas": ESCROW_GAS,
-        "maxPriorityFeePerGas": tip,
-        "maxFeePerGas": 4 * chain.base_fee + tip,
-        **extra,
-    }
-    return chain.sign(account, fields_)
-
-
-@dataclass
-class Deployment:
-    """One seed's chain with the contracts deployed, and a snapshot to start every run from
-    (the deployment is the same at every grid point, so a grid deploys once per seed)."""
-
-    chain: Chain
-    seed: int
-    escrow: Any
-    token: Any
-    bounty: Any
-    snapshot: int
-
-    def fresh(self) -> Chain:
-        """The chain as it was right after deployment (a new snapshot is kept for the next)."""
-        self.chain.revert(self.snapshot)
-        self.snapshot = self.chain.snapshot()
-        return self.chain
+    return signed_call(world.market, account, world.escrow.address, call, ESCROW_GAS, **extra)
 
 
 def deploy(seed: int) -> Deployment:
@@ -229,43 +206,16 @@ def deploy(seed: int) -> Deployment:
     chain.transact(deployer, token.functions.mint(payer.address, 10**6 * ETH), gas=100_000)
     chain.transact(payer, token.functions.approve(escrow.address, 2**256 - 1), gas=100_000)
     chain.mine()
-    return Deployment(chain, seed, escrow, token, bounty, chain.snapshot())
-
-
-def _world(
-    cfg: CredibilityConfig, deployment: Deployment, price: int, depth: int, finality: int
-) -> _World:
-    """A run's world on a fresh copy of the deployment."""
-    chain = deployment.fresh()
-    chain.set_fork_choice(finality_depth=finality or None)
-    bandit_stake = round(cfg.bandit_share * STAKE_UNITS)
-    honest = cfg.proposers - 1
-    proposers = [Proposer("bandit", f"0x{0xB0:040x}")]
-    proposers += [Proposer(f"honest{i}", f"0x{0xA0 + i:040x}") for i in range(honest)]
-    stakes = [bandit_stake] + [(STAKE_UNITS - bandit_stake) // honest] * honest
-    bandit = TimeBanditProposer(
-        "bandit",
-        proposers[0].fee_recipient,
-        cost_per_block=int(cfg.cost_per_block_eth * ETH),
-        max_depth=cfg.max_depth,
-    )
-    return _World(
-        chain=chain,
-        cfg=cfg,
-        price=price,
-        depth=depth,
-        escrow=deployment.escrow,
-        token=deployment.token,
-        buyer=BountyBuyer(chain.accounts[1], deployment.bounty.address),
-        seller=BountySeller(bandit, chain.accounts[3], deployment.bounty.address),
-        schedule=StakeWeightedSchedule(proposers, stakes, deployment.seed),
-    )
+    return Deployment(
+        chain=chain, seed=seed, bounty=bounty, snapshot=chain.snapshot(), escrow=escrow,
+        token=token,
+    )  # fmt: skip
 
 
 def _agreement(world: _World, agreement_id: int) -> tuple[Any, ...]:
     """The agreement's fields at the head (``IEscrow.Agreement``)."""
     call = world.escrow.functions.agreement(agreement_id)
-    out = world.chain.call(world.escrow.address, _calldata(call))
+    out = world.chain.call(world.escrow.address, calldata(call))
     return tuple(decode(["(" + ",".join(AGREEMENT_TYPES) + ")"], out)[0])
 
 
@@ -289,58 +239,19 @@ def _advance(world: _World, c: _Commitment) -> None:
             chain.submit(_tx(world, world.counterparty, functions.confirm(c.agreement_id)))
             c.accepted = True
         return
-    if c.confirm_tx is None:
+    if c.release.tx is None:
         state = _agreement(world, c.agreement_id)
         if state[2] == ACCEPTED and state[4]:  # C has confirmed delivery terms
-            c.confirm_tx = chain.submit(_tx(world, world.payer, functions.confirm(c.agreement_id)))
+            c.release.tx = chain.submit(_tx(world, world.payer, functions.confirm(c.agreement_id)))
         return
-    try:
-        receipt = chain.receipt(c.confirm_tx)
-    except UnknownTransaction:
-        return  # not (or no longer) on the canonical chain
-    if not c.counted:
-        # C counts the release settled once its block is `depth` deep, and delivers; P
-        # learns of the delivery at once and may buy the reorg in the same slot.
-        deep = chain.block_number - receipt.block_number + 1 >= world.depth
-        c.counted = receipt.status == 1 and deep
-        if not c.counted:
-            return
-    if not c.bounty_posted and world.cfg.bounty_share > 0:
-        _post_bounty(world, c, receipt.block_number)
-
-
-def _post_bounty(world: _World, c: _Commitment, number: int) -> None:
-    """``P`` buys a reorg of the release block, with its dispute in place of its confirm."""
-    chain = world.chain
-    assert c.confirm_tx is not None
-    deadline = chain.block_number + world.cfg.deadline_blocks
-    if deadline >= number + 256:
-        return
-    confirm = chain.transaction(c.confirm_tx)
-    dispute = world.escrow.functions.dispute(c.agreement_id)
-    substitute = chain.decode(_tx(world, world.payer, dispute, nonce=confirm.nonce))
-    amount = int(world.cfg.bounty_share * world.price)
-    raw, order = world.buyer.offer(chain, number, amount, deadline, [(c.confirm_tx, substitute)])
-    chain.submit(raw)
-    world.orders.append(order)
-    c.bounty_posted = True
-
-
-def _slot(world: _World, slot: int) -> None:
-    """The parties act, the slot's proposer seals, the seller claims what it has earned."""
-    chain, cfg = world.chain, world.cfg
-    if slot % cfg.commit_every == 0 and slot < cfg.slots - cfg.tail:
-        _propose(world)
-    for commitment in world.commitments:
-        _advance(world, commitment)
-    proposer = world.schedule.proposer_for(chain.block_number + 1)
-    if proposer.name == world.seller.bandit.name:
-        world.seller.propose(chain, world.orders)
-    else:
-        chain.coinbase = proposer.fee_recipient
-        chain.mine()
-    for raw in world.seller.claims(chain):
-        chain.submit(raw)
+    # C delivers once the release is counted; P then buys a reorg of it, its dispute (signed
+    # with the confirm's nonce) to be sealed in place of the confirm.
+    dispute = functions.dispute(c.agreement_id)
+    world.market.follow(
+        c.release,
+        world.price,
+        lambda confirm: _tx(world, world.payer, dispute, nonce=confirm.nonce),
+    )
 
 
 def run_once(
@@ -362,14 +273,19 @@ def run_once(
         deployment: ``deploy(seed)`` to reuse (the result is the same as without it).
     """
     price = int(price_eth * ETH)
-    world = _world(cfg, deployment or deploy(seed), price, depth, finality)
+    deployment = deployment or deploy(seed)
+    market = open_market(cfg, deployment, depth, finality, deployment.chain.accounts[1])
+    world = _World(market, deployment, price)
     for slot in range(cfg.slots):
-        _slot(world, slot)
-    counted = [c for c in world.commitments if c.counted]
+        if slot % cfg.commit_every == 0 and slot < cfg.slots - cfg.tail:
+            _propose(world)
+        for commitment in world.commitments:
+            _advance(world, commitment)
+        market.seal()
+    counted = [c for c in world.commitments if c.release.counted]
     reversed_ = [c for c in counted if _agreement(world, c.agreement_id)[2] != RELEASED]
-    chain = world.chain
-    received = int(world.token.functions.balanceOf(world.counterparty.address).call())
-    claimed = chain.logs(address=world.buyer.contract, topics=[CLAIMED_TOPIC])
+    token = deployment.token
+    received = int(token.functions.balanceOf(world.counterparty.address).call())
     return RunStats(
         slots=cfg.slots,
         counted=len(counted),
@@ -377,8 +293,8 @@ def run_once(
         honest_cost=len(reversed_) * price,
         counterparty_received=received,
         counted_value=len(counted) * price,
-        reorgs=len(chain.reorgs),
-        bounties_paid=sum(int.from_bytes(log.data, "big") for log in claimed),
+        reorgs=len(market.chain.reorgs),
+        bounties_paid=market.bounties_paid(),
     )
 
 
@@ -401,20 +317,73 @@ class GridPoint:
         return confidence_interval([r.reorgs / r.slots for r in self.runs])
 
 
-def run_grid(cfg: CredibilityConfig) -> list[GridPoint]:
-    """Every (price, counting depth, finality depth) point over every seed."""
-    keys = [
+def _seed_runs(
+    cfg: CredibilityConfig,
+    keys: list[tuple[float, int, int]],
+    deploy_seed: Callable[[int], D],
+    run: Callable[[CredibilityConfig, int, float, int, int, D], RunStats],
+    seed: int,
+) -> list[RunStats]:
+    """One seed's runs at every point, from one deployment."""
+    deployment = deploy_seed(seed)
+    return [run(cfg, seed, *key, deployment) for key in keys]
+
+
+def _grid_keys(cfg: CredibilityConfig) -> list[tuple[float, int, int]]:
+    return [
         (price, depth, fin)
         for price in cfg.price_eth
         for depth in cfg.counting_depths
         for fin in cfg.finality_depths
     ]
-    runs: dict[tuple[float, int, int], list[RunStats]] = {key: [] for key in keys}
-    for seed in cfg.seeds:
-        deployment = deploy(seed)
-        for key in keys:
-            runs[key].append(run_once(cfg, seed, *key, deployment=deployment))
-    return [GridPoint(*key, tuple(runs[key])) for key in keys]
+
+
+def submit_grid(
+    cfg: CredibilityConfig,
+    deploy_seed: Callable[[int], D],
+    run: Callable[[CredibilityConfig, int, float, int, int, D], RunStats],
+    pool: Executor,
+) -> Callable[[], list[GridPoint]]:
+    """Queue one task per seed on ``pool`` (as :func:`grid_over` runs them); return the
+    function that waits for them and gives the grid. Seeds are independent, so the grid is
+    the same in any number of processes."""
+    keys = _grid_keys(cfg)
+    work = partial(_seed_runs, cfg, keys, deploy_seed, run)
+    futures = [pool.submit(work, seed) for seed in cfg.seeds]
+
+    def collect() -> list[GridPoint]:
+        per_seed = [f.result() for f in futures]
+        return [GridPoint(*key, tuple(r[i] for r in per_seed)) for i, key in enumerate(keys)]
+
+    return collect
+
+
+def grid_over(
+    cfg: CredibilityConfig,
+    deploy_seed: Callable[[int], D],
+    run: Callable[[CredibilityConfig, int, float, int, int, D], RunStats],
+    jobs: int = 1,
+) -> list[GridPoint]:
+    """Every (value at stake, counting depth, finality depth) point over every seed, each run
+    from one deployment per seed (``deploy_seed``, then ``run(cfg, seed, *point, it)``);
+    ``jobs > 1`` runs the seeds in that many processes (same result)."""
+    if jobs > 1 and len(cfg.seeds) > 1:
+        with ProcessPoolExecutor(max_workers=min(jobs, len(cfg.seeds))) as pool:
+            return submit_grid(cfg, deploy_seed, run, pool)()
+    keys = _grid_keys(cfg)
+    per_seed = [_seed_runs(cfg, keys, deploy_seed, run, seed) for seed in cfg.seeds]
+    return [GridPoint(*key, tuple(r[i] for r in per_seed)) for i, key in enumerate(keys)]
+
+
+def run_grid(cfg: CredibilityConfig, jobs: int = 1) -> list[GridPoint]:
+    """Every (price, counting depth, finality depth) point of the escrow case over every seed
+    (``jobs`` processes, as :func:`grid_over`)."""
+    return grid_over(cfg, deploy, run_once, jobs)
+
+
+def submit(cfg: CredibilityConfig, pool: Executor) -> Callable[[], list[GridPoint]]:
+    """The escrow grid's seeds queued on ``pool``; call the result for the grid."""
+    return submit_grid(cfg, deploy, run_once, pool)
 
 
 def ci_text(interval: Interval) -> str:
@@ -424,17 +393,37 @@ def ci_text(interval: Interval) -> str:
     return f"{interval.mean:.3f} [{interval.low:.3f}, {interval.high:.3f}]"
 
 
-def report(cfg: CredibilityConfig, grid: list[GridPoint]) -> str:
+@dataclass(frozen=True, slots=True)
+class ReportLabels:
+    """What a credibility report calls its case: its title, its flow (``{every}`` is
+    ``commit_every``) and the value at stake."""
+
+    title: str
+    flow: str
+    stake: str
+
+
+ESCROW_LABELS = ReportLabels(
+    "Commitment credibility: escrow settlements reversed by paid time-bandit reorgs",
+    "a new agreement every {every} slots",
+    "price",
+)
+
+
+def report(
+    cfg: CredibilityConfig, grid: list[GridPoint], labels: ReportLabels = ESCROW_LABELS
+) -> str:
     """A Markdown report: the grid table and the paired comparisons the claims rest on."""
+    stake = labels.stake
     lines = [
-        "# Commitment credibility: escrow settlements reversed by paid time-bandit reorgs",
+        f"# {labels.title}",
         "",
-        f"{len(cfg.seeds)} seeds x {cfg.slots} slots per point; a new agreement every "
-        f"{cfg.commit_every} slots; bandit stake share {cfg.bandit_share}; cost "
-        f"{cfg.cost_per_block_eth} ETH per orphaned block; max depth {cfg.max_depth}; bounty "
-        f"{cfg.bounty_share} x price. Means with 95% t-intervals over seeds.",
+        f"{len(cfg.seeds)} seeds x {cfg.slots} slots per point; "
+        f"{labels.flow.format(every=cfg.commit_every)}; bandit stake share {cfg.bandit_share};"
+        f" cost {cfg.cost_per_block_eth} ETH per orphaned block; max depth {cfg.max_depth}; "
+        f"bounty {cfg.bounty_share} x {stake}. Means with 95% t-intervals over seeds.",
         "",
-        "| price (ETH) | counted at depth | finality depth | commitments counted "
+        f"| {stake} (ETH) | counted at depth | finality depth | commitments counted "
         "| reversal rate | honest cost per commitment (ETH) | reorgs per slot |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -456,7 +445,7 @@ def report(cfg: CredibilityConfig, grid: list[GridPoint]) -> str:
                 [r.reversal_rate for r in by_key[(low, depth, finality)].runs],
             )
             lines.append(
-                f"- depth {depth}, finality {finality or 'none'}: price {high} minus price "
+                f"- depth {depth}, finality {finality or 'none'}: {stake} {high} minus {stake} "
                 f"{low}: {ci_text(diff)}"
             )
         diff = paired_difference(
@@ -464,16 +453,22 @@ def report(cfg: CredibilityConfig, grid: list[GridPoint]) -> str:
             [r.reversal_rate for r in by_key[(high, depth, final)].runs],
         )
         lines.append(
-            f"- depth {depth}, price {high}: finality {longest or 'none'} minus finality "
+            f"- depth {depth}, {stake} {high}: finality {longest or 'none'} minus finality "
             f"{final or 'none'}: {ci_text(diff)}"
         )
     return "\n".join(lines) + "\n"
 
 
-def run_from_file(path: str | Path, **overrides: Any) -> tuple[CredibilityConfig, list[GridPoint]]:
-    """Load the config (``overrides`` replace its fields) and run the grid."""
+def configured(path: str | Path, **overrides: Any) -> CredibilityConfig:
+    """The config at ``path`` with ``overrides`` replacing its fields."""
     cfg = load_config(path)
     if overrides:
         values = {f.name: getattr(cfg, f.name) for f in fields(CredibilityConfig)}
         cfg = CredibilityConfig(**{**values, **overrides})
+    return cfg
+
+
+def run_from_file(path: str | Path, **overrides: Any) -> tuple[CredibilityConfig, list[GridPoint]]:
+    """Load the config (``overrides`` replace its fields) and run the escrow grid."""
+    cfg = configured(path, **overrides)
     return cfg, run_grid(cfg)

@@ -84,6 +84,14 @@ def test_report_lists_every_point_and_the_paired_claims() -> None:
     assert "- depth 1, price 0.4: finality none minus finality 1:" in text
 
 
+def test_grid_in_two_processes_is_the_grid_in_one() -> None:
+    cfg = CredibilityConfig(
+        slots=10, seeds=(1, 2), tail=4, price_eth=(0.4,), counting_depths=(1,),
+        finality_depths=(0,),
+    )  # fmt: skip
+    assert run_grid(cfg, jobs=2) == run_grid(cfg)
+
+
 def test_config_rejects_unknown_keys_and_bad_values(tmp_path: Path) -> None:
     path = tmp_path / "c.toml"
     path.write_text("[credibility]\nslots = 20\nbogus = 1\n", encoding="utf-8")
