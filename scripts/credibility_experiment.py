@@ -1,40 +1,50 @@
-"""Run the commitment-credibility and censorship-delay experiments of
-``scenarios/blockprod/credibility.toml`` and print their reports.
+"""Run the commitment-credibility experiments (escrow releases, then intent fills) and the
+censorship-delay experiment of ``scenarios/blockprod/credibility.toml``; print their reports.
 
 Usage: ``python scripts/credibility_experiment.py scenarios/blockprod/credibility.toml
-[--only credibility|censorship] [--out runs/credibility.md] [--slots N] [--seeds 1,2,3]``.
-Deterministic per seed.
+[--only credibility|intents|censorship] [--out runs/credibility.md] [--slots N]
+[--seeds 1,2,3] [--jobs 2]``. Deterministic per seed (``--jobs`` runs the credibility grids'
+seeds in that many processes and changes no number).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from agentbed.agents.blockprod import censorship, credibility
+from agentbed.agents.blockprod import censorship, credibility, intent_credibility
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", type=Path)
-    parser.add_argument("--only", choices=("credibility", "censorship"), default=None)
+    parser.add_argument("--only", choices=("credibility", "intents", "censorship"), default=None)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--slots", type=int, default=None, help="credibility slots per run")
     parser.add_argument("--seeds", default=None, help="comma-separated seeds")
+    parser.add_argument("--jobs", type=int, default=2, help="processes for the credibility grids")
     args = parser.parse_args(argv)
     overrides: dict[str, object] = {}
     if args.seeds is not None:
         overrides["seeds"] = tuple(int(s) for s in args.seeds.split(","))
-    parts = []
-    if args.only in (None, "credibility"):
-        slots = {} if args.slots is None else {"slots": args.slots}
-        cfg, grid = credibility.run_from_file(args.config, **overrides, **slots)
-        parts.append(credibility.report(cfg, grid))
-    if args.only in (None, "censorship"):
-        ccfg, cgrid = censorship.run_from_file(args.config, **overrides)
-        parts.append(censorship.report(ccfg, cgrid))
-    text = "\n".join(parts)
+    slots = {} if args.slots is None else {"slots": args.slots}
+    cases = [
+        (module.report, module.submit)
+        for name, module in (("credibility", credibility), ("intents", intent_credibility))
+        if args.only in (None, name)
+    ]
+    # Both credibility grids queue their seeds on one pool; censorship runs here meanwhile.
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        cfg = credibility.configured(args.config, **overrides, **slots) if cases else None
+        pending = [(report, submit(cfg, pool)) for report, submit in cases if cfg is not None]
+        tail = []
+        if args.only in (None, "censorship"):
+            ccfg, cgrid = censorship.run_from_file(args.config, **overrides)
+            tail.append(censorship.report(ccfg, cgrid))
+        parts = [report(cfg, collect()) for report, collect in pending if cfg is not None]
+    text = "\n".join(parts + tail)
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(text, encoding="utf-8")

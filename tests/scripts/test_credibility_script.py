@@ -1,4 +1,4 @@
-"""``scripts/credibility_experiment.py``: both reports from one config file, written to
+"""``scripts/credibility_experiment.py``: all three reports from one config file, written to
 ``--out`` (a tiny grid; the experiments are tested in tests/agents/blockprod/)."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ def _load_script() -> ModuleType:
     return module
 
 
-def test_both_reports_are_written(tmp_path: Path) -> None:
+def test_all_reports_are_written(tmp_path: Path) -> None:
     config = tmp_path / "credibility.toml"
     config.write_text(
         "[credibility]\nslots = 10\ntail = 4\nprice_eth = [0.4]\ncounting_depths = [1]\n"
@@ -36,5 +36,7 @@ def test_both_reports_are_written(tmp_path: Path) -> None:
     out = tmp_path / "runs" / "report.md"
     assert _load_script().main([str(config), "--seeds", "1,2", "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
-    assert "# Commitment credibility" in text and "| 0.4 | 1 | 1 |" in text
+    assert "# Commitment credibility: escrow" in text and "| 0.4 | 1 | 1 |" in text
+    assert "# Commitment credibility: intent fills" in text
+    assert "- depth 1, surplus 0.4: finality 1 minus finality 1:" in text
     assert "# Censorship delay" in text and "- share 0.5 minus share 0.0:" in text
