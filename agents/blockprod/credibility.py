@@ -32,6 +32,10 @@ the identity). Measured per run (one seed, one grid point): commitments counted,
 rate = reversed / counted, honest cost per counted commitment (ETH), reorgs per slot,
 bounties paid to the seller (ETH). Over seeds: mean and 95% Student t-interval, differences
 paired by seed (:mod:`agentbed.agents.reporting.intervals`).
+
+The proposers, the bounty seller and buyer and the counting rule are the reorg market of
+:mod:`.reorg_market`; the config, the per-run record, the grid and the report here serve the
+intent case too (:mod:`.intent_credibility`).
 """
 
 from __future__ import annotations
