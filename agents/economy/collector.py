@@ -128,6 +128,13 @@ def summarize_economy(
             summary["governance"]["frozen_on_chain"] = sorted(
                 a.name for a in run.agents if frozen(a.address).call()
             )
+    if any(s.min_margin is not None for s in run.sellers):
+        # Sellers that left the market for the tax's margin, by behaviour (0s kept: metrics).
+        gone = [s.behaviour for s in run.sellers if s.priced_out]
+        summary["priced_out"] = {
+            "total": len(gone),
+            **{b: gone.count(b) for b in sorted({s.behaviour for s in run.sellers})},
+        }
     auditors = [a for a in run.agents if isinstance(a, Auditor)]
     if auditors:
         summary["audits"] = {

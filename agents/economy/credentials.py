@@ -158,6 +158,43 @@ def forge_credential(
     return attestation, signature
 
 
+def publish_forgeries(
+    kinds: list[Forgery],
+    account: LocalAccount,
+    *,
+    board: CredentialBoard,
+    escrow: str,
+    serial: int,
+    chain_id: int,
+    reputation: str,
+) -> list[Forgery]:
+    """Show a fake credential of each of ``kinds`` about ``account`` on ``board``, naming the
+    board's first issuer (the rating agency) or else ``escrow`` (a registered issuer).
+
+    Returns:
+        The kinds that could not be forged yet (nothing genuine to copy), to try again later;
+        the others were published with serials counting on from ``serial``.
+    """
+    impersonate = board.issuers[0] if board.issuers else escrow
+    waiting: list[Forgery] = []
+    for kind in kinds:
+        fake = forge_credential(
+            kind,
+            account,
+            board=board,
+            impersonate=impersonate,
+            serial=serial,
+            chain_id=chain_id,
+            reputation=reputation,
+        )
+        if fake is None:
+            waiting.append(kind)
+            continue
+        board.publish(to_checksum_address(account.address), *fake)
+        serial += 1
+    return waiting
+
+
 def _with_subject(attestation: Attestation, subject: str) -> Attestation:
     a = attestation
     return Attestation(a.issuer, subject, a.schema, a.value, a.expiry, a.uid)

@@ -31,6 +31,11 @@ for decay). All three read only what is public on chain: the escrow's events, as
   of their latest such dealing with at least the buyer's price at stake; without decay the
   same counts are ``Reputation.weightedScore``'s counterparties.
 
+Sellers with a ``min_margin`` respond to the tax (``seller_margin``): a tax on trade drives out
+first the sellers with thin margins, the honest ones that pay to deliver, leaving the market to
+those that do not (Akerlof 1970, "The market for 'lemons'", QJE 84(3)): the welfare cost the
+whitepaper weighs against the harm a lever removes.
+
 With the tax, the breaker or collusion detection on, the economy deploys ``GovernedEscrow``
 (``contracts/GovernedEscrow.sol``) instead of ``ConsentEscrow``: the contract keeps the tax,
 records every bad outcome and reverts a proposal naming a tripped or frozen account. The
@@ -265,3 +270,12 @@ def _seller_schema(deal: Deal) -> str:
     if deal.state == "TimedOut" and not deal.counterparty_confirmed:
         return "defaulted"
     return ""
+
+
+def seller_margin(price: int, seller_bond: int, cost: int, tax_bps: int) -> int:
+    """What a seller nets from an agreement released to it, in wei: ``GovernedEscrow`` pays it
+    price and bond in one payout less ``floor(payout * tax_bps / 10_000)``, and it gets back
+    less than the bond it posted; ``cost`` is what delivering costs it (0 for a seller that
+    does not mean to deliver)."""
+    payout = price + seller_bond
+    return payout - payout * tax_bps // 10_000 - seller_bond - cost

@@ -75,6 +75,7 @@ CURRENCY_PARAMS = frozenset(
         "stake",
         "min_bribe",
         "farm_price",
+        "min_margin",
     }
 )
 """Strategy parameters that are amounts of currency: whole tokens in scenario files."""

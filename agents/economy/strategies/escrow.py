@@ -4,18 +4,17 @@ The protocol, one agreement at a time, each step sent on a block wake (``wants_b
 read back from ``Economy.deals`` (kept current from the Escrow events):
 
 1. **propose** -- a buyer picks a seller and an eligible arbitrator (by on-chain reputation,
-   plus off-chain credentials with ``credentials``, or at random with ``ignore_reputation``)
-   and escrows price, bond and fee.
-2. **accept** -- the seller accepts before ``acceptBy`` and posts its bond; it decides then
-   whether it will deliver.
+   plus off-chain credentials, or at random) and escrows price, bond and fee.
+2. **accept** -- the seller accepts before ``acceptBy`` and posts its bond, deciding then
+   whether it will deliver (or declines, with ``min_margin``, and leaves the market).
 3. **deliver** -- a seller that delivers confirms the agreement (the seller's confirmation is
    the protocol's record of delivery).
 4. **confirm** -- the buyer confirms once the seller has delivered: the funds are released.
 5. **dispute** -- if the seller has not delivered by the last block before ``deliverBy`` (plus
    the escrow's grace period, during which a late delivery still counts), an attentive buyer
    disputes (each deal is watched with probability ``dispute_prob``); the arbitrator then
-   **rule**-s: everything to the buyer if nothing was delivered, else the price
-   to the seller -- unless it is corruptible and the seller paid it a side payment ("bribe").
+   **rule**-s: everything to the buyer if nothing was delivered, else the price to the
+   seller -- unless it is corruptible and the seller paid it a side payment ("bribe").
 6. **timeout** -- an unwatched default is settled after ``deliverBy`` by the buyer under the
    escrow's timeout policy (bonds refunded, or both slashed); a no-show arbitrator's dispute
    likewise, and an unaccepted proposal is refunded (**expire**).
@@ -29,7 +28,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from agentbed.agents.agent import GWEI, Action, Agent, AgentView, TxIntent, check_fraction
 from agentbed.agents.economy.consent import Terms, sign_consent, terms_of
@@ -38,9 +37,9 @@ from agentbed.agents.economy.credentials import (
     CredentialJudge,
     CredentialMode,
     Forgery,
-    forge_credential,
+    publish_forgeries,
 )
-from agentbed.agents.economy.governance import decayed_counts
+from agentbed.agents.economy.governance import decayed_counts, seller_margin
 from agentbed.agents.economy.world import TOKEN
 
 if TYPE_CHECKING:
@@ -54,13 +53,7 @@ RETRY_BLOCKS: Final = 3
 """Blocks to wait before repeating an action whose effect has not shown up."""
 
 Behaviour = Literal["honest", "opportunistic", "deceptive", "adversarial", "adaptive"]
-BEHAVIOURS: Final[tuple[Behaviour, ...]] = (
-    "honest",
-    "opportunistic",
-    "deceptive",
-    "adversarial",
-    "adaptive",
-)
+BEHAVIOURS: Final[tuple[Behaviour, ...]] = get_args(Behaviour)
 
 
 @dataclass(frozen=True, slots=True)
@@ -347,9 +340,11 @@ class ServiceSeller(_EscrowAgent):
         forge_credentials: Fake "service.delivered" credentials about itself it shows on the
             economy's credential board, from its first wake on (0: none).
         forgery: Which kind of fake (``agentbed.agents.economy.credentials.Forgery``), or "mixed"
-        to cycle
-            through all of them. One that copies a genuine credential waits until the board
-            has one about another seller; the others are all shown at the first wake.
+            to cycle through all of them. One that copies a genuine credential waits until the
+            board has one about another seller; the others are all shown at the first wake.
+        min_margin: Least ``governance.seller_margin`` (after the escrow's tax; its cost counted
+            if it means to deliver) it sells for: below it, it declines the proposal and leaves
+            the market for good, declining the rest (None: takes every proposal).
         **kwargs: Passed to ``Agent`` (and ``tip``).
     """
 
@@ -366,19 +361,23 @@ class ServiceSeller(_EscrowAgent):
         work_s: int = 0,
         forge_credentials: int = 0,
         forgery: Forgery | Literal["mixed"] = "mixed",
+        min_margin: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        if work_s < 0 or forge_credentials < 0:
-            raise ValueError("work_s and forge_credentials must be >= 0")
+        self.min_margin = min_margin
+        self.priced_out: list[int] = []
+        """Proposals declined for their margin, in order; the first one made it leave."""
         if forgery != "mixed" and forgery not in FORGERIES:
             raise ValueError(f"forgery must be 'mixed' or one of {FORGERIES}, got {forgery!r}")
         if behaviour not in BEHAVIOURS:
             raise ValueError(f"behaviour must be one of {BEHAVIOURS}, got {behaviour!r}")
         check_fraction("temptation_prob", temptation_prob, allow_zero=True)
         check_fraction("believed_dispute_prob", believed_dispute_prob, allow_zero=True)
-        if temptation < 0 or honest_deals < 0 or bribe < 0 or cost < 0:
-            raise ValueError("temptation, honest_deals, bribe and cost must be >= 0")
+        if min(temptation, honest_deals, bribe, cost, work_s, forge_credentials) < 0:
+            raise ValueError(
+                "temptation, honest_deals, bribe, cost, work_s and forge_credentials must be >= 0"
+            )
         self.behaviour: Behaviour = behaviour
         self.temptation_prob = temptation_prob
         self.temptation = temptation
@@ -424,6 +423,9 @@ class ServiceSeller(_EscrowAgent):
                 if deal.id not in self.plans:
                     self.plans[deal.id] = self._will_default(economy, deal)
                     self.taken += 1
+                    self._price_out(economy, deal)
+                if deal.id in self.priced_out:
+                    continue  # left to expire: the buyer gets its escrow back
                 actions.append(self._once(view, deal.id, economy.accept(deal.id)))
             elif (
                 deal.state == "Accepted"
@@ -440,26 +442,29 @@ class ServiceSeller(_EscrowAgent):
 
     def _forge(self, view: AgentView, economy: Economy) -> None:
         """Publish fake credentials about itself until ``forge_credentials`` are out."""
-        board = economy.credentials
-        # Impersonate the rating agency if there is one, else the escrow (a registered issuer).
-        impersonate = board.issuers[0] if board.issuers else economy.escrow.address
-        waiting: list[Forgery] = []
-        for kind in self._to_forge:
-            fake = forge_credential(
-                kind,
-                self.account,
-                board=board,
-                impersonate=impersonate,
-                serial=self.forged,
-                chain_id=view.reader.chain_id,
-                reputation=economy.reputation.address,
-            )
-            if fake is None:
-                waiting.append(kind)  # nothing genuine to copy yet; try on a later wake
-                continue
-            board.publish(self.address, *fake)
-            self.forged += 1
+        waiting = publish_forgeries(
+            self._to_forge,
+            self.account,
+            board=economy.credentials,
+            escrow=economy.escrow.address,
+            serial=self.forged,
+            chain_id=view.reader.chain_id,
+            reputation=economy.reputation.address,
+        )
+        self.forged += len(self._to_forge) - len(waiting)
         self._to_forge = waiting
+
+    def _price_out(self, economy: Economy, deal: Deal) -> None:
+        """Decline ``deal`` if its margin is below ``min_margin``, and then leave the market."""
+        if self.min_margin is None:
+            return
+        if not self.priced_out:  # once gone, it takes nothing more
+            cost = 0 if self.plans[deal.id] else self.cost
+            tax_bps = economy.governor.rules.tax_bps
+            if seller_margin(deal.price, deal.counterparty_bond, cost, tax_bps) >= self.min_margin:
+                return
+            economy.sellers.remove(self.address)  # off the directory buyers choose from
+        self.priced_out.append(deal.id)
 
     def _lost(self, deal: Deal) -> bool:
         if deal.state == "Ruled":
@@ -557,7 +562,7 @@ class Arbitrator(_EscrowAgent):
             seen = self._seen.setdefault(deal.id, view.head.number)
             if view.head.number - seen < self.wait_blocks or view.head.timestamp >= deal.rule_by:
                 continue
-            if self._ruled(deal.id):
+            if (deal.id, "rule") in self._acted:  # already ruled
                 continue
             share = self.ruling(economy, deal)
             actions.append(self._once(view, deal.id, economy.rule(deal.id, share)))
@@ -579,9 +584,6 @@ class Arbitrator(_EscrowAgent):
             self.account, proposer, terms, salt, chain_id=chain_id, escrow=escrow
         )
         return salt, signature
-
-    def _ruled(self, deal: int) -> bool:
-        return (deal, "rule") in self._acted
 
     def ruling(self, economy: Economy, deal: Deal) -> int:
         """The buyer's share of the pot this arbitrator awards."""
