@@ -107,3 +107,28 @@ def test_revert_when_collusion_detection_has_no_auditor(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
     load_error(path, "economy.collusion_z", "auditor")
+
+
+def test_responsive_sellers_leave_under_the_tax_and_stay_without_it(tmp_path: Path) -> None:
+    text = with_blocks(GOVERNANCE.read_text(), 18)
+    variant = "[variants.tax_responsive]\neconomy.tax_bps = 500\n"
+    assert variant in text
+    path = tmp_path / "short.toml"
+    path.write_text(text)
+    untaxed_path = tmp_path / "untaxed.toml"
+    untaxed_path.write_text(text.replace(variant, variant.replace("500", "0")))
+    scenario = load_scenario(path).variant_named("tax_responsive")
+    assert scenario.agents[1].params["min_margin"] == 55 * 10**17  # whole tokens in the file
+    assert "min_margin" not in scenario.agents[6].params  # the farmer sells for its record
+    base = simulate(load_scenario(path), policy="priority", seed=19).summary
+    taxed = simulate(scenario, policy="priority", seed=19).summary
+    untaxed = simulate(
+        load_scenario(untaxed_path).variant_named("tax_responsive"), policy="priority", seed=19
+    ).summary
+    # Untaxed, every margin clears 5.5 AGC: nobody leaves and the run is the base run.
+    assert untaxed["priced_out"]["total"] == 0
+    assert untaxed["deals"] == base["deals"] and untaxed["choice"] == base["choice"]
+    # At 5 % a delivering seller nets 5 AGC: the honest sellers leave, the adversarial stays.
+    assert taxed["priced_out"]["honest"] == 3
+    assert taxed["priced_out"]["adversarial"] == 0
+    assert taxed["choice"]["honest_share"] < base["choice"]["honest_share"]
