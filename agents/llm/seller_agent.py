@@ -52,6 +52,7 @@ RULE_PARAMS = (
     "work_s",
     "forge_credentials",
     "forgery",
+    "min_margin",
 )
 """``seller`` parameters that describe a rule-based behaviour: an ``llm_seller`` refuses them."""
 

@@ -313,3 +313,16 @@ def test_a_rule_based_seller_parameter_is_refused_when_the_file_is_read() -> Non
     assert "agents[1].params.behaviour: behaviour is not an llm_seller parameter" in str(
         caught.value
     )
+
+
+def test_a_least_margin_is_refused_too() -> None:
+    """The tax lever's price response is a rule (leave below a margin): the model decides instead."""
+    with pytest.raises(ScenarioError) as caught:
+        load_with_overrides(
+            ESCROW,
+            [
+                ("agents[1].kind", "llm_seller"),
+                ("agents[1].params", {"min_margin": 5.5}),
+            ],
+        )
+    assert "min_margin is not an llm_seller parameter" in str(caught.value)
