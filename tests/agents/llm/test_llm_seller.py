@@ -316,7 +316,7 @@ def test_a_rule_based_seller_parameter_is_refused_when_the_file_is_read() -> Non
 
 
 def test_a_least_margin_is_refused_too() -> None:
-    """The tax lever's price response is a rule (leave below a margin): the model decides instead."""
+    """The tax lever's price response is a rule (leave below a margin): the model decides."""
     with pytest.raises(ScenarioError) as caught:
         load_with_overrides(
             ESCROW,
