@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from agentbed.agents.llm.conversation import OffChain, ToolError
@@ -32,13 +31,14 @@ from agentbed.agents.llm.tools import (
     MAX_SLIPPAGE_BPS,
     SWAP_PROPERTIES,
     ToolContext,
+    check_reserve_cap,
+    checked_sale,
     integer_arg,
-    number_arg,
     parse_arguments,
     require_keys,
     tool_schema,
 )
-from agentbed.agents.llm.view import UNIT, pool_labels, tokens
+from agentbed.agents.llm.view import tokens
 from agentbed.agents.market.intents import Condition, Intent, sign_intent
 
 if TYPE_CHECKING:
@@ -108,18 +108,7 @@ def run_intent_tool(raw_arguments: object, ctx: ToolContext, intents: IntentCont
     args = parse_arguments(raw_arguments)
     require_keys(args, _KEYS, ("pool", "sell", "amount"))
     market: Market = ctx.view.market
-    pools = pool_labels(market)
-    name = args["pool"]
-    if not isinstance(name, str) or name not in pools:
-        raise ToolError(f"unknown pool {json.dumps(name)}; pools: {', '.join(pools)}")
-    pool = pools[name]
-    sell = args["sell"]
-    if sell not in (pool.symbol0, pool.symbol1):
-        raise ToolError(f"sell must be {pool.symbol0} or {pool.symbol1}, got {json.dumps(sell)}")
-    amount = int(number_arg(args, "amount") * UNIT)
-    if amount <= 0:
-        raise ToolError(f"amount must be > 0, got {args['amount']}")
-    token_in = pool.token0 if sell == pool.symbol0 else pool.token1
+    pool, sell, token_in, amount = checked_sale(args, market)
     now = ctx.view.head.timestamp
     # The balances already leave out what the trader's open intents may pull.
     held = ctx.balances.get(sell, 0)
@@ -128,13 +117,7 @@ def run_intent_tool(raw_arguments: object, ctx: ToolContext, intents: IntentCont
             f"amount {tokens(amount)} {sell} exceeds your balance less your open intents "
             f"({tokens(max(held, 0))})"
         )
-    reserve_in, _ = market.reserves_for(pool, token_in)
-    cap = int(Decimal(str(ctx.max_reserve_fraction)) * reserve_in)
-    if amount > cap:
-        raise ToolError(
-            f"amount {tokens(amount)} {sell} is above the limit of {ctx.max_reserve_fraction} of "
-            f"the pool's reserve ({tokens(cap)})"
-        )
+    check_reserve_cap(ctx, market, pool, token_in, amount)
     slippage = integer_arg(args, "max_slippage_bps", DEFAULT_SLIPPAGE_BPS, 0, MAX_SLIPPAGE_BPS)
     horizon = integer_arg(args, "horizon_s", DEFAULT_HORIZON_S, 1, MAX_HORIZON_S)
     conditional = args.get("conditional", False)

@@ -31,7 +31,7 @@ from agentbed.agents.llm.conversation import ToolError
 from agentbed.agents.llm.view import UNIT, pool_labels, tokens
 
 if TYPE_CHECKING:
-    from agentbed.agents.market.world import Market
+    from agentbed.agents.market.world import Market, Pool
 
 BPS = 10_000
 MAX_SLIPPAGE_BPS = 5_000
@@ -198,12 +198,14 @@ def _tip(args: Mapping[str, Any], ctx: ToolContext) -> int:
 _SWAP_KEYS = ("pool", "sell", "amount", "max_slippage_bps")
 
 
-def _swap(args: object, ctx: ToolContext, tip: int, label: str, extra: tuple[str, ...]) -> TxIntent:
-    """One checked swap; commits its amount against the balances."""
-    if not isinstance(args, dict):
-        raise ToolError("each swap must be an object")
-    require_keys(args, _SWAP_KEYS + extra, ("pool", "sell", "amount"))
-    market: Market = ctx.view.market
+def checked_sale(args: Mapping[str, Any], market: Market) -> tuple[Pool, str, str, int]:
+    """The ``pool``, ``sell`` side and ``amount`` of a swap or an intent, checked: a pool the
+    model was shown, one of its two tokens, more than zero. Returns the pool, the symbol sold,
+    the token sold and the amount in base units.
+
+    Raises:
+        ToolError: naming the argument that fails.
+    """
     pools = pool_labels(market)
     name = args["pool"]
     if not isinstance(name, str) or name not in pools:
@@ -215,17 +217,39 @@ def _swap(args: object, ctx: ToolContext, tip: int, label: str, extra: tuple[str
     amount = int(number_arg(args, "amount") * UNIT)
     if amount <= 0:
         raise ToolError(f"amount must be > 0, got {args['amount']}")
-    held = ctx.balances.get(sell, 0)
-    if amount > held:
-        raise ToolError(f"amount {tokens(amount)} {sell} exceeds your balance {tokens(held)}")
     token_in = pool.token0 if sell == pool.symbol0 else pool.token1
+    return pool, sell, token_in, amount
+
+
+def check_reserve_cap(
+    ctx: ToolContext, market: Market, pool: Pool, token_in: str, amount: int
+) -> None:
+    """Refuses a sale above ``ctx.max_reserve_fraction`` of the pool's reserve of ``token_in``.
+
+    Raises:
+        ToolError: the amount, the limit and what it comes to.
+    """
     reserve_in, _ = market.reserves_for(pool, token_in)
     cap = int(Decimal(str(ctx.max_reserve_fraction)) * reserve_in)
     if amount > cap:
+        sell = pool.symbol0 if token_in == pool.token0 else pool.symbol1
         raise ToolError(
             f"amount {tokens(amount)} {sell} is above the limit of {ctx.max_reserve_fraction} of "
             f"the pool's reserve ({tokens(cap)})"
         )
+
+
+def _swap(args: object, ctx: ToolContext, tip: int, label: str, extra: tuple[str, ...]) -> TxIntent:
+    """One checked swap; commits its amount against the balances."""
+    if not isinstance(args, dict):
+        raise ToolError("each swap must be an object")
+    require_keys(args, _SWAP_KEYS + extra, ("pool", "sell", "amount"))
+    market: Market = ctx.view.market
+    pool, sell, token_in, amount = checked_sale(args, market)
+    held = ctx.balances.get(sell, 0)
+    if amount > held:
+        raise ToolError(f"amount {tokens(amount)} {sell} exceeds your balance {tokens(held)}")
+    check_reserve_cap(ctx, market, pool, token_in, amount)
     slippage = integer_arg(args, "max_slippage_bps", DEFAULT_SLIPPAGE_BPS, 0, MAX_SLIPPAGE_BPS)
     min_out = market.quote(pool, token_in, amount) * (BPS - slippage) // BPS
     if min_out <= 0:
