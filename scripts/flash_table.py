@@ -40,7 +40,7 @@ Row = tuple[str, Callable[[Mapping[str, Any]], float | None], str, tuple[float, 
 the t-interval of a few bounded values can overshoot; differences are not clipped)."""
 
 
-def _kind(kind: str) -> Callable[[Mapping[str, Any]], float | None]:
+def kind_profit(kind: str) -> Callable[[Mapping[str, Any]], float | None]:
     return lambda s: float(s["by_kind"].get(kind, {}).get("profit", 0.0))
 
 
@@ -54,9 +54,9 @@ ROWS: tuple[Row, ...] = (
     ("HHI of searcher profit", lambda s: s["searchers"]["hhi"], "{:.3f}", (0, 1)),
     ("top searcher's share", lambda s: s["searchers"]["top_share"], "{:.3f}", (0, 1)),
     ("searcher profit (USDC)", lambda s: float(s["searcher_profit"]), "{:,.0f}", None),
-    ("capitalised arbitrageur (USDC)", _kind("arbitrageur"), "{:,.0f}", None),
-    ("4 capital-free searchers (USDC)", _kind("flash_arbitrageur"), "{:,.0f}", None),
-    ("retail traders' result (USDC)", _kind("retail"), "{:,.0f}", None),
+    ("capitalised arbitrageur (USDC)", kind_profit("arbitrageur"), "{:,.0f}", None),
+    ("4 capital-free searchers (USDC)", kind_profit("flash_arbitrageur"), "{:,.0f}", None),
+    ("retail traders' result (USDC)", kind_profit("retail"), "{:,.0f}", None),
     ("reverted txs", lambda s: float(s["reverted"]), "{:.1f}", None),
     ("block producer (USDC)", lambda s: float(s["builder"]["revenue"]), "{:,.1f}", None),
 )
@@ -104,16 +104,25 @@ def table(
     return "\n".join(lines)
 
 
+def load_summary(out: Path) -> dict[str, Any] | None:
+    """The comparison's ``summary.json`` in ``out``; None (with a one-line message on stderr)
+    if it cannot be read."""
+    path = out / "summary.json"
+    try:
+        summary: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        print(f"{path}: cannot read the comparison's summary: {err}", file=sys.stderr)
+        return None
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the table of the comparison in the directory given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the compare output directory")
     args = parser.parse_args(argv)
-    path = args.out / "summary.json"
-    try:
-        summary = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        print(f"{path}: cannot read the comparison's summary: {err}", file=sys.stderr)
+    summary = load_summary(args.out)
+    if summary is None:
         return 2
     print(table(summary))
     return 0

@@ -22,7 +22,6 @@ Usage (from the repository root)::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -31,15 +30,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))  # flash_table, next to this script
 
-from flash_table import Row, table  # noqa: E402
+from flash_table import Row, kind_profit, load_summary, table  # noqa: E402
 
 
 def _lending(key: str) -> Callable[[Mapping[str, Any]], float | None]:
     return lambda s: float(s["lending"][key])
-
-
-def _kind(kind: str) -> Callable[[Mapping[str, Any]], float | None]:
-    return lambda s: float(s["by_kind"].get(kind, {}).get("profit", 0.0))
 
 
 ROWS: tuple[Row, ...] = (
@@ -54,8 +49,8 @@ ROWS: tuple[Row, ...] = (
     ("HHI of liquidator profit", lambda s: s["searchers"]["hhi"], "{:.3f}", (0, 1)),
     ("top liquidator's share", lambda s: s["searchers"]["top_share"], "{:.3f}", (0, 1)),
     ("liquidator profit (USDC)", lambda s: float(s["searcher_profit"]), "{:,.0f}", None),
-    ("capitalised liquidator (USDC)", _kind("liquidator"), "{:,.0f}", None),
-    ("4 capital-free liquidators (USDC)", _kind("flash_liquidator"), "{:,.0f}", None),
+    ("capitalised liquidator (USDC)", kind_profit("liquidator"), "{:,.0f}", None),
+    ("4 capital-free liquidators (USDC)", kind_profit("flash_liquidator"), "{:,.0f}", None),
     ("debt repaid by liquidations (USDC)", _lending("repaid"), "{:,.0f}", None),
     ("bad debt left (USDC)", _lending("bad_debt"), "{:,.0f}", None),
     ("liquidatable debt left (USDC)", _lending("liquidatable_debt"), "{:,.0f}", None),
@@ -72,10 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", default="no_flash", help="variant without it")
     args = parser.parse_args(argv)
     path = args.out / "summary.json"
-    try:
-        summary = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        print(f"{path}: cannot read the comparison's summary: {err}", file=sys.stderr)
+    summary = load_summary(args.out)
+    if summary is None:
         return 2
     runs = summary.get("runs", {})
     for variant in (args.treated, args.baseline):

@@ -25,14 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from agentbed.agents.blockprod.censor import CensoringPolicy
+from agentbed.agents.blockprod.schedule import one_against_honest
 from agentbed.agents.blockprod.tables import load_table
 from agentbed.agents.reporting.intervals import Interval, confidence_interval, paired_difference
-from agentbed.chain.auction import Proposer, StakeWeightedSchedule
+from agentbed.chain.auction import StakeWeightedSchedule
 from agentbed.chain.errors import UnknownTransaction
 from agentbed.chain.node import GWEI, Chain
 from agentbed.chain.ordering import PriorityFeePolicy
 
-STAKE_UNITS = 10_000
 OTHER_USERS = 3
 TIP_GWEI = 2
 
@@ -80,12 +80,7 @@ class RunStats:
 
 
 def _schedule(cfg: CensorshipConfig, share: float, seed: int) -> StakeWeightedSchedule:
-    censor_stake = round(share * STAKE_UNITS)
-    honest = cfg.proposers - 1
-    proposers = [Proposer("censor", f"0x{0xC0:040x}")]
-    proposers += [Proposer(f"honest{i}", f"0x{0xA0 + i:040x}") for i in range(honest)]
-    stakes = [censor_stake] + [(STAKE_UNITS - censor_stake) // honest] * honest
-    return StakeWeightedSchedule(proposers, stakes, seed)
+    return one_against_honest("censor", f"0x{0xC0:040x}", share, cfg.proposers, seed)
 
 
 def run_once(cfg: CensorshipConfig, seed: int, share: float) -> RunStats:

@@ -25,19 +25,18 @@ from pathlib import Path
 from typing import Any
 
 from agentbed.agents.blockprod.bandit import TimeBanditProposer
+from agentbed.agents.blockprod.schedule import one_against_honest
 from agentbed.agents.blockprod.tables import load_table
 from agentbed.agents.reporting.intervals import (
     Interval,
     confidence_interval,
     paired_difference,
 )
-from agentbed.chain.auction import Proposer, StakeWeightedSchedule
+from agentbed.chain.auction import StakeWeightedSchedule
 from agentbed.chain.node import GWEI, Chain
 
 ETH = 10**18
 TRANSFER_GAS = 21_000
-STAKE_UNITS = 10_000
-"""Stake is split in this many units (the bandit's share rounds to a unit)."""
 
 
 class ReorgConfigError(ValueError):
@@ -99,18 +98,14 @@ class RunStats:
 
 
 def _schedule(cfg: ReorgConfig, seed: int) -> tuple[StakeWeightedSchedule, TimeBanditProposer]:
-    bandit_stake = round(cfg.bandit_share * STAKE_UNITS)
-    honest = cfg.proposers - 1
-    proposers = [Proposer("bandit", f"0x{0xB0:040x}")]
-    proposers += [Proposer(f"honest{i}", f"0x{0xA0 + i:040x}") for i in range(honest)]
-    stakes = [bandit_stake] + [(STAKE_UNITS - bandit_stake) // honest] * honest
+    schedule = one_against_honest("bandit", f"0x{0xB0:040x}", cfg.bandit_share, cfg.proposers, seed)
     bandit = TimeBanditProposer(
         "bandit",
-        proposers[0].fee_recipient,
+        schedule.proposers[0].fee_recipient,
         cost_per_block=int(cfg.cost_per_block_eth * ETH),
         max_depth=cfg.max_depth,
     )
-    return StakeWeightedSchedule(proposers, stakes, seed), bandit
+    return schedule, bandit
 
 
 def _send_flow(chain: Chain, cfg: ReorgConfig, rng: random.Random, mev_wei: int) -> None:

@@ -26,7 +26,8 @@ from agentbed.agents.blockprod.bounty import (
     BountyOrder,
     BountySeller,
 )
-from agentbed.chain.auction import Proposer, StakeWeightedSchedule
+from agentbed.agents.blockprod.schedule import one_against_honest
+from agentbed.chain.auction import StakeWeightedSchedule
 from agentbed.chain.errors import UnknownTransaction
 from agentbed.chain.node import GWEI, Chain
 
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from agentbed.chain.types import Transaction
 
 ETH = 10**18
-STAKE_UNITS = 10_000
 CLAIMED_TOPIC = keccak(text="BountyClaimed(uint256,address,uint256)")
 
 
@@ -138,14 +138,12 @@ def open_market(
     """A run's market on a fresh copy of ``deployment`` (account 3 sends the seller's claims)."""
     chain = deployment.fresh()
     chain.set_fork_choice(finality_depth=finality or None)
-    bandit_stake = round(cfg.bandit_share * STAKE_UNITS)
-    honest = cfg.proposers - 1
-    proposers = [Proposer("bandit", f"0x{0xB0:040x}")]
-    proposers += [Proposer(f"honest{i}", f"0x{0xA0 + i:040x}") for i in range(honest)]
-    stakes = [bandit_stake] + [(STAKE_UNITS - bandit_stake) // honest] * honest
+    schedule = one_against_honest(
+        "bandit", f"0x{0xB0:040x}", cfg.bandit_share, cfg.proposers, deployment.seed
+    )
     bandit = TimeBanditProposer(
         "bandit",
-        proposers[0].fee_recipient,
+        schedule.proposers[0].fee_recipient,
         cost_per_block=int(cfg.cost_per_block_eth * ETH),
         max_depth=cfg.max_depth,
     )
@@ -156,7 +154,7 @@ def open_market(
         depth=depth,
         buyer=BountyBuyer(buyer, bounty),
         seller=BountySeller(bandit, chain.accounts[3], bounty),
-        schedule=StakeWeightedSchedule(proposers, stakes, deployment.seed),
+        schedule=schedule,
     )
 
 
