@@ -101,6 +101,15 @@ class ChainForks:
         """Sealed blocks that are not on the canonical chain now, oldest first."""
         return tuple(b for b in self._history.tree.blocks() if not self._on_chain(b))
 
+    def side_block(self, block_hash: bytes | str) -> TreeBlock | None:
+        """A sealed block off the canonical chain, by hash, with its receipts and transactions;
+        None for a canonical or unknown hash. geth keeps side blocks and serves them by hash
+        (``eth_getBlockByHash``) after a reorg; so does the provider."""
+        entry = self._history.tree.get(as_bytes(block_hash))
+        if entry is None or self._on_chain(entry.block):
+            return None
+        return entry
+
     def add_reorg_listener(self, listener: ReorgListener) -> None:
         """Call ``listener(reorg)`` after every reorg (not part of snapshots)."""
         self._history.tree.listeners.append(listener)

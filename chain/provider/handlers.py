@@ -21,8 +21,10 @@ from agentbed.chain.provider import params as prm
 from agentbed.chain.provider.errors import SERVER_ERROR, InvalidParams, RpcError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from agentbed.chain.node import Chain
-    from agentbed.chain.types import Block, Receipt
+    from agentbed.chain.types import Block, Receipt, Transaction
 
 DEFAULT_PRIORITY_FEE = 10**9
 """Suggested tip (``eth_maxPriorityFeePerGas``): 1 gwei, the default ``Chain.sign`` uses."""
@@ -249,10 +251,14 @@ def get_block_by_number(chain: Chain, params: list[Any]) -> dict[str, Any] | Non
 def get_block_by_hash(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     """``eth_getBlockByHash(hash, full)``, or null for an unknown hash."""
     block_hash, full = prm.args(params, 1, 2)
+    wanted = prm.hash32(block_hash, "block hash")
     try:
-        block = chain.block_by_hash(prm.hash32(block_hash, "block hash"))
+        block = chain.block_by_hash(wanted)
     except UnknownBlock:
-        return None
+        side = chain.side_block(wanted)  # orphaned by a reorg: geth still serves it by hash
+        if side is None:
+            return None
+        return _block_of(side.block, side.receipts, side.txs, bool(full))
     return _mined_block(chain, block, bool(full))
 
 
@@ -270,18 +276,30 @@ def block_tx_count_by_number(chain: Chain, params: list[Any]) -> str | None:
 def block_tx_count_by_hash(chain: Chain, params: list[Any]) -> str | None:
     """``eth_getBlockTransactionCountByHash``, or null for an unknown hash."""
     (block_hash,) = prm.args(params, 1, 1)
+    wanted = prm.hash32(block_hash, "block hash")
     try:
-        block = chain.block_by_hash(prm.hash32(block_hash, "block hash"))
+        block = chain.block_by_hash(wanted)
     except UnknownBlock:
-        return None
+        side = chain.side_block(wanted)
+        if side is None:
+            return None
+        block = side.block
     return enc.hex_quantity(len(block.tx_hashes))
 
 
 def _mined_block(chain: Chain, block: Block, full: bool) -> dict[str, Any]:
     receipts = chain.receipts(block.number)
+    txs = [chain.transaction(rec.tx_hash) for rec in receipts] if full else []
+    return _block_of(block, receipts, txs, full)
+
+
+def _block_of(
+    block: Block, receipts: Sequence[Receipt], txs: Sequence[Transaction], full: bool
+) -> dict[str, Any]:
+    """geth's block object: full transaction objects, or their hashes."""
     transactions: list[Any]
     if full:
-        transactions = [enc.tx_json(chain.transaction(rec.tx_hash), rec) for rec in receipts]
+        transactions = [enc.tx_json(tx, rec) for tx, rec in zip(txs, receipts, strict=True)]
     else:
         transactions = [enc.hex_data(h) for h in block.tx_hashes]
     return enc.block_json(block, receipts, transactions)

@@ -76,10 +76,17 @@ def tx_by_block_number_and_index(chain: Chain, params: list[Any]) -> dict[str, A
 def tx_by_block_hash_and_index(chain: Chain, params: list[Any]) -> dict[str, Any] | None:
     """``eth_getTransactionByBlockHashAndIndex(hash, index)``."""
     block_hash, raw_index = prm.args(params, 2, 2)
+    wanted = prm.hash32(block_hash, "block hash")
     try:
-        block = chain.block_by_hash(prm.hash32(block_hash, "block hash"))
+        block = chain.block_by_hash(wanted)
     except UnknownBlock:
-        block = None
+        side = chain.side_block(wanted)  # orphaned by a reorg: served by hash, as geth does
+        if side is None:
+            return None
+        index = prm.quantity(raw_index, "transaction index")
+        if index >= len(side.txs):
+            return None
+        return enc.tx_json(side.txs[index], side.receipts[index])
     return _tx_at(chain, block, raw_index)
 
 

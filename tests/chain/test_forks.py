@@ -241,3 +241,28 @@ def test_logs_subscription_hears_removed_logs_then_the_new_branch() -> None:
     seen = [(n["removed"], bytes.fromhex(str(n["transactionHash"])[2:])) for n in logs.notes]
     assert seen == [(False, h1), (False, h2), (True, h1), (True, h2), (False, fork_tx)]
     assert [str(n["hash"]) for n in heads.notes][2:] == ["0x" + h.hex() for h in (b1, b2, b3)]
+
+
+def test_orphaned_blocks_are_still_served_by_hash() -> None:
+    """geth keeps side blocks and answers for them by hash; numbers give the new branch."""
+    chain = _chain()
+    h1, h2 = _canonical_two(chain)
+    old1, old2 = chain.block(1), chain.block(2)
+    b1 = chain.mine_on(0)
+    b2 = chain.mine_on(b1.hash)
+    chain.mine_on(b2.hash)
+    assert chain.side_block(old1.hash) is not None and chain.side_block(b1.hash) is None
+    w3 = chain.w3
+    block = w3.eth.get_block(old2.hash, full_transactions=True)
+    assert bytes(block["hash"]) == old2.hash and block["number"] == 2
+    assert bytes(block["parentHash"]) == old1.hash
+    (tx,) = block["transactions"]
+    assert bytes(tx["hash"]) == h2 and bytes(tx["blockHash"]) == old2.hash
+    assert [bytes(h) for h in w3.eth.get_block(old1.hash)["transactions"]] == [h1]
+    assert w3.eth.get_block_transaction_count(old1.hash) == 1
+    by_index = w3.eth.get_transaction_by_block(old2.hash, 0)
+    assert bytes(by_index["hash"]) == h2 and by_index["blockNumber"] == 2
+    assert w3.eth.get_block(2)["hash"] == b2.hash  # by number: the canonical branch
+    unknown = "0x" + "ab" * 32
+    assert chain.side_block(unknown) is None
+    assert w3.provider.make_request("eth_getBlockByHash", [unknown, False])["result"] is None
