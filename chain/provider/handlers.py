@@ -16,13 +16,15 @@ from agentbed.chain.errors import (
     UnknownSnapshot,
     UnknownTransaction,
 )
+from agentbed.chain.history import matching_logs
 from agentbed.chain.provider import encoding as enc
 from agentbed.chain.provider import params as prm
 from agentbed.chain.provider.errors import SERVER_ERROR, InvalidParams, RpcError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
+    from agentbed.chain.blocktree import TreeBlock
     from agentbed.chain.node import Chain
     from agentbed.chain.types import Block, Receipt, Transaction
 
@@ -325,14 +327,26 @@ def get_logs(chain: Chain, params: list[Any]) -> list[dict[str, Any]]:
     """``eth_getLogs(filter)``: by ``blockHash`` or block range, address and topics."""
     (filter_param,) = prm.args(params, 1, 1)
     flt = prm.object_arg(filter_param, "filter")
+    address = prm.address_filter(flt.get("address"))
+    topics = prm.topic_filter(flt.get("topics"))
+    side = _side_block_of_filter(chain, flt)
+    if side is not None:  # geth reads an orphaned block's receipts by its hash too
+        logs = matching_logs(
+            (log for rec in side.receipts for log in rec.logs), address=address, topics=topics
+        )
+        return [enc.log_json(log) for log in logs]
     first, last = prm.log_range(chain, flt)
-    logs = chain.logs(
-        address=prm.address_filter(flt.get("address")),
-        topics=prm.topic_filter(flt.get("topics")),
-        from_block=first,
-        to_block=last,
-    )
+    logs = chain.logs(address=address, topics=topics, from_block=first, to_block=last)
     return [enc.log_json(log) for log in logs]
+
+
+def _side_block_of_filter(chain: Chain, flt: Mapping[str, Any]) -> TreeBlock | None:
+    """The orphaned block a ``blockHash`` filter names, if it names one (the range checks
+    stay :func:`params.log_range`'s)."""
+    block_hash = flt.get("blockHash")
+    if block_hash is None or flt.get("fromBlock") is not None or flt.get("toBlock") is not None:
+        return None
+    return chain.side_block(prm.hash32(block_hash, "blockHash"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -266,3 +266,9 @@ def test_orphaned_blocks_are_still_served_by_hash() -> None:
     unknown = "0x" + "ab" * 32
     assert chain.side_block(unknown) is None
     assert w3.provider.make_request("eth_getBlockByHash", [unknown, False])["result"] is None
+    # Logs by an orphaned block's hash: that block's own logs, filtered as usual.
+    logs = w3.eth.get_logs({"blockHash": old2.hash, "topics": ["0x" + TOPIC.hex()]})
+    assert [(bytes(log["transactionHash"]), log["removed"]) for log in logs] == [(h2, False)]
+    assert w3.eth.get_logs({"blockHash": old2.hash, "topics": ["0x" + "00" * 32]}) == []
+    unknown_logs = w3.provider.make_request("eth_getLogs", [{"blockHash": unknown}])
+    assert unknown_logs["error"]["message"] == "unknown block"
