@@ -16,6 +16,7 @@ from agentbed.agents.blockprod.builders import (
     market_report,
     run_market_grid,
 )
+from agentbed.agents.reporting.files import write_text
 
 
 def main(argv: list[str]) -> int:
@@ -32,8 +33,7 @@ def main(argv: list[str]) -> int:
         cfg = replace(cfg, seeds=tuple(int(s) for s in args.seeds.split(",")))
     text = market_report(cfg, run_market_grid(cfg))
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        write_text(args.out, text)
     sys.stdout.write(text)
     return 0
 

@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from agentbed.agents.blockprod import censorship, credibility, intent_credibility
+from agentbed.agents.reporting.files import write_text
 
 
 def main(argv: list[str]) -> int:
@@ -46,8 +47,7 @@ def main(argv: list[str]) -> int:
         parts = [report(cfg, collect()) for report, collect in pending if cfg is not None]
     text = "\n".join(parts + tail)
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        write_text(args.out, text)
     sys.stdout.write(text)
     return 0
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from agentbed.agents.blockprod.experiment import report, run_from_file
+from agentbed.agents.reporting.files import write_text
 
 
 def main(argv: list[str]) -> int:
@@ -28,8 +29,7 @@ def main(argv: list[str]) -> int:
     cfg, grid = run_from_file(args.config, **overrides)
     text = report(cfg, grid)
     if args.out is not None:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        write_text(args.out, text)
     sys.stdout.write(text)
     return 0
 
