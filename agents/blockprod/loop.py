@@ -255,11 +255,13 @@ class LoopProducer:
         if self.bandit is not None and self.role_for(number) == BANDIT:
             # Only the game's own blocks can be rewritten: the set-up before the run is final
             # (it is not measured, and the simulation's rows start after it).
+            # Walk back no further than the bandit could reach: only min(max_depth, own) counts.
+            reach = min(before, self.bandit.max_depth)
             own = 0
-            while own < before and chain.block(before - own).hash in self.slots:
+            while own < reach and chain.block(before - own).hash in self.slots:
                 own += 1
             if own:
-                bandit = replace(self.bandit, max_depth=min(self.bandit.max_depth, own))
+                bandit = replace(self.bandit, max_depth=own)
                 plan = bandit.plan(chain)
                 if plan.depth > 0:
                     bandit.propose(chain)
